@@ -1,0 +1,166 @@
+// c-headers.ts: generates the domU-sdk C headers (domU-sdk/include/xen-abi/*.h) from ABI_MODULES, so
+// guest C code and the hypervisor share one definition of every constant and struct layout. Each
+// struct gets explicit padding plus _Static_asserts on its size and every field offset, so a header
+// that drifts from abi/ fails to compile (for -m64 and -m32 alike).
+import { mkdirSync, readFileSync, readdirSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ABI_MODULES, type AbiModule } from '../index.ts';
+import { fieldSize, scalarSize, type ConstGroup, type FieldDef, type Scalar, type StructDef } from '../layout.ts';
+
+const BANNER_PREFIX = '/* Generated from abi/';
+
+const C_TYPE: Record<Scalar, string> = {
+  u8: 'uint8_t', u16: 'uint16_t', u32: 'uint32_t', u64: 'uint64_t',
+  i8: 'int8_t', i16: 'int16_t', i32: 'int32_t', i64: 'int64_t',
+};
+
+const C_IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function ident(name: string, what: string): string {
+  if (!C_IDENT.test(name)) throw new Error(`c-headers: ${what} '${name}' is not a C identifier`);
+  return name;
+}
+
+/** A C integer literal: decimal below 0x100, hex from there or for bigints, with U/ULL suffixes. */
+export function cLiteral(v: number | bigint): string {
+  if (typeof v === 'number' && !Number.isSafeInteger(v)) throw new Error(`c-headers: ${v} is not an integer`);
+  const b = BigInt(v);
+  if (b < 0n) {
+    if (b < -(2n ** 63n)) throw new Error(`c-headers: ${v} does not fit int64_t`);
+    if (b === -(2n ** 63n)) return '(-0x7fffffffffffffffLL - 1)';
+    return b >= -(2n ** 31n) + 1n ? `(${b})` : `(${b}LL)`;
+  }
+  if (b >= 2n ** 64n) throw new Error(`c-headers: ${v} does not fit uint64_t`);
+  const text = typeof v === 'bigint' || b >= 0x100n ? `0x${b.toString(16)}` : b.toString();
+  if (typeof v === 'bigint' || b > 0xffffffffn) return `${text}ULL`;
+  if (b > 0x7fffffffn) return `${text}U`;
+  return text;
+}
+
+function naturalAlign(t: Scalar | StructDef): number {
+  return typeof t === 'string' ? scalarSize(t) : t.align;
+}
+
+/** Packed when a field is off its natural alignment or the size is not a multiple of it (e820entry). */
+export function needsPacked(s: StructDef): boolean {
+  return s.fields.some((f) => f.offset % naturalAlign(f.type) !== 0) || s.size % s.align !== 0;
+}
+
+function memberName(f: FieldDef): string {
+  return ident(f.name.replace(/\./g, '_'), 'field');
+}
+
+function memberType(f: FieldDef): string {
+  return typeof f.type === 'string' ? C_TYPE[f.type] : `struct ${ident(f.type.cName, 'struct')}`;
+}
+
+function emitStruct(s: StructDef, compat: boolean): string[] {
+  const name = `struct ${ident(s.cName, 'struct')}`;
+  const out: string[] = [];
+  const xen = s.xenName === null ? 'no Xen equivalent'
+    : `Xen: struct ${s.xenName}${compat ? ', i386 layout' : ''}`;
+  out.push(`/* ${s.cName}: ${s.size} bytes (${xen}). */`);
+  out.push(`${name} {`);
+  const fields = [...s.fields].sort((a, b) => a.offset - b.offset);
+  const members = new Set<string>();
+  let at = 0;
+  let pad = 0;
+  for (const f of fields) {
+    if (f.offset > at) out.push(`    uint8_t _pad${pad++}[${f.offset - at}];`);
+    const m = memberName(f);
+    if (members.has(m)) throw new Error(`c-headers: ${s.cName}: two fields map to member '${m}'`);
+    members.add(m);
+    out.push(`    ${memberType(f)} ${m}${f.count !== 1 ? `[${f.count}]` : ''};`);
+    at = f.offset + fieldSize(f);
+  }
+  if (s.size > at) out.push(`    uint8_t _pad${pad++}[${s.size - at}];`);
+  out.push(needsPacked(s) ? '} __attribute__((packed));' : '};');
+  out.push(`_Static_assert(sizeof(${name}) == ${s.size}, "${s.cName}: size");`);
+  for (const f of fields) {
+    const m = memberName(f);
+    out.push(`_Static_assert(__builtin_offsetof(${name}, ${m}) == ${f.offset}, "${s.cName}: offset of ${m}");`);
+  }
+  return out;
+}
+
+function emitConstants(g: ConstGroup): string[] {
+  const entries = Object.entries(g.values) as [string, number | bigint][];
+  if (entries.length === 0) return [];
+  const names = entries.map(([k]) => ident(g.cPrefix + k, 'constant'));
+  const width = Math.max(...names.map((n) => n.length));
+  const out = [`/* ${g.title.replace(/\*\//g, '* /')} */`];
+  entries.forEach(([, v], i) => out.push(`#define ${names[i]!.padEnd(width)} ${cLiteral(v)}`));
+  return out;
+}
+
+function guardOf(header: string): string {
+  return `PVKVM_XEN_ABI_${header.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+/** Every generated header: file name (relative to domU-sdk/include/xen-abi/) → contents. */
+export function generateCHeaders(modules: readonly AbiModule[] = ABI_MODULES): Map<string, string> {
+  // Each struct lives in the header of the first module that lists it; a nested struct no module
+  // lists is emitted in the first header that needs it.
+  const home = new Map<StructDef, string>();
+  for (const mod of modules) {
+    for (const s of [...mod.structs, ...(mod.compatStructs ?? [])]) if (!home.has(s)) home.set(s, mod.header);
+  }
+  const cNames = new Map<string, StructDef>();
+  const files = new Map<string, string>();
+  for (const mod of modules) {
+    if (!/^[\w.-]+\.h$/.test(mod.header)) throw new Error(`c-headers: bad header name '${mod.header}'`);
+    if (files.has(mod.header)) throw new Error(`c-headers: header '${mod.header}' listed twice`);
+    const includes = new Set<string>();
+    const body: string[] = [];
+    const emitted = new Set<StructDef>();
+    const emit = (s: StructDef, compat: boolean, chain: StructDef[]) => {
+      if (emitted.has(s)) return;
+      if (chain.includes(s)) throw new Error(`c-headers: ${s.cName} contains itself`);
+      const h = home.get(s);
+      if (h !== undefined && h !== mod.header) { includes.add(h); return; }
+      if (h === undefined) home.set(s, mod.header);
+      const other = cNames.get(s.cName);
+      if (other !== undefined && other !== s) throw new Error(`c-headers: two different structs named ${s.cName}`);
+      cNames.set(s.cName, s);
+      for (const f of s.fields) if (typeof f.type !== 'string') emit(f.type, compat, [...chain, s]);
+      emitted.add(s);
+      body.push('', ...emitStruct(s, compat));
+    };
+    for (const g of mod.constants) body.push('', ...emitConstants(g));
+    for (const s of mod.structs) emit(s, false, []);
+    for (const s of mod.compatStructs ?? []) emit(s, true, []);
+    const guard = guardOf(mod.header);
+    const lines = [
+      `${BANNER_PREFIX}index.ts (ABI_MODULES "${mod.header}") by abi/gen/c-headers.ts; do not edit. */`,
+      `#ifndef ${guard}`,
+      `#define ${guard}`,
+      '',
+      '#include <stdint.h>',
+      ...[...includes].sort().map((h) => `#include "${h}"`),
+      ...body,
+      '',
+      `#endif /* ${guard} */`,
+    ];
+    files.set(mod.header, lines.join('\n') + '\n');
+  }
+  return files;
+}
+
+/**
+ * Write the headers into `outDir`, touching only files whose contents changed, and delete generated
+ * headers (recognised by the banner) that no module produces any more.
+ */
+export function writeCHeaders(outDir: string): void {
+  const files = generateCHeaders();
+  mkdirSync(outDir, { recursive: true });
+  for (const [name, text] of files) {
+    const path = join(outDir, name);
+    if (existsSync(path) && readFileSync(path, 'utf8') === text) continue;
+    writeFileSync(path, text);
+  }
+  for (const name of readdirSync(outDir)) {
+    if (!name.endsWith('.h') || files.has(name)) continue;
+    const path = join(outDir, name);
+    if (readFileSync(path, 'utf8').startsWith(BANNER_PREFIX)) unlinkSync(path);
+  }
+}

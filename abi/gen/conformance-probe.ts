@@ -1,0 +1,171 @@
+// conformance-probe.ts: builds a C probe that evaluates every checkable ABI item against Xen's own
+// public headers (Debian libxen-dev, /usr/include/xen). The probe is only ever compiled to assembly
+// (`gcc -S`): each item becomes an initialised `unsigned long long` whose value is read back out of the
+// `.long`/`.quad` directives, so it works for -m64 and -m32 alike without a 32-bit libc.
+import { ABI_MODULES, type AbiModule } from '../index.ts';
+import type { StructDef } from '../layout.ts';
+
+/**
+ * The interface version the probe asks for. 0x00040e00 is `__XEN_LATEST_INTERFACE_VERSION__` of the
+ * Xen 4.17 headers (a higher value is an #error); it gives the current layouts, e.g.
+ * `vcpu_time_info.flags`, which exists only above 0x040600.
+ */
+export const XEN_INTERFACE_VERSION = 0x00040e00;
+
+/** Xen public headers the probe includes, relative to the include directory. */
+export const XEN_PROBE_HEADERS: readonly string[] = [
+  'xen/xen.h', 'xen/errno.h', 'xen/elfnote.h', 'xen/features.h', 'xen/version.h', 'xen/sched.h',
+  'xen/memory.h', 'xen/event_channel.h', 'xen/hvm/hvm_op.h', 'xen/hvm/params.h',
+  'xen/arch-x86/cpuid.h', 'xen/arch-x86/hvm/start_info.h',
+];
+
+export type ProbeMode = 'm64' | 'm32';
+
+export interface ProbeItem {
+  /** Symbol the value is stored under in the assembly (`pvkvm_probe_<n>`). */
+  readonly symbol: string;
+  readonly kind: 'constant' | 'sizeof' | 'offsetof' | 'membersize';
+  /** Human-readable name of what is checked, e.g. `offsetof(struct vcpu_info, arch.cr2)`. */
+  readonly label: string;
+  /** Where the expected value comes from, e.g. `abi compat_shared_info.arch.wc_sec_hi`. */
+  readonly source: string;
+  readonly expected: bigint;
+  /** C expression evaluated against the Xen headers. */
+  readonly expr: string;
+  /** The item may be absent from the headers (a `notInXen` constant): absent is not a failure. */
+  readonly optional: boolean;
+}
+
+export interface Probe {
+  readonly mode: ProbeMode;
+  readonly source: string;
+  readonly items: readonly ProbeItem[];
+  /** 1-based source line → item defined on it (to attribute compiler errors). */
+  readonly itemAtLine: ReadonlyMap<number, ProbeItem>;
+}
+
+/** The compiler flags for a probe; callers add `-S -o <out> <file>`. */
+export function probeCflags(mode: ProbeMode): string[] {
+  return [
+    mode === 'm64' ? '-m64' : '-m32', '-ffreestanding', '-std=gnu11', '-O0', '-w',
+    `-D__XEN_INTERFACE_VERSION__=0x${XEN_INTERFACE_VERSION.toString(16).padStart(8, '0')}`,
+  ];
+}
+
+function asU64(v: number | bigint): bigint {
+  return BigInt.asUintN(64, BigInt(v));
+}
+
+function fieldSize(type: StructDef['fields'][number]['type'], count: number): number {
+  const one = typeof type === 'string' ? Number(type.slice(1)) / 8 : type.size;
+  return one * count;
+}
+
+/** Every item to check in one compilation mode (before any are dropped for compile errors). */
+export function collectProbeItems(mode: ProbeMode, modules: readonly AbiModule[] = ABI_MODULES): ProbeItem[] {
+  const items: Omit<ProbeItem, 'symbol'>[] = [];
+  const seen = new Set<string>();
+  const push = (it: Omit<ProbeItem, 'symbol'>) => {
+    const key = `${it.kind}:${it.expr}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    items.push(it);
+  };
+  for (const mod of modules) {
+    if (mode === 'm64') {
+      for (const g of mod.constants) {
+        if (!g.inXenHeaders) continue;
+        const absent = new Set<string>(g.notInXen ?? []);
+        for (const [k, v] of Object.entries(g.values) as [string, number | bigint][]) {
+          const name = g.cPrefix + k;
+          push({
+            kind: 'constant', label: name, source: `abi ${g.title} (${mod.header})`,
+            expected: asU64(v), expr: `(unsigned long long)(${name})`, optional: absent.has(k),
+          });
+        }
+      }
+    }
+    const structs = mode === 'm64' ? mod.structs : (mod.compatStructs ?? []);
+    for (const s of structs) {
+      if (s.xenName === null) continue;
+      const ty = `struct ${s.xenName}`;
+      push({
+        kind: 'sizeof', label: `sizeof(${ty})`, source: `abi ${s.cName}`,
+        expected: BigInt(s.size), expr: `sizeof(${ty})`, optional: false,
+      });
+      for (const f of s.fields) {
+        push({
+          kind: 'offsetof', label: `offsetof(${ty}, ${f.name})`, source: `abi ${s.cName}.${f.name}`,
+          expected: BigInt(f.offset), expr: `__builtin_offsetof(${ty}, ${f.name})`, optional: false,
+        });
+        push({
+          kind: 'membersize', label: `sizeof(((${ty} *)0)->${f.name})`, source: `abi ${s.cName}.${f.name}`,
+          expected: BigInt(fieldSize(f.type, f.count)), expr: `sizeof(((${ty} *)0)->${f.name})`,
+          optional: false,
+        });
+      }
+    }
+  }
+  return items.map((it, i) => ({ ...it, symbol: `pvkvm_probe_${i}` }));
+}
+
+/** C source for `items` (one initialised 64-bit object per item, one item per line). */
+export function buildConformanceProbe(mode: ProbeMode, items: readonly ProbeItem[]): Probe {
+  const lines = [
+    `/* pvkvm ABI conformance probe (${mode}); generated by abi/gen/conformance-probe.ts. */`,
+    '#include <stdint.h>',
+    ...XEN_PROBE_HEADERS.map((h) => `#include <${h}>`),
+  ];
+  const itemAtLine = new Map<number, ProbeItem>();
+  for (const it of items) {
+    lines.push(`const unsigned long long ${it.symbol} = ${it.expr};`);
+    itemAtLine.set(lines.length, it);
+  }
+  return { mode, source: lines.join('\n') + '\n', items, itemAtLine };
+}
+
+/**
+ * Values of the `pvkvm_probe_*` objects in gcc's assembly output: the data directives after each
+ * label are concatenated little-endian (gcc -m32 writes a 64-bit object as two `.long`s).
+ */
+export function parseProbeAssembly(asm: string): Map<string, bigint> {
+  const out = new Map<string, bigint>();
+  const width: Record<string, number> = { '.byte': 1, '.value': 2, '.short': 2, '.word': 2, '.long': 4, '.quad': 8 };
+  let cur: string | null = null;
+  let bytes: number[] = [];
+  const flush = () => {
+    if (cur !== null) {
+      let v = 0n;
+      for (let i = Math.min(bytes.length, 8) - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
+      out.set(cur, v);
+    }
+    cur = null;
+    bytes = [];
+  };
+  for (const raw of asm.split('\n')) {
+    const line = raw.trim();
+    const label = /^([A-Za-z_.$][\w.$]*):$/.exec(line);
+    if (label) {
+      flush();
+      if (label[1]!.startsWith('pvkvm_probe_')) cur = label[1]!;
+      continue;
+    }
+    if (cur === null) continue;
+    const m = /^(\.\w+)\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const dir = m[1]!;
+    if (dir === '.zero') {
+      for (let i = 0; i < Number(m[2]); i++) bytes.push(0);
+    } else if (dir in width) {
+      const n = width[dir]!;
+      for (const tok of m[2]!.split(',')) {
+        let v = BigInt.asUintN(n * 8, BigInt(tok.trim()));
+        for (let i = 0; i < n; i++) { bytes.push(Number(v & 0xffn)); v >>= 8n; }
+      }
+    } else if (dir === '.size' || dir === '.text' || dir === '.section' || dir === '.globl') {
+      flush();
+    }
+  }
+  flush();
+  return out;
+}

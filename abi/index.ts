@@ -1,0 +1,40 @@
+// index.ts: the catalogue of every ABI constant group and struct, for the header generator and the
+// conformance probe. Code that uses the ABI imports the individual modules directly.
+import type { ConstGroup, StructDef } from './layout.ts';
+import { XEN_ERRNO } from './errno.ts';
+import { HYPERCALL, HYPERCALL_PAGE, DEBUGCONS, MULTICALL } from './hypercalls.ts';
+import { XEN_CPUID, XEN_HVM_CPUID, PVKVM_MSR, PVKVM_XEN_VERSION } from './cpuid.ts';
+import { XEN_ELFNOTE, HVM_START, SIF, E820, HvmStartInfo, HvmModlistEntry, HvmMemmapEntry } from './start-info.ts';
+import { PVCLOCK, VcpuTimeInfo, VcpuInfo64, VcpuInfo32, SharedInfo64, SharedInfo32 } from './shared-info.ts';
+import { SCHEDOP, SHUTDOWN, SchedShutdown, SchedPoll, SchedRemoteShutdown, SchedWatchdog } from './sched.ts';
+import { XENMEM, MEMOP, XENMAPSPACE, XenAddToPhysmap, XenRemoveFromPhysmap, XenMemoryReservation, XenMemoryMap, E820Entry } from './memory.ts';
+import { HVMOP, HVM_PARAM, HVM_PARAM_CALLBACK_TYPE, SPECIAL_PFN, XenHvmParam, XenHvmGetTime, XenHvmEvtchnUpcallVector } from './hvm.ts';
+import { XENVER, XENVER_LEN, XENFEAT, XenCompileInfo, XenPlatformParameters, XenFeatureInfo, XenVarbuf } from './version.ts';
+import { CONSOLEIO, CONSOLEIO_LIMITS } from './console-io.ts';
+import { MulticallEntry, VMASST, DOMID } from './multicall.ts';
+
+/** One generated C header per entry: file name (under domU-sdk/include/xen-abi/) → contents. */
+export interface AbiModule {
+  readonly header: string;
+  readonly constants: readonly ConstGroup[];
+  /** Structs in the native (64-bit) layout. */
+  readonly structs: readonly StructDef[];
+  /** Structs only valid for 32-bit (compat) guests; checked against the headers with -m32. */
+  readonly compatStructs?: readonly StructDef[];
+}
+
+export const ABI_MODULES: readonly AbiModule[] = [
+  { header: 'errno.h', constants: [XEN_ERRNO], structs: [] },
+  { header: 'hypercall.h', constants: [HYPERCALL, HYPERCALL_PAGE, DEBUGCONS, MULTICALL, DOMID, VMASST], structs: [MulticallEntry] },
+  { header: 'cpuid.h', constants: [XEN_CPUID, XEN_HVM_CPUID, PVKVM_MSR, PVKVM_XEN_VERSION], structs: [] },
+  { header: 'start-info.h', constants: [XEN_ELFNOTE, HVM_START, SIF, E820], structs: [HvmStartInfo, HvmModlistEntry, HvmMemmapEntry] },
+  {
+    header: 'shared-info.h', constants: [PVCLOCK],
+    structs: [VcpuTimeInfo, VcpuInfo64, SharedInfo64], compatStructs: [VcpuInfo32, SharedInfo32],
+  },
+  { header: 'sched.h', constants: [SCHEDOP, SHUTDOWN], structs: [SchedShutdown, SchedPoll, SchedRemoteShutdown, SchedWatchdog] },
+  { header: 'memory.h', constants: [XENMEM, MEMOP, XENMAPSPACE], structs: [XenAddToPhysmap, XenRemoveFromPhysmap, XenMemoryReservation, XenMemoryMap, E820Entry] },
+  { header: 'hvm.h', constants: [HVMOP, HVM_PARAM, HVM_PARAM_CALLBACK_TYPE, SPECIAL_PFN], structs: [XenHvmParam, XenHvmGetTime, XenHvmEvtchnUpcallVector] },
+  { header: 'version.h', constants: [XENVER, XENVER_LEN, XENFEAT], structs: [XenCompileInfo, XenPlatformParameters, XenFeatureInfo, XenVarbuf] },
+  { header: 'console-io.h', constants: [CONSOLEIO, CONSOLEIO_LIMITS], structs: [] },
+];

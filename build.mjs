@@ -1,0 +1,58 @@
+// build.mjs: the one build driver — C headers from abi/, esbuild bundles into dist/, guest images.
+import { build } from 'esbuild';
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = dirname(fileURLToPath(import.meta.url));
+const dist = join(root, 'dist');
+const quiet = process.argv.includes('--quiet');
+const log = (msg) => { if (!quiet) process.stdout.write(`build: ${msg}\n`); };
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  external: ['koffi'],
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  // Some bundled CommonJS dependencies call require(); give ESM bundles one.
+  banner: { js: "import { createRequire as __pvkvmCreateRequire } from 'node:module'; const require = __pvkvmCreateRequire(import.meta.url);" },
+};
+
+async function generateHeaders() {
+  // abi/ is TypeScript: bundle the generator to a temporary module and run it.
+  const tmp = join(dist, '.gen', 'c-headers.mjs');
+  await build({ ...common, entryPoints: [join(root, 'abi/gen/c-headers.ts')], outfile: tmp, sourcemap: false });
+  const { writeCHeaders } = await import(pathToFileURL(tmp).href);
+  writeCHeaders(join(root, 'domU-sdk/include/xen-abi'));
+  rmSync(dirname(tmp), { recursive: true, force: true });
+  log('C headers in domU-sdk/include/xen-abi');
+}
+
+async function bundle() {
+  await build({
+    ...common,
+    entryPoints: { pvkvm: join(root, 'hypervisor/cli/main.ts'), 'vcpu-worker': join(root, 'hypervisor/vcpu/worker.ts') },
+    outdir: dist,
+    banner: { js: `#!/usr/bin/env node\n${common.banner.js}` },
+  });
+  log('dist/pvkvm.js, dist/vcpu-worker.js');
+}
+
+async function guests() {
+  const { buildGuests } = await import(pathToFileURL(join(root, 'domU-sdk/build-guests.mjs')).href);
+  await buildGuests({ root, outDir: join(dist, 'guests') });
+  log('guest images in dist/guests');
+}
+
+try {
+  mkdirSync(dist, { recursive: true });
+  await generateHeaders();
+  await bundle();
+  await guests();
+} catch (err) {
+  process.stderr.write(`build failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,195 @@
+// build-guests.mjs: compiles the domU-sdk runtime and links every guest into a PVH ELF.
+//
+//   import { buildGuests } from './domU-sdk/build-guests.mjs';
+//   const guests = await buildGuests({ root, outDir });   // [{ name, elf, dir }]
+//
+// Guests are the directories domU-sdk/guests/NAME/ and test/guests/NAME/; each holds one or more
+// .c (or .S) files and becomes OUTDIR/NAME.elf. Objects live in OUTDIR/.obj/ and are rebuilt only
+// when a source, a header it includes (gcc -MMD), or the flags change. Any gcc failure prints the
+// command and gcc's output and throws.
+//
+// Run directly: `node domU-sdk/build-guests.mjs [OUTDIR]` (default dist/guests).
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const CC = process.env.CC || 'gcc';
+
+export const GUEST_CFLAGS = [
+  '-std=gnu11', '-O2', '-g',
+  '-ffreestanding', '-nostdlib', '-static', '-fno-pie',
+  '-mno-red-zone', '-mno-sse', '-mno-mmx', '-mno-sse2',
+  '-fno-stack-protector', '-fno-asynchronous-unwind-tables', '-fcf-protection=none',
+  '-Wall', '-Wextra', '-Wno-unused-parameter',
+];
+
+const LDFLAGS = [
+  '-nostdlib', '-static', '-no-pie',
+  '-Wl,--build-id=none', '-Wl,-z,max-page-size=0x1000', '-Wl,-z,noexecstack',
+];
+
+/** A gcc failure, with the command line and gcc's output. */
+export class GuestBuildError extends Error {
+  constructor(what, args, output) {
+    super(`${what} failed:\n  ${CC} ${args.join(' ')}\n${output}`);
+    this.name = 'GuestBuildError';
+  }
+}
+
+function runGcc(what, args) {
+  return new Promise((resolve, reject) => {
+    execFile(CC, args, { maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      const output = `${stdout}${stderr}`.trimEnd();
+      if (err) {
+        const e = new GuestBuildError(what, args, output || String(err.message));
+        process.stderr.write(`domU-sdk: ${e.message}\n`);
+        reject(e);
+        return;
+      }
+      if (output) process.stderr.write(`domU-sdk: ${what}:\n${output}\n`);
+      resolve();
+    });
+  });
+}
+
+/** Run async jobs with at most `limit` in flight; rejects with the first failure after all settle. */
+async function pool(jobs, limit) {
+  let next = 0;
+  let failure = null;
+  async function worker() {
+    while (next < jobs.length) {
+      const job = jobs[next++];
+      try {
+        await job();
+      } catch (e) {
+        failure ??= e;
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
+  if (failure) throw failure;
+}
+
+function mtime(file) {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return -1;
+  }
+}
+
+function sourcesIn(dir) {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.c') || f.endsWith('.S'))
+    .sort()
+    .map((f) => path.join(dir, f));
+}
+
+/** Files a gcc -MMD dependency file lists (the source and every header it included). */
+function depsOf(depFile) {
+  if (!existsSync(depFile)) return null;
+  const text = readFileSync(depFile, 'utf8').replace(/\\\n/g, ' ');
+  const colon = text.indexOf(': ');
+  if (colon < 0) return null;
+  return text.slice(colon + 2).split(/\s+/).filter(Boolean);
+}
+
+/** True when obj must be rebuilt: missing, flags changed, or older than anything it depends on. */
+function stale(obj, flagsKey) {
+  const t = mtime(obj);
+  if (t < 0) return true;
+  const stamp = `${obj}.flags`;
+  if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== flagsKey) return true;
+  const deps = depsOf(`${obj}.d`);
+  if (!deps) return true;
+  return deps.some((d) => mtime(d) < 0 || mtime(d) > t);
+}
+
+function compileJob(src, obj, flags) {
+  const flagsKey = [CC, ...flags].join(' ');
+  if (!stale(obj, flagsKey)) return null;
+  return async () => {
+    mkdirSync(path.dirname(obj), { recursive: true });
+    await runGcc(`compiling ${src}`, [...flags, '-MMD', '-MF', `${obj}.d`, '-c', src, '-o', obj]);
+    writeFileSync(`${obj}.flags`, flagsKey);
+  };
+}
+
+/** Every guest directory: domU-sdk/guests/NAME and test/guests/NAME (names must be unique). */
+export function listGuestDirs(root) {
+  const found = new Map();
+  for (const parent of [path.join(root, 'domU-sdk', 'guests'), path.join(root, 'test', 'guests')]) {
+    if (!existsSync(parent)) continue;
+    for (const ent of readdirSync(parent, { withFileTypes: true })) {
+      if (!ent.isDirectory()) continue;
+      const dir = path.join(parent, ent.name);
+      if (sourcesIn(dir).length === 0) continue;
+      if (found.has(ent.name)) {
+        throw new Error(`domU-sdk: two guests are named ${ent.name}: ${found.get(ent.name)} and ${dir}`);
+      }
+      found.set(ent.name, dir);
+    }
+  }
+  return [...found].sort(([a], [b]) => a.localeCompare(b)).map(([name, dir]) => ({ name, dir }));
+}
+
+/**
+ * Build the SDK runtime and every guest. Returns [{ name, elf, dir }].
+ * @param {{ root: string, outDir: string }} opts  root = repository root; outDir gets NAME.elf
+ */
+export async function buildGuests({ root, outDir }) {
+  const sdk = path.join(root, 'domU-sdk');
+  const objDir = path.join(outDir, '.obj');
+  const linkScript = path.join(sdk, 'link.ld');
+  const baseFlags = [...GUEST_CFLAGS, '-I', path.join(sdk, 'include')];
+  const jobs = Math.max(1, cpus().length);
+  mkdirSync(outDir, { recursive: true });
+
+  // 1. The runtime, compiled once for every guest.
+  const sdkObjs = [];
+  const compiles = [];
+  for (const src of sourcesIn(path.join(sdk, 'src'))) {
+    const obj = path.join(objDir, 'sdk', `${path.basename(src)}.o`);
+    sdkObjs.push(obj);
+    const job = compileJob(src, obj, baseFlags);
+    if (job) compiles.push(job);
+  }
+  // 2. Each guest's own sources (its directory is on the include path).
+  const guests = listGuestDirs(root).map(({ name, dir }) => {
+    const flags = [...baseFlags, '-I', dir];
+    const objs = sourcesIn(dir).map((src) => {
+      const obj = path.join(objDir, name, `${path.basename(src)}.o`);
+      const job = compileJob(src, obj, flags);
+      if (job) compiles.push(job);
+      return obj;
+    });
+    return { name, dir, objs, elf: path.join(outDir, `${name}.elf`) };
+  });
+  await pool(compiles, jobs);
+
+  // 3. Link: runtime objects first (entry.S's .text.boot goes first anyway via link.ld), then libgcc.
+  const links = [];
+  for (const g of guests) {
+    const inputs = [...sdkObjs, ...g.objs, linkScript];
+    const t = mtime(g.elf);
+    if (t >= 0 && inputs.every((f) => mtime(f) <= t)) continue;
+    links.push(() =>
+      runGcc(`linking ${g.name}`, [
+        ...LDFLAGS, '-T', linkScript, '-o', g.elf, ...sdkObjs, ...g.objs, '-lgcc',
+      ]),
+    );
+  }
+  await pool(links, jobs);
+  return guests.map(({ name, elf, dir }) => ({ name, elf, dir }));
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  const outDir = path.resolve(process.argv[2] ?? path.join(root, 'dist', 'guests'));
+  buildGuests({ root, outDir }).then(
+    (guests) => console.log(`domU-sdk: ${guests.length} guests in ${path.relative(process.cwd(), outDir) || '.'}`),
+    () => process.exit(1),
+  );
+}

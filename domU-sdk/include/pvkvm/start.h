@@ -1,0 +1,41 @@
+/*
+ * pvkvm/start.h: what the PVH loader handed us (hvm_start_info, command line, memory map), and
+ * shutting the domain down.
+ *
+ * A guest defines `int main(void)`. The runtime calls it after setting up long mode, the IDT,
+ * the hypercall page and the console; returning 0 powers off, anything else shuts down with
+ * SHUTDOWN_crash.
+ */
+#ifndef PVKVM_START_H
+#define PVKVM_START_H
+#include <stddef.h>
+#include <stdint.h>
+#include <pvkvm/xen.h>
+
+int main(void);
+
+/* The start info passed in EBX at entry, or NULL if there was none or its magic was wrong. */
+const struct hvm_start_info *pvkvm_start_info(void);
+
+/* The command line ("" if none). Words are separated by spaces; values are key=value. */
+const char *pvkvm_cmdline(void);
+/* Copy the value of key=value into buf (NUL-terminated, truncated to len-1).
+ * Returns the value's full length, 0 for a bare `key`, or -1 if the key is absent. */
+int pvkvm_cmdline_get(const char *key, char *buf, size_t len);
+/* Numeric value of key=N (decimal or 0x hex), or dflt if absent or not a number. */
+unsigned long long pvkvm_cmdline_ull(const char *key, unsigned long long dflt);
+/* Nonzero if `key` or `key=...` is present. */
+int pvkvm_cmdline_has(const char *key);
+
+/* The start info's memory map: sets *entries and returns the count (0 if there is none). */
+unsigned pvkvm_memmap(const struct hvm_memmap_table_entry **entries);
+/* Total bytes of type XEN_HVM_MEMMAP_TYPE_RAM in the memory map. */
+uint64_t pvkvm_ram_bytes(void);
+
+/*
+ * SCHEDOP_shutdown with a SHUTDOWN_* reason. Flushes the console first. Without Xen, writes the
+ * reason to QEMU's isa-debug-exit port (0x501; QEMU then exits with status reason*2+1) and halts.
+ */
+void pvkvm_shutdown(unsigned reason) __attribute__((noreturn));
+
+#endif

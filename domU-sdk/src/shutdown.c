@@ -1,0 +1,21 @@
+/* shutdown.c: SCHEDOP_shutdown, with QEMU's isa-debug-exit device as the fallback. */
+#include <pvkvm/arch.h>
+#include <pvkvm/console.h>
+#include <pvkvm/hypercall.h>
+#include <pvkvm/start.h>
+
+/* QEMU: -device isa-debug-exit,iobase=0x501,iosize=4 exits with status (value << 1) | 1. */
+#define QEMU_DEBUG_EXIT_PORT 0x501
+
+void pvkvm_shutdown(unsigned reason) {
+  console_flush();
+  if (pvkvm_xen_present()) {
+    struct sched_shutdown s = {0};
+    s.reason = reason;
+    long rc = HYPERVISOR_sched_op(SCHEDOP_shutdown, &s);
+    printf("pvkvm: SCHEDOP_shutdown(%u) returned %ld\n", reason, rc);
+    console_flush();
+  }
+  outl(QEMU_DEBUG_EXIT_PORT, reason);
+  halt_forever();
+}

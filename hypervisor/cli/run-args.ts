@@ -1,0 +1,97 @@
+// run-args.ts: parse and validate `pvkvm run` options into a domain configuration.
+import { parseArgs } from 'node:util';
+import { readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { UsageError } from './usage-error.ts';
+import type { DomainConfig } from '../domain/domain.ts';
+import type { BootModule } from '../boot/pvh-layout.ts';
+
+export interface RunOptions {
+  readonly domain: DomainConfig;
+  /** Seconds of wall-clock time before the guest is destroyed; 0 = no limit. */
+  readonly timeoutS: number;
+  readonly quiet: boolean;
+}
+
+export const RUN_USAGE = `Usage: pvkvm run KERNEL [options]
+
+Boot a Xen PVH kernel (ELF) on KVM and stream its console to stdout.
+
+Options:
+  --memory MiB      guest RAM (default 64, 2..3072)
+  --vcpus N         virtual CPUs (default 1)
+  --cmdline STR     kernel command line
+  --module FILE     boot module (repeatable), passed in hvm_start_info's modlist
+  --name NAME       domain name (default: the kernel's file name)
+  --timeout S       destroy the guest after S seconds (exit status 124)
+  --quiet           do not report how the guest ended on stderr
+  -h, --help        show this help`;
+
+/** Largest image or module pvkvm will read (they must fit in guest RAM anyway). */
+const MAX_FILE_BYTES = 3 * 1024 * 1024 * 1024;
+
+function readInput(path: string, what: string): Uint8Array {
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new UsageError(`${path}: ${what} is not a regular file`, 1);
+    size = st.size;
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`${path}: cannot read ${what} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 1);
+  }
+  if (size > MAX_FILE_BYTES) throw new UsageError(`${path}: ${what} is too large`, 1);
+  return new Uint8Array(readFileSync(path));
+}
+
+function intOption(raw: string | undefined, name: string, def: number, min: number, max: number): number {
+  if (raw === undefined) return def;
+  if (!/^\d+$/.test(raw)) throw new UsageError(`--${name} must be a whole number (got '${raw}')`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max} (got ${n})`);
+  return n;
+}
+
+export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        memory: { type: 'string' },
+        vcpus: { type: 'string' },
+        cmdline: { type: 'string' },
+        module: { type: 'string', multiple: true },
+        name: { type: 'string' },
+        timeout: { type: 'string' },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('\n')[0]!);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return 'help';
+  if (positionals.length === 0) throw new UsageError('run: missing KERNEL (try pvkvm run --help)');
+  if (positionals.length > 1) throw new UsageError(`run: unexpected argument '${positionals[1]}'`);
+  const kernelPath = positionals[0]!;
+  const memoryMiB = intOption(values.memory, 'memory', 64, 2, 3072);
+  const vcpus = intOption(values.vcpus, 'vcpus', 1, 1, 32);
+  const timeoutS = intOption(values.timeout, 'timeout', 0, 0, 365 * 24 * 3600);
+  const name = values.name ?? basename(kernelPath).replace(/\.elf$/, '');
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name)) {
+    throw new UsageError(`--name must be 1-64 characters of letters, digits, '.', '_' or '-' (got '${name}')`);
+  }
+  const modules: BootModule[] = (values.module ?? []).map((p) => ({ name: basename(p), data: readInput(p, 'module') }));
+  return {
+    domain: {
+      name, kernel: readInput(kernelPath, 'kernel'), kernelName: basename(kernelPath), memoryMiB, vcpus,
+      cmdline: values.cmdline ?? '', modules,
+    },
+    timeoutS,
+    quiet: values.quiet ?? false,
+  };
+}

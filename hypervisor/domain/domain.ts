@@ -1,0 +1,243 @@
+// domain.ts: one guest — its VM, memory, vCPU workers and lifecycle, driven from the main thread.
+import { Worker } from 'node:worker_threads';
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'eventemitter3';
+import type { KvmSystem } from '../kvm/system.ts';
+import { KvmVcpu } from '../kvm/vcpu.ts';
+import { libc, SIGUSR2 } from '../kvm/libc.ts';
+import { parseElf, loadElf } from '../boot/elf.ts';
+import { writeBootInfo, validateRamSize, type BootModule, type MemmapEntry } from '../boot/pvh-layout.ts';
+import { setPvhEntryState } from '../boot/cpu-state.ts';
+import { buildCpuid, tscScale } from '../vcpu/xen-cpuid.ts';
+import { HVM_PARAM, SPECIAL_PFN } from '../../abi/hvm.ts';
+import { SHUTDOWN } from '../../abi/sched.ts';
+import { DomainShared, VcpuCtl, MAX_VCPUS } from './shared-state.ts';
+import { createVm, releaseVm, type VmMemory } from './vm-setup.ts';
+import type { FaultReport, VcpuStats, VcpuWorkerInit, WorkerToMain } from '../vcpu/messages.ts';
+
+export interface DomainConfig {
+  readonly name: string;
+  /** Kernel image bytes and the name used in error messages. */
+  readonly kernel: Uint8Array;
+  readonly kernelName: string;
+  readonly memoryMiB: number;
+  readonly vcpus: number;
+  readonly cmdline: string;
+  readonly modules: readonly BootModule[];
+}
+
+export type DomainState = 'running' | 'paused' | 'shutdown' | 'dying' | 'dead';
+
+/** How a domain ended. */
+export type DomainEnd =
+  | { readonly kind: 'shutdown'; readonly reason: number }
+  | { readonly kind: 'fault'; readonly fault: FaultReport }
+  | { readonly kind: 'destroyed'; readonly why: string };
+
+export interface DomainEvents {
+  console: (text: string) => void;
+  state: (state: DomainState) => void;
+  'first-exit': (atNs: bigint) => void;
+  'remote-shutdown': (domid: number, reason: number) => void;
+  dead: (end: DomainEnd) => void;
+}
+
+interface VcpuHandle {
+  readonly id: number;
+  readonly fd: number;
+  readonly worker: Worker;
+  /** The main thread's own view of kvm_run, used only to set immediate_exit. */
+  readonly run: Uint8Array;
+  tid: bigint | null;
+  stopped: boolean;
+  stats?: VcpuStats;
+}
+
+const WORKER_URL = new URL('./vcpu-worker.js', import.meta.url);
+
+export class Domain extends EventEmitter<DomainEvents> {
+  readonly shared = new DomainShared();
+  readonly uuid = randomBytes(16);
+  readonly startedAt = Date.now();
+  readonly memmap: readonly MemmapEntry[];
+  private readonly mem: VmMemory;
+  private readonly vcpus: VcpuHandle[] = [];
+  private stateValue: DomainState = 'running';
+  private end: DomainEnd | null = null;
+  private kickTimer: NodeJS.Timeout | null = null;
+
+  /** Build the VM, load the kernel and start the boot vCPU. Throws ImageError for bad images. */
+  constructor(sys: KvmSystem, readonly domid: number, readonly config: DomainConfig, workerUrl: URL = WORKER_URL) {
+    super();
+    const ramBytes = validateRamSize(config.memoryMiB);
+    if (!Number.isInteger(config.vcpus) || config.vcpus < 1 || config.vcpus > MAX_VCPUS) {
+      throw new RangeError(`vcpus must be between 1 and ${MAX_VCPUS} (got ${config.vcpus})`);
+    }
+    const image = parseElf(config.kernel, config.kernelName);
+    this.mem = createVm(sys, config.name, ramBytes);
+    try {
+      const ram = this.mem.bytes.subarray(0, ramBytes);
+      const loaded = loadElf(image, ram);
+      const special = { consolePfn: SPECIAL_PFN.values.CONSOLE, xenstorePfn: SPECIAL_PFN.values.XENSTORE };
+      const boot = writeBootInfo(ram, {
+        ramBytes, imageEnd: loaded.imageEnd, cmdline: config.cmdline, modules: config.modules, specialPages: special,
+      });
+      this.memmap = boot.memmap;
+      this.shared.setParam(HVM_PARAM.values.CONSOLE_PFN, BigInt(special.consolePfn));
+      this.shared.setParam(HVM_PARAM.values.STORE_PFN, BigInt(special.xenstorePfn));
+      this.startBootVcpu(sys, loaded.entry, boot.startInfoGpa, workerUrl);
+    } catch (err) {
+      releaseVm(this.mem);
+      throw err;
+    }
+  }
+
+  get state(): DomainState {
+    return this.stateValue;
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  get ramBytes(): number {
+    return this.mem.ramBytes;
+  }
+
+  /** Per-vCPU exit and hypercall counts, available once the domain is dead. */
+  stats(): VcpuStats[] {
+    return this.vcpus.flatMap((v) => (v.stats ? [v.stats] : []));
+  }
+
+  private startBootVcpu(sys: KvmSystem, entry: number, startInfoGpa: number, workerUrl: URL): void {
+    const id = 0;
+    const fd = this.mem.vm.createVcpuFd(id);
+    const mmapSize = sys.vcpuMmapSize();
+    const setup = new KvmVcpu(fd, mmapSize);
+    const khz = Math.max(setup.tscKhz(), 1);
+    const { mul, shift } = tscScale(khz);
+    setup.setCpuid(buildCpuid(sys.supportedCpuid(), { vcpuId: id, domid: this.domid, tscKhz: khz, tscMul: mul, tscShift: shift }));
+    setPvhEntryState(setup, entry, startInfoGpa);
+    const init: VcpuWorkerInit = {
+      domid: this.domid, name: this.config.name, uuid: new Uint8Array(this.uuid), privileged: false,
+      vcpuId: id, nrVcpus: this.config.vcpus, vcpuFd: fd, vmFd: this.mem.vm.fd, vcpuMmapSize: mmapSize,
+      memFd: this.mem.memFd, memBytes: this.mem.memBytes, memHostAddr: this.mem.hostAddr,
+      ramBytes: this.mem.ramBytes, poolOffset: this.mem.poolOffset, poolPages: this.mem.poolPages,
+      sharedSab: this.shared.sab, regionsSab: this.mem.regions.sab, memmap: this.memmap,
+    };
+    const worker = new Worker(workerUrl, { workerData: init });
+    const handle: VcpuHandle = { id, fd, worker, run: setup.run, tid: null, stopped: false };
+    this.vcpus.push(handle);
+    worker.on('message', (m: WorkerToMain) => this.onWorkerMessage(handle, m));
+    worker.on('error', (err) => this.onWorkerGone(handle, `vCPU ${id} worker crashed: ${err.message}`));
+    worker.on('exit', () => this.onWorkerGone(handle, `vCPU ${id} worker exited`));
+  }
+
+  private onWorkerMessage(v: VcpuHandle, m: WorkerToMain): void {
+    switch (m.type) {
+      case 'ready':
+        v.tid = m.tid;
+        // A stop requested before the worker published its thread id still needs its kick.
+        if (this.stateValue === 'dying' || this.stateValue === 'paused') this.kick(v);
+        break;
+      case 'console':
+        this.emit('console', m.text);
+        break;
+      case 'first-exit':
+        this.emit('first-exit', m.atNs);
+        break;
+      case 'shutdown':
+        this.finish({ kind: 'shutdown', reason: m.reason });
+        break;
+      case 'remote-shutdown':
+        this.emit('remote-shutdown', m.domid, m.reason);
+        break;
+      case 'fault':
+        this.finish({ kind: 'fault', fault: m.fault });
+        break;
+      case 'stopped':
+        v.stats = m.stats;
+        this.onWorkerGone(v, `vCPU ${v.id} stopped`);
+        break;
+    }
+  }
+
+  private onWorkerGone(v: VcpuHandle, why: string): void {
+    if (v.stopped) return;
+    v.stopped = true;
+    // A vCPU that stops on its own (not asked to) ends the domain.
+    if (this.end === null) this.finish({ kind: 'destroyed', why });
+    if (this.vcpus.every((x) => x.stopped)) this.release();
+  }
+
+  /** Pause every vCPU (they leave KVM_RUN and wait). */
+  pause(): void {
+    if (this.stateValue !== 'running') return;
+    this.setState('paused');
+    for (const v of this.vcpus) {
+      this.shared.setVcpuCtl(v.id, VcpuCtl.Pause);
+      this.kick(v);
+    }
+  }
+
+  unpause(): void {
+    if (this.stateValue !== 'paused') return;
+    this.setState('running');
+    for (const v of this.vcpus) this.shared.setVcpuCtl(v.id, VcpuCtl.Run);
+  }
+
+  /** Request a guest shutdown from outside (no guest cooperation yet: acts like a hard stop). */
+  shutdown(reason: number = SHUTDOWN.values.poweroff): void {
+    const effective = this.shared.beginShutdown(reason);
+    if (effective !== null) this.finish({ kind: 'shutdown', reason: effective });
+  }
+
+  /** Stop all vCPUs and release every resource; idempotent. */
+  destroy(why = 'destroyed'): void {
+    this.finish({ kind: 'destroyed', why });
+  }
+
+  /** Record how the domain ended (first cause wins) and stop its vCPUs. */
+  private finish(end: DomainEnd): void {
+    if (this.end === null) {
+      this.end = end;
+      this.setState(end.kind === 'shutdown' ? 'shutdown' : 'dying');
+    }
+    for (const v of this.vcpus) {
+      this.shared.setVcpuCtl(v.id, VcpuCtl.Stop);
+      this.kick(v);
+    }
+    // Keep kicking until every worker has left KVM_RUN: a signal can land just before entry.
+    if (this.kickTimer === null && !this.vcpus.every((v) => v.stopped)) {
+      this.kickTimer = setInterval(() => {
+        for (const v of this.vcpus) if (!v.stopped) this.kick(v);
+      }, 20);
+    }
+    if (this.vcpus.every((v) => v.stopped)) this.release();
+  }
+
+  /** Force a vCPU out of KVM_RUN: immediate_exit for the next entry, a signal for the current one. */
+  private kick(v: VcpuHandle): void {
+    if (v.stopped) return;
+    v.run[1] = 1; // kvm_run.immediate_exit
+    if (v.tid !== null) libc.pthreadKill(v.tid, SIGUSR2);
+  }
+
+  private released = false;
+
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (this.kickTimer !== null) clearInterval(this.kickTimer);
+    for (const v of this.vcpus) libc.close(v.fd);
+    releaseVm(this.mem);
+    this.setState('dead');
+    this.emit('dead', this.end ?? { kind: 'destroyed', why: 'released' });
+  }
+
+  private setState(s: DomainState): void {
+    if (this.stateValue === s) return;
+    this.stateValue = s;
+    this.emit('state', s);
+  }
+}

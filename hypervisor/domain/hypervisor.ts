@@ -1,0 +1,93 @@
+// hypervisor.ts: the hypervisor process core — the KVM handle, the domain table, watchdogs.
+import { KvmSystem } from '../kvm/system.ts';
+import { requireCapabilities, type CapabilityReport } from '../kvm/capabilities.ts';
+import { SHUTDOWN } from '../../abi/sched.ts';
+import { PvkvmError } from '../errors.ts';
+import { Domain, type DomainConfig } from './domain.ts';
+
+const WATCHDOG_POLL_MS = 100;
+/** Domain ids 1..0x7FEF are for guests; 0 is dom0 and 0x7FF0+ are reserved (DOMID_SELF…). */
+const MAX_DOMID = 0x7fef;
+
+export class Hypervisor {
+  readonly sys: KvmSystem;
+  readonly caps: CapabilityReport;
+  private readonly domains = new Map<number, Domain>();
+  private nextDomid = 1;
+  private watchdogTimer: NodeJS.Timeout | null = null;
+  private readonly onSignal = (): void => {
+    // Only here so SIGUSR2 interrupts KVM_RUN (EINTR) instead of killing the process.
+  };
+
+  constructor(private readonly workerUrl?: URL) {
+    this.sys = KvmSystem.open();
+    try {
+      this.caps = requireCapabilities(this.sys);
+    } catch (err) {
+      this.sys.close();
+      throw err;
+    }
+    process.on('SIGUSR2', this.onSignal);
+  }
+
+  createDomain(config: DomainConfig): Domain {
+    for (const d of this.domains.values()) {
+      if (d.name === config.name) throw new PvkvmError(`a domain named '${config.name}' already exists`);
+    }
+    const domid = this.allocDomid();
+    const dom = new Domain(this.sys, domid, config, this.workerUrl);
+    this.domains.set(domid, dom);
+    dom.on('dead', () => {
+      this.domains.delete(domid);
+      this.updateWatchdogPoll();
+    });
+    dom.on('remote-shutdown', (target, reason) => this.domains.get(target)?.shutdown(reason));
+    this.updateWatchdogPoll();
+    return dom;
+  }
+
+  domain(domid: number): Domain | undefined {
+    return this.domains.get(domid);
+  }
+
+  list(): Domain[] {
+    return [...this.domains.values()];
+  }
+
+  /** Destroy every domain and release /dev/kvm once they are gone. */
+  async close(): Promise<void> {
+    const dying = this.list().map((d) => new Promise<void>((resolve) => {
+      d.once('dead', () => resolve());
+      d.destroy('hypervisor shutting down');
+    }));
+    await Promise.all(dying);
+    if (this.watchdogTimer !== null) clearInterval(this.watchdogTimer);
+    process.off('SIGUSR2', this.onSignal);
+    this.sys.close();
+  }
+
+  private allocDomid(): number {
+    for (let i = 0; i < MAX_DOMID; i++) {
+      const id = this.nextDomid;
+      this.nextDomid = id >= MAX_DOMID ? 1 : id + 1;
+      if (!this.domains.has(id)) return id;
+    }
+    throw new Error('no free domain ids');
+  }
+
+  /** SCHEDOP_watchdog deadlines are written by vCPUs into shared memory and polled here. */
+  private updateWatchdogPoll(): void {
+    if (this.domains.size > 0 && this.watchdogTimer === null) {
+      this.watchdogTimer = setInterval(() => {
+        const now = Date.now();
+        for (const d of this.domains.values()) {
+          if (d.shared.expiredWatchdog(now) >= 0) d.shutdown(SHUTDOWN.values.watchdog);
+        }
+      }, WATCHDOG_POLL_MS);
+      this.watchdogTimer.unref();
+    } else if (this.domains.size === 0 && this.watchdogTimer !== null) {
+      clearInterval(this.watchdogTimer);
+      this.watchdogTimer = null;
+    }
+  }
+}

@@ -1,0 +1,68 @@
+// vm-setup.ts: create and wire a KVM VM for one domain — memory slots, irqchip, MSR trap.
+import { KvmVm } from '../kvm/vm.ts';
+import { libc, check, mapShared, MFD_CLOEXEC, type NativePointer } from '../kvm/libc.ts';
+import { KVM_CAP, KVM_MSR_EXIT_REASON, KVM_MSR_FILTER } from '../kvm/ioctls.ts';
+import type { KvmSystem } from '../kvm/system.ts';
+import { RegionTable, PAGE_SIZE } from '../memory/regions.ts';
+import { PVKVM_MSR } from '../../abi/cpuid.ts';
+
+/** Special pages live in one 8-frame group ending at GFN 0xFF000 (libxenguest's convention). */
+export const SPECIAL_BASE_GPA = 0xfeff8000;
+export const SPECIAL_PAGES = 8;
+/** Spare frames for pages a guest places beyond RAM (shared_info, grant frames). */
+export const POOL_PAGES = 64;
+/** Where KVM may put its TSS/identity-map pages: inside the legacy hole, never RAM. */
+const TSS_ADDR = 0xfffbd000;
+
+export interface VmMemory {
+  readonly vm: KvmVm;
+  readonly memFd: number;
+  readonly memBytes: number;
+  readonly ramBytes: number;
+  readonly bytes: Uint8Array;
+  readonly ptr: NativePointer;
+  readonly hostAddr: bigint;
+  readonly regions: RegionTable;
+  readonly poolOffset: number;
+  readonly poolPages: number;
+}
+
+export function createVm(sys: KvmSystem, name: string, ramBytes: number): VmMemory {
+  const vm = new KvmVm(sys.createVmFd());
+  let memFd = -1;
+  try {
+    vm.setTssAddr(TSS_ADDR);
+    vm.createIrqchip();
+    // Only filtered MSRs exit to us; everything else keeps KVM's own behaviour.
+    vm.enableCap(KVM_CAP.X86_USER_SPACE_MSR, [KVM_MSR_EXIT_REASON.FILTER]);
+    vm.setMsrFilter([{
+      flags: KVM_MSR_FILTER.READ | KVM_MSR_FILTER.WRITE,
+      base: PVKVM_MSR.values.HYPERCALL_PAGE,
+      bitmap: new Uint8Array(1), // bit 0 clear: deny, i.e. exit to user space
+    }]);
+    const poolOffset = ramBytes + SPECIAL_PAGES * PAGE_SIZE;
+    const memBytes = poolOffset + POOL_PAGES * PAGE_SIZE;
+    memFd = check(libc.memfdCreate(`pvkvm-${name}`, MFD_CLOEXEC), 'memfd_create');
+    check(libc.ftruncate(memFd, memBytes), 'ftruncate guest memory');
+    const map = mapShared(memFd, memBytes);
+    const regions = new RegionTable();
+    regions.add({ gpa: 0, size: ramBytes, fileOffset: 0, slot: 0, kind: 'ram' });
+    vm.setUserMemoryRegion(0, 0, ramBytes, map.addr);
+    regions.add({ gpa: SPECIAL_BASE_GPA, size: SPECIAL_PAGES * PAGE_SIZE, fileOffset: ramBytes, slot: 1, kind: 'special' });
+    vm.setUserMemoryRegion(1, SPECIAL_BASE_GPA, SPECIAL_PAGES * PAGE_SIZE, map.addr + BigInt(ramBytes));
+    return {
+      vm, memFd, memBytes, ramBytes, bytes: map.bytes, ptr: map.ptr, hostAddr: map.addr, regions,
+      poolOffset, poolPages: POOL_PAGES,
+    };
+  } catch (err) {
+    if (memFd >= 0) libc.close(memFd);
+    vm.close();
+    throw err;
+  }
+}
+
+export function releaseVm(m: VmMemory): void {
+  libc.munmap(m.ptr, m.memBytes);
+  libc.close(m.memFd);
+  m.vm.close();
+}

@@ -1,0 +1,69 @@
+// context.ts: what a hypercall handler sees — the calling vCPU, its domain, and guest memory.
+import type { GuestVirtual } from '../memory/guest-access.ts';
+import type { PhysMemory } from '../memory/phys-memory.ts';
+import type { DomainShared } from '../domain/shared-state.ts';
+import type { MemmapEntry } from '../boot/pvh-layout.ts';
+import { DOMID } from '../../abi/multicall.ts';
+import { neg } from '../../abi/errno.ts';
+
+/** The domain-wide services a handler may use. Implemented by the vCPU worker. */
+export interface DomainEnv {
+  readonly domid: number;
+  readonly name: string;
+  readonly uuid: Uint8Array;
+  readonly privileged: boolean;
+  readonly ramBytes: number;
+  readonly nrVcpus: number;
+  readonly shared: DomainShared;
+  readonly mem: PhysMemory;
+  readonly memmap: readonly MemmapEntry[];
+  /** Highest guest frame number currently backed by memory. */
+  maxGpfn(): number;
+  /** Guest console output (console_io, debug port). */
+  console(text: string): void;
+  /** Tell the toolstack the domain began shutting down with this (effective) reason. */
+  shutdown(reason: number): void;
+  /** Ask the hypervisor to shut down another domain (privileged callers only). */
+  remoteShutdown(domid: number, reason: number): void;
+  /**
+   * Make `gpfn` a page the hypervisor owns for a special purpose: RAM pages are used in place;
+   * frames beyond RAM get a fresh memory slot. Returns false when it cannot be backed.
+   */
+  backSpecialPage(gpfn: number): boolean;
+  /** Monotonic system time in ns (Xen "system time"). */
+  now(): bigint;
+}
+
+export interface HypercallContext {
+  readonly dom: DomainEnv;
+  readonly vcpuId: number;
+  readonly guest: GuestVirtual;
+  /** Calling convention in force for this call: 64-bit, or 32-bit (compat). */
+  readonly mode: 64 | 32;
+  /** Non-zero inside a multicall. */
+  readonly depth: number;
+  /** True once the main thread asked this vCPU to stop; long loops check it. */
+  stopRequested(): boolean;
+}
+
+/** Size of a guest pointer / xen_ulong_t in the current mode. */
+export function ulongSize(ctx: HypercallContext): 4 | 8 {
+  return ctx.mode === 64 ? 8 : 4;
+}
+
+/**
+ * Resolve a domid argument that must name the caller: DOMID_SELF or its own id. Other domains
+ * answer -ESRCH when unknown to this worker; privileged cross-domain ops are routed elsewhere.
+ */
+export function selfDomid(ctx: HypercallContext, domid: number): bigint | null {
+  if (domid === DOMID.values.SELF || domid === ctx.dom.domid) return null;
+  return ctx.dom.privileged ? neg('ESRCH') : neg('EPERM');
+}
+
+/** Encode a NUL-padded fixed-size string (xen_version buffers). */
+export function fixedString(s: string, size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  const bytes = new TextEncoder().encode(s);
+  out.set(bytes.subarray(0, size - 1));
+  return out;
+}

@@ -1,0 +1,21 @@
+// index.ts: the default hypercall table — every family pvkvm implements, registered once.
+import { HypercallTable } from './table.ts';
+import { registerXenVersion } from './xen-version.ts';
+import { registerConsoleIo } from './console-io.ts';
+import { registerSchedOp } from './sched-op.ts';
+import { registerMemoryOp } from './memory-op.ts';
+import { registerHvmOp } from './hvm-op.ts';
+import { registerVmAssist } from './vm-assist.ts';
+import { registerMulticall } from './multicall.ts';
+
+export function buildHypercallTable(): HypercallTable {
+  const table = new HypercallTable();
+  registerXenVersion(table);
+  registerConsoleIo(table);
+  registerSchedOp(table);
+  registerMemoryOp(table);
+  registerHvmOp(table);
+  registerVmAssist(table);
+  registerMulticall(table);
+  return table;
+}

@@ -1,0 +1,88 @@
+// sched-op.ts: hypercall 29, sched_op — yield, block, shutdown (+code), remote shutdown, watchdog.
+import { HC } from '../../abi/hypercalls.ts';
+import { SCHEDOP, SchedRemoteShutdown, SchedWatchdog } from '../../abi/sched.ts';
+import { VcpuInfo64 } from '../../abi/shared-info.ts';
+import { readNum } from '../../abi/layout.ts';
+import { neg } from '../../abi/errno.ts';
+import { NR_WATCHDOGS } from '../domain/shared-state.ts';
+import type { HypercallContext } from './context.ts';
+import type { HypercallTable } from './table.ts';
+
+const S = SCHEDOP.values;
+
+/** Is an event upcall pending for this vCPU (vcpu_info.evtchn_upcall_pending)? */
+export function upcallPending(ctx: HypercallContext): boolean {
+  const si = ctx.dom.shared.sharedInfoGpa;
+  if (si < 0 || ctx.vcpuId >= 32) return false;
+  const off = ctx.dom.mem.offsetOf(si + ctx.vcpuId * VcpuInfo64.size, 1);
+  return off >= 0 && ctx.dom.mem.bytes[off] !== 0;
+}
+
+/** SCHEDOP_block: sleep until an event is pending or the toolstack needs this vCPU. */
+function block(ctx: HypercallContext): bigint {
+  const sh = ctx.dom.shared;
+  for (;;) {
+    const seq = sh.wakeSeq(ctx.vcpuId);
+    if (ctx.stopRequested() || upcallPending(ctx)) return 0n;
+    sh.waitWake(ctx.vcpuId, seq, 50);
+  }
+}
+
+function readReason(ctx: HypercallContext, arg: bigint): number {
+  return ctx.guest.readView(arg, 4).getUint32(0, true);
+}
+
+function watchdog(ctx: HypercallContext, arg: bigint): bigint {
+  const v = ctx.guest.readView(arg, SchedWatchdog.size);
+  const id = readNum(v, 0, SchedWatchdog, 'id');
+  const timeout = readNum(v, 0, SchedWatchdog, 'timeout');
+  const sh = ctx.dom.shared;
+  if (id > NR_WATCHDOGS) return neg('EINVAL');
+  if (id === 0) {
+    const slot = sh.claimWatchdog();
+    if (slot < 0) return neg('EBUSY');
+    sh.armWatchdog(slot, timeout);
+    return BigInt(slot + 1);
+  }
+  if (!sh.watchdogActive(id - 1)) return neg('EINVAL');
+  if (timeout === 0) sh.releaseWatchdog(id - 1);
+  else sh.armWatchdog(id - 1, timeout);
+  return 0n;
+}
+
+export function schedOp(ctx: HypercallContext, args: readonly bigint[]): bigint {
+  const cmd = Number(args[0]! & 0xffffffffn);
+  const arg = args[1]!;
+  switch (cmd) {
+    case S.yield:
+      return 0n;
+    case S.block:
+      return block(ctx);
+    case S.shutdown: {
+      const reason = readReason(ctx, arg);
+      const effective = ctx.dom.shared.beginShutdown(reason);
+      if (effective !== null) ctx.dom.shutdown(effective);
+      return 0n;
+    }
+    case S.shutdown_code:
+      ctx.dom.shared.latchShutdownCode(readReason(ctx, arg));
+      return 0n;
+    case S.remote_shutdown: {
+      if (!ctx.dom.privileged) return neg('EPERM');
+      const v = ctx.guest.readView(arg, SchedRemoteShutdown.size);
+      ctx.dom.remoteShutdown(readNum(v, 0, SchedRemoteShutdown, 'domain_id'), readNum(v, 0, SchedRemoteShutdown, 'reason'));
+      return 0n;
+    }
+    case S.watchdog:
+      return watchdog(ctx, arg);
+    case S.pin_override:
+      return neg('EPERM');
+    default:
+      // SCHEDOP_poll arrives with event channels.
+      return neg('ENOSYS');
+  }
+}
+
+export function registerSchedOp(table: HypercallTable): void {
+  table.register(HC.sched_op, 'sched_op', schedOp);
+}

@@ -1,0 +1,49 @@
+// shared-info-page.ts: placing the shared_info page (XENMAPSPACE_shared_info) and its wallclock.
+import { SharedInfo64, SharedInfo32 } from '../../abi/shared-info.ts';
+import { neg } from '../../abi/errno.ts';
+import type { HypercallContext } from './context.ts';
+
+const PAGE = 4096;
+
+/**
+ * Put shared_info at `gpfn`. A RAM frame becomes the shared_info page in place (its old contents
+ * are gone, as when Xen frees the RAM page there); a frame beyond RAM gets its own memory slot.
+ * A later move copies the current contents, so shared_info appears at one GFN only.
+ */
+export function placeSharedInfo(ctx: HypercallContext, gpfn: bigint): bigint {
+  if (gpfn >= 1n << 40n) return neg('EINVAL');
+  const gpa = Number(gpfn) * PAGE;
+  const mem = ctx.dom.mem;
+  if (!ctx.dom.backSpecialPage(Number(gpfn))) return neg('EINVAL');
+  const target = mem.slice(gpa, PAGE);
+  const old = ctx.dom.shared.sharedInfoGpa;
+  if (old >= 0 && old !== gpa && mem.offsetOf(old, PAGE) >= 0) {
+    target.set(mem.slice(old, PAGE));
+  } else if (old !== gpa) {
+    target.fill(0);
+  }
+  ctx.dom.shared.sharedInfoGpa = gpa;
+  writeWallclock(ctx);
+  return 0n;
+}
+
+/** Publish wall-clock time at system time 0 (wc_*), with the seqlock version protocol. */
+export function writeWallclock(ctx: HypercallContext): void {
+  const gpa = ctx.dom.shared.sharedInfoGpa;
+  if (gpa < 0) return;
+  const compat = ctx.dom.shared.wordSize === 32;
+  const layout = compat ? SharedInfo32 : SharedInfo64;
+  const base = ctx.dom.mem.offsetOf(gpa, PAGE);
+  if (base < 0) return;
+  const v = ctx.dom.mem.view;
+  const wallNs = BigInt(Date.now()) * 1_000_000n - ctx.dom.now();
+  const sec = wallNs / 1_000_000_000n;
+  const nsec = Number(wallNs % 1_000_000_000n);
+  const ver = base + layout.byName.wc_version.offset;
+  v.setUint32(ver, (v.getUint32(ver, true) + 1) | 1, true);
+  v.setUint32(base + layout.byName.wc_sec.offset, Number(sec & 0xffffffffn), true);
+  v.setUint32(base + layout.byName.wc_nsec.offset, nsec, true);
+  const hi = compat ? SharedInfo32.byName['arch.wc_sec_hi'].offset : SharedInfo64.byName.wc_sec_hi.offset;
+  v.setUint32(base + hi, Number(sec >> 32n), true);
+  v.setUint32(ver, (v.getUint32(ver, true) + 1) & ~1, true);
+}

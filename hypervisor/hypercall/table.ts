@@ -1,0 +1,45 @@
+// table.ts: the fixed hypercall dispatch table; one family module registers each number once.
+import { GuestFault } from '../memory/guest-access.ts';
+import { neg } from '../../abi/errno.ts';
+import { HYPERCALL_PAGE } from '../../abi/hypercalls.ts';
+import type { HypercallContext } from './context.ts';
+
+export type HypercallHandler = (ctx: HypercallContext, args: readonly bigint[]) => bigint;
+
+interface Entry {
+  readonly name: string;
+  readonly handler: HypercallHandler;
+}
+
+export class HypercallTable {
+  private readonly entries: Array<Entry | undefined> = new Array(HYPERCALL_PAGE.values.NR_STUBS);
+  /** Calls per hypercall number, for statistics. */
+  readonly counts = new Float64Array(HYPERCALL_PAGE.values.NR_STUBS);
+
+  register(nr: number, name: string, handler: HypercallHandler): void {
+    if (!Number.isInteger(nr) || nr < 0 || nr >= this.entries.length) throw new Error(`hypercall ${name}: bad number ${nr}`);
+    const old = this.entries[nr];
+    if (old !== undefined) throw new Error(`hypercall ${nr} registered twice (${old.name}, ${name})`);
+    this.entries[nr] = { name, handler };
+  }
+
+  name(nr: number): string | undefined {
+    return this.entries[nr]?.name;
+  }
+
+  /**
+   * Run hypercall `nr`. Unknown numbers answer -ENOSYS; a guest pointer that faults anywhere in
+   * the handler answers -EFAULT. Host-side exceptions propagate: they are pvkvm bugs.
+   */
+  dispatch(ctx: HypercallContext, nr: bigint, args: readonly bigint[]): bigint {
+    const e = nr >= 0n && nr < BigInt(this.entries.length) ? this.entries[Number(nr)] : undefined;
+    if (e === undefined) return neg('ENOSYS');
+    this.counts[Number(nr)]! += 1;
+    try {
+      return e.handler(ctx, args);
+    } catch (err) {
+      if (err instanceof GuestFault) return neg('EFAULT');
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,203 @@
+// vcpu.ts: the KVM vCPU fd — KVM_RUN with sync_regs, typed exits, register access without ioctls.
+import { libc, check, mapShared, errno, EINTR, HostError } from './libc.ts';
+import { KVM, KVM_EXIT, KVM_SYNC_X86, KVM_STRUCT_SIZE } from './ioctls.ts';
+import {
+  RUN, EXIT_IO, EXIT_MMIO, EXIT_MSR, EXIT_INTERNAL, EXIT_FAIL_ENTRY, EXIT_SYSTEM_EVENT,
+  REG_OFFSET, SREGS, SEG, SYNC, type RegName,
+} from './run-layout.ts';
+import type { CpuidEntry } from './system.ts';
+
+/** A decoded vCPU exit (kvm-ioctls style discriminated union). */
+export type VcpuExit =
+  | { kind: 'io'; out: boolean; size: number; port: number; count: number; dataOffset: number }
+  | { kind: 'mmio'; write: boolean; gpa: bigint; len: number }
+  | { kind: 'hlt' }
+  | { kind: 'shutdown' }
+  | { kind: 'intr' }
+  | { kind: 'rdmsr'; index: number }
+  | { kind: 'wrmsr'; index: number; data: bigint }
+  | { kind: 'internal-error'; suberror: number; data: bigint[] }
+  | { kind: 'fail-entry'; reason: bigint }
+  | { kind: 'system-event'; type: number }
+  | { kind: 'other'; reason: number };
+
+export type SegName = 'cs' | 'ds' | 'es' | 'fs' | 'gs' | 'ss' | 'tr' | 'ldt';
+
+export interface Segment {
+  base: bigint; limit: number; selector: number; type: number; present: number; dpl: number;
+  db: number; s: number; l: number; g: number; avl: number; unusable: number;
+}
+
+export class KvmVcpu {
+  readonly run: Uint8Array;
+  private readonly v: DataView;
+
+  constructor(readonly fd: number, mmapSize: number) {
+    this.run = mapShared(fd, mmapSize).bytes;
+    this.v = new DataView(this.run.buffer, this.run.byteOffset, this.run.byteLength);
+    // Ask KVM to publish regs and sregs into kvm_run on every exit (no GET_REGS on hot paths).
+    this.v.setBigUint64(RUN.kvm_valid_regs, BigInt(KVM_SYNC_X86.REGS | KVM_SYNC_X86.SREGS), true);
+  }
+
+  /** Enter the guest until the next exit. EINTR (a kick) is reported as an `intr` exit. */
+  enter(): VcpuExit {
+    const r = libc.ioctlInt(this.fd, KVM.RUN, 0);
+    // Dirty flags are consumed by KVM on entry; clear them so we never re-apply stale state.
+    this.v.setBigUint64(RUN.kvm_dirty_regs, 0n, true);
+    if (r < 0) {
+      const e = errno();
+      if (e === EINTR) return { kind: 'intr' };
+      throw new HostError('KVM_RUN', e);
+    }
+    return this.decodeExit();
+  }
+
+  set immediateExit(on: boolean) {
+    this.v.setUint8(RUN.immediate_exit, on ? 1 : 0);
+  }
+
+  private decodeExit(): VcpuExit {
+    const v = this.v;
+    const reason = v.getUint32(RUN.exit_reason, true);
+    const x = RUN.exit;
+    switch (reason) {
+      case KVM_EXIT.IO:
+        return {
+          kind: 'io', out: v.getUint8(x + EXIT_IO.direction) === 1, size: v.getUint8(x + EXIT_IO.size),
+          port: v.getUint16(x + EXIT_IO.port, true), count: v.getUint32(x + EXIT_IO.count, true),
+          dataOffset: Number(v.getBigUint64(x + EXIT_IO.data_offset, true)),
+        };
+      case KVM_EXIT.MMIO:
+        return {
+          kind: 'mmio', gpa: v.getBigUint64(x + EXIT_MMIO.phys_addr, true),
+          len: v.getUint32(x + EXIT_MMIO.len, true), write: v.getUint8(x + EXIT_MMIO.is_write) !== 0,
+        };
+      case KVM_EXIT.HLT: return { kind: 'hlt' };
+      case KVM_EXIT.SHUTDOWN: return { kind: 'shutdown' };
+      case KVM_EXIT.INTR: return { kind: 'intr' };
+      case KVM_EXIT.X86_RDMSR: return { kind: 'rdmsr', index: v.getUint32(x + EXIT_MSR.index, true) };
+      case KVM_EXIT.X86_WRMSR:
+        return { kind: 'wrmsr', index: v.getUint32(x + EXIT_MSR.index, true), data: v.getBigUint64(x + EXIT_MSR.data, true) };
+      case KVM_EXIT.INTERNAL_ERROR: {
+        const n = Math.min(v.getUint32(x + EXIT_INTERNAL.ndata, true), 16);
+        const data: bigint[] = [];
+        for (let i = 0; i < n; i++) data.push(v.getBigUint64(x + EXIT_INTERNAL.data + i * 8, true));
+        return { kind: 'internal-error', suberror: v.getUint32(x + EXIT_INTERNAL.suberror, true), data };
+      }
+      case KVM_EXIT.FAIL_ENTRY:
+        return { kind: 'fail-entry', reason: v.getBigUint64(x + EXIT_FAIL_ENTRY.reason, true) };
+      case KVM_EXIT.SYSTEM_EVENT:
+        return { kind: 'system-event', type: v.getUint32(x + EXIT_SYSTEM_EVENT.type, true) };
+      default:
+        return { kind: 'other', reason };
+    }
+  }
+
+  // --- Exit data -----------------------------------------------------------------------------
+
+  /** Data byte(s) of a port-I/O exit, little-endian, as a number. */
+  ioData(dataOffset: number, size: number): number {
+    if (size === 1) return this.v.getUint8(dataOffset);
+    if (size === 2) return this.v.getUint16(dataOffset, true);
+    return this.v.getUint32(dataOffset, true);
+  }
+
+  setIoData(dataOffset: number, size: number, value: number): void {
+    if (size === 1) this.v.setUint8(dataOffset, value);
+    else if (size === 2) this.v.setUint16(dataOffset, value, true);
+    else this.v.setUint32(dataOffset, value >>> 0, true);
+  }
+
+  /** MMIO data bytes (read exits fill them, write exits carry them). */
+  mmioData(): Uint8Array {
+    return this.run.subarray(RUN.exit + EXIT_MMIO.data, RUN.exit + EXIT_MMIO.data + 8);
+  }
+
+  /** Answer an MSR exit: `error` injects #GP; for reads, `data` is the value. */
+  completeMsr(error: boolean, data = 0n): void {
+    this.v.setUint8(RUN.exit + EXIT_MSR.error, error ? 1 : 0);
+    this.v.setBigUint64(RUN.exit + EXIT_MSR.data, data, true);
+  }
+
+  // --- Registers through the sync region ------------------------------------------------------
+
+  reg(name: RegName): bigint {
+    return this.v.getBigUint64(SYNC.regs + REG_OFFSET[name], true);
+  }
+
+  setReg(name: RegName, value: bigint): void {
+    this.v.setBigUint64(SYNC.regs + REG_OFFSET[name], BigInt.asUintN(64, value), true);
+    const d = this.v.getBigUint64(RUN.kvm_dirty_regs, true);
+    this.v.setBigUint64(RUN.kvm_dirty_regs, d | BigInt(KVM_SYNC_X86.REGS), true);
+  }
+
+  sreg(name: 'cr0' | 'cr2' | 'cr3' | 'cr4' | 'efer'): bigint {
+    return this.v.getBigUint64(SYNC.sregs + SREGS[name], true);
+  }
+
+  seg(name: SegName): Segment {
+    return readSegment(this.v, SYNC.sregs + SREGS[name]);
+  }
+
+  /** The register snapshot as exported by the last exit (for crash reports). */
+  regsSnapshot(): Record<RegName, bigint> {
+    const out = {} as Record<RegName, bigint>;
+    for (const k of Object.keys(REG_OFFSET) as RegName[]) out[k] = this.reg(k);
+    return out;
+  }
+
+  // --- Set-up ioctls (not on hot paths: each costs a vCPU load) -------------------------------
+
+  getSregs(): Uint8Array {
+    const b = new Uint8Array(KVM_STRUCT_SIZE.kvm_sregs);
+    check(libc.ioctlPtr(this.fd, KVM.GET_SREGS, b), 'KVM_GET_SREGS');
+    return b;
+  }
+
+  setSregs(b: Uint8Array): void {
+    check(libc.ioctlPtr(this.fd, KVM.SET_SREGS, b), 'KVM_SET_SREGS');
+  }
+
+  setRegs(regs: Partial<Record<RegName, bigint>>): void {
+    const b = new Uint8Array(KVM_STRUCT_SIZE.kvm_regs);
+    const v = new DataView(b.buffer);
+    v.setBigUint64(REG_OFFSET.rflags, 2n, true);
+    for (const [k, val] of Object.entries(regs)) v.setBigUint64(REG_OFFSET[k as RegName], val as bigint, true);
+    check(libc.ioctlPtr(this.fd, KVM.SET_REGS, b), 'KVM_SET_REGS');
+  }
+
+  setCpuid(entries: readonly CpuidEntry[]): void {
+    const b = new Uint8Array(8 + entries.length * KVM_STRUCT_SIZE.kvm_cpuid_entry2);
+    const v = new DataView(b.buffer);
+    v.setUint32(0, entries.length, true);
+    entries.forEach((e, i) => {
+      const o = 8 + i * 40;
+      v.setUint32(o, e.function, true); v.setUint32(o + 4, e.index, true); v.setUint32(o + 8, e.flags, true);
+      v.setUint32(o + 12, e.eax, true); v.setUint32(o + 16, e.ebx, true);
+      v.setUint32(o + 20, e.ecx, true); v.setUint32(o + 24, e.edx, true);
+    });
+    check(libc.ioctlPtr(this.fd, KVM.SET_CPUID2, b), 'KVM_SET_CPUID2');
+  }
+
+  tscKhz(): number {
+    return libc.ioctlInt(this.fd, KVM.GET_TSC_KHZ, 0);
+  }
+}
+
+export function readSegment(v: DataView, o: number): Segment {
+  return {
+    base: v.getBigUint64(o + SEG.base, true), limit: v.getUint32(o + SEG.limit, true),
+    selector: v.getUint16(o + SEG.selector, true), type: v.getUint8(o + SEG.type),
+    present: v.getUint8(o + SEG.present), dpl: v.getUint8(o + SEG.dpl), db: v.getUint8(o + SEG.db),
+    s: v.getUint8(o + SEG.s), l: v.getUint8(o + SEG.l), g: v.getUint8(o + SEG.g),
+    avl: v.getUint8(o + SEG.avl), unusable: v.getUint8(o + SEG.unusable),
+  };
+}
+
+export function writeSegment(v: DataView, o: number, s: Segment): void {
+  v.setBigUint64(o + SEG.base, s.base, true); v.setUint32(o + SEG.limit, s.limit, true);
+  v.setUint16(o + SEG.selector, s.selector, true); v.setUint8(o + SEG.type, s.type);
+  v.setUint8(o + SEG.present, s.present); v.setUint8(o + SEG.dpl, s.dpl); v.setUint8(o + SEG.db, s.db);
+  v.setUint8(o + SEG.s, s.s); v.setUint8(o + SEG.l, s.l); v.setUint8(o + SEG.g, s.g);
+  v.setUint8(o + SEG.avl, s.avl); v.setUint8(o + SEG.unusable, s.unusable);
+}

@@ -1,0 +1,92 @@
+// vm.ts: the KVM VM fd — memory slots, vCPU creation, irqchip, MSR filter, eventfd wiring.
+import koffi from 'koffi';
+import { libc, check } from './libc.ts';
+import { KVM, KVM_STRUCT_SIZE, KVM_MSR_FILTER } from './ioctls.ts';
+
+export interface MsrFilterRange {
+  /** KVM_MSR_FILTER_READ / WRITE bits this range applies to. */
+  flags: number;
+  base: number;
+  /** One bit per MSR from `base`: 1 = allow (KVM handles it), 0 = deny (exit to user space). */
+  bitmap: Uint8Array;
+}
+
+/** Thin wrapper over a VM fd. Usable from any thread that knows the fd number. */
+export class KvmVm {
+  constructor(readonly fd: number) {}
+
+  /** Map host memory at `hostAddr` into the guest at `gpa`; size 0 deletes the slot. */
+  setUserMemoryRegion(slot: number, gpa: bigint | number, size: bigint | number, hostAddr: bigint, flags = 0): void {
+    const b = new Uint8Array(KVM_STRUCT_SIZE.kvm_userspace_memory_region);
+    const v = new DataView(b.buffer);
+    v.setUint32(0, slot, true);
+    v.setUint32(4, flags, true);
+    v.setBigUint64(8, BigInt(gpa), true);
+    v.setBigUint64(16, BigInt(size), true);
+    v.setBigUint64(24, hostAddr, true);
+    check(libc.ioctlPtr(this.fd, KVM.SET_USER_MEMORY_REGION, b), `KVM_SET_USER_MEMORY_REGION slot ${slot}`);
+  }
+
+  createVcpuFd(id: number): number {
+    return check(libc.ioctlInt(this.fd, KVM.CREATE_VCPU, id), `KVM_CREATE_VCPU ${id}`);
+  }
+
+  setTssAddr(addr: number): void {
+    check(libc.ioctlInt(this.fd, KVM.SET_TSS_ADDR, addr), 'KVM_SET_TSS_ADDR');
+  }
+
+  setIdentityMapAddr(addr: bigint): void {
+    const b = new BigUint64Array([addr]);
+    check(libc.ioctlPtr(this.fd, KVM.SET_IDENTITY_MAP_ADDR, b), 'KVM_SET_IDENTITY_MAP_ADDR');
+  }
+
+  createIrqchip(): void {
+    check(libc.ioctlInt(this.fd, KVM.CREATE_IRQCHIP, 0), 'KVM_CREATE_IRQCHIP');
+  }
+
+  enableCap(cap: number, args: readonly (number | bigint)[] = []): void {
+    const b = new Uint8Array(KVM_STRUCT_SIZE.kvm_enable_cap);
+    const v = new DataView(b.buffer);
+    v.setUint32(0, cap, true);
+    args.forEach((a, i) => v.setBigUint64(8 + i * 8, BigInt(a), true));
+    check(libc.ioctlPtr(this.fd, KVM.ENABLE_CAP, b), `KVM_ENABLE_CAP ${cap}`);
+  }
+
+  /**
+   * Install an MSR filter (default allow). The bitmaps must stay alive until the ioctl returns;
+   * KVM copies them, so plain JS buffers are fine.
+   */
+  setMsrFilter(ranges: readonly MsrFilterRange[]): void {
+    if (ranges.length > 16) throw new Error('at most 16 MSR filter ranges');
+    const b = new Uint8Array(KVM_STRUCT_SIZE.kvm_msr_filter);
+    const v = new DataView(b.buffer);
+    v.setUint32(0, KVM_MSR_FILTER.DEFAULT_ALLOW, true);
+    // The struct holds raw pointers to the bitmaps, so they must live in native memory.
+    const natives = ranges.map((r) => {
+      const p = koffi.alloc('uint8_t', r.bitmap.length);
+      new Uint8Array(koffi.view(p, r.bitmap.length) as ArrayBuffer).set(r.bitmap);
+      return p;
+    });
+    try {
+      ranges.forEach((r, i) => {
+        const o = 8 + i * 24;
+        v.setUint32(o, r.flags, true);
+        v.setUint32(o + 4, r.bitmap.length * 8, true);
+        v.setUint32(o + 8, r.base, true);
+        v.setBigUint64(o + 16, koffi.address(natives[i]) as bigint, true);
+      });
+      check(libc.ioctlPtr(this.fd, KVM.X86_SET_MSR_FILTER, b), 'KVM_X86_SET_MSR_FILTER');
+    } finally {
+      for (const p of natives) koffi.free(p);
+    }
+  }
+
+  irqLine(irq: number, level: 0 | 1): void {
+    const b = new Uint32Array([irq, level]);
+    check(libc.ioctlPtr(this.fd, KVM.IRQ_LINE, b), 'KVM_IRQ_LINE');
+  }
+
+  close(): void {
+    libc.close(this.fd);
+  }
+}

@@ -1,0 +1,76 @@
+// domain-env.ts: the worker-side DomainEnv — domain services backed by shared state and messages.
+import { KvmVm } from '../kvm/vm.ts';
+import { PhysMemory } from '../memory/phys-memory.ts';
+import { RegionTable, PAGE_SIZE } from '../memory/regions.ts';
+import { DomainShared } from '../domain/shared-state.ts';
+import type { DomainEnv } from '../hypercall/context.ts';
+import type { MemmapEntry } from '../boot/pvh-layout.ts';
+import type { VcpuWorkerInit, WorkerToMain } from './messages.ts';
+
+export class WorkerDomainEnv implements DomainEnv {
+  readonly domid: number;
+  readonly name: string;
+  readonly uuid: Uint8Array;
+  readonly privileged: boolean;
+  readonly ramBytes: number;
+  readonly nrVcpus: number;
+  readonly shared: DomainShared;
+  readonly mem: PhysMemory;
+  readonly memmap: readonly MemmapEntry[];
+  private readonly regions: RegionTable;
+  private readonly vm: KvmVm;
+
+  constructor(private readonly init: VcpuWorkerInit, bytes: Uint8Array, private readonly post: (m: WorkerToMain) => void) {
+    this.domid = init.domid;
+    this.name = init.name;
+    this.uuid = init.uuid;
+    this.privileged = init.privileged;
+    this.ramBytes = init.ramBytes;
+    this.nrVcpus = init.nrVcpus;
+    this.shared = new DomainShared(init.sharedSab);
+    this.regions = new RegionTable(init.regionsSab);
+    this.mem = new PhysMemory(bytes, this.regions);
+    this.memmap = init.memmap;
+    this.vm = new KvmVm(init.vmFd);
+  }
+
+  maxGpfn(): number {
+    const list = this.regions.list();
+    const last = list[list.length - 1];
+    return last === undefined ? 0 : Math.floor((last.gpa + last.size) / PAGE_SIZE) - 1;
+  }
+
+  console(text: string): void {
+    this.post({ type: 'console', text });
+  }
+
+  shutdown(reason: number): void {
+    this.post({ type: 'shutdown', reason });
+  }
+
+  remoteShutdown(domid: number, reason: number): void {
+    this.post({ type: 'remote-shutdown', domid, reason });
+  }
+
+  backSpecialPage(gpfn: number): boolean {
+    const gpa = gpfn * PAGE_SIZE;
+    if (!Number.isSafeInteger(gpa) || gpa >= 2 ** 46) return false;
+    if (this.mem.offsetOf(gpa, PAGE_SIZE) >= 0) return true;
+    const idx = this.regions.allocPoolPages(1, this.init.poolPages);
+    if (idx === null) return false;
+    const fileOffset = this.init.poolOffset + idx * PAGE_SIZE;
+    const slot = this.regions.nextSlot();
+    try {
+      this.regions.add({ gpa, size: PAGE_SIZE, fileOffset, slot, kind: 'extra' });
+    } catch {
+      return false;
+    }
+    this.mem.bytes.fill(0, fileOffset, fileOffset + PAGE_SIZE);
+    this.vm.setUserMemoryRegion(slot, gpa, PAGE_SIZE, this.init.memHostAddr + BigInt(fileOffset));
+    return true;
+  }
+
+  now(): bigint {
+    return process.hrtime.bigint();
+  }
+}

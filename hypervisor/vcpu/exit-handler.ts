@@ -1,0 +1,120 @@
+// exit-handler.ts: what a vCPU does with each KVM exit — hypercalls, MSRs, ports, MMIO, faults.
+import type { KvmVcpu, VcpuExit } from '../kvm/vcpu.ts';
+import { HYPERCALL_PAGE, DEBUGCONS } from '../../abi/hypercalls.ts';
+import { PVKVM_MSR } from '../../abi/cpuid.ts';
+import { buildHypercallPage } from '../hypercall/page.ts';
+import type { HypercallTrap } from './hypercall-trap.ts';
+import { currentMode } from './hypercall-trap.ts';
+import type { WorkerDomainEnv } from './domain-env.ts';
+import type { FaultReport } from './messages.ts';
+
+/** Outcome of one exit: keep running, or stop this vCPU (and report a fault, if any). */
+export type ExitOutcome = { readonly stop: false } | { readonly stop: true; readonly fault?: FaultReport };
+
+const CONTINUE: ExitOutcome = { stop: false };
+const KVM_SYSTEM_EVENT = { SHUTDOWN: 1, RESET: 2, CRASH: 3 } as const;
+const DEBUGCON_FLUSH_AT = 1024;
+
+export class ExitHandler {
+  readonly exitCounts: Record<string, number> = {};
+  private debugcon: number[] = [];
+  private readonly hypercallPage = buildHypercallPage();
+
+  constructor(
+    private readonly vcpu: KvmVcpu,
+    private readonly vcpuId: number,
+    private readonly env: WorkerDomainEnv,
+    private readonly trap: HypercallTrap,
+    private readonly onHypercall: (nr: number) => void,
+  ) {}
+
+  handle(exit: VcpuExit): ExitOutcome {
+    this.exitCounts[exit.kind] = (this.exitCounts[exit.kind] ?? 0) + 1;
+    switch (exit.kind) {
+      case 'io':
+        return this.io(exit);
+      case 'mmio':
+        // Nothing is mapped there: reads see all-ones, writes are dropped.
+        if (!exit.write) this.vcpu.mmioData().fill(0xff);
+        return CONTINUE;
+      case 'wrmsr':
+        this.vcpu.completeMsr(!this.wrmsr(exit.index, exit.data));
+        return CONTINUE;
+      case 'rdmsr':
+        // The hypercall-page MSR reads as 0; anything else filtered is not ours: #GP.
+        this.vcpu.completeMsr(exit.index !== PVKVM_MSR.values.HYPERCALL_PAGE, 0n);
+        return CONTINUE;
+      case 'intr':
+      case 'hlt':
+        return CONTINUE;
+      case 'system-event':
+        return this.systemEvent(exit.type);
+      case 'shutdown':
+        return this.fault('triple-fault', 'the guest triple-faulted');
+      case 'internal-error':
+        return this.fault('internal-error', `KVM internal error, suberror ${exit.suberror} [${exit.data.map((d) => d.toString(16)).join(' ')}]`);
+      case 'fail-entry':
+        return this.fault('fail-entry', `VM entry failed, hardware reason 0x${exit.reason.toString(16)}`);
+      case 'other':
+        return this.fault('unhandled-exit', `unhandled KVM exit reason ${exit.reason}`);
+    }
+  }
+
+  private io(exit: Extract<VcpuExit, { kind: 'io' }>): ExitOutcome {
+    const { port, out, size, count, dataOffset } = exit;
+    if (port === HYPERCALL_PAGE.values.TRAP_PORT && out) {
+      this.onHypercall(this.trap.handle());
+      return CONTINUE;
+    }
+    if (port === DEBUGCONS.values.IOPORT) {
+      if (out) {
+        for (let i = 0; i < count; i++) this.debugconByte(this.vcpu.ioData(dataOffset + i * size, 1));
+      } else {
+        // Reading the port returns 0xE9 so guests can detect the debug console (Bochs/QEMU).
+        for (let i = 0; i < count; i++) this.vcpu.setIoData(dataOffset + i * size, size, 0xe9);
+      }
+      return CONTINUE;
+    }
+    // Unclaimed ports: reads float high, writes vanish.
+    if (!out) for (let i = 0; i < count; i++) this.vcpu.setIoData(dataOffset + i * size, size, 0xffffffff);
+    return CONTINUE;
+  }
+
+  private debugconByte(b: number): void {
+    this.debugcon.push(b);
+    if (b === 0x0a || this.debugcon.length >= DEBUGCON_FLUSH_AT) this.flushDebugcon();
+  }
+
+  flushDebugcon(): void {
+    if (this.debugcon.length === 0) return;
+    this.env.console(Buffer.from(this.debugcon).toString('utf8'));
+    this.debugcon = [];
+  }
+
+  /** Hypercall-page MSR: bits 11:0 select the page (only 0 exists); the target must be RAM. */
+  private wrmsr(index: number, value: bigint): boolean {
+    if (index !== PVKVM_MSR.values.HYPERCALL_PAGE) return false;
+    if ((value & 0xfffn) !== 0n) return false;
+    const gpa = Number(value & ~0xfffn);
+    if (!Number.isSafeInteger(gpa) || !this.env.mem.isRam(gpa, 4096)) return false;
+    this.env.mem.slice(gpa, 4096).set(this.hypercallPage);
+    this.env.shared.hypercallPageGpa = gpa;
+    // Writing this MSR latches the shared_info layout from the current mode, as in Xen.
+    this.env.shared.wordSize = currentMode(this.vcpu);
+    return true;
+  }
+
+  private systemEvent(type: number): ExitOutcome {
+    const reason = type === KVM_SYSTEM_EVENT.RESET ? 1 : type === KVM_SYSTEM_EVENT.CRASH ? 3 : 0;
+    const effective = this.env.shared.beginShutdown(reason);
+    if (effective !== null) this.env.shutdown(effective);
+    return { stop: true };
+  }
+
+  private fault(kind: string, detail: string): ExitOutcome {
+    return {
+      stop: true,
+      fault: { vcpuId: this.vcpuId, kind, detail, rip: `0x${this.vcpu.reg('rip').toString(16)}` },
+    };
+  }
+}

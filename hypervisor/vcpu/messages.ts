@@ -1,0 +1,49 @@
+// messages.ts: the typed messages between the main thread and a vCPU worker.
+import type { MemmapEntry } from '../boot/pvh-layout.ts';
+
+/** Everything a vCPU worker needs to run, passed as workerData. */
+export interface VcpuWorkerInit {
+  readonly domid: number;
+  readonly name: string;
+  readonly uuid: Uint8Array;
+  readonly privileged: boolean;
+  readonly vcpuId: number;
+  readonly nrVcpus: number;
+  readonly vcpuFd: number;
+  readonly vmFd: number;
+  readonly vcpuMmapSize: number;
+  readonly memFd: number;
+  readonly memBytes: number;
+  /** Address of the main thread's mapping of the memfd; new KVM slots point into it. */
+  readonly memHostAddr: bigint;
+  readonly ramBytes: number;
+  /** Spare pages at the end of the memfd for frames placed beyond RAM. */
+  readonly poolOffset: number;
+  readonly poolPages: number;
+  readonly sharedSab: SharedArrayBuffer;
+  readonly regionsSab: SharedArrayBuffer;
+  readonly memmap: readonly MemmapEntry[];
+}
+
+/** Why a vCPU stopped the domain without a guest-requested shutdown. */
+export interface FaultReport {
+  readonly vcpuId: number;
+  /** Short machine-readable kind: triple-fault, internal-error, fail-entry, unhandled-exit, host-error. */
+  readonly kind: string;
+  readonly detail: string;
+  readonly rip: string;
+}
+
+export interface VcpuStats {
+  readonly exits: Record<string, number>;
+  readonly hypercalls: Record<string, number>;
+}
+
+export type WorkerToMain =
+  | { readonly type: 'ready'; readonly vcpuId: number; readonly tid: bigint }
+  | { readonly type: 'console'; readonly text: string }
+  | { readonly type: 'shutdown'; readonly reason: number }
+  | { readonly type: 'remote-shutdown'; readonly domid: number; readonly reason: number }
+  | { readonly type: 'fault'; readonly fault: FaultReport }
+  | { readonly type: 'first-exit'; readonly vcpuId: number; readonly atNs: bigint }
+  | { readonly type: 'stopped'; readonly vcpuId: number; readonly stats: VcpuStats };

@@ -1,0 +1,64 @@
+// worker.ts: a vCPU thread — KVM_RUN in a loop, exits handled synchronously on this thread.
+import { parentPort, workerData } from 'node:worker_threads';
+import { KvmVcpu } from '../kvm/vcpu.ts';
+import { libc, mapShared, HostError } from '../kvm/libc.ts';
+import { VcpuCtl } from '../domain/shared-state.ts';
+import { buildHypercallTable } from '../hypercall/index.ts';
+import { WorkerDomainEnv } from './domain-env.ts';
+import { HypercallTrap } from './hypercall-trap.ts';
+import { ExitHandler } from './exit-handler.ts';
+import type { VcpuWorkerInit, WorkerToMain, FaultReport } from './messages.ts';
+
+const init = workerData as VcpuWorkerInit;
+const post = (m: WorkerToMain): void => parentPort!.postMessage(m);
+
+function main(): void {
+  const mem = mapShared(init.memFd, init.memBytes).bytes;
+  const env = new WorkerDomainEnv(init, mem, post);
+  const vcpu = new KvmVcpu(init.vcpuFd, init.vcpuMmapSize);
+  const table = buildHypercallTable();
+  const id = init.vcpuId;
+  const ctl = (): VcpuCtl => env.shared.vcpuCtl(id);
+  const trap = new HypercallTrap(vcpu, id, env, table, () => ctl() !== VcpuCtl.Run);
+  const hypercalls: Record<string, number> = {};
+  const handler = new ExitHandler(vcpu, id, env, trap, (nr) => {
+    const name = table.name(nr) ?? `#${nr}`;
+    hypercalls[name] = (hypercalls[name] ?? 0) + 1;
+  });
+
+  post({ type: 'ready', vcpuId: id, tid: libc.pthreadSelf() });
+  let fault: FaultReport | undefined;
+  let first = true;
+  try {
+    for (;;) {
+      // Clear the kick before reading the control word: a kick that lands after this point is
+      // seen either by the read below or by KVM_RUN returning at once (no lost pause/stop).
+      vcpu.immediateExit = false;
+      const c = ctl();
+      if (c === VcpuCtl.Stop || env.shared.shutdownReason >= 0) break;
+      if (c === VcpuCtl.Pause) {
+        const seq = env.shared.wakeSeq(id);
+        if (ctl() === VcpuCtl.Pause) env.shared.waitWake(id, seq, 1000);
+        continue;
+      }
+      const exit = vcpu.enter();
+      if (first) {
+        first = false;
+        post({ type: 'first-exit', vcpuId: id, atNs: process.hrtime.bigint() });
+      }
+      const outcome = handler.handle(exit);
+      if (outcome.stop) {
+        fault = outcome.fault;
+        break;
+      }
+    }
+  } catch (err) {
+    const detail = err instanceof HostError ? err.message : String(err instanceof Error ? err.stack : err);
+    fault = { vcpuId: id, kind: 'host-error', detail, rip: '?' };
+  }
+  handler.flushDebugcon();
+  if (fault !== undefined) post({ type: 'fault', fault });
+  post({ type: 'stopped', vcpuId: id, stats: { exits: handler.exitCounts, hypercalls } });
+}
+
+main();

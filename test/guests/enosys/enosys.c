@@ -1,0 +1,18 @@
+/* enosys: hypercall numbers and sub-ops a PVH guest may not use return -XEN_ENOSYS. */
+#include <pvkvm/pvkvm.h>
+
+int main(void) {
+  REQUIRE_XEN();
+  static const unsigned unknown[] = {__HYPERVISOR_set_trap_table, 11, 50, 127};
+  for (unsigned i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+    printf("hypercall %u\n", unknown[i]);
+    CHECK_EQ(hypercall5(unknown[i], 0, 0, 0, 0, 0), -XEN_ENOSYS);
+  }
+  CHECK_EQ(HYPERVISOR_sched_op(99, NULL), -XEN_ENOSYS);
+  CHECK_EQ(HYPERVISOR_xen_version(99, NULL), -XEN_ENOSYS);
+  uint64_t machphys[3] = {0}; /* xen_machphys_mapping: v_start, v_end, max_mfn */
+  CHECK_EQ(HYPERVISOR_memory_op(XENMEM_machphys_mapping, machphys), -XEN_ENOSYS);
+  /* Still alive and well. */
+  CHECK(HYPERVISOR_xen_version(XENVER_version, NULL) > 0);
+  test_done();
+}
