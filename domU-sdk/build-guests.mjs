@@ -172,7 +172,7 @@ export async function buildGuests({ root, outDir }) {
   // 3. Link: runtime objects first (entry.S's .text.boot goes first anyway via link.ld), then libgcc.
   const links = [];
   for (const g of guests) {
-    const inputs = [...sdkObjs, ...g.objs, linkScript];
+    const inputs = [...sdkObjs, ...g.objs, linkScript, fileURLToPath(import.meta.url)];
     const t = mtime(g.elf);
     if (t >= 0 && inputs.every((f) => mtime(f) <= t)) continue;
     links.push(() =>

@@ -158,6 +158,8 @@ export class Domain extends EventEmitter<DomainEvents> {
       case 'stopped':
         v.stats = m.stats;
         this.onWorkerGone(v, `vCPU ${v.id} stopped`);
+        // No kick can target this thread any more: let it end.
+        this.shared.releaseVcpu(v.id);
         break;
     }
   }

@@ -9,15 +9,25 @@ const WATCHDOG_POLL_MS = 100;
 /** Domain ids 1..0x7FEF are for guests; 0 is dom0 and 0x7FF0+ are reserved (DOMID_SELF…). */
 const MAX_DOMID = 0x7fef;
 
+let kickHandlerInstalled = false;
+
+/**
+ * vCPU kicks are SIGUSR2 sent to a worker thread: a handler must exist so the signal interrupts
+ * KVM_RUN (EINTR) instead of killing the process. It stays for the life of the process, since a
+ * kick may still be in flight when the last domain goes away.
+ */
+function installKickHandler(): void {
+  if (kickHandlerInstalled) return;
+  kickHandlerInstalled = true;
+  process.on('SIGUSR2', () => {});
+}
+
 export class Hypervisor {
   readonly sys: KvmSystem;
   readonly caps: CapabilityReport;
   private readonly domains = new Map<number, Domain>();
   private nextDomid = 1;
   private watchdogTimer: NodeJS.Timeout | null = null;
-  private readonly onSignal = (): void => {
-    // Only here so SIGUSR2 interrupts KVM_RUN (EINTR) instead of killing the process.
-  };
 
   constructor(private readonly workerUrl?: URL) {
     this.sys = KvmSystem.open();
@@ -27,7 +37,7 @@ export class Hypervisor {
       this.sys.close();
       throw err;
     }
-    process.on('SIGUSR2', this.onSignal);
+    installKickHandler();
   }
 
   createDomain(config: DomainConfig): Domain {
@@ -62,7 +72,6 @@ export class Hypervisor {
     }));
     await Promise.all(dying);
     if (this.watchdogTimer !== null) clearInterval(this.watchdogTimer);
-    process.off('SIGUSR2', this.onSignal);
     this.sys.close();
   }
 

@@ -15,7 +15,8 @@ const I = {
   consoleSeq: 5,
   vcpuCtl: 8, // MAX_VCPUS words: VcpuCtl
   vcpuWake: 8 + MAX_VCPUS, // MAX_VCPUS words: bumped to wake a blocked vCPU
-  end: 8 + 2 * MAX_VCPUS,
+  vcpuReleased: 8 + 2 * MAX_VCPUS, // MAX_VCPUS words: 1 once the main thread lets the worker exit
+  end: 8 + 3 * MAX_VCPUS,
 } as const;
 
 /** What the main thread asks of a vCPU worker. */
@@ -125,6 +126,19 @@ export class DomainShared {
   wakeVcpu(id: number): void {
     Atomics.add(this.i32, I.vcpuWake + id, 1);
     Atomics.notify(this.i32, I.vcpuWake + id);
+  }
+
+  /**
+   * A stopped worker waits here before its thread ends, so the main thread never signals a
+   * thread that no longer exists (pthread_kill on a dead thread is undefined behaviour).
+   */
+  waitReleased(id: number): void {
+    while (Atomics.load(this.i32, I.vcpuReleased + id) === 0) Atomics.wait(this.i32, I.vcpuReleased + id, 0, 1000);
+  }
+
+  releaseVcpu(id: number): void {
+    Atomics.store(this.i32, I.vcpuReleased + id, 1);
+    Atomics.notify(this.i32, I.vcpuReleased + id);
   }
 
   wakeSeq(id: number): number { return Atomics.load(this.i32, I.vcpuWake + id); }

@@ -59,6 +59,7 @@ function main(): void {
   handler.flushDebugcon();
   if (fault !== undefined) post({ type: 'fault', fault });
   post({ type: 'stopped', vcpuId: id, stats: { exits: handler.exitCounts, hypercalls } });
+  env.shared.waitReleased(id);
 }
 
 main();

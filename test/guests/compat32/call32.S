@@ -22,10 +22,8 @@ call32_hypercall:
 	pushq %r14
 	pushq %r15
 	movq %rdi, %rbp                 /* stub address */
-	movl %esi, %ebx                 /* arg 1 */
-	movl %edx, %eax                 /* arg 3 (RDX is about to be overwritten) */
-	movl %ecx, %ecx                 /* arg 2 */
-	movl %eax, %edx
+	movl %esi, %ebx                 /* arg 1 (SysV: RSI) */
+	xchgl %ecx, %edx                /* arg 2 (SysV: RDX) to ECX, arg 3 (SysV: RCX) to EDX */
 	movl $0x5a5a5a5a, %esi          /* args 4, 5: poison */
 	movl $0x5a5a5a5a, %edi
 	lcall *far_to_32(%rip)

@@ -2,9 +2,10 @@
  * user.S: run a little code in ring 3 and come back.
  *
  * long run_user(void (*code)(void), void *user_stack)
- *   Enters `code` at CPL 3 (CS 0x2b, SS 0x23) with IOPL 3, so port I/O (the hypercall trap)
- *   does not fault. The user code ends with ud2; the #UD handler in cpl3.c calls
- *   user_return(rax), which lands in run_user_resume and returns that value.
+ *   Enters `code` at CPL 3 (CS 0x2b, SS 0x23) with IOPL 3 (cpl3.c also grants the trap port in
+ *   the TSS I/O bitmap), so the hypercall trap does not fault. The user code ends with ud2; the
+ *   #UD hook in cpl3.c rewrites the trap frame to resume at run_user_resume at CPL 0, which
+ *   returns the user's RAX.
  *
  * user_hypercall: the ring-3 code: xen_version(XENVER_version) through the hypercall page.
  */
