@@ -1,5 +1,5 @@
 // cli.test.ts: the pvkvm command line — help, version, bad input as one clear line, timeouts, faults.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { EXIT } from '../hypervisor/cli/exit-codes.ts';
 const tmp = mkdtempSync(join(tmpdir(), 'pvkvm-cli-'));
 
 /** One line on stderr, no stack trace. */
-function oneLine(t: Tap.Test, stderr: string): void {
+function oneLine(t: Test, stderr: string): void {
   const lines = stderr.trim().split('\n');
   t.equal(lines.length, 1, `exactly one line: ${stderr}`);
   t.notMatch(stderr, /\n\s+at /, 'no stack trace');

@@ -16,17 +16,23 @@ function describe(end: DomainEnd, timedOut: boolean, timeoutS: number): string {
 /** Boot the guest and resolve with the process exit code once it is gone. */
 export async function runGuest(opts: RunOptions, workerUrl?: URL): Promise<number> {
   const hv = new Hypervisor(workerUrl);
+  // PVKVM_BOOT_TRACE=1: timestamps (epoch ms) of each boot stage on stderr, for `bench boot`.
   const trace = process.env.PVKVM_BOOT_TRACE === '1';
+  const mark = (event: string, atMs = performance.timeOrigin + performance.now()): void => {
+    if (trace) process.stderr.write(`pvkvm-trace ${event} ${atMs.toFixed(3)}\n`);
+  };
+  mark('process-start', performance.timeOrigin);
+  mark('hypervisor-start');
   let timedOut = false;
   try {
     const dom = hv.createDomain(opts.domain);
     let firstOutput = true;
     dom.on('console', (text) => {
-      if (trace && firstOutput) process.stderr.write(`pvkvm-trace first-output ${process.hrtime.bigint()}\n`);
+      if (firstOutput) mark('first-output');
       firstOutput = false;
       process.stdout.write(text);
     });
-    if (trace) dom.on('first-exit', (ns) => process.stderr.write(`pvkvm-trace first-exit ${ns}\n`));
+    dom.on('first-exit', (atMs) => mark('first-exit', atMs));
     const stopOnSignal = (): void => dom.destroy('interrupted');
     process.once('SIGINT', stopOnSignal);
     process.once('SIGTERM', stopOnSignal);
@@ -36,7 +42,7 @@ export async function runGuest(opts: RunOptions, workerUrl?: URL): Promise<numbe
     process.off('SIGINT', stopOnSignal);
     process.off('SIGTERM', stopOnSignal);
     if (!opts.quiet) process.stderr.write(`pvkvm: domain ${dom.domid} (${dom.name}) ${describe(end, timedOut, opts.timeoutS)}\n`);
-    if (trace) process.stderr.write(`pvkvm-trace exit ${process.hrtime.bigint()}\n`);
+    mark('guest-end');
     return exitCodeFor(end, timedOut);
   } finally {
     await hv.close();

@@ -37,7 +37,8 @@ export type DomainEnd =
 export interface DomainEvents {
   console: (text: string) => void;
   state: (state: DomainState) => void;
-  'first-exit': (atNs: bigint) => void;
+  /** Wall-clock time (epoch ms) of the boot vCPU's first exit: the guest has started running. */
+  'first-exit': (atEpochMs: number) => void;
   'remote-shutdown': (domid: number, reason: number) => void;
   dead: (end: DomainEnd) => void;
 }
@@ -144,7 +145,7 @@ export class Domain extends EventEmitter<DomainEvents> {
         this.emit('console', m.text);
         break;
       case 'first-exit':
-        this.emit('first-exit', m.atNs);
+        this.emit('first-exit', m.atEpochMs);
         break;
       case 'shutdown':
         this.finish({ kind: 'shutdown', reason: m.reason });

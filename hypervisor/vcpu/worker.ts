@@ -44,7 +44,7 @@ function main(): void {
       const exit = vcpu.enter();
       if (first) {
         first = false;
-        post({ type: 'first-exit', vcpuId: id, atNs: process.hrtime.bigint() });
+        post({ type: 'first-exit', vcpuId: id, atEpochMs: performance.timeOrigin + performance.now() });
       }
       const outcome = handler.handle(exit);
       if (outcome.stop) {
