@@ -40,7 +40,7 @@ function watchdog(ctx: HypercallContext, arg: bigint): bigint {
   if (id > NR_WATCHDOGS) return neg('EINVAL');
   if (id === 0) {
     const slot = sh.claimWatchdog();
-    if (slot < 0) return neg('EBUSY');
+    if (slot < 0) return neg('ENOSPC');
     sh.armWatchdog(slot, timeout);
     return BigInt(slot + 1);
   }
