@@ -1,6 +1,6 @@
 /*
  * hvmparam: HVMOP_get_param/set_param access rules, HVMOP_get_time, and mapping shared_info
- * with XENMEM_add_to_physmap.
+ * with XENMEM_add_to_physmap (in RAM and beyond it), vm_assist and flush_tlbs.
  */
 #include <pvkvm/pvkvm.h>
 
@@ -70,5 +70,40 @@ int main(void) {
 
   xatp.idx = 1; /* shared_info has one frame */
   CHECK_EQ(HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp), -XEN_EINVAL);
+
+  /*
+   * Move shared_info to a frame beyond RAM (below the special pages, inside our identity map):
+   * the hypervisor must back it with a new memory slot, and the contents move with it.
+   */
+  ((volatile struct shared_info *)shared_page)->vcpu_info[0].arch_cr2 = 0x1234abcd; /* recognisable after the move */
+  xatp.idx = 0;
+  xatp.gpfn = 0xf0000;
+  CHECK_EQ(HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp), 0);
+  const volatile struct shared_info *moved = (const volatile struct shared_info *)(uintptr_t)0xf0000000ULL;
+  CHECK_EQ(moved->vcpu_info[0].arch_cr2, 0x1234abcd);
+  CHECK_EQ(moved->wc_version & 1, 0);
+  CHECK(moved->wc_version != 0);
+  uint64_t max_gpfn = HYPERVISOR_memory_op(XENMEM_maximum_gpfn, &(uint16_t){DOMID_SELF});
+  printf("maximum_gpfn after the move: %#llx\n", (unsigned long long)max_gpfn);
+  CHECK(max_gpfn >= 0xfefff);
+  /* A frame number no memory slot can reach is refused. */
+  xatp.gpfn = 1ULL << 40;
+  CHECK_EQ(HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp), -XEN_EINVAL);
+  /* Another domain's id is refused. */
+  xatp.gpfn = 0xf0000;
+  xatp.domid = 5;
+  CHECK(HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp) < 0);
+
+  /* vm_assist: HVM guests may toggle only runstate_update_flag. */
+  CHECK_EQ(hypercall2(__HYPERVISOR_vm_assist, VMASST_CMD_enable, VMASST_TYPE_runstate_update_flag), 0);
+  CHECK_EQ(hypercall2(__HYPERVISOR_vm_assist, VMASST_CMD_disable, VMASST_TYPE_runstate_update_flag), 0);
+  CHECK_EQ(hypercall2(__HYPERVISOR_vm_assist, VMASST_CMD_enable, VMASST_TYPE_writable_pagetables), -XEN_EINVAL);
+  CHECK_EQ(hypercall2(__HYPERVISOR_vm_assist, VMASST_CMD_enable, 64), -XEN_EINVAL);
+  CHECK_EQ(hypercall2(__HYPERVISOR_vm_assist, 7, VMASST_TYPE_runstate_update_flag), -XEN_ENOSYS);
+
+  /* HVMOP_flush_tlbs takes a NULL argument only; unknown HVM ops are -ENOSYS. */
+  CHECK_EQ(HYPERVISOR_hvm_op(HVMOP_flush_tlbs, NULL), 0);
+  CHECK_EQ(HYPERVISOR_hvm_op(HVMOP_flush_tlbs, shared_page), -XEN_EINVAL);
+  CHECK_EQ(HYPERVISOR_hvm_op(200, NULL), -XEN_ENOSYS);
   test_done();
 }
