@@ -32,7 +32,7 @@ export async function runGuest(opts: RunOptions, workerUrl?: URL): Promise<numbe
       firstOutput = false;
       process.stdout.write(text);
     });
-    dom.on('first-exit', (atMs) => mark('first-exit', atMs));
+    dom.on('first-entry', (atMs) => mark('first-instruction', atMs));
     const stopOnSignal = (): void => dom.destroy('interrupted');
     process.once('SIGINT', stopOnSignal);
     process.once('SIGTERM', stopOnSignal);

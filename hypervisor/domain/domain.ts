@@ -37,8 +37,8 @@ export type DomainEnd =
 export interface DomainEvents {
   console: (text: string) => void;
   state: (state: DomainState) => void;
-  /** Wall-clock time (epoch ms) of the boot vCPU's first exit: the guest has started running. */
-  'first-exit': (atEpochMs: number) => void;
+  /** Wall-clock time (epoch ms) at which the boot vCPU first entered the guest. */
+  'first-entry': (atEpochMs: number) => void;
   'remote-shutdown': (domid: number, reason: number) => void;
   dead: (end: DomainEnd) => void;
 }
@@ -75,7 +75,15 @@ export class Domain extends EventEmitter<DomainEvents> {
       throw new RangeError(`vcpus must be between 1 and ${MAX_VCPUS} (got ${config.vcpus})`);
     }
     const image = parseElf(config.kernel, config.kernelName);
-    this.mem = createVm(sys, config.name, ramBytes);
+    // Start the boot vCPU's thread now: its start-up (loading the bundle and koffi) overlaps the
+    // VM set-up below, which shortens process start → first guest instruction.
+    const worker = new Worker(workerUrl);
+    try {
+      this.mem = createVm(sys, config.name, ramBytes);
+    } catch (err) {
+      void worker.terminate();
+      throw err;
+    }
     try {
       const ram = this.mem.bytes.subarray(0, ramBytes);
       const loaded = loadElf(image, ram);
@@ -86,8 +94,9 @@ export class Domain extends EventEmitter<DomainEvents> {
       this.memmap = boot.memmap;
       this.shared.setParam(HVM_PARAM.values.CONSOLE_PFN, BigInt(special.consolePfn));
       this.shared.setParam(HVM_PARAM.values.STORE_PFN, BigInt(special.xenstorePfn));
-      this.startBootVcpu(sys, loaded.entry, boot.startInfoGpa, workerUrl);
+      this.startBootVcpu(sys, loaded.entry, boot.startInfoGpa, worker);
     } catch (err) {
+      void worker.terminate();
       releaseVm(this.mem);
       throw err;
     }
@@ -110,7 +119,7 @@ export class Domain extends EventEmitter<DomainEvents> {
     return this.vcpus.flatMap((v) => (v.stats ? [v.stats] : []));
   }
 
-  private startBootVcpu(sys: KvmSystem, entry: number, startInfoGpa: number, workerUrl: URL): void {
+  private startBootVcpu(sys: KvmSystem, entry: number, startInfoGpa: number, worker: Worker): void {
     const id = 0;
     const fd = this.mem.vm.createVcpuFd(id);
     const mmapSize = sys.vcpuMmapSize();
@@ -126,12 +135,19 @@ export class Domain extends EventEmitter<DomainEvents> {
       ramBytes: this.mem.ramBytes, poolOffset: this.mem.poolOffset, poolPages: this.mem.poolPages,
       sharedSab: this.shared.sab, regionsSab: this.mem.regions.sab, memmap: this.memmap,
     };
-    const worker = new Worker(workerUrl, { workerData: init });
     const handle: VcpuHandle = { id, fd, worker, run: setup.run, tid: null, stopped: false };
     this.vcpus.push(handle);
     worker.on('message', (m: WorkerToMain) => this.onWorkerMessage(handle, m));
     worker.on('error', (err) => this.onWorkerGone(handle, `vCPU ${id} worker crashed: ${err.message}`));
     worker.on('exit', () => this.onWorkerGone(handle, `vCPU ${id} worker exited`));
+    this.mem.msrFilterReady.then(
+      () => worker.postMessage(init),
+      (err: Error) => {
+        handle.stopped = true;
+        void worker.terminate();
+        this.finish({ kind: 'destroyed', why: err.message });
+      },
+    );
   }
 
   private onWorkerMessage(v: VcpuHandle, m: WorkerToMain): void {
@@ -144,8 +160,8 @@ export class Domain extends EventEmitter<DomainEvents> {
       case 'console':
         this.emit('console', m.text);
         break;
-      case 'first-exit':
-        this.emit('first-exit', m.atEpochMs);
+      case 'first-entry':
+        this.emit('first-entry', m.atEpochMs);
         break;
       case 'shutdown':
         this.finish({ kind: 'shutdown', reason: m.reason });

@@ -25,6 +25,8 @@ export interface VmMemory {
   readonly regions: RegionTable;
   readonly poolOffset: number;
   readonly poolPages: number;
+  /** Resolves once the hypercall-page MSR is trapped; no vCPU may run before that. */
+  readonly msrFilterReady: Promise<void>;
 }
 
 export function createVm(sys: KvmSystem, name: string, ramBytes: number): VmMemory {
@@ -35,11 +37,6 @@ export function createVm(sys: KvmSystem, name: string, ramBytes: number): VmMemo
     vm.createIrqchip();
     // Only filtered MSRs exit to us; everything else keeps KVM's own behaviour.
     vm.enableCap(KVM_CAP.X86_USER_SPACE_MSR, [KVM_MSR_EXIT_REASON.FILTER]);
-    vm.setMsrFilter([{
-      flags: KVM_MSR_FILTER.READ | KVM_MSR_FILTER.WRITE,
-      base: PVKVM_MSR.values.HYPERCALL_PAGE,
-      bitmap: new Uint8Array(1), // bit 0 clear: deny, i.e. exit to user space
-    }]);
     const poolOffset = ramBytes + SPECIAL_PAGES * PAGE_SIZE;
     const memBytes = poolOffset + POOL_PAGES * PAGE_SIZE;
     memFd = check(libc.memfdCreate(`pvkvm-${name}`, MFD_CLOEXEC), 'memfd_create');
@@ -50,9 +47,16 @@ export function createVm(sys: KvmSystem, name: string, ramBytes: number): VmMemo
     vm.setUserMemoryRegion(0, 0, ramBytes, map.addr);
     regions.add({ gpa: SPECIAL_BASE_GPA, size: SPECIAL_PAGES * PAGE_SIZE, fileOffset: ramBytes, slot: 1, kind: 'special' });
     vm.setUserMemoryRegion(1, SPECIAL_BASE_GPA, SPECIAL_PAGES * PAGE_SIZE, map.addr + BigInt(ramBytes));
+    const msrFilterReady = vm.setMsrFilter([{
+      flags: KVM_MSR_FILTER.READ | KVM_MSR_FILTER.WRITE,
+      base: PVKVM_MSR.values.HYPERCALL_PAGE,
+      bitmap: new Uint8Array(1), // bit 0 clear: deny, i.e. exit to user space
+    }]);
+    // Failures surface when the domain awaits it; never as an unhandled rejection.
+    msrFilterReady.catch(() => {});
     return {
       vm, memFd, memBytes, ramBytes, bytes: map.bytes, ptr: map.ptr, hostAddr: map.addr, regions,
-      poolOffset, poolPages: POOL_PAGES,
+      poolOffset, poolPages: POOL_PAGES, msrFilterReady,
     };
   } catch (err) {
     if (memFd >= 0) libc.close(memFd);

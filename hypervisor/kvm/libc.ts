@@ -3,6 +3,7 @@ import koffi from 'koffi';
 import { PvkvmError } from '../errors.ts';
 
 const lib = koffi.load('libc.so.6');
+const ioctlPtrFn = lib.func('ioctl', 'int', ['int', 'unsigned long', 'void *']);
 
 /** Opaque native pointer as koffi hands it back (never dereferenced in JS directly). */
 export type NativePointer = unknown;
@@ -14,8 +15,18 @@ export const libc = {
   ioctlInt: lib.func('ioctl', 'int', ['int', 'unsigned long', 'unsigned long']) as
     (fd: number, req: number, arg: number | bigint) => number,
   /** ioctl with a pointer to a caller-owned buffer. */
-  ioctlPtr: lib.func('ioctl', 'int', ['int', 'unsigned long', 'void *']) as
-    (fd: number, req: number, arg: ArrayBufferView | null) => number,
+  ioctlPtr: ioctlPtrFn as (fd: number, req: number, arg: ArrayBufferView | null) => number,
+  /**
+   * The same ioctl on a libuv pool thread, for slow set-up calls the main thread should not wait
+   * on. Resolves with the return value (errno is thread-local to the pool thread, so not known).
+   */
+  ioctlPtrAsync: (fd: number, req: number, arg: ArrayBufferView): Promise<number> =>
+    new Promise((resolve, reject) => {
+      ioctlPtrFn.async(fd, req, arg, (err: unknown, ret: number) => {
+        if (err) reject(err instanceof Error ? err : new Error(String(err)));
+        else resolve(ret);
+      });
+    }),
   mmap: lib.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off)') as
     (addr: null, len: number, prot: number, flags: number, fd: number, off: number | bigint) => NativePointer,
   munmap: lib.func('int munmap(void *addr, size_t len)') as (addr: NativePointer, len: number) => number,
@@ -46,7 +57,7 @@ export const EAGAIN = 11;
 /** An OS call failed; `errno` is the raw host errno. */
 export class HostError extends PvkvmError {
   constructor(readonly what: string, readonly errno: number) {
-    super(`${what}: ${libc.strerror(errno)} (errno ${errno})`);
+    super(errno !== 0 ? `${what}: ${libc.strerror(errno)} (errno ${errno})` : `${what} failed`);
   }
 }
 

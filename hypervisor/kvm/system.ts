@@ -45,7 +45,15 @@ export class KvmSystem {
     return check(libc.ioctlInt(this.fd, KVM.CREATE_VM, 0), 'KVM_CREATE_VM');
   }
 
+  private cpuidCache: CpuidEntry[] | null = null;
+
+  /** The host's supported CPUID table (constant for the life of the fd, so fetched once). */
   supportedCpuid(): CpuidEntry[] {
+    if (this.cpuidCache === null) this.cpuidCache = this.fetchSupportedCpuid();
+    return this.cpuidCache.map((e) => ({ ...e }));
+  }
+
+  private fetchSupportedCpuid(): CpuidEntry[] {
     const max = 256;
     const buf = new Uint8Array(KVM_STRUCT_SIZE.kvm_cpuid2 + max * KVM_STRUCT_SIZE.kvm_cpuid_entry2);
     const v = new DataView(buf.buffer);

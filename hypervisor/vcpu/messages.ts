@@ -45,5 +45,5 @@ export type WorkerToMain =
   | { readonly type: 'shutdown'; readonly reason: number }
   | { readonly type: 'remote-shutdown'; readonly domid: number; readonly reason: number }
   | { readonly type: 'fault'; readonly fault: FaultReport }
-  | { readonly type: 'first-exit'; readonly vcpuId: number; readonly atEpochMs: number }
+  | { readonly type: 'first-entry'; readonly vcpuId: number; readonly atEpochMs: number }
   | { readonly type: 'stopped'; readonly vcpuId: number; readonly stats: VcpuStats };

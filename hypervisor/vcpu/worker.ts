@@ -1,5 +1,5 @@
 // worker.ts: a vCPU thread — KVM_RUN in a loop, exits handled synchronously on this thread.
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { KvmVcpu } from '../kvm/vcpu.ts';
 import { libc, mapShared, HostError } from '../kvm/libc.ts';
 import { VcpuCtl } from '../domain/shared-state.ts';
@@ -9,10 +9,9 @@ import { HypercallTrap } from './hypercall-trap.ts';
 import { ExitHandler } from './exit-handler.ts';
 import type { VcpuWorkerInit, WorkerToMain, FaultReport } from './messages.ts';
 
-const init = workerData as VcpuWorkerInit;
 const post = (m: WorkerToMain): void => parentPort!.postMessage(m);
 
-function main(): void {
+function main(init: VcpuWorkerInit): void {
   const mem = mapShared(init.memFd, init.memBytes).bytes;
   const env = new WorkerDomainEnv(init, mem, post);
   const vcpu = new KvmVcpu(init.vcpuFd, init.vcpuMmapSize);
@@ -41,11 +40,12 @@ function main(): void {
         if (ctl() === VcpuCtl.Pause) env.shared.waitWake(id, seq, 1000);
         continue;
       }
-      const exit = vcpu.enter();
       if (first) {
+        // The guest's first instruction runs as this KVM_RUN enters it (boot-time tracing).
         first = false;
-        post({ type: 'first-exit', vcpuId: id, atEpochMs: performance.timeOrigin + performance.now() });
+        post({ type: 'first-entry', vcpuId: id, atEpochMs: performance.timeOrigin + performance.now() });
       }
+      const exit = vcpu.enter();
       const outcome = handler.handle(exit);
       if (outcome.stop) {
         fault = outcome.fault;
@@ -62,4 +62,6 @@ function main(): void {
   env.shared.waitReleased(id);
 }
 
-main();
+// The worker starts before its domain is fully built (to overlap its start-up with VM set-up);
+// the first message carries everything it needs.
+parentPort!.once('message', (init: VcpuWorkerInit) => main(init));
