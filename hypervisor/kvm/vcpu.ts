@@ -41,22 +41,45 @@ export class KvmVcpu {
 
   /** Enter the guest until the next exit. EINTR (a kick) is reported as an `intr` exit. */
   enter(): VcpuExit {
+    return this.enterRaw() === KVM_EXIT.INTR ? { kind: 'intr' } : this.decodeExit();
+  }
+
+  /**
+   * Enter the guest and return the raw exit reason, allocating nothing: the hot path checks for
+   * hypercall traps with `ioPort()`/`ioIsOut()` and decodes everything else with `decodeExit()`.
+   */
+  enterRaw(): number {
+    // Dirty flags are consumed by KVM on this entry; clear them before the next one.
     const r = libc.ioctlInt(this.fd, KVM.RUN, 0);
-    // Dirty flags are consumed by KVM on entry; clear them so we never re-apply stale state.
-    this.v.setBigUint64(RUN.kvm_dirty_regs, 0n, true);
+    if (this.dirty) {
+      this.v.setUint32(RUN.kvm_dirty_regs, 0, true);
+      this.dirty = false;
+    }
     if (r < 0) {
       const e = errno();
-      if (e === EINTR) return { kind: 'intr' };
+      if (e === EINTR) return KVM_EXIT.INTR;
       throw new HostError('KVM_RUN', e);
     }
-    return this.decodeExit();
+    return this.v.getUint32(RUN.exit_reason, true);
+  }
+
+  private dirty = false;
+
+  /** Port of the current KVM_EXIT_IO exit. */
+  ioPort(): number {
+    return this.v.getUint16(RUN.exit + EXIT_IO.port, true);
+  }
+
+  ioIsOut(): boolean {
+    return this.v.getUint8(RUN.exit + EXIT_IO.direction) === 1;
   }
 
   set immediateExit(on: boolean) {
     this.v.setUint8(RUN.immediate_exit, on ? 1 : 0);
   }
 
-  private decodeExit(): VcpuExit {
+  /** The typed form of the last exit (see enterRaw). */
+  decodeExit(): VcpuExit {
     const v = this.v;
     const reason = v.getUint32(RUN.exit_reason, true);
     const x = RUN.exit;
@@ -127,8 +150,24 @@ export class KvmVcpu {
 
   setReg(name: RegName, value: bigint): void {
     this.v.setBigUint64(SYNC.regs + REG_OFFSET[name], BigInt.asUintN(64, value), true);
-    const d = this.v.getBigUint64(RUN.kvm_dirty_regs, true);
-    this.v.setBigUint64(RUN.kvm_dirty_regs, d | BigInt(KVM_SYNC_X86.REGS), true);
+    this.v.setUint32(RUN.kvm_dirty_regs, this.v.getUint32(RUN.kvm_dirty_regs, true) | KVM_SYNC_X86.REGS, true);
+    this.dirty = true;
+  }
+
+  /** Low 32 bits of a register, without BigInt (hot-path helper). */
+  reg32(name: RegName): number {
+    return this.v.getUint32(SYNC.regs + REG_OFFSET[name], true);
+  }
+
+  /** EFER.LMA && CS.L: the vCPU executes 64-bit code. */
+  inLongMode64(): boolean {
+    return (this.v.getUint32(SYNC.sregs + SREGS.efer, true) & (1 << 10)) !== 0 &&
+      this.v.getUint8(SYNC.sregs + SREGS.cs + SEG.l) === 1;
+  }
+
+  /** Current privilege level (SS.DPL, as KVM reports it). */
+  cpl(): number {
+    return this.v.getUint8(SYNC.sregs + SREGS.ss + SEG.dpl);
   }
 
   sreg(name: 'cr0' | 'cr2' | 'cr3' | 'cr4' | 'efer'): bigint {

@@ -9,9 +9,28 @@ export class GuestFault extends Error {
   }
 }
 
-/** Guest-virtual accessor for one vCPU at one moment (its paging state from the last exit). */
+/**
+ * Guest-virtual accessor for one vCPU. The paging state (CR0/CR3/CR4/EFER) comes from the
+ * vCPU's last exit; it is fetched lazily, so hypercalls that touch no guest memory never pay for it.
+ */
 export class GuestVirtual {
-  constructor(readonly mem: PhysMemory, public paging: PagingState) {}
+  private cached: PagingState | null;
+  private readonly source: (() => PagingState) | null;
+
+  constructor(readonly mem: PhysMemory, paging: PagingState | (() => PagingState)) {
+    this.source = typeof paging === 'function' ? paging : null;
+    this.cached = typeof paging === 'function' ? null : paging;
+  }
+
+  /** Forget the cached paging state: the vCPU ran since it was read. */
+  invalidate(): void {
+    if (this.source !== null) this.cached = null;
+  }
+
+  get paging(): PagingState {
+    if (this.cached === null) this.cached = this.source!();
+    return this.cached;
+  }
 
   /** Copy `len` bytes out of guest memory (a private copy: safe against concurrent guest writes). */
   read(gva: bigint, len: number): Uint8Array {

@@ -2,6 +2,7 @@
 import type { KvmVcpu, VcpuExit } from '../kvm/vcpu.ts';
 import { HYPERCALL_PAGE, DEBUGCONS } from '../../abi/hypercalls.ts';
 import { PVKVM_MSR } from '../../abi/cpuid.ts';
+import { KVM_EXIT } from '../kvm/ioctls.ts';
 import { buildHypercallPage } from '../hypercall/page.ts';
 import type { HypercallTrap } from './hypercall-trap.ts';
 import { currentMode } from './hypercall-trap.ts';
@@ -16,7 +17,9 @@ const KVM_SYSTEM_EVENT = { SHUTDOWN: 1, RESET: 2, CRASH: 3 } as const;
 const DEBUGCON_FLUSH_AT = 1024;
 
 export class ExitHandler {
-  readonly exitCounts: Record<string, number> = {};
+  private readonly counts: Record<string, number> = {};
+  /** Hypercall traps, counted apart so the hot path touches no string-keyed object. */
+  private hypercallTraps = 0;
   private debugcon: number[] = [];
   private readonly hypercallPage = buildHypercallPage();
 
@@ -25,11 +28,26 @@ export class ExitHandler {
     private readonly vcpuId: number,
     private readonly env: WorkerDomainEnv,
     private readonly trap: HypercallTrap,
-    private readonly onHypercall: (nr: number) => void,
   ) {}
 
+  /** Exits by kind; hypercall traps are reported as `hypercall`. */
+  get exitCounts(): Record<string, number> {
+    return this.hypercallTraps > 0 ? { ...this.counts, hypercall: this.hypercallTraps } : { ...this.counts };
+  }
+
+  /** The hot path: the current exit is an `out` to the hypercall trap port. */
+  hypercall(): void {
+    this.hypercallTraps++;
+    this.trap.handle();
+  }
+
+  /** True when the last exit (by raw reason) is a hypercall trap; reads kvm_run in place. */
+  isHypercallTrap(reason: number): boolean {
+    return reason === KVM_EXIT.IO && this.vcpu.ioPort() === HYPERCALL_PAGE.values.TRAP_PORT && this.vcpu.ioIsOut();
+  }
+
   handle(exit: VcpuExit): ExitOutcome {
-    this.exitCounts[exit.kind] = (this.exitCounts[exit.kind] ?? 0) + 1;
+    this.counts[exit.kind] = (this.counts[exit.kind] ?? 0) + 1;
     switch (exit.kind) {
       case 'io':
         return this.io(exit);
@@ -63,7 +81,7 @@ export class ExitHandler {
   private io(exit: Extract<VcpuExit, { kind: 'io' }>): ExitOutcome {
     const { port, out, size, count, dataOffset } = exit;
     if (port === HYPERCALL_PAGE.values.TRAP_PORT && out) {
-      this.onHypercall(this.trap.handle());
+      this.hypercall();
       return CONTINUE;
     }
     if (port === DEBUGCONS.values.IOPORT) {

@@ -1,17 +1,16 @@
 // hypercall-trap.ts: decode a trapped hypercall from the vCPU registers and write the result back.
 import type { KvmVcpu } from '../kvm/vcpu.ts';
-import { EFER_LMA } from '../kvm/run-layout.ts';
 import { GuestVirtual } from '../memory/guest-access.ts';
 import type { HypercallTable } from '../hypercall/table.ts';
 import type { DomainEnv, HypercallContext } from '../hypercall/context.ts';
 import { neg } from '../../abi/errno.ts';
 
-const RFLAGS_VM = 1n << 17n;
+const RFLAGS_VM = 1 << 17;
 const M32 = 0xffffffffn;
 
 /** Current calling convention: 64-bit only in long mode with a 64-bit code segment. */
 export function currentMode(vcpu: KvmVcpu): 64 | 32 {
-  return (vcpu.sreg('efer') & EFER_LMA) !== 0n && vcpu.seg('cs').l === 1 ? 64 : 32;
+  return vcpu.inLongMode64() ? 64 : 32;
 }
 
 export function pagingState(vcpu: KvmVcpu) {
@@ -28,28 +27,27 @@ export class HypercallTrap {
     private readonly table: HypercallTable,
     private readonly stopRequested: () => boolean,
   ) {
-    this.guest = new GuestVirtual(dom.mem, pagingState(vcpu));
+    this.guest = new GuestVirtual(dom.mem, () => pagingState(vcpu));
   }
 
-  /** Handle the hypercall whose trap just exited; returns the hypercall number for statistics. */
-  handle(): number {
+  /** Handle the hypercall whose trap just exited. */
+  handle(): void {
     const v = this.vcpu;
     const mode = currentMode(v);
     const nr = mode === 64 ? v.reg('rax') : v.reg('rax') & M32;
     // Xen refuses hypercalls from user mode and virtual-8086 mode.
-    if (v.seg('ss').dpl !== 0 || (v.reg('rflags') & RFLAGS_VM) !== 0n) {
+    if (v.cpl() !== 0 || (v.reg32('rflags') & RFLAGS_VM) !== 0) {
       v.setReg('rax', mode === 64 ? neg('EPERM') : neg('EPERM') & M32);
-      return Number(nr & 0x7fn);
+      return;
     }
     const args = mode === 64
       ? [v.reg('rdi'), v.reg('rsi'), v.reg('rdx'), v.reg('r10'), v.reg('r8')]
       : [v.reg('rbx') & M32, v.reg('rcx') & M32, v.reg('rdx') & M32, v.reg('rsi') & M32, v.reg('rdi') & M32];
-    this.guest.paging = pagingState(v);
+    this.guest.invalidate();
     const ctx: HypercallContext = {
       dom: this.dom, vcpuId: this.vcpuId, guest: this.guest, mode, depth: 0, stopRequested: this.stopRequested,
     };
     const result = this.table.dispatch(ctx, nr, args);
     v.setReg('rax', mode === 64 ? BigInt.asUintN(64, result) : result & M32);
-    return Number(nr & 0x7fn);
   }
 }

@@ -1,6 +1,8 @@
 // worker.ts: a vCPU thread — KVM_RUN in a loop, exits handled synchronously on this thread.
 import { parentPort } from 'node:worker_threads';
-import { KvmVcpu } from '../kvm/vcpu.ts';
+import { KvmVcpu, type VcpuExit } from '../kvm/vcpu.ts';
+import { KVM_EXIT } from '../kvm/ioctls.ts';
+import type { HypercallTable } from '../hypercall/table.ts';
 import { libc, mapShared, HostError } from '../kvm/libc.ts';
 import { VcpuCtl } from '../domain/shared-state.ts';
 import { buildHypercallTable } from '../hypercall/index.ts';
@@ -11,6 +13,15 @@ import type { VcpuWorkerInit, WorkerToMain, FaultReport } from './messages.ts';
 
 const post = (m: WorkerToMain): void => parentPort!.postMessage(m);
 
+/** Calls per hypercall name, from the table's counters. */
+function hypercallCounts(table: HypercallTable): Record<string, number> {
+  const out: Record<string, number> = {};
+  table.counts.forEach((n, nr) => {
+    if (n > 0) out[table.name(nr) ?? `#${nr}`] = n;
+  });
+  return out;
+}
+
 function main(init: VcpuWorkerInit): void {
   const mem = mapShared(init.memFd, init.memBytes).bytes;
   const env = new WorkerDomainEnv(init, mem, post);
@@ -19,11 +30,7 @@ function main(init: VcpuWorkerInit): void {
   const id = init.vcpuId;
   const ctl = (): VcpuCtl => env.shared.vcpuCtl(id);
   const trap = new HypercallTrap(vcpu, id, env, table, () => ctl() !== VcpuCtl.Run);
-  const hypercalls: Record<string, number> = {};
-  const handler = new ExitHandler(vcpu, id, env, trap, (nr) => {
-    const name = table.name(nr) ?? `#${nr}`;
-    hypercalls[name] = (hypercalls[name] ?? 0) + 1;
-  });
+  const handler = new ExitHandler(vcpu, id, env, trap);
 
   post({ type: 'ready', vcpuId: id, tid: libc.pthreadSelf() });
   let fault: FaultReport | undefined;
@@ -45,7 +52,12 @@ function main(init: VcpuWorkerInit): void {
         first = false;
         post({ type: 'first-entry', vcpuId: id, atEpochMs: performance.timeOrigin + performance.now() });
       }
-      const exit = vcpu.enter();
+      const reason = vcpu.enterRaw();
+      if (handler.isHypercallTrap(reason)) {
+        handler.hypercall();
+        continue;
+      }
+      const exit: VcpuExit = reason === KVM_EXIT.INTR ? { kind: 'intr' } : vcpu.decodeExit();
       const outcome = handler.handle(exit);
       if (outcome.stop) {
         fault = outcome.fault;
@@ -58,7 +70,7 @@ function main(init: VcpuWorkerInit): void {
   }
   handler.flushDebugcon();
   if (fault !== undefined) post({ type: 'fault', fault });
-  post({ type: 'stopped', vcpuId: id, stats: { exits: handler.exitCounts, hypercalls } });
+  post({ type: 'stopped', vcpuId: id, stats: { exits: handler.exitCounts, hypercalls: hypercallCounts(table) } });
   env.shared.waitReleased(id);
 }
 
