@@ -140,14 +140,7 @@ export class Domain extends EventEmitter<DomainEvents> {
     worker.on('message', (m: WorkerToMain) => this.onWorkerMessage(handle, m));
     worker.on('error', (err) => this.onWorkerGone(handle, `vCPU ${id} worker crashed: ${err.message}`));
     worker.on('exit', () => this.onWorkerGone(handle, `vCPU ${id} worker exited`));
-    this.mem.msrFilterReady.then(
-      () => worker.postMessage(init),
-      (err: Error) => {
-        handle.stopped = true;
-        void worker.terminate();
-        this.finish({ kind: 'destroyed', why: err.message });
-      },
-    );
+    worker.postMessage(init);
   }
 
   private onWorkerMessage(v: VcpuHandle, m: WorkerToMain): void {

@@ -25,18 +25,21 @@ export interface VmMemory {
   readonly regions: RegionTable;
   readonly poolOffset: number;
   readonly poolPages: number;
-  /** Resolves once the hypercall-page MSR is trapped; no vCPU may run before that. */
-  readonly msrFilterReady: Promise<void>;
 }
 
 export function createVm(sys: KvmSystem, name: string, ramBytes: number): VmMemory {
   const vm = new KvmVm(sys.createVmFd());
   let memFd = -1;
   try {
-    vm.setTssAddr(TSS_ADDR);
-    vm.createIrqchip();
+    // Order matters for start-up time: on this host the MSR filter and the first memory slot each
+    // wait ~10 ms for an SRCU grace period once an irqchip exists, and ~0.05 ms before it.
     // Only filtered MSRs exit to us; everything else keeps KVM's own behaviour.
     vm.enableCap(KVM_CAP.X86_USER_SPACE_MSR, [KVM_MSR_EXIT_REASON.FILTER]);
+    vm.setMsrFilter([{
+      flags: KVM_MSR_FILTER.READ | KVM_MSR_FILTER.WRITE,
+      base: PVKVM_MSR.values.HYPERCALL_PAGE,
+      bitmap: new Uint8Array(1), // bit 0 clear: deny, i.e. exit to user space
+    }]);
     const poolOffset = ramBytes + SPECIAL_PAGES * PAGE_SIZE;
     const memBytes = poolOffset + POOL_PAGES * PAGE_SIZE;
     memFd = check(libc.memfdCreate(`pvkvm-${name}`, MFD_CLOEXEC), 'memfd_create');
@@ -47,16 +50,11 @@ export function createVm(sys: KvmSystem, name: string, ramBytes: number): VmMemo
     vm.setUserMemoryRegion(0, 0, ramBytes, map.addr);
     regions.add({ gpa: SPECIAL_BASE_GPA, size: SPECIAL_PAGES * PAGE_SIZE, fileOffset: ramBytes, slot: 1, kind: 'special' });
     vm.setUserMemoryRegion(1, SPECIAL_BASE_GPA, SPECIAL_PAGES * PAGE_SIZE, map.addr + BigInt(ramBytes));
-    const msrFilterReady = vm.setMsrFilter([{
-      flags: KVM_MSR_FILTER.READ | KVM_MSR_FILTER.WRITE,
-      base: PVKVM_MSR.values.HYPERCALL_PAGE,
-      bitmap: new Uint8Array(1), // bit 0 clear: deny, i.e. exit to user space
-    }]);
-    // Failures surface when the domain awaits it; never as an unhandled rejection.
-    msrFilterReady.catch(() => {});
+    vm.setTssAddr(TSS_ADDR);
+    vm.createIrqchip();
     return {
       vm, memFd, memBytes, ramBytes, bytes: map.bytes, ptr: map.ptr, hostAddr: map.addr, regions,
-      poolOffset, poolPages: POOL_PAGES, msrFilterReady,
+      poolOffset, poolPages: POOL_PAGES,
     };
   } catch (err) {
     if (memFd >= 0) libc.close(memFd);

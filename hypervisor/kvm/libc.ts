@@ -16,17 +16,6 @@ export const libc = {
     (fd: number, req: number, arg: number | bigint) => number,
   /** ioctl with a pointer to a caller-owned buffer. */
   ioctlPtr: ioctlPtrFn as (fd: number, req: number, arg: ArrayBufferView | null) => number,
-  /**
-   * The same ioctl on a libuv pool thread, for slow set-up calls the main thread should not wait
-   * on. Resolves with the return value (errno is thread-local to the pool thread, so not known).
-   */
-  ioctlPtrAsync: (fd: number, req: number, arg: ArrayBufferView): Promise<number> =>
-    new Promise((resolve, reject) => {
-      ioctlPtrFn.async(fd, req, arg, (err: unknown, ret: number) => {
-        if (err) reject(err instanceof Error ? err : new Error(String(err)));
-        else resolve(ret);
-      });
-    }),
   mmap: lib.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off)') as
     (addr: null, len: number, prot: number, flags: number, fd: number, off: number | bigint) => NativePointer,
   munmap: lib.func('int munmap(void *addr, size_t len)') as (addr: NativePointer, len: number) => number,

@@ -1,6 +1,6 @@
 // vm.ts: the KVM VM fd — memory slots, vCPU creation, irqchip, MSR filter, eventfd wiring.
 import koffi from 'koffi';
-import { libc, check, HostError } from './libc.ts';
+import { libc, check } from './libc.ts';
 import { KVM, KVM_STRUCT_SIZE, KVM_MSR_FILTER } from './ioctls.ts';
 
 export interface MsrFilterRange {
@@ -53,10 +53,10 @@ export class KvmVm {
   }
 
   /**
-   * Install an MSR filter (default allow). KVM waits for an SRCU grace period here (~10 ms on
-   * this host), so the call runs on a pool thread; the guest must not run before it resolves.
+   * Install an MSR filter (default allow). Do it right after VM creation: KVM waits for an SRCU
+   * grace period here once the VM has an irqchip or memory slots (~10 ms on this host).
    */
-  async setMsrFilter(ranges: readonly MsrFilterRange[]): Promise<void> {
+  setMsrFilter(ranges: readonly MsrFilterRange[]): void {
     if (ranges.length > 16) throw new Error('at most 16 MSR filter ranges');
     const b = new Uint8Array(KVM_STRUCT_SIZE.kvm_msr_filter);
     const v = new DataView(b.buffer);
@@ -75,8 +75,7 @@ export class KvmVm {
         v.setUint32(o + 8, r.base, true);
         v.setBigUint64(o + 16, koffi.address(natives[i]) as bigint, true);
       });
-      const ret = await libc.ioctlPtrAsync(this.fd, KVM.X86_SET_MSR_FILTER, b);
-      if (ret < 0) throw new HostError('KVM_X86_SET_MSR_FILTER', 0);
+      check(libc.ioctlPtr(this.fd, KVM.X86_SET_MSR_FILTER, b), 'KVM_X86_SET_MSR_FILTER');
     } finally {
       for (const p of natives) koffi.free(p);
     }
