@@ -12,6 +12,15 @@ import { HVMOP, HVM_PARAM, HVM_PARAM_CALLBACK_TYPE, SPECIAL_PFN, XenHvmParam, Xe
 import { XENVER, XENVER_LEN, XENFEAT, XenCompileInfo, XenPlatformParameters, XenFeatureInfo, XenVarbuf } from './version.ts';
 import { CONSOLEIO, CONSOLEIO_LIMITS } from './console-io.ts';
 import { MulticallEntry, VMASST, DOMID } from './multicall.ts';
+import {
+  EVTCHNOP, EVTCHNSTAT, VIRQ, EVTCHN_2L, EvtchnAllocUnbound, EvtchnBindInterdomain, EvtchnBindVirq,
+  EvtchnBindIpi, EvtchnClose, EvtchnSend, EvtchnUnmask, EvtchnBindVcpu, EvtchnReset, EvtchnStatus,
+  EvtchnInitControl,
+} from './event-channel.ts';
+import {
+  VCPUOP, VCPU_SSHOTTMR, RUNSTATE, VCPU_HVM_MODE, VcpuSetSingleshotTimer, VcpuSetPeriodicTimer,
+  VcpuRegisterVcpuInfo, VcpuRunstateInfo, VcpuHvmContext,
+} from './vcpu.ts';
 
 /** One generated C header per entry: file name (under domU-sdk/include/xen-abi/) → contents. */
 export interface AbiModule {
@@ -37,4 +46,13 @@ export const ABI_MODULES: readonly AbiModule[] = [
   { header: 'hvm.h', constants: [HVMOP, HVM_PARAM, HVM_PARAM_CALLBACK_TYPE, SPECIAL_PFN], structs: [XenHvmParam, XenHvmGetTime, XenHvmEvtchnUpcallVector] },
   { header: 'version.h', constants: [XENVER, XENVER_LEN, XENFEAT], structs: [XenCompileInfo, XenPlatformParameters, XenFeatureInfo, XenVarbuf] },
   { header: 'console-io.h', constants: [CONSOLEIO, CONSOLEIO_LIMITS], structs: [] },
+  {
+    header: 'event-channel.h', constants: [EVTCHNOP, EVTCHNSTAT, VIRQ, EVTCHN_2L],
+    structs: [EvtchnAllocUnbound, EvtchnBindInterdomain, EvtchnBindVirq, EvtchnBindIpi, EvtchnClose, EvtchnSend,
+      EvtchnUnmask, EvtchnBindVcpu, EvtchnReset, EvtchnStatus, EvtchnInitControl],
+  },
+  {
+    header: 'vcpu.h', constants: [VCPUOP, VCPU_SSHOTTMR, RUNSTATE, VCPU_HVM_MODE],
+    structs: [VcpuSetSingleshotTimer, VcpuSetPeriodicTimer, VcpuRegisterVcpuInfo, VcpuRunstateInfo, VcpuHvmContext],
+  },
 ];

@@ -16,7 +16,8 @@ export const XEN_INTERFACE_VERSION = 0x00040e00;
 export const XEN_PROBE_HEADERS: readonly string[] = [
   'xen/xen.h', 'xen/errno.h', 'xen/elfnote.h', 'xen/features.h', 'xen/version.h', 'xen/sched.h',
   'xen/memory.h', 'xen/event_channel.h', 'xen/hvm/hvm_op.h', 'xen/hvm/params.h',
-  'xen/arch-x86/cpuid.h', 'xen/arch-x86/hvm/start_info.h',
+  'xen/arch-x86/cpuid.h', 'xen/arch-x86/hvm/start_info.h', 'xen/vcpu.h', 'xen/hvm/hvm_vcpu.h',
+  'xen/grant_table.h',
 ];
 
 export type ProbeMode = 'm64' | 'm32';
