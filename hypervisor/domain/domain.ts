@@ -11,7 +11,10 @@ import { setPvhEntryState } from '../boot/cpu-state.ts';
 import { buildCpuid, tscScale } from '../vcpu/xen-cpuid.ts';
 import { HVM_PARAM, SPECIAL_PFN } from '../../abi/hvm.ts';
 import { SHUTDOWN } from '../../abi/sched.ts';
-import { DomainShared, VcpuCtl, MAX_VCPUS } from './shared-state.ts';
+import { VcpuCtl, MAX_VCPUS, type DomainShared } from './shared-state.ts';
+import type { HypervisorShared } from './global-state.ts';
+import { PAGE_SIZE } from '../memory/regions.ts';
+import { closeAllPorts } from '../events/teardown.ts';
 import { createVm, releaseVm, type VmMemory } from './vm-setup.ts';
 import type { FaultReport, VcpuStats, VcpuWorkerInit, WorkerToMain } from '../vcpu/messages.ts';
 
@@ -57,7 +60,7 @@ interface VcpuHandle {
 const WORKER_URL = new URL('./vcpu-worker.js', import.meta.url);
 
 export class Domain extends EventEmitter<DomainEvents> {
-  readonly shared = new DomainShared();
+  readonly shared: DomainShared;
   readonly uuid = randomBytes(16);
   readonly startedAt = Date.now();
   readonly memmap: readonly MemmapEntry[];
@@ -68,7 +71,10 @@ export class Domain extends EventEmitter<DomainEvents> {
   private kickTimer: NodeJS.Timeout | null = null;
 
   /** Build the VM, load the kernel and start the boot vCPU. Throws ImageError for bad images. */
-  constructor(sys: KvmSystem, readonly domid: number, readonly config: DomainConfig, workerUrl: URL = WORKER_URL) {
+  constructor(
+    sys: KvmSystem, private readonly hv: HypervisorShared, readonly domid: number, readonly config: DomainConfig,
+    workerUrl: URL = WORKER_URL,
+  ) {
     super();
     const ramBytes = validateRamSize(config.memoryMiB);
     if (!Number.isInteger(config.vcpus) || config.vcpus < 1 || config.vcpus > MAX_VCPUS) {
@@ -84,6 +90,7 @@ export class Domain extends EventEmitter<DomainEvents> {
       void worker.terminate();
       throw err;
     }
+    this.shared = hv.domain(hv.claim(domid));
     try {
       const ram = this.mem.bytes.subarray(0, ramBytes);
       const loaded = loadElf(image, ram);
@@ -94,9 +101,18 @@ export class Domain extends EventEmitter<DomainEvents> {
       this.memmap = boot.memmap;
       this.shared.setParam(HVM_PARAM.values.CONSOLE_PFN, BigInt(special.consolePfn));
       this.shared.setParam(HVM_PARAM.values.STORE_PFN, BigInt(special.xenstorePfn));
+      // shared_info exists from the start (events may be raised before the guest maps it): it
+      // lives in a pool page until XENMAPSPACE_shared_info places it in the guest's space.
+      const pool = this.mem.regions.allocPoolPages(1, this.mem.poolPages)!;
+      this.shared.publish({
+        vmFd: this.mem.vm.fd, memBase: this.mem.hostAddr, memBytes: this.mem.memBytes, nrVcpus: config.vcpus,
+        sharedInfoOffset: this.mem.poolOffset + pool * PAGE_SIZE,
+      });
       this.startBootVcpu(sys, loaded.entry, boot.startInfoGpa, worker);
     } catch (err) {
       void worker.terminate();
+      this.shared.retire();
+      hv.free(domid);
       releaseVm(this.mem);
       throw err;
     }
@@ -133,7 +149,7 @@ export class Domain extends EventEmitter<DomainEvents> {
       vcpuId: id, nrVcpus: this.config.vcpus, vcpuFd: fd, vmFd: this.mem.vm.fd, vcpuMmapSize: mmapSize,
       memFd: this.mem.memFd, memBytes: this.mem.memBytes, memHostAddr: this.mem.hostAddr,
       ramBytes: this.mem.ramBytes, poolOffset: this.mem.poolOffset, poolPages: this.mem.poolPages,
-      sharedSab: this.shared.sab, regionsSab: this.mem.regions.sab, memmap: this.memmap,
+      hvSab: this.hv.sab, regionsSab: this.mem.regions.sab, memmap: this.memmap,
     };
     const handle: VcpuHandle = { id, fd, worker, run: setup.run, tid: null, stopped: false };
     this.vcpus.push(handle);
@@ -241,6 +257,11 @@ export class Domain extends EventEmitter<DomainEvents> {
     if (this.released) return;
     this.released = true;
     if (this.kickTimer !== null) clearInterval(this.kickTimer);
+    // Nobody may reach this domain once it starts dying: wait out deliveries already inside,
+    // turn peers' channels to it back into unbound ports, then free memory and fds.
+    this.shared.retire();
+    closeAllPorts(this.hv, this.domid);
+    this.hv.free(this.domid);
     for (const v of this.vcpus) libc.close(v.fd);
     releaseVm(this.mem);
     this.setState('dead');

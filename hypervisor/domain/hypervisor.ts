@@ -4,6 +4,7 @@ import { requireCapabilities, type CapabilityReport } from '../kvm/capabilities.
 import { SHUTDOWN } from '../../abi/sched.ts';
 import { PvkvmError } from '../errors.ts';
 import { Domain, type DomainConfig } from './domain.ts';
+import { HypervisorShared } from './global-state.ts';
 
 const WATCHDOG_POLL_MS = 100;
 /** Domain ids 1..0x7FEF are for guests; 0 is dom0 and 0x7FF0+ are reserved (DOMID_SELF…). */
@@ -25,6 +26,7 @@ function installKickHandler(): void {
 export class Hypervisor {
   readonly sys: KvmSystem;
   readonly caps: CapabilityReport;
+  readonly shared = new HypervisorShared();
   private readonly domains = new Map<number, Domain>();
   private nextDomid = 1;
   private watchdogTimer: NodeJS.Timeout | null = null;
@@ -45,7 +47,7 @@ export class Hypervisor {
       if (d.name === config.name) throw new PvkvmError(`a domain named '${config.name}' already exists`);
     }
     const domid = this.allocDomid();
-    const dom = new Domain(this.sys, domid, config, this.workerUrl);
+    const dom = new Domain(this.sys, this.shared, domid, config, this.workerUrl);
     this.domains.set(domid, dom);
     dom.on('dead', () => {
       this.domains.delete(domid);

@@ -1,6 +1,8 @@
-// shared-state.ts: per-domain state every vCPU worker and the main thread see (SharedArrayBuffer).
+// shared-state.ts: per-domain state every thread sees — one slot of the hypervisor's shared buffer.
 //
-// Single writers use plain stores; anything two threads may race on goes through Atomics.
+// Single writers use plain stores; anything two threads may race on goes through Atomics. The
+// slot lives in a SharedArrayBuffer common to all domains, so a vCPU of one domain can wake or
+// signal another domain's vCPUs (event channels) without a message round trip.
 import { HVM_NR_PARAMS } from '../../abi/hvm.ts';
 
 export const MAX_VCPUS = 32;
@@ -16,7 +18,15 @@ const I = {
   vcpuCtl: 8, // MAX_VCPUS words: VcpuCtl
   vcpuWake: 8 + MAX_VCPUS, // MAX_VCPUS words: bumped to wake a blocked vCPU
   vcpuReleased: 8 + 2 * MAX_VCPUS, // MAX_VCPUS words: 1 once the main thread lets the worker exit
-  end: 8 + 3 * MAX_VCPUS,
+  upcallVector: 8 + 3 * MAX_VCPUS, // MAX_VCPUS words: HVMOP_set_evtchn_upcall_vector (0 = none)
+  alive: 8 + 4 * MAX_VCPUS, // 1 while other threads may reach this domain's memory and fds
+  users: 9 + 4 * MAX_VCPUS, // threads currently inside this domain from outside (see acquire)
+  vmFd: 10 + 4 * MAX_VCPUS,
+  domid: 11 + 4 * MAX_VCPUS,
+  nrVcpus: 12 + 4 * MAX_VCPUS,
+  evtLock: 13 + 4 * MAX_VCPUS, // event-channel table lock
+  callbackGsi: 14 + 4 * MAX_VCPUS, // PIC line used for the domain-wide callback vector (-1 = none)
+  end: 16 + 4 * MAX_VCPUS,
 } as const;
 
 /** What the main thread asks of a vCPU worker. */
@@ -29,8 +39,19 @@ const B = {
   params: 0, // HVM_NR_PARAMS
   sharedInfoGpa: HVM_NR_PARAMS, // -1 = not placed
   hypercallPageGpa: HVM_NR_PARAMS + 1,
-  end: HVM_NR_PARAMS + 2,
+  /** Offset of the shared_info page in the domain's memfd (a pool page until the guest places it). */
+  sharedInfoOffset: HVM_NR_PARAMS + 2,
+  /** Host address of the main thread's mapping of the memfd, and its size. */
+  memBase: HVM_NR_PARAMS + 3,
+  memBytes: HVM_NR_PARAMS + 4,
+  end: HVM_NR_PARAMS + 5,
 } as const;
+
+/** Bytes one domain's state takes in the shared buffer (8-byte aligned). */
+export const DOMAIN_SHARED_BYTES = (() => {
+  const bigOff = Math.ceil((I.end * 4) / 8) * 8;
+  return bigOff + B.end * 8 + NR_WATCHDOGS * 8 + 2 * MAX_VCPUS * 8;
+})();
 
 export class DomainShared {
   readonly sab: SharedArrayBuffer;
@@ -38,22 +59,100 @@ export class DomainShared {
   readonly big: BigInt64Array;
   /** Watchdog deadlines in ms since the epoch (0 = disarmed). */
   readonly watchdogDeadline: Float64Array;
+  /** Per-vCPU timer deadlines in system-time ns (0 = none), and periodic timer periods. */
+  readonly timerDeadline: Float64Array;
+  readonly timerPeriod: Float64Array;
 
-  constructor(sab?: SharedArrayBuffer) {
-    const i32Bytes = I.end * 4;
-    const bigOff = Math.ceil(i32Bytes / 8) * 8;
+  /** View the slot at `offset` of `sab` (a fresh private buffer when none is given). */
+  constructor(sab?: SharedArrayBuffer, readonly offset = 0) {
+    const bigOff = offset + Math.ceil((I.end * 4) / 8) * 8;
     const wdOff = bigOff + B.end * 8;
-    this.sab = sab ?? new SharedArrayBuffer(wdOff + NR_WATCHDOGS * 8);
-    this.i32 = new Int32Array(this.sab, 0, I.end);
+    const tOff = wdOff + NR_WATCHDOGS * 8;
+    this.sab = sab ?? new SharedArrayBuffer(DOMAIN_SHARED_BYTES);
+    this.i32 = new Int32Array(this.sab, offset, I.end);
     this.big = new BigInt64Array(this.sab, bigOff, B.end);
     this.watchdogDeadline = new Float64Array(this.sab, wdOff, NR_WATCHDOGS);
-    if (sab === undefined) {
-      this.i32[I.shutdownReason] = -1;
-      this.i32[I.shutdownCode] = -1;
-      this.big[B.sharedInfoGpa] = -1n;
-      this.big[B.hypercallPageGpa] = -1n;
+    this.timerDeadline = new Float64Array(this.sab, tOff, MAX_VCPUS);
+    this.timerPeriod = new Float64Array(this.sab, tOff + MAX_VCPUS * 8, MAX_VCPUS);
+    if (sab === undefined) this.reset(0);
+  }
+
+  /** Initialise the slot for a new domain (main thread, before any worker sees it). */
+  reset(domid: number): void {
+    new Uint8Array(this.sab, this.offset, DOMAIN_SHARED_BYTES).fill(0);
+    this.i32[I.shutdownReason] = -1;
+    this.i32[I.shutdownCode] = -1;
+    this.i32[I.callbackGsi] = -1;
+    this.i32[I.domid] = domid;
+    this.big[B.sharedInfoGpa] = -1n;
+    this.big[B.hypercallPageGpa] = -1n;
+    this.big[B.sharedInfoOffset] = -1n;
+  }
+
+  // --- cross-domain access (event channels, grants) ---
+  get domid(): number { return this.i32[I.domid]!; }
+
+  /** Publish how other threads reach this domain, then mark it reachable. */
+  publish(info: { vmFd: number; memBase: bigint; memBytes: number; nrVcpus: number; sharedInfoOffset: number }): void {
+    this.i32[I.vmFd] = info.vmFd;
+    this.i32[I.nrVcpus] = info.nrVcpus;
+    this.big[B.memBase] = info.memBase;
+    this.big[B.memBytes] = BigInt(info.memBytes);
+    this.big[B.sharedInfoOffset] = BigInt(info.sharedInfoOffset);
+    Atomics.store(this.i32, I.alive, 1);
+  }
+
+  get vmFd(): number { return this.i32[I.vmFd]!; }
+  get nrVcpus(): number { return this.i32[I.nrVcpus]!; }
+  get memBase(): bigint { return this.big[B.memBase]!; }
+  get memBytes(): number { return Number(this.big[B.memBytes]); }
+
+  /**
+   * Enter this domain from another thread: returns false once it is dying. Every successful
+   * acquire must be paired with release(); the main thread frees memory and fds only after
+   * `retire()` has seen the user count drop to zero.
+   */
+  acquire(): boolean {
+    Atomics.add(this.i32, I.users, 1);
+    if (Atomics.load(this.i32, I.alive) === 1) return true;
+    this.release();
+    return false;
+  }
+
+  release(): void {
+    if (Atomics.sub(this.i32, I.users, 1) === 1) Atomics.notify(this.i32, I.users);
+  }
+
+  /** Make the domain unreachable and wait (briefly) for threads already inside to leave. */
+  retire(): void {
+    Atomics.store(this.i32, I.alive, 0);
+    for (;;) {
+      const n = Atomics.load(this.i32, I.users);
+      if (n === 0) return;
+      Atomics.wait(this.i32, I.users, n, 10);
     }
   }
+
+  get alive(): boolean { return Atomics.load(this.i32, I.alive) === 1; }
+
+  /** The event-channel table lock (a spin/wait lock; held only for short table updates). */
+  lockEvents(): void {
+    while (Atomics.compareExchange(this.i32, I.evtLock, 0, 1) !== 0) Atomics.wait(this.i32, I.evtLock, 1, 1);
+  }
+
+  unlockEvents(): void {
+    Atomics.store(this.i32, I.evtLock, 0);
+    Atomics.notify(this.i32, I.evtLock, 1);
+  }
+
+  upcallVector(vcpu: number): number { return Atomics.load(this.i32, I.upcallVector + vcpu); }
+  setUpcallVector(vcpu: number, vector: number): void { Atomics.store(this.i32, I.upcallVector + vcpu, vector); }
+
+  get callbackGsi(): number { return Atomics.load(this.i32, I.callbackGsi); }
+  set callbackGsi(gsi: number) { Atomics.store(this.i32, I.callbackGsi, gsi); }
+
+  get sharedInfoOffset(): number { return Number(Atomics.load(this.big, B.sharedInfoOffset)); }
+  set sharedInfoOffset(off: number) { Atomics.store(this.big, B.sharedInfoOffset, BigInt(off)); }
 
   // --- shutdown ---
   get shutdownReason(): number { return Atomics.load(this.i32, I.shutdownReason); }

@@ -3,6 +3,7 @@ import type { GuestVirtual } from '../memory/guest-access.ts';
 import type { PhysMemory } from '../memory/phys-memory.ts';
 import type { DomainShared } from '../domain/shared-state.ts';
 import type { MemmapEntry } from '../boot/pvh-layout.ts';
+import type { Domains } from '../events/domain-handle.ts';
 import { DOMID } from '../../abi/multicall.ts';
 import { neg } from '../../abi/errno.ts';
 
@@ -17,6 +18,8 @@ export interface DomainEnv {
   readonly shared: DomainShared;
   readonly mem: PhysMemory;
   readonly memmap: readonly MemmapEntry[];
+  /** Every domain this one may reach (itself included), for event delivery. */
+  readonly domains: Domains;
   /** Highest guest frame number currently backed by memory. */
   maxGpfn(): number;
   /** Guest console output (console_io, debug port). */

@@ -12,10 +12,9 @@ const S = SCHEDOP.values;
 
 /** Is an event upcall pending for this vCPU (vcpu_info.evtchn_upcall_pending)? */
 export function upcallPending(ctx: HypercallContext): boolean {
-  const si = ctx.dom.shared.sharedInfoGpa;
+  const si = ctx.dom.shared.sharedInfoOffset;
   if (si < 0 || ctx.vcpuId >= 32) return false;
-  const off = ctx.dom.mem.offsetOf(si + ctx.vcpuId * VcpuInfo64.size, 1);
-  return off >= 0 && ctx.dom.mem.bytes[off] !== 0;
+  return Atomics.load(ctx.dom.mem.bytes, si + ctx.vcpuId * VcpuInfo64.size) !== 0;
 }
 
 /** SCHEDOP_block: sleep until an event is pending or the toolstack needs this vCPU. */

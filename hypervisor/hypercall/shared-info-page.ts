@@ -8,33 +8,32 @@ const PAGE = 4096;
 /**
  * Put shared_info at `gpfn`. A RAM frame becomes the shared_info page in place (its old contents
  * are gone, as when Xen frees the RAM page there); a frame beyond RAM gets its own memory slot.
- * A later move copies the current contents, so shared_info appears at one GFN only.
+ * The current contents (pending events included) move along, so shared_info appears at one GFN.
  */
 export function placeSharedInfo(ctx: HypercallContext, gpfn: bigint): bigint {
   if (gpfn >= 1n << 40n) return neg('EINVAL');
   const gpa = Number(gpfn) * PAGE;
   const mem = ctx.dom.mem;
   if (!ctx.dom.backSpecialPage(Number(gpfn))) return neg('EINVAL');
-  const target = mem.slice(gpa, PAGE);
-  const old = ctx.dom.shared.sharedInfoGpa;
-  if (old >= 0 && old !== gpa && mem.offsetOf(old, PAGE) >= 0) {
-    target.set(mem.slice(old, PAGE));
-  } else if (old !== gpa) {
-    target.fill(0);
+  const target = mem.offsetOf(gpa, PAGE);
+  const sh = ctx.dom.shared;
+  const old = sh.sharedInfoOffset;
+  if (target !== old) {
+    if (old >= 0) mem.bytes.copyWithin(target, old, old + PAGE);
+    else mem.bytes.fill(0, target, target + PAGE);
+    sh.sharedInfoOffset = target;
   }
-  ctx.dom.shared.sharedInfoGpa = gpa;
+  sh.sharedInfoGpa = gpa;
   writeWallclock(ctx);
   return 0n;
 }
 
 /** Publish wall-clock time at system time 0 (wc_*), with the seqlock version protocol. */
 export function writeWallclock(ctx: HypercallContext): void {
-  const gpa = ctx.dom.shared.sharedInfoGpa;
-  if (gpa < 0) return;
+  const base = ctx.dom.shared.sharedInfoOffset;
+  if (base < 0) return;
   const compat = ctx.dom.shared.wordSize === 32;
   const layout = compat ? SharedInfo32 : SharedInfo64;
-  const base = ctx.dom.mem.offsetOf(gpa, PAGE);
-  if (base < 0) return;
   const v = ctx.dom.mem.view;
   const wallNs = BigInt(Date.now()) * 1_000_000n - ctx.dom.now();
   const sec = wallNs / 1_000_000_000n;

@@ -27,6 +27,7 @@ export const KVM_STRUCT_SIZE = {
   kvm_vcpu_events: 64,
   kvm_msrs: 8,
   kvm_pit_config: 64,
+  kvm_irqchip: 520,
 } as const;
 
 export const KVM = {
@@ -41,6 +42,8 @@ export const KVM = {
   SET_IDENTITY_MAP_ADDR: iow(0x48, 8),
   CREATE_IRQCHIP: io(0x60),
   IRQ_LINE: iow(0x61, KVM_STRUCT_SIZE.kvm_irq_level),
+  GET_IRQCHIP: iowr(0x62, KVM_STRUCT_SIZE.kvm_irqchip),
+  SET_IRQCHIP: ior(0x63, KVM_STRUCT_SIZE.kvm_irqchip),
   IRQFD: iow(0x76, KVM_STRUCT_SIZE.kvm_irqfd),
   CREATE_PIT2: iow(0x77, KVM_STRUCT_SIZE.kvm_pit_config),
   IOEVENTFD: iow(0x79, KVM_STRUCT_SIZE.kvm_ioeventfd),

@@ -28,6 +28,9 @@ export const libc = {
   pthreadKill: lib.func('int pthread_kill(uint64_t thread, int sig)') as (t: bigint, sig: number) => number,
   strerror: lib.func('const char *strerror(int errnum)') as (e: number) => string,
   getpid: lib.func('int getpid()') as () => number,
+  /** memmove(dst, dst, 0) returns dst: the way to turn a known host address back into a pointer. */
+  pointerAt: lib.func('void *memmove(uintptr_t dst, uintptr_t src, size_t n)') as
+    (dst: bigint, src: bigint, n: number) => NativePointer,
 };
 
 export const O_RDWR = 0o2;
@@ -58,6 +61,14 @@ export function errno(): number {
 export function check(ret: number, what: string): number {
   if (ret < 0) throw new HostError(what, koffi.errno());
   return ret;
+}
+
+/**
+ * A JS view of `len` bytes at host address `addr` — memory another thread mapped (this process's
+ * address space is shared by all threads). The caller guarantees the mapping outlives the view.
+ */
+export function viewAt(addr: bigint, len: number): Uint8Array {
+  return new Uint8Array(koffi.view(libc.pointerAt(addr, addr, 0), len) as ArrayBuffer);
 }
 
 /** Map `len` bytes of `fd` shared read/write and return both the pointer and a JS view on it. */

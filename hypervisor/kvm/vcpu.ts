@@ -218,6 +218,16 @@ export class KvmVcpu {
     check(libc.ioctlPtr(this.fd, KVM.SET_CPUID2, b), 'KVM_SET_CPUID2');
   }
 
+  getLapic(): Uint8Array {
+    const b = new Uint8Array(KVM_STRUCT_SIZE.kvm_lapic_state);
+    check(libc.ioctlPtr(this.fd, KVM.GET_LAPIC, b), 'KVM_GET_LAPIC');
+    return b;
+  }
+
+  setLapic(b: Uint8Array): void {
+    check(libc.ioctlPtr(this.fd, KVM.SET_LAPIC, b), 'KVM_SET_LAPIC');
+  }
+
   tscKhz(): number {
     return libc.ioctlInt(this.fd, KVM.GET_TSC_KHZ, 0);
   }

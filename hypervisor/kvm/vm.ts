@@ -81,6 +81,25 @@ export class KvmVm {
     }
   }
 
+  /** Inject an MSI (here: a fixed interrupt to one LAPIC). VM ioctl: no vCPU load, any thread. */
+  signalMsi(addressLo: number, addressHi: number, data: number): void {
+    const b = new Uint32Array(8);
+    b[0] = addressLo >>> 0; b[1] = addressHi >>> 0; b[2] = data >>> 0;
+    check(libc.ioctlPtr(this.fd, KVM.SIGNAL_MSI, b), 'KVM_SIGNAL_MSI');
+  }
+
+  /** Read or write the in-kernel PIC/IOAPIC state (struct kvm_irqchip, 520 bytes). */
+  getIrqchip(chip: number): Uint8Array {
+    const b = new Uint8Array(520);
+    new DataView(b.buffer).setUint32(0, chip, true);
+    check(libc.ioctlPtr(this.fd, KVM.GET_IRQCHIP, b), 'KVM_GET_IRQCHIP');
+    return b;
+  }
+
+  setIrqchip(state: Uint8Array): void {
+    check(libc.ioctlPtr(this.fd, KVM.SET_IRQCHIP, state), 'KVM_SET_IRQCHIP');
+  }
+
   irqLine(irq: number, level: 0 | 1): void {
     const b = new Uint32Array([irq, level]);
     check(libc.ioctlPtr(this.fd, KVM.IRQ_LINE, b), 'KVM_IRQ_LINE');

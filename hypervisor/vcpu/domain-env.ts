@@ -2,7 +2,9 @@
 import { KvmVm } from '../kvm/vm.ts';
 import { PhysMemory } from '../memory/phys-memory.ts';
 import { RegionTable, PAGE_SIZE } from '../memory/regions.ts';
-import { DomainShared } from '../domain/shared-state.ts';
+import type { DomainShared } from '../domain/shared-state.ts';
+import { HypervisorShared } from '../domain/global-state.ts';
+import { Domains } from '../events/domain-handle.ts';
 import type { DomainEnv } from '../hypercall/context.ts';
 import type { MemmapEntry } from '../boot/pvh-layout.ts';
 import type { VcpuWorkerInit, WorkerToMain } from './messages.ts';
@@ -17,6 +19,7 @@ export class WorkerDomainEnv implements DomainEnv {
   readonly shared: DomainShared;
   readonly mem: PhysMemory;
   readonly memmap: readonly MemmapEntry[];
+  readonly domains: Domains;
   private readonly regions: RegionTable;
   private readonly vm: KvmVm;
 
@@ -27,7 +30,9 @@ export class WorkerDomainEnv implements DomainEnv {
     this.privileged = init.privileged;
     this.ramBytes = init.ramBytes;
     this.nrVcpus = init.nrVcpus;
-    this.shared = new DomainShared(init.sharedSab);
+    const hv = new HypervisorShared(init.hvSab);
+    this.shared = hv.domain(hv.slot(init.domid));
+    this.domains = new Domains(hv, init.domid, bytes);
     this.regions = new RegionTable(init.regionsSab);
     this.mem = new PhysMemory(bytes, this.regions);
     this.memmap = init.memmap;

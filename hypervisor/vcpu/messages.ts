@@ -20,7 +20,8 @@ export interface VcpuWorkerInit {
   /** Spare pages at the end of the memfd for frames placed beyond RAM. */
   readonly poolOffset: number;
   readonly poolPages: number;
-  readonly sharedSab: SharedArrayBuffer;
+  /** The hypervisor-wide shared buffer (all domains' slots) and this domain's id in it. */
+  readonly hvSab: SharedArrayBuffer;
   readonly regionsSab: SharedArrayBuffer;
   readonly memmap: readonly MemmapEntry[];
 }

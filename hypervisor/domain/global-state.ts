@@ -1,0 +1,74 @@
+// global-state.ts: the hypervisor-wide SharedArrayBuffer — every domain's shared slot and event
+// table, and the domid → slot map — handed to every vCPU worker at start.
+import { DomainShared, DOMAIN_SHARED_BYTES, MAX_VCPUS } from './shared-state.ts';
+import { PortTable, PORT_TABLE_BYTES } from '../events/port-table.ts';
+
+export const MAX_DOMAINS = 64;
+const DOMID_LIMIT = 0x8000;
+const SLOT_BYTES = Math.ceil((DOMAIN_SHARED_BYTES + PORT_TABLE_BYTES) / 8) * 8;
+const MAP_BYTES = DOMID_LIMIT * 2;
+
+export class HypervisorShared {
+  readonly sab: SharedArrayBuffer;
+  /** domid → slot + 1 (0 = no such domain). */
+  private readonly slotOf: Int16Array;
+  private readonly domains: Array<DomainShared | undefined> = [];
+  private readonly ports: Array<PortTable | undefined> = [];
+
+  constructor(sab?: SharedArrayBuffer) {
+    this.sab = sab ?? new SharedArrayBuffer(MAP_BYTES + MAX_DOMAINS * SLOT_BYTES);
+    this.slotOf = new Int16Array(this.sab, 0, DOMID_LIMIT);
+  }
+
+  private slotOffset(slot: number): number {
+    return MAP_BYTES + slot * SLOT_BYTES;
+  }
+
+  /** Slot of a live-or-dying domain id, or -1. */
+  slot(domid: number): number {
+    if (!Number.isInteger(domid) || domid < 0 || domid >= DOMID_LIMIT) return -1;
+    return Atomics.load(this.slotOf, domid) - 1;
+  }
+
+  domain(slot: number): DomainShared {
+    let d = this.domains[slot];
+    if (d === undefined) {
+      d = new DomainShared(this.sab, this.slotOffset(slot));
+      this.domains[slot] = d;
+    }
+    return d;
+  }
+
+  portTable(slot: number): PortTable {
+    let p = this.ports[slot];
+    if (p === undefined) {
+      p = new PortTable(this.sab, this.slotOffset(slot) + DOMAIN_SHARED_BYTES);
+      this.ports[slot] = p;
+    }
+    return p;
+  }
+
+  /** Claim a free slot for a new domain (main thread only). */
+  claim(domid: number): number {
+    const used = new Set<number>();
+    for (let id = 0; id < DOMID_LIMIT; id++) {
+      const s = this.slotOf[id]!;
+      if (s > 0) used.add(s - 1);
+    }
+    for (let slot = 0; slot < MAX_DOMAINS; slot++) {
+      if (used.has(slot)) continue;
+      this.domain(slot).reset(domid);
+      this.portTable(slot).reset();
+      Atomics.store(this.slotOf, domid, slot + 1);
+      return slot;
+    }
+    throw new Error(`at most ${MAX_DOMAINS} domains at once`);
+  }
+
+  /** Forget a dead domain's id (main thread, after DomainShared.retire()). */
+  free(domid: number): void {
+    Atomics.store(this.slotOf, domid, 0);
+  }
+}
+
+export { MAX_VCPUS };
