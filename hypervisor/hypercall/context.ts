@@ -37,12 +37,19 @@ export interface DomainEnv {
   now(): bigint;
 }
 
+/** Operations on the calling vCPU itself (vCPU ioctls are only cheap from its own thread). */
+export interface VcpuArch {
+  /** Let the in-kernel PIC reach this vCPU: LAPIC LVT0 = ExtINT, unmasked. */
+  routePicToLapic(): void;
+}
+
 export interface HypercallContext {
   readonly dom: DomainEnv;
   readonly vcpuId: number;
   readonly guest: GuestVirtual;
   /** Calling convention in force for this call: 64-bit, or 32-bit (compat). */
   readonly mode: 64 | 32;
+  readonly arch: VcpuArch;
   /** Non-zero inside a multicall. */
   readonly depth: number;
   /** True once the main thread asked this vCPU to stop; long loops check it. */

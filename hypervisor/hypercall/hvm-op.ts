@@ -1,6 +1,11 @@
 // hvm-op.ts: hypercall 34, hvm_op — HVM params with Xen's guest access rules, time, TLB flush.
 import { HC } from '../../abi/hypercalls.ts';
-import { HVMOP, HVM_PARAM, HVM_NR_PARAMS, HVM_PARAM_DEPRECATED, XenHvmParam, guestParamAccess } from '../../abi/hvm.ts';
+import {
+  HVMOP, HVM_PARAM, HVM_NR_PARAMS, HVM_PARAM_DEPRECATED, HVM_PARAM_CALLBACK_TYPE, XenHvmParam,
+  XenHvmEvtchnUpcallVector, guestParamAccess,
+} from '../../abi/hvm.ts';
+import { inject } from '../events/raise.ts';
+import { upcallPending } from './sched-op.ts';
 import { readNum } from '../../abi/layout.ts';
 import { neg } from '../../abi/errno.ts';
 import { selfDomid, type HypercallContext } from './context.ts';
@@ -28,8 +33,58 @@ function paramOp(ctx: HypercallContext, arg: bigint, set: boolean): bigint {
   if (index === HVM_PARAM.values.CALLBACK_IRQ) {
     // Setting the callback latches the shared_info layout from the caller's mode, as Xen does.
     ctx.dom.shared.wordSize = ctx.mode;
+    ctx.dom.shared.setParam(index, value);
+    setupCallback(ctx, value);
+    return 0n;
   }
   ctx.dom.shared.setParam(index, value);
+  return 0n;
+}
+
+const CALLBACK_TYPE_SHIFT = 56n;
+
+/**
+ * HVM_PARAM_CALLBACK_IRQ type 2 (vector): Xen injects the vector on entry with no EOI. Here the
+ * in-kernel master PIC, in auto-EOI mode with its base at the vector's block, feeds it to the
+ * vCPU through LVT0 ExtINT (DESIGN §8), so an event can be delivered from any thread.
+ * GSI and PCI INTx callbacks are stored but not delivered (no emulated PCI platform device yet).
+ */
+function setupCallback(ctx: HypercallContext, value: bigint): void {
+  const type = Number(value >> CALLBACK_TYPE_SHIFT);
+  const sh = ctx.dom.shared;
+  if (value === 0n || type !== HVM_PARAM_CALLBACK_TYPE.values.VECTOR) {
+    sh.callbackGsi = -1;
+    return;
+  }
+  const vector = Number(value & 0xffn);
+  const line = vector & 7;
+  const self = ctx.dom.domains.self();
+  const chip = self.vm.getIrqchip(0);
+  const pic = 8; // kvm_pic_state inside struct kvm_irqchip
+  chip[pic + 2] = 0xff & ~(1 << line); // imr: only our line
+  chip[pic + 5] = vector & 0xf8; // irq_base
+  chip[pic + 9] = 0; // init_state: initialised
+  chip[pic + 10] = 1; // auto_eoi
+  chip[pic + 13] = 1; // init4
+  chip[pic + 14] &= ~(1 << line); // elcr: edge-triggered
+  self.vm.setIrqchip(chip);
+  ctx.arch.routePicToLapic();
+  sh.callbackGsi = line;
+  // Events raised before the callback existed are delivered now.
+  if (upcallPending(ctx)) inject(self, ctx.vcpuId);
+}
+
+function setUpcallVector(ctx: HypercallContext, arg: bigint): bigint {
+  const v = ctx.guest.readView(arg, XenHvmEvtchnUpcallVector.size);
+  const vcpu = v.getUint32(0, true);
+  const vector = v.getUint8(4);
+  if (vector < 0x10) return neg('EINVAL');
+  if (vcpu >= ctx.dom.nrVcpus) return neg('ENOENT');
+  ctx.dom.shared.setUpcallVector(vcpu, vector);
+  const self = ctx.dom.domains.self();
+  if (vcpu < 32 && self.shared.sharedInfoOffset >= 0 && Atomics.load(self.u8, self.shared.sharedInfoOffset + vcpu * 64) !== 0) {
+    inject(self, vcpu);
+  }
   return 0n;
 }
 
@@ -45,6 +100,8 @@ export function hvmOp(ctx: HypercallContext, args: readonly bigint[]): bigint {
       ctx.guest.writeView(arg, v);
       return 0n;
     }
+    case H.set_evtchn_upcall_vector:
+      return setUpcallVector(ctx, arg);
     case H.flush_tlbs:
       // Every vCPU reloads its TLB on the next entry anyway; the argument must be NULL.
       return arg === 0n ? 0n : neg('EINVAL');

@@ -7,6 +7,7 @@ import { registerMemoryOp } from './memory-op.ts';
 import { registerHvmOp } from './hvm-op.ts';
 import { registerVmAssist } from './vm-assist.ts';
 import { registerMulticall } from './multicall.ts';
+import { registerEventChannelOp } from './event-channel-op.ts';
 
 export function buildHypercallTable(): HypercallTable {
   const table = new HypercallTable();
@@ -17,5 +18,6 @@ export function buildHypercallTable(): HypercallTable {
   registerHvmOp(table);
   registerVmAssist(table);
   registerMulticall(table);
+  registerEventChannelOp(table);
   return table;
 }

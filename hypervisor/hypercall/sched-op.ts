@@ -1,6 +1,7 @@
 // sched-op.ts: hypercall 29, sched_op — yield, block, shutdown (+code), remote shutdown, watchdog.
 import { HC } from '../../abi/hypercalls.ts';
-import { SCHEDOP, SchedRemoteShutdown, SchedWatchdog } from '../../abi/sched.ts';
+import { SCHEDOP, SchedPoll, SchedRemoteShutdown, SchedWatchdog } from '../../abi/sched.ts';
+import { isPending, portLimit } from '../events/raise.ts';
 import { VcpuInfo64 } from '../../abi/shared-info.ts';
 import { readNum } from '../../abi/layout.ts';
 import { neg } from '../../abi/errno.ts';
@@ -24,6 +25,38 @@ function block(ctx: HypercallContext): bigint {
     const seq = sh.wakeSeq(ctx.vcpuId);
     if (ctx.stopRequested() || upcallPending(ctx)) return 0n;
     sh.waitWake(ctx.vcpuId, seq, 50);
+  }
+}
+
+const MAX_POLL_PORTS = 128;
+
+/**
+ * SCHEDOP_poll: sleep until one of the listed ports is pending (masked or not) or the absolute
+ * system-time timeout passes (0 = none). Either way the call returns 0.
+ */
+function poll(ctx: HypercallContext, arg: bigint): bigint {
+  const compat = ctx.mode === 32;
+  const v = ctx.guest.readView(arg, compat ? 16 : SchedPoll.size);
+  const handle = compat ? BigInt(v.getUint32(0, true)) : v.getBigUint64(0, true);
+  const nr = compat ? v.getUint32(4, true) : readNum(v, 0, SchedPoll, 'nr_ports');
+  const timeout = compat ? v.getBigUint64(8, true) : v.getBigUint64(SchedPoll.byName.timeout.offset, true);
+  if (nr > MAX_POLL_PORTS) return neg('EINVAL');
+  const list = ctx.guest.readView(handle, nr * 4);
+  const self = ctx.dom.domains.self();
+  const ports: number[] = [];
+  for (let i = 0; i < nr; i++) {
+    const p = list.getUint32(i * 4, true);
+    if (p >= portLimit(self)) return neg('EINVAL');
+    ports.push(p);
+  }
+  const sh = ctx.dom.shared;
+  for (;;) {
+    const seq = sh.wakeSeq(ctx.vcpuId);
+    if (ports.some((p) => isPending(self, p)) || ctx.stopRequested()) return 0n;
+    const now = ctx.dom.now();
+    if (timeout !== 0n && now >= timeout) return 0n;
+    const waitMs = timeout === 0n ? 50 : Math.min(50, Math.max(0.1, Number(timeout - now) / 1e6));
+    sh.waitWake(ctx.vcpuId, seq, waitMs);
   }
 }
 
@@ -72,12 +105,13 @@ export function schedOp(ctx: HypercallContext, args: readonly bigint[]): bigint 
       ctx.dom.remoteShutdown(readNum(v, 0, SchedRemoteShutdown, 'domain_id'), readNum(v, 0, SchedRemoteShutdown, 'reason'));
       return 0n;
     }
+    case S.poll:
+      return poll(ctx, arg);
     case S.watchdog:
       return watchdog(ctx, arg);
     case S.pin_override:
       return neg('EPERM');
     default:
-      // SCHEDOP_poll arrives with event channels.
       return neg('ENOSYS');
   }
 }

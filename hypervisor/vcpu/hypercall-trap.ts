@@ -2,7 +2,7 @@
 import type { KvmVcpu } from '../kvm/vcpu.ts';
 import { GuestVirtual } from '../memory/guest-access.ts';
 import type { HypercallTable } from '../hypercall/table.ts';
-import type { DomainEnv, HypercallContext } from '../hypercall/context.ts';
+import type { DomainEnv, HypercallContext, VcpuArch } from '../hypercall/context.ts';
 import { neg } from '../../abi/errno.ts';
 
 const RFLAGS_VM = 1 << 17;
@@ -17,8 +17,18 @@ export function pagingState(vcpu: KvmVcpu) {
   return { cr0: vcpu.sreg('cr0'), cr3: vcpu.sreg('cr3'), cr4: vcpu.sreg('cr4'), efer: vcpu.sreg('efer') };
 }
 
+const LAPIC_LVT0 = 0x350;
+const LVT_EXTINT = 0x700;
+
 export class HypercallTrap {
   private readonly guest: GuestVirtual;
+  private readonly arch: VcpuArch = {
+    routePicToLapic: () => {
+      const lapic = this.vcpu.getLapic();
+      new DataView(lapic.buffer).setUint32(LAPIC_LVT0, LVT_EXTINT, true);
+      this.vcpu.setLapic(lapic);
+    },
+  };
 
   constructor(
     private readonly vcpu: KvmVcpu,
@@ -46,6 +56,7 @@ export class HypercallTrap {
     this.guest.invalidate();
     const ctx: HypercallContext = {
       dom: this.dom, vcpuId: this.vcpuId, guest: this.guest, mode, depth: 0, stopRequested: this.stopRequested,
+      arch: this.arch,
     };
     const result = this.table.dispatch(ctx, nr, args);
     v.setReg('rax', mode === 64 ? BigInt.asUintN(64, result) : result & M32);

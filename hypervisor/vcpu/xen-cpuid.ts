@@ -41,7 +41,7 @@ export function buildCpuid(host: readonly CpuidEntry[], p: CpuidParams): CpuidEn
     leaf(3, 0, 1 << 1, 0, p.tscKhz, 0, true),
     leaf(3, 1, 0, 0, p.tscMul, p.tscShift & 0xff, true),
     leaf(3, 2, p.tscKhz, 0, 0, 0, true),
-    leaf(4, 0, hvm.VCPU_ID_PRESENT | hvm.DOMID_PRESENT, p.vcpuId, p.domid, 0, true),
+    leaf(4, 0, hvm.VCPU_ID_PRESENT | hvm.DOMID_PRESENT | hvm.UPCALL_VECTOR, p.vcpuId, p.domid, 0, true),
     leaf(5, 0, 0, 0, 0, 0),
   );
   return out;

@@ -1,0 +1,261 @@
+// event-channel-op.ts: hypercall 32, event_channel_op — the 2-level event channel ABI.
+import { HC } from '../../abi/hypercalls.ts';
+import { EVTCHNOP, EVTCHNSTAT, VIRQ, NR_VIRQS } from '../../abi/event-channel.ts';
+import { DOMID } from '../../abi/multicall.ts';
+import { neg } from '../../abi/errno.ts';
+import type { HypercallContext } from './context.ts';
+import type { HypercallTable } from './table.ts';
+import type { DomainHandle } from '../events/domain-handle.ts';
+import { setPending, unmask, portLimit } from '../events/raise.ts';
+
+const OP = EVTCHNOP.values;
+const S = EVTCHNSTAT.values;
+const V = VIRQ.values;
+
+/** VIRQs that belong to one vCPU; ARGO is per-domain; the rest are global (dom0's by default). */
+const PER_VCPU_VIRQS = new Set<number>([V.TIMER, V.DEBUG, V.XENOPROF, V.XENPMU]);
+const PER_DOMAIN_VIRQS = new Set<number>([V.ARGO]);
+
+function resolveDom(ctx: HypercallContext, domid: number): number {
+  return domid === DOMID.values.SELF ? ctx.dom.domid : domid;
+}
+
+/** Run `fn` holding the event locks of one or two domains (lower slot first: no deadlock). */
+function locked<T>(a: DomainHandle, b: DomainHandle | null, fn: () => T): T {
+  const [first, second] = b === null || b === a || b.shared === a.shared
+    ? [a, null]
+    : a.shared.offset <= b.shared.offset ? [a, b] : [b, a];
+  first.shared.lockEvents();
+  second?.shared.lockEvents();
+  try {
+    return fn();
+  } finally {
+    second?.shared.unlockEvents();
+    first.shared.unlockEvents();
+  }
+}
+
+function validPort(h: DomainHandle, port: number): boolean {
+  return Number.isInteger(port) && port > 0 && port < portLimit(h);
+}
+
+/** The fields of one EVTCHNOP argument struct, read once (no double fetch) and written back. */
+class Arg {
+  readonly v: DataView;
+  constructor(private readonly ctx: HypercallContext, private readonly ptr: bigint, size: number) {
+    this.v = ctx.guest.readView(ptr, size);
+  }
+  u16(off: number): number { return this.v.getUint16(off, true); }
+  u32(off: number): number { return this.v.getUint32(off, true); }
+  put32(off: number, value: number): void { this.v.setUint32(off, value >>> 0, true); }
+  put16(off: number, value: number): void { this.v.setUint16(off, value, true); }
+  writeBack(): void { this.ctx.guest.writeView(this.ptr, this.v); }
+}
+
+function allocUnbound(ctx: HypercallContext, arg: bigint): bigint {
+  const a = new Arg(ctx, arg, 8);
+  if (resolveDom(ctx, a.u16(0)) !== ctx.dom.domid) return neg('EPERM');
+  const remote = resolveDom(ctx, a.u16(2));
+  const self = ctx.dom.domains.self();
+  if (!ctx.dom.domains.with(remote, false, () => true)) return neg('ESRCH');
+  const port = locked(self, null, () => {
+    const p = self.ports.findFree(portLimit(self));
+    if (p > 0) self.ports.set(p, { state: S.unbound, vcpu: 0, remoteDom: remote, remotePort: 0 });
+    return p;
+  });
+  if (port < 0) return neg('ENOSPC');
+  a.put32(4, port);
+  a.writeBack();
+  return 0n;
+}
+
+function bindInterdomain(ctx: HypercallContext, arg: bigint): bigint {
+  const a = new Arg(ctx, arg, 12);
+  const remoteDom = resolveDom(ctx, a.u16(0));
+  const remotePort = a.u32(4);
+  const self = ctx.dom.domains.self();
+  const result = ctx.dom.domains.with(remoteDom, -3, (remote) => {
+    if (!validPort(remote, remotePort)) return -22;
+    return locked(self, remote, () => {
+      const r = remote.ports.get(remotePort);
+      if (r.state !== S.unbound || r.remoteDom !== self.domid) return -22;
+      const local = self.ports.findFree(portLimit(self));
+      if (local < 0) return -28;
+      self.ports.set(local, { state: S.interdomain, vcpu: 0, remoteDom, remotePort });
+      remote.ports.set(remotePort, { state: S.interdomain, vcpu: r.vcpu, remoteDom: self.domid, remotePort: local });
+      return local;
+    });
+  });
+  if (result < 0) return -BigInt(-result);
+  // Xen marks the new local port pending, in case the peer sent before the bind.
+  setPending(self, result);
+  a.put32(8, result);
+  a.writeBack();
+  return 0n;
+}
+
+function bindVirq(ctx: HypercallContext, arg: bigint): bigint {
+  const a = new Arg(ctx, arg, 12);
+  const virq = a.u32(0);
+  const vcpu = a.u32(4);
+  if (virq >= NR_VIRQS) return neg('EINVAL');
+  const perVcpu = PER_VCPU_VIRQS.has(virq);
+  if (!perVcpu && vcpu !== 0) return neg('EINVAL');
+  if (vcpu >= ctx.dom.nrVcpus) return neg('ENOENT');
+  // Global VIRQs are delivered to the hardware domain unless dom0 hands them over.
+  if (!perVcpu && !PER_DOMAIN_VIRQS.has(virq) && !ctx.dom.privileged) return neg('EBUSY');
+  const self = ctx.dom.domains.self();
+  const port = locked(self, null, () => {
+    if (self.ports.virqPort(vcpu, virq) !== 0) return -17;
+    const p = self.ports.findFree(portLimit(self));
+    if (p < 0) return -28;
+    self.ports.set(p, { state: S.virq, vcpu, remoteDom: 0, remotePort: virq });
+    self.ports.setVirqPort(vcpu, virq, p);
+    return p;
+  });
+  if (port < 0) return -BigInt(-port);
+  a.put32(8, port);
+  a.writeBack();
+  return 0n;
+}
+
+function bindIpi(ctx: HypercallContext, arg: bigint): bigint {
+  const a = new Arg(ctx, arg, 8);
+  const vcpu = a.u32(0);
+  if (vcpu >= ctx.dom.nrVcpus) return neg('ENOENT');
+  const self = ctx.dom.domains.self();
+  const port = locked(self, null, () => {
+    const p = self.ports.findFree(portLimit(self));
+    if (p > 0) self.ports.set(p, { state: S.ipi, vcpu, remoteDom: 0, remotePort: 0 });
+    return p;
+  });
+  if (port < 0) return neg('ENOSPC');
+  a.put32(4, port);
+  a.writeBack();
+  return 0n;
+}
+
+/** Close one port of `self`; an interdomain peer reverts to unbound. Returns 0 or -errno. */
+export function closePort(ctx: HypercallContext, self: DomainHandle, port: number): number {
+  if (!validPort(self, port)) return -22;
+  const p = self.ports.get(port);
+  if (p.state === S.closed) return -22;
+  const clear = (): void => {
+    if (p.state === S.virq) self.ports.setVirqPort(p.vcpu, p.remotePort, 0);
+    self.ports.set(port, { state: S.closed, vcpu: 0, remoteDom: 0, remotePort: 0 });
+  };
+  if (p.state !== S.interdomain) {
+    locked(self, null, clear);
+    return 0;
+  }
+  const done = ctx.dom.domains.with(p.remoteDom, false, (remote) => locked(self, remote, () => {
+    const r = remote.ports.get(p.remotePort);
+    if (r.state === S.interdomain && r.remoteDom === self.domid && r.remotePort === port) {
+      remote.ports.set(p.remotePort, { state: S.unbound, vcpu: r.vcpu, remoteDom: self.domid, remotePort: 0 });
+    }
+    clear();
+    return true;
+  }));
+  if (!done) locked(self, null, clear); // the peer is gone already
+  return 0;
+}
+
+export function sendPort(ctx: HypercallContext, port: number): bigint {
+  const self = ctx.dom.domains.self();
+  if (!validPort(self, port)) return neg('EINVAL');
+  const p = self.ports.get(port);
+  switch (p.state) {
+    case S.interdomain:
+      ctx.dom.domains.with(p.remoteDom, undefined, (remote) => setPending(remote, p.remotePort));
+      return 0n;
+    case S.ipi:
+      setPending(self, port);
+      return 0n;
+    case S.unbound:
+      return 0n; // nobody listens yet: dropped, as in Xen
+    default:
+      return neg('EINVAL');
+  }
+}
+
+function status(ctx: HypercallContext, arg: bigint): bigint {
+  const a = new Arg(ctx, arg, 24);
+  if (resolveDom(ctx, a.u16(0)) !== ctx.dom.domid) return neg('EPERM');
+  const self = ctx.dom.domains.self();
+  const port = a.u32(4);
+  if (!validPort(self, port)) return neg('EINVAL');
+  const p = self.ports.get(port);
+  a.put32(8, p.state);
+  a.put32(12, p.vcpu);
+  a.put32(16, 0);
+  a.put32(20, 0);
+  if (p.state === S.unbound) a.put16(16, p.remoteDom);
+  if (p.state === S.interdomain) { a.put16(16, p.remoteDom); a.put32(20, p.remotePort); }
+  if (p.state === S.virq) a.put32(16, p.remotePort);
+  a.writeBack();
+  return 0n;
+}
+
+function bindVcpu(ctx: HypercallContext, arg: bigint): bigint {
+  const a = new Arg(ctx, arg, 8);
+  const port = a.u32(0);
+  const vcpu = a.u32(4);
+  const self = ctx.dom.domains.self();
+  if (!validPort(self, port)) return neg('EINVAL');
+  if (vcpu >= ctx.dom.nrVcpus) return neg('ENOENT');
+  return locked(self, null, () => {
+    const p = self.ports.get(port);
+    const movable = p.state === S.unbound || p.state === S.interdomain ||
+      (p.state === S.virq && !PER_VCPU_VIRQS.has(p.remotePort));
+    if (!movable) return neg('EINVAL');
+    self.ports.setVcpu(port, vcpu);
+    return 0n;
+  });
+}
+
+function reset(ctx: HypercallContext, arg: bigint): bigint {
+  const a = new Arg(ctx, arg, 2);
+  if (resolveDom(ctx, a.u16(0)) !== ctx.dom.domid) return neg('EPERM');
+  const self = ctx.dom.domains.self();
+  const limit = portLimit(self);
+  for (let port = 1; port < limit; port++) {
+    if (self.ports.state(port) !== S.closed) closePort(ctx, self, port);
+  }
+  return 0n;
+}
+
+export function eventChannelOp(ctx: HypercallContext, args: readonly bigint[]): bigint {
+  const cmd = Number(args[0]! & 0xffffffffn);
+  const arg = args[1]!;
+  switch (cmd) {
+    case OP.alloc_unbound: return allocUnbound(ctx, arg);
+    case OP.bind_interdomain: return bindInterdomain(ctx, arg);
+    case OP.bind_virq: return bindVirq(ctx, arg);
+    case OP.bind_ipi: return bindIpi(ctx, arg);
+    case OP.close: {
+      const r = closePort(ctx, ctx.dom.domains.self(), new Arg(ctx, arg, 4).u32(0));
+      return BigInt(r);
+    }
+    case OP.send: return sendPort(ctx, new Arg(ctx, arg, 4).u32(0));
+    case OP.status: return status(ctx, arg);
+    case OP.bind_vcpu: return bindVcpu(ctx, arg);
+    case OP.unmask: {
+      const port = new Arg(ctx, arg, 4).u32(0);
+      const self = ctx.dom.domains.self();
+      if (!validPort(self, port)) return neg('EINVAL');
+      unmask(self, port);
+      return 0n;
+    }
+    case OP.reset: return reset(ctx, arg);
+    case OP.bind_pirq:
+      return neg('EINVAL'); // HVM domUs here have no physical IRQs
+    default:
+      // init_control / expand_array / set_priority: this host offers the 2-level ABI only, like a
+      // Xen built without FIFO event channels, so guests fall back to it.
+      return neg('ENOSYS');
+  }
+}
+
+export function registerEventChannelOp(table: HypercallTable): void {
+  table.register(HC.event_channel_op, 'event_channel_op', eventChannelOp);
+}
