@@ -34,11 +34,15 @@ async function generateHeaders() {
 async function bundle() {
   await build({
     ...common,
-    entryPoints: { pvkvm: join(root, 'hypervisor/cli/main.ts'), 'vcpu-worker': join(root, 'hypervisor/vcpu/worker.ts') },
+    entryPoints: {
+      pvkvm: join(root, 'hypervisor/cli/main.ts'),
+      'vcpu-worker': join(root, 'hypervisor/vcpu/worker.ts'),
+      'timer-worker': join(root, 'hypervisor/time/timer-worker.ts'),
+    },
     outdir: dist,
     banner: { js: `#!/usr/bin/env node\n${common.banner.js}` },
   });
-  log('dist/pvkvm.js, dist/vcpu-worker.js');
+  log('dist/pvkvm.js, dist/vcpu-worker.js, dist/timer-worker.js');
 }
 
 async function guests() {

@@ -6,7 +6,11 @@ import { PortTable, PORT_TABLE_BYTES } from '../events/port-table.ts';
 export const MAX_DOMAINS = 64;
 const DOMID_LIMIT = 0x8000;
 const SLOT_BYTES = Math.ceil((DOMAIN_SHARED_BYTES + PORT_TABLE_BYTES) / 8) * 8;
-const MAP_BYTES = DOMID_LIMIT * 2;
+const CONTROL_BYTES = 64;
+const MAP_BYTES = CONTROL_BYTES + DOMID_LIMIT * 2;
+/** Control words: [0] timer generation (bumped whenever any vCPU timer changes), [1] stop. */
+const TIMER_SEQ = 0;
+const TIMER_STOP = 1;
 
 export class HypervisorShared {
   readonly sab: SharedArrayBuffer;
@@ -17,7 +21,42 @@ export class HypervisorShared {
 
   constructor(sab?: SharedArrayBuffer) {
     this.sab = sab ?? new SharedArrayBuffer(MAP_BYTES + MAX_DOMAINS * SLOT_BYTES);
-    this.slotOf = new Int16Array(this.sab, 0, DOMID_LIMIT);
+    this.slotOf = new Int16Array(this.sab, CONTROL_BYTES, DOMID_LIMIT);
+    this.control = new Int32Array(this.sab, 0, CONTROL_BYTES / 4);
+  }
+
+  private readonly control: Int32Array;
+
+  /** Tell the timer thread that some deadline changed. */
+  timersChanged(): void {
+    Atomics.add(this.control, TIMER_SEQ, 1);
+    Atomics.notify(this.control, TIMER_SEQ);
+  }
+
+  /** Ask the timer thread to exit. */
+  stopTimers(): void {
+    Atomics.store(this.control, TIMER_STOP, 1);
+    this.timersChanged();
+  }
+
+  get timersStopped(): boolean {
+    return Atomics.load(this.control, TIMER_STOP) === 1;
+  }
+
+  timerSeq(): number {
+    return Atomics.load(this.control, TIMER_SEQ);
+  }
+
+  /** Sleep until timersChanged() or `ms` pass (timer thread). */
+  waitTimers(seq: number, ms: number): void {
+    Atomics.wait(this.control, TIMER_SEQ, seq, ms);
+  }
+
+  /** Slots currently holding a domain (timer thread scan). */
+  liveSlots(): number[] {
+    const out: number[] = [];
+    for (let slot = 0; slot < MAX_DOMAINS; slot++) if (this.domain(slot).alive) out.push(slot);
+    return out;
   }
 
   private slotOffset(slot: number): number {

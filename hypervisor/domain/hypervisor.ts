@@ -1,4 +1,5 @@
 // hypervisor.ts: the hypervisor process core — the KVM handle, the domain table, watchdogs.
+import { Worker } from 'node:worker_threads';
 import { KvmSystem } from '../kvm/system.ts';
 import { requireCapabilities, type CapabilityReport } from '../kvm/capabilities.ts';
 import { SHUTDOWN } from '../../abi/sched.ts';
@@ -31,6 +32,8 @@ export class Hypervisor {
   private nextDomid = 1;
   private watchdogTimer: NodeJS.Timeout | null = null;
 
+  private timerWorker: Worker | null = null;
+
   constructor(private readonly workerUrl?: URL) {
     this.sys = KvmSystem.open();
     try {
@@ -47,6 +50,7 @@ export class Hypervisor {
       if (d.name === config.name) throw new PvkvmError(`a domain named '${config.name}' already exists`);
     }
     const domid = this.allocDomid();
+    this.startTimers();
     const dom = new Domain(this.sys, this.shared, domid, config, this.workerUrl);
     this.domains.set(domid, dom);
     dom.on('dead', () => {
@@ -74,7 +78,19 @@ export class Hypervisor {
     }));
     await Promise.all(dying);
     if (this.watchdogTimer !== null) clearInterval(this.watchdogTimer);
+    if (this.timerWorker !== null) {
+      this.shared.stopTimers();
+      await this.timerWorker.terminate();
+    }
     this.sys.close();
+  }
+
+  /** The timer thread fires vCPU timers (VIRQ_TIMER) for every domain. */
+  private startTimers(): void {
+    if (this.timerWorker !== null) return;
+    const url = new URL('./timer-worker.js', this.workerUrl ?? new URL('./vcpu-worker.js', import.meta.url));
+    this.timerWorker = new Worker(url, { workerData: { hvSab: this.shared.sab } });
+    this.timerWorker.unref();
   }
 
   private allocDomid(): number {

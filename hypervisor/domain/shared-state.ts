@@ -50,7 +50,7 @@ const B = {
 /** Bytes one domain's state takes in the shared buffer (8-byte aligned). */
 export const DOMAIN_SHARED_BYTES = (() => {
   const bigOff = Math.ceil((I.end * 4) / 8) * 8;
-  return bigOff + B.end * 8 + NR_WATCHDOGS * 8 + 2 * MAX_VCPUS * 8;
+  return bigOff + B.end * 8 + NR_WATCHDOGS * 8 + 3 * MAX_VCPUS * 8;
 })();
 
 export class DomainShared {
@@ -59,9 +59,13 @@ export class DomainShared {
   readonly big: BigInt64Array;
   /** Watchdog deadlines in ms since the epoch (0 = disarmed). */
   readonly watchdogDeadline: Float64Array;
-  /** Per-vCPU timer deadlines in system-time ns (0 = none), and periodic timer periods. */
-  readonly timerDeadline: Float64Array;
-  readonly timerPeriod: Float64Array;
+  /**
+   * Per-vCPU timers in system-time ns (0 = off): the single-shot deadline (set_timer_op and
+   * VCPUOP_set_singleshot_timer), the periodic timer's next expiry, and its period.
+   */
+  readonly timerDeadline: BigInt64Array;
+  readonly periodicNext: BigInt64Array;
+  readonly timerPeriod: BigInt64Array;
 
   /** View the slot at `offset` of `sab` (a fresh private buffer when none is given). */
   constructor(sab?: SharedArrayBuffer, readonly offset = 0) {
@@ -72,8 +76,9 @@ export class DomainShared {
     this.i32 = new Int32Array(this.sab, offset, I.end);
     this.big = new BigInt64Array(this.sab, bigOff, B.end);
     this.watchdogDeadline = new Float64Array(this.sab, wdOff, NR_WATCHDOGS);
-    this.timerDeadline = new Float64Array(this.sab, tOff, MAX_VCPUS);
-    this.timerPeriod = new Float64Array(this.sab, tOff + MAX_VCPUS * 8, MAX_VCPUS);
+    this.timerDeadline = new BigInt64Array(this.sab, tOff, MAX_VCPUS);
+    this.periodicNext = new BigInt64Array(this.sab, tOff + MAX_VCPUS * 8, MAX_VCPUS);
+    this.timerPeriod = new BigInt64Array(this.sab, tOff + 2 * MAX_VCPUS * 8, MAX_VCPUS);
     if (sab === undefined) this.reset(0);
   }
 

@@ -8,6 +8,7 @@ import { registerHvmOp } from './hvm-op.ts';
 import { registerVmAssist } from './vm-assist.ts';
 import { registerMulticall } from './multicall.ts';
 import { registerEventChannelOp } from './event-channel-op.ts';
+import { registerTimerOps } from './timer-ops.ts';
 
 export function buildHypercallTable(): HypercallTable {
   const table = new HypercallTable();
@@ -19,5 +20,6 @@ export function buildHypercallTable(): HypercallTable {
   registerVmAssist(table);
   registerMulticall(table);
   registerEventChannelOp(table);
+  registerTimerOps(table);
   return table;
 }

@@ -52,6 +52,7 @@ export const KVM = {
   SET_REGS: iow(0x82, KVM_STRUCT_SIZE.kvm_regs),
   GET_SREGS: ior(0x83, KVM_STRUCT_SIZE.kvm_sregs),
   SET_SREGS: iow(0x84, KVM_STRUCT_SIZE.kvm_sregs),
+  GET_MSRS: iowr(0x88, KVM_STRUCT_SIZE.kvm_msrs),
   SET_MSRS: iow(0x89, KVM_STRUCT_SIZE.kvm_msrs),
   SET_CPUID2: iow(0x90, KVM_STRUCT_SIZE.kvm_cpuid2),
   GET_LAPIC: ior(0x8e, KVM_STRUCT_SIZE.kvm_lapic_state),

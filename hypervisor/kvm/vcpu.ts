@@ -218,6 +218,17 @@ export class KvmVcpu {
     check(libc.ioctlPtr(this.fd, KVM.SET_CPUID2, b), 'KVM_SET_CPUID2');
   }
 
+  /** Read one MSR through KVM_GET_MSRS (a set-up path: costs a vCPU ioctl). */
+  getMsr(index: number): bigint {
+    const b = new Uint8Array(8 + 16);
+    const v = new DataView(b.buffer);
+    v.setUint32(0, 1, true);
+    v.setUint32(8, index, true);
+    const n = libc.ioctlPtr(this.fd, KVM.GET_MSRS, b);
+    if (n !== 1) throw new HostError(`KVM_GET_MSRS 0x${index.toString(16)}`, n < 0 ? errno() : 0);
+    return v.getBigUint64(16, true);
+  }
+
   getLapic(): Uint8Array {
     const b = new Uint8Array(KVM_STRUCT_SIZE.kvm_lapic_state);
     check(libc.ioctlPtr(this.fd, KVM.GET_LAPIC, b), 'KVM_GET_LAPIC');

@@ -2,6 +2,7 @@
 import { parentPort } from 'node:worker_threads';
 import { KvmVcpu, type VcpuExit } from '../kvm/vcpu.ts';
 import { KVM_EXIT } from '../kvm/ioctls.ts';
+import { sampleClock, writeTimeInfo } from '../time/pvclock.ts';
 import type { HypercallTable } from '../hypercall/table.ts';
 import { libc, mapShared, HostError } from '../kvm/libc.ts';
 import { VcpuCtl } from '../domain/shared-state.ts';
@@ -32,6 +33,10 @@ function main(init: VcpuWorkerInit): void {
   const trap = new HypercallTrap(vcpu, id, env, table, () => ctl() !== VcpuCtl.Run);
   const handler = new ExitHandler(vcpu, id, env, trap);
 
+  // Publish system time for this vCPU (pvclock in vcpu_info.time, while shared_info is still in
+  // its pool page: placing it later carries the contents along).
+  const si = env.shared.sharedInfoOffset;
+  if (si >= 0 && id < 32) writeTimeInfo(env.mem.view, si + id * 64, sampleClock(vcpu, Math.max(vcpu.tscKhz(), 1)));
   post({ type: 'ready', vcpuId: id, tid: libc.pthreadSelf() });
   let fault: FaultReport | undefined;
   let first = true;
