@@ -21,6 +21,11 @@ import {
   VCPUOP, VCPU_SSHOTTMR, RUNSTATE, VCPU_HVM_MODE, VcpuSetSingleshotTimer, VcpuSetPeriodicTimer,
   VcpuRegisterVcpuInfo, VcpuRunstateInfo, VcpuHvmContext,
 } from './vcpu.ts';
+import {
+  GNTTABOP, GTF, GNTMAP, GNTCOPY, GNTST, GNTTAB, GNTTAB_LIMITS, GrantEntryV1, GnttabMapGrantRef,
+  GnttabUnmapGrantRef, GnttabSetupTable, GnttabCopy, GnttabQuerySize, GnttabSetVersion, GnttabGetVersion,
+  GnttabSwapGrantRef,
+} from './grant-table.ts';
 
 /** One generated C header per entry: file name (under domU-sdk/include/xen-abi/) → contents. */
 export interface AbiModule {
@@ -54,5 +59,10 @@ export const ABI_MODULES: readonly AbiModule[] = [
   {
     header: 'vcpu.h', constants: [VCPUOP, VCPU_SSHOTTMR, RUNSTATE, VCPU_HVM_MODE],
     structs: [VcpuSetSingleshotTimer, VcpuSetPeriodicTimer, VcpuRegisterVcpuInfo, VcpuRunstateInfo, VcpuHvmContext],
+  },
+  {
+    header: 'grant-table.h', constants: [GNTTABOP, GTF, GNTMAP, GNTCOPY, GNTST, GNTTAB, GNTTAB_LIMITS],
+    structs: [GrantEntryV1, GnttabMapGrantRef, GnttabUnmapGrantRef, GnttabSetupTable, GnttabCopy, GnttabQuerySize,
+      GnttabSetVersion, GnttabGetVersion, GnttabSwapGrantRef],
   },
 ];
