@@ -1,4 +1,5 @@
-/* traps.c: a 64-bit IDT for the CPU exceptions; an unexpected one is reported and crashes. */
+/* traps.c: a 64-bit IDT for the CPU exceptions; an unexpected one is reported and crashes.
+ * Vectors 32..255 are not present until pvkvm_set_idt_gate installs one (e.g. evtchn_init). */
 #include <stdint.h>
 #include <pvkvm/arch.h>
 #include <pvkvm/console.h>
@@ -18,7 +19,7 @@ _Static_assert(sizeof(struct idt_gate) == 16, "IDT gate is 16 bytes");
 
 extern const uint64_t pvkvm_trap_stubs[32];
 
-static struct idt_gate idt[32] __attribute__((aligned(16)));
+static struct idt_gate idt[256] __attribute__((aligned(16)));
 static pvkvm_trap_hook_t trap_hook;
 static int in_trap;
 
@@ -33,18 +34,23 @@ static const char *const exception_names[32] = {
     "#VC VMM communication", "#SX security", "reserved 31",
 };
 
+static void set_gate(unsigned v, uint64_t a) {
+  idt[v] = (struct idt_gate){
+      .offset_lo = (uint16_t)a,
+      .selector = PVKVM_SEL_CODE64,
+      .ist = 0,
+      .type_attr = 0x8e,
+      .offset_mid = (uint16_t)(a >> 16),
+      .offset_hi = (uint32_t)(a >> 32),
+  };
+}
+
+void pvkvm_set_idt_gate(unsigned vector, void (*entry)(void)) {
+  if (vector >= 32 && vector < 256) set_gate(vector, (uint64_t)(uintptr_t)entry);
+}
+
 void pvkvm_traps_init(void) {
-  for (int v = 0; v < 32; v++) {
-    uint64_t a = pvkvm_trap_stubs[v];
-    idt[v] = (struct idt_gate){
-        .offset_lo = (uint16_t)a,
-        .selector = PVKVM_SEL_CODE64,
-        .ist = 0,
-        .type_attr = 0x8e,
-        .offset_mid = (uint16_t)(a >> 16),
-        .offset_hi = (uint32_t)(a >> 32),
-    };
-  }
+  for (int v = 0; v < 32; v++) set_gate(v, pvkvm_trap_stubs[v]);
   struct __attribute__((packed)) { uint16_t limit; uint64_t base; } desc = {
       sizeof(idt) - 1, (uint64_t)(uintptr_t)idt};
   __asm__ volatile("lidt %0" : : "m"(desc));

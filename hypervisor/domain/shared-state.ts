@@ -26,7 +26,8 @@ const I = {
   nrVcpus: 12 + 4 * MAX_VCPUS,
   evtLock: 13 + 4 * MAX_VCPUS, // event-channel table lock
   callbackGsi: 14 + 4 * MAX_VCPUS, // PIC line used for the domain-wide callback vector (-1 = none)
-  end: 16 + 4 * MAX_VCPUS,
+  timerFiring: 16 + 4 * MAX_VCPUS, // MAX_VCPUS words: 1 while the timer thread fires that vCPU's timer
+  end: 16 + 5 * MAX_VCPUS,
 } as const;
 
 /** What the main thread asks of a vCPU worker. */
@@ -148,6 +149,20 @@ export class DomainShared {
   unlockEvents(): void {
     Atomics.store(this.i32, I.evtLock, 0);
     Atomics.notify(this.i32, I.evtLock, 1);
+  }
+
+  /**
+   * Timer firing handshake (Dekker-style, all sequentially consistent): the timer thread raises
+   * `firing` before consuming a deadline; a vCPU that changed its deadline then waits for an
+   * in-flight firing to finish, so no VIRQ_TIMER lands after set_timer_op(0) has returned.
+   */
+  beginTimerFiring(vcpu: number): void { Atomics.store(this.i32, I.timerFiring + vcpu, 1); }
+  endTimerFiring(vcpu: number): void {
+    Atomics.store(this.i32, I.timerFiring + vcpu, 0);
+    Atomics.notify(this.i32, I.timerFiring + vcpu);
+  }
+  waitTimerFiring(vcpu: number): void {
+    while (Atomics.load(this.i32, I.timerFiring + vcpu) === 1) Atomics.wait(this.i32, I.timerFiring + vcpu, 1, 5);
   }
 
   upcallVector(vcpu: number): number { return Atomics.load(this.i32, I.upcallVector + vcpu); }

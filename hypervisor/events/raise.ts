@@ -60,6 +60,12 @@ function vcpuInfoOffset(h: DomainHandle, vcpu: number): number {
   return si < 0 || vcpu >= 32 ? -1 : si + vcpu * VCPU_INFO_SIZE;
 }
 
+export function clearPending(h: DomainHandle, port: number): void {
+  const si = h.shared.sharedInfoOffset;
+  if (si < 0) return;
+  Atomics.and(h.i32, bitWord(si + layout(h).pending, port), ~(1 << (port & 31)));
+}
+
 /** Raise `port` of domain `h` (its notify vCPU comes from the port table). */
 export function setPending(h: DomainHandle, port: number): void {
   const si = h.shared.sharedInfoOffset;

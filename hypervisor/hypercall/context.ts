@@ -41,6 +41,8 @@ export interface DomainEnv {
 export interface VcpuArch {
   /** Let the in-kernel PIC reach this vCPU: LAPIC LVT0 = ExtINT, unmasked. */
   routePicToLapic(): void;
+  /** RFLAGS.IF at the hypercall: can an upcall be delivered as soon as the vCPU resumes? */
+  interruptsEnabled(): boolean;
 }
 
 export interface HypercallContext {

@@ -6,7 +6,7 @@ import { neg } from '../../abi/errno.ts';
 import type { HypercallContext } from './context.ts';
 import type { HypercallTable } from './table.ts';
 import type { DomainHandle } from '../events/domain-handle.ts';
-import { setPending, unmask, portLimit } from '../events/raise.ts';
+import { setPending, unmask, clearPending, portLimit } from '../events/raise.ts';
 
 const OP = EVTCHNOP.values;
 const S = EVTCHNSTAT.values;
@@ -35,8 +35,14 @@ function locked<T>(a: DomainHandle, b: DomainHandle | null, fn: () => T): T {
   }
 }
 
+/** A port number inside the port space (port 0 exists but is reserved: always 'closed'). */
+function inRange(h: DomainHandle, port: number): boolean {
+  return Number.isInteger(port) && port >= 0 && port < portLimit(h);
+}
+
+/** A port that can be bound, closed or sent on (port 0 never is). */
 function validPort(h: DomainHandle, port: number): boolean {
-  return Number.isInteger(port) && port > 0 && port < portLimit(h);
+  return inRange(h, port) && port > 0;
 }
 
 /** The fields of one EVTCHNOP argument struct, read once (no double fetch) and written back. */
@@ -52,12 +58,23 @@ class Arg {
   writeBack(): void { this.ctx.guest.writeView(this.ptr, this.v); }
 }
 
+/**
+ * The `dom` argument of ops that act on a domain's own table: an unknown domain is -ESRCH (Xen
+ * looks it up first), another existing domain is -EPERM for an unprivileged caller.
+ */
+function checkOwnDom(ctx: HypercallContext, domid: number): bigint | null {
+  const d = resolveDom(ctx, domid);
+  if (d === ctx.dom.domid) return null;
+  return ctx.dom.domains.with(d, false, () => true) ? neg('EPERM') : neg('ESRCH');
+}
+
 function allocUnbound(ctx: HypercallContext, arg: bigint): bigint {
   const a = new Arg(ctx, arg, 8);
-  if (resolveDom(ctx, a.u16(0)) !== ctx.dom.domid) return neg('EPERM');
+  const bad = checkOwnDom(ctx, a.u16(0));
+  if (bad !== null) return bad;
+  // The remote domain need not exist yet: Xen only records its id.
   const remote = resolveDom(ctx, a.u16(2));
   const self = ctx.dom.domains.self();
-  if (!ctx.dom.domains.with(remote, false, () => true)) return neg('ESRCH');
   const port = locked(self, null, () => {
     const p = self.ports.findFree(portLimit(self));
     if (p > 0) self.ports.set(p, { state: S.unbound, vcpu: 0, remoteDom: remote, remotePort: 0 });
@@ -143,6 +160,8 @@ export function closePort(ctx: HypercallContext, self: DomainHandle, port: numbe
   const clear = (): void => {
     if (p.state === S.virq) self.ports.setVirqPort(p.vcpu, p.remotePort, 0);
     self.ports.set(port, { state: S.closed, vcpu: 0, remoteDom: 0, remotePort: 0 });
+    // As Xen's evtchn_free: a stale pending bit must not fire on the next binding of this port.
+    clearPending(self, port);
   };
   if (p.state !== S.interdomain) {
     locked(self, null, clear);
@@ -180,10 +199,11 @@ export function sendPort(ctx: HypercallContext, port: number): bigint {
 
 function status(ctx: HypercallContext, arg: bigint): bigint {
   const a = new Arg(ctx, arg, 24);
-  if (resolveDom(ctx, a.u16(0)) !== ctx.dom.domid) return neg('EPERM');
+  const bad = checkOwnDom(ctx, a.u16(0));
+  if (bad !== null) return bad;
   const self = ctx.dom.domains.self();
   const port = a.u32(4);
-  if (!validPort(self, port)) return neg('EINVAL');
+  if (!inRange(self, port)) return neg('EINVAL');
   const p = self.ports.get(port);
   a.put32(8, p.state);
   a.put32(12, p.vcpu);
@@ -215,7 +235,8 @@ function bindVcpu(ctx: HypercallContext, arg: bigint): bigint {
 
 function reset(ctx: HypercallContext, arg: bigint): bigint {
   const a = new Arg(ctx, arg, 2);
-  if (resolveDom(ctx, a.u16(0)) !== ctx.dom.domid) return neg('EPERM');
+  const bad = checkOwnDom(ctx, a.u16(0));
+  if (bad !== null) return bad;
   const self = ctx.dom.domains.self();
   const limit = portLimit(self);
   for (let port = 1; port < limit; port++) {
@@ -242,7 +263,7 @@ export function eventChannelOp(ctx: HypercallContext, args: readonly bigint[]): 
     case OP.unmask: {
       const port = new Arg(ctx, arg, 4).u32(0);
       const self = ctx.dom.domains.self();
-      if (!validPort(self, port)) return neg('EINVAL');
+      if (!inRange(self, port)) return neg('EINVAL');
       unmask(self, port);
       return 0n;
     }

@@ -18,14 +18,21 @@ export function upcallPending(ctx: HypercallContext): boolean {
   return Atomics.load(ctx.dom.mem.bytes, si + ctx.vcpuId * VcpuInfo64.size) !== 0;
 }
 
-/** SCHEDOP_block: sleep until an event is pending or the toolstack needs this vCPU. */
+/**
+ * Xen's local_events_need_delivery() for HVM: an upcall is pending and the vCPU can take it now.
+ * With interrupts off, an already-pending upcall does not end a block; only a new event does.
+ */
+function eventsNeedDelivery(ctx: HypercallContext): boolean {
+  return upcallPending(ctx) && ctx.arch.interruptsEnabled();
+}
+
+/** SCHEDOP_block: sleep until an event arrives for this vCPU or the toolstack needs it. */
 function block(ctx: HypercallContext): bigint {
   const sh = ctx.dom.shared;
-  for (;;) {
-    const seq = sh.wakeSeq(ctx.vcpuId);
-    if (ctx.stopRequested() || upcallPending(ctx)) return 0n;
-    sh.waitWake(ctx.vcpuId, seq, 50);
-  }
+  const seq = sh.wakeSeq(ctx.vcpuId);
+  if (eventsNeedDelivery(ctx)) return 0n;
+  while (sh.wakeSeq(ctx.vcpuId) === seq && !ctx.stopRequested()) sh.waitWake(ctx.vcpuId, seq, 50);
+  return 0n;
 }
 
 const MAX_POLL_PORTS = 128;
@@ -52,7 +59,7 @@ function poll(ctx: HypercallContext, arg: bigint): bigint {
   const sh = ctx.dom.shared;
   for (;;) {
     const seq = sh.wakeSeq(ctx.vcpuId);
-    if (ports.some((p) => isPending(self, p)) || ctx.stopRequested()) return 0n;
+    if (ports.some((p) => isPending(self, p)) || eventsNeedDelivery(ctx) || ctx.stopRequested()) return 0n;
     const now = ctx.dom.now();
     if (timeout !== 0n && now >= timeout) return 0n;
     const waitMs = timeout === 0n ? 50 : Math.min(50, Math.max(0.1, Number(timeout - now) / 1e6));

@@ -8,12 +8,14 @@ import { setPending } from '../events/raise.ts';
 
 export function setSingleshot(hv: HypervisorShared, sh: DomainShared, vcpu: number, deadlineNs: bigint): void {
   Atomics.store(sh.timerDeadline, vcpu, deadlineNs);
+  sh.waitTimerFiring(vcpu);
   hv.timersChanged();
 }
 
 export function setPeriodic(hv: HypervisorShared, sh: DomainShared, vcpu: number, periodNs: bigint, now: bigint): void {
   Atomics.store(sh.timerPeriod, vcpu, periodNs);
   Atomics.store(sh.periodicNext, vcpu, periodNs === 0n ? 0n : now + periodNs);
+  sh.waitTimerFiring(vcpu);
   hv.timersChanged();
 }
 
@@ -31,27 +33,39 @@ export function fireTimer(domains: Domains, domid: number, vcpu: number): void {
  */
 export function runExpired(hv: HypervisorShared, domains: Domains, now: bigint): bigint {
   let next = 0n;
-  const earliest = (d: bigint): void => { if (d > 0n && (next === 0n || d < next)) next = d; };
   for (const slot of hv.liveSlots()) {
     const sh = hv.domain(slot);
     for (let v = 0; v < sh.nrVcpus; v++) {
-      const d = Atomics.load(sh.timerDeadline, v);
-      if (d > 0n && d <= now) {
-        if (Atomics.compareExchange(sh.timerDeadline, v, d, 0n) === d) fireTimer(domains, sh.domid, v);
-      } else {
-        earliest(d);
-      }
-      const p = Atomics.load(sh.periodicNext, v);
-      if (p > 0n && p <= now) {
-        const period = Atomics.load(sh.timerPeriod, v);
-        let due = p + period;
-        if (due <= now) due = now + period; // skip missed periods rather than firing a burst
-        if (Atomics.compareExchange(sh.periodicNext, v, p, due) === p) fireTimer(domains, sh.domid, v);
-        earliest(due);
-      } else {
-        earliest(p);
+      sh.beginTimerFiring(v);
+      try {
+        next = scanVcpu(domains, sh, v, now, next);
+      } finally {
+        sh.endTimerFiring(v);
       }
     }
+  }
+  return next;
+}
+
+/** Fire one vCPU's expired timers; fold its pending deadlines into `next`. */
+function scanVcpu(domains: Domains, sh: DomainShared, v: number, now: bigint, nextIn: bigint): bigint {
+  let next = nextIn;
+  const earliest = (d: bigint): void => { if (d > 0n && (next === 0n || d < next)) next = d; };
+  const d = Atomics.load(sh.timerDeadline, v);
+  if (d > 0n && d <= now) {
+    if (Atomics.compareExchange(sh.timerDeadline, v, d, 0n) === d) fireTimer(domains, sh.domid, v);
+  } else {
+    earliest(d);
+  }
+  const p = Atomics.load(sh.periodicNext, v);
+  if (p > 0n && p <= now) {
+    const period = Atomics.load(sh.timerPeriod, v);
+    let due = p + period;
+    if (due <= now) due = now + period; // skip missed periods rather than firing a burst
+    if (Atomics.compareExchange(sh.periodicNext, v, p, due) === p) fireTimer(domains, sh.domid, v);
+    earliest(due);
+  } else {
+    earliest(p);
   }
   return next;
 }

@@ -6,6 +6,7 @@ import type { DomainEnv, HypercallContext, VcpuArch } from '../hypercall/context
 import { neg } from '../../abi/errno.ts';
 
 const RFLAGS_VM = 1 << 17;
+const RFLAGS_IF = 1 << 9;
 const M32 = 0xffffffffn;
 
 /** Current calling convention: 64-bit only in long mode with a 64-bit code segment. */
@@ -28,6 +29,7 @@ export class HypercallTrap {
       new DataView(lapic.buffer).setUint32(LAPIC_LVT0, LVT_EXTINT, true);
       this.vcpu.setLapic(lapic);
     },
+    interruptsEnabled: () => (this.vcpu.reg32('rflags') & RFLAGS_IF) !== 0,
   };
 
   constructor(

@@ -11,4 +11,7 @@
 #include <pvkvm/start.h>
 #include <pvkvm/traps.h>
 #include <pvkvm/test.h>
+#include <pvkvm/lapic.h>
+#include <pvkvm/evtchn.h>
+#include <pvkvm/time.h>
 #endif

@@ -17,6 +17,10 @@ typedef int (*pvkvm_trap_hook_t)(struct pvkvm_trap_frame *frame);
 /* Install a hook (NULL removes it); returns the previous one. */
 pvkvm_trap_hook_t pvkvm_set_trap_hook(pvkvm_trap_hook_t hook);
 
+/* Install an interrupt gate (DPL 0, no IST) for `vector` (32..255) that jumps to `entry`, an
+ * assembly stub ending in iretq. Vectors without a gate are not present (delivery faults). */
+void pvkvm_set_idt_gate(unsigned vector, void (*entry)(void));
+
 /* Called by the runtime before main. */
 void pvkvm_traps_init(void);
 
