@@ -55,6 +55,11 @@ static void expect_fire(const char *what, uint64_t not_before, unsigned within_m
   unsigned n = nfires;
   if (!CHECK(wait_fires(n + 1, within_ms))) {
     printf("  %s: VIRQ_TIMER did not fire within %u ms\n", what, within_ms);
+    evtchn_port_t tp = pvkvm_timer_port();
+    struct shared_info *s = pvkvm_shared_info();
+    printf("  state: port %u pending %d masked %d sel %#llx upcall %u\n", tp,
+           (int)((s->evtchn_pending[tp / 64] >> (tp % 64)) & 1), (int)((s->evtchn_mask[tp / 64] >> (tp % 64)) & 1),
+           (unsigned long long)s->vcpu_info[0].evtchn_pending_sel, s->vcpu_info[0].evtchn_upcall_pending);
     return;
   }
   if (n < MAX_FIRES) {
@@ -161,10 +166,12 @@ int main(void) {
   uint64_t t0, dl;
   t0 = now();
   dl = t0 + 20 * MS;
+  cli(); /* no upcall may run the handler before expect_fire counts */
   CHECK_EQ(pvkvm_set_timer(dl), 0);
   expect_fire("set_timer_op(+20 ms)", dl, 2000);
 
   t0 = now();
+  cli(); /* no upcall may run the handler before expect_fire counts */
   CHECK_EQ(pvkvm_set_timer(1), 0); /* long past */
   expect_fire("set_timer_op(past)", t0, 1000);
 
@@ -195,9 +202,11 @@ int main(void) {
 
   /* Negative, or more than 2^50 ns ahead: Xen uses now + 100 ms instead. */
   t0 = now();
+  cli(); /* no upcall may run the handler before expect_fire counts */
   CHECK_EQ(pvkvm_set_timer((uint64_t)-(int64_t)MS), 0);
   expect_fire("set_timer_op(negative)", t0 + 100 * MS, 2000);
   t0 = now();
+  cli(); /* no upcall may run the handler before expect_fire counts */
   CHECK_EQ(pvkvm_set_timer(t0 + (1ULL << 51)), 0);
   expect_fire("set_timer_op(+2^51 ns)", t0 + 100 * MS, 2000);
 
@@ -215,12 +224,14 @@ int main(void) {
   struct vcpu_set_singleshot_timer sst = {0};
   t0 = now();
   sst.timeout_abs_ns = dl = t0 + 20 * MS;
+  cli(); /* no upcall may run the handler before expect_fire counts */
   CHECK_EQ(HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &sst), 0);
   expect_fire("singleshot(+20 ms)", dl, 2000);
 
   t0 = now();
   sst.timeout_abs_ns = t0 - 5 * MS;
   sst.flags = VCPU_SSHOTTMR_future; /* current Xen ignores it: no -ETIME, fires at once */
+  cli(); /* no upcall may run the handler before expect_fire counts */
   CHECK_EQ(HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &sst), 0);
   expect_fire("singleshot(past, future flag)", t0 - 5 * MS, 1000);
   sst.flags = 0;
