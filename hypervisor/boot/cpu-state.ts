@@ -1,5 +1,7 @@
-// cpu-state.ts: the PVH entry state of the boot vCPU (32-bit protected mode, paging off).
+// cpu-state.ts: initial vCPU states — PVH entry (32-bit, paging off) and VCPUOP_initialise contexts.
 import type { KvmVcpu, Segment } from '../kvm/vcpu.ts';
+import type { RegName } from '../kvm/run-layout.ts';
+import { VcpuHvmContext } from '../../abi/vcpu.ts';
 import { writeSegment } from '../kvm/vcpu.ts';
 import { SREGS } from '../kvm/run-layout.ts';
 
@@ -26,4 +28,47 @@ export function setPvhEntryState(vcpu: KvmVcpu, entry: number, startInfoGpa: num
   v.setBigUint64(SREGS.efer, 0n, true);
   vcpu.setSregs(sregs);
   vcpu.setRegs({ rip: BigInt(entry), rbx: BigInt(startInfoGpa), rflags: 2n });
+}
+
+const FLAT_CODE64: Segment = { ...FLAT_CODE, l: 1, db: 0 };
+/** A busy 64-bit TSS (type 0xb), base 0, limit 0x67. */
+const TSS64: Segment = { ...TSS };
+
+/**
+ * Load a 64-bit vcpu_hvm_context (VCPUOP_initialise): general registers, RIP, RFLAGS and the
+ * control registers from the guest; flat segments (CS 0x08 64-bit, data 0x10) and a TSS as Xen
+ * sets them. GDTR/IDTR are left for the guest to load.
+ */
+export function applyHvmContext(vcpu: KvmVcpu, ctx: DataView): void {
+  const r = (name: string): bigint => ctx.getBigUint64(VcpuHvmContext.byName[name as keyof typeof VcpuHvmContext.byName].offset, true);
+  const sregs = vcpu.getSregs();
+  const v = new DataView(sregs.buffer);
+  writeSegment(v, SREGS.cs, FLAT_CODE64);
+  for (const s of ['ds', 'es', 'fs', 'gs', 'ss'] as const) writeSegment(v, SREGS[s], FLAT_DATA);
+  writeSegment(v, SREGS.tr, TSS64);
+  v.setBigUint64(SREGS.cr0, r('cpu_regs.x86_64.cr0'), true);
+  v.setBigUint64(SREGS.cr3, r('cpu_regs.x86_64.cr3'), true);
+  v.setBigUint64(SREGS.cr4, r('cpu_regs.x86_64.cr4'), true);
+  const LME = 1n << 8n, LMA = 1n << 10n, PG = 1n << 31n;
+  let efer = r('cpu_regs.x86_64.efer');
+  // KVM insists EFER.LMA matches LME && CR0.PG: derive it rather than trust the guest's copy.
+  efer = (efer & LME) !== 0n && (r('cpu_regs.x86_64.cr0') & PG) !== 0n ? efer | LMA : efer & ~LMA;
+  v.setBigUint64(SREGS.efer, efer, true);
+  vcpu.setSregs(sregs);
+  const regs: Partial<Record<RegName, bigint>> = {};
+  for (const name of ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'rip', 'rflags'] as const) {
+    regs[name] = r(`cpu_regs.x86_64.${name}`);
+  }
+  regs.rflags = (regs.rflags! | 2n) & ~(1n << 17n); // bit 1 is reserved-one; never VM86
+  vcpu.setRegs(regs);
+}
+
+/** Checks Xen makes before accepting a 64-bit context: long mode must be fully enabled. */
+export function validHvmContext64(ctx: DataView): boolean {
+  const f = VcpuHvmContext.byName;
+  const cr0 = ctx.getBigUint64(f['cpu_regs.x86_64.cr0'].offset, true);
+  const cr4 = ctx.getBigUint64(f['cpu_regs.x86_64.cr4'].offset, true);
+  const efer = ctx.getBigUint64(f['cpu_regs.x86_64.efer'].offset, true);
+  const PG = 1n << 31n, PE = 1n, PAE = 1n << 5n, LME = 1n << 8n;
+  return (cr0 & (PG | PE)) === (PG | PE) && (cr4 & PAE) !== 0n && (efer & LME) !== 0n;
 }

@@ -11,7 +11,7 @@ import { setPvhEntryState } from '../boot/cpu-state.ts';
 import { buildCpuid, tscScale } from '../vcpu/xen-cpuid.ts';
 import { HVM_PARAM, SPECIAL_PFN } from '../../abi/hvm.ts';
 import { SHUTDOWN } from '../../abi/sched.ts';
-import { VcpuCtl, MAX_VCPUS, type DomainShared } from './shared-state.ts';
+import { VcpuCtl, MAX_VCPUS, VCPU_FLAG, type DomainShared } from './shared-state.ts';
 import type { HypervisorShared } from './global-state.ts';
 import { PAGE_SIZE } from '../memory/regions.ts';
 import { closeAllPorts } from '../events/teardown.ts';
@@ -81,13 +81,14 @@ export class Domain extends EventEmitter<DomainEvents> {
       throw new RangeError(`vcpus must be between 1 and ${MAX_VCPUS} (got ${config.vcpus})`);
     }
     const image = parseElf(config.kernel, config.kernelName);
-    // Start the boot vCPU's thread now: its start-up (loading the bundle and koffi) overlaps the
-    // VM set-up below, which shortens process start → first guest instruction.
-    const worker = new Worker(workerUrl);
+    // Start the vCPU threads now: their start-up (loading the bundle and koffi) overlaps the VM
+    // set-up below, which shortens process start → first guest instruction.
+    const workers = Array.from({ length: config.vcpus }, () => new Worker(workerUrl));
+    const stopWorkers = (): void => { for (const w of workers) void w.terminate(); };
     try {
       this.mem = createVm(sys, config.name, ramBytes);
     } catch (err) {
-      void worker.terminate();
+      stopWorkers();
       throw err;
     }
     this.shared = hv.domain(hv.claim(domid));
@@ -108,9 +109,11 @@ export class Domain extends EventEmitter<DomainEvents> {
         vmFd: this.mem.vm.fd, memBase: this.mem.hostAddr, memBytes: this.mem.memBytes, nrVcpus: config.vcpus,
         sharedInfoOffset: this.mem.poolOffset + pool * PAGE_SIZE,
       });
-      this.startBootVcpu(sys, loaded.entry, boot.startInfoGpa, worker);
+      // Only the boot vCPU runs at first; the others wait for VCPUOP_initialise + VCPUOP_up.
+      this.shared.setVcpuFlags(0, VCPU_FLAG.INITIALISED | VCPU_FLAG.UP);
+      workers.forEach((w, id) => this.startVcpu(sys, id, w, id === 0 ? { entry: loaded.entry, startInfoGpa: boot.startInfoGpa } : null));
     } catch (err) {
-      void worker.terminate();
+      stopWorkers();
       this.shared.retire();
       hv.free(domid);
       releaseVm(this.mem);
@@ -135,15 +138,15 @@ export class Domain extends EventEmitter<DomainEvents> {
     return this.vcpus.flatMap((v) => (v.stats ? [v.stats] : []));
   }
 
-  private startBootVcpu(sys: KvmSystem, entry: number, startInfoGpa: number, worker: Worker): void {
-    const id = 0;
+  /** Create vCPU `id` and hand it to its worker; the boot vCPU also gets the PVH entry state. */
+  private startVcpu(sys: KvmSystem, id: number, worker: Worker, boot: { entry: number; startInfoGpa: number } | null): void {
     const fd = this.mem.vm.createVcpuFd(id);
     const mmapSize = sys.vcpuMmapSize();
     const setup = new KvmVcpu(fd, mmapSize);
     const khz = Math.max(setup.tscKhz(), 1);
     const { mul, shift } = tscScale(khz);
     setup.setCpuid(buildCpuid(sys.supportedCpuid(), { vcpuId: id, domid: this.domid, tscKhz: khz, tscMul: mul, tscShift: shift }));
-    setPvhEntryState(setup, entry, startInfoGpa);
+    if (boot !== null) setPvhEntryState(setup, boot.entry, boot.startInfoGpa);
     const init: VcpuWorkerInit = {
       domid: this.domid, name: this.config.name, uuid: new Uint8Array(this.uuid), privileged: false,
       vcpuId: id, nrVcpus: this.config.vcpus, vcpuFd: fd, vmFd: this.mem.vm.fd, vcpuMmapSize: mmapSize,
@@ -174,6 +177,10 @@ export class Domain extends EventEmitter<DomainEvents> {
         break;
       case 'shutdown':
         this.finish({ kind: 'shutdown', reason: m.reason });
+        break;
+      case 'kick':
+        // Another vCPU downed this one (VCPUOP_down): only this thread can kick it reliably.
+        if (m.vcpuId >= 0 && m.vcpuId < this.vcpus.length) this.kick(this.vcpus[m.vcpuId]!);
         break;
       case 'remote-shutdown':
         this.emit('remote-shutdown', m.domid, m.reason);

@@ -27,13 +27,24 @@ const I = {
   evtLock: 13 + 4 * MAX_VCPUS, // event-channel table lock
   callbackGsi: 14 + 4 * MAX_VCPUS, // PIC line used for the domain-wide callback vector (-1 = none)
   timerFiring: 16 + 4 * MAX_VCPUS, // MAX_VCPUS words: 1 while the timer thread fires that vCPU's timer
-  end: 16 + 5 * MAX_VCPUS,
+  vcpuFlags: 16 + 5 * MAX_VCPUS, // MAX_VCPUS words: VCPU_FLAG bits
+  end: 16 + 6 * MAX_VCPUS,
 } as const;
 
 /** What the main thread asks of a vCPU worker. */
 export const enum VcpuCtl { Run = 0, Pause = 1, Stop = 2 }
 
 export const NR_WATCHDOGS = 2;
+
+/** Per-vCPU state bits (Xen's is_initialised and the absence of _VPF_down). */
+export const VCPU_FLAG = {
+  INITIALISED: 1,
+  UP: 2,
+  /** A VCPUOP_initialise context waits to be loaded by the vCPU's own thread. */
+  CONTEXT_PENDING: 4,
+} as const;
+/** u64 words of a saved vcpu_hvm_context (128 bytes). */
+export const VCPU_CONTEXT_WORDS = 16;
 
 /** Float64 slots (bigints via BigInt64Array for params and addresses). */
 const B = {
@@ -45,7 +56,11 @@ const B = {
   /** Host address of the main thread's mapping of the memfd, and its size. */
   memBase: HVM_NR_PARAMS + 3,
   memBytes: HVM_NR_PARAMS + 4,
-  end: HVM_NR_PARAMS + 5,
+  /** MAX_VCPUS: memfd offset of a vcpu_info placed by VCPUOP_register_vcpu_info (-1 = in shared_info). */
+  vcpuInfo: HVM_NR_PARAMS + 5,
+  /** MAX_VCPUS × 16: pending vcpu_hvm_context images. */
+  vcpuContext: HVM_NR_PARAMS + 5 + MAX_VCPUS,
+  end: HVM_NR_PARAMS + 5 + MAX_VCPUS + MAX_VCPUS * 16,
 } as const;
 
 /** Bytes one domain's state takes in the shared buffer (8-byte aligned). */
@@ -93,7 +108,45 @@ export class DomainShared {
     this.big[B.sharedInfoGpa] = -1n;
     this.big[B.hypercallPageGpa] = -1n;
     this.big[B.sharedInfoOffset] = -1n;
+    for (let v = 0; v < MAX_VCPUS; v++) this.big[B.vcpuInfo + v] = -1n;
   }
+
+  // --- vCPU bring-up (VCPUOP_initialise / up / down) ---
+  vcpuFlags(vcpu: number): number { return Atomics.load(this.i32, I.vcpuFlags + vcpu); }
+  setVcpuFlags(vcpu: number, set: number, clear = 0): void {
+    for (;;) {
+      const old = Atomics.load(this.i32, I.vcpuFlags + vcpu);
+      if (Atomics.compareExchange(this.i32, I.vcpuFlags + vcpu, old, (old & ~clear) | set) === old) break;
+    }
+    this.wakeVcpu(vcpu);
+  }
+
+  /** Store a 128-byte vcpu_hvm_context for `vcpu` to load when it next runs. */
+  storeContext(vcpu: number, ctx: Uint8Array): void {
+    const v = new DataView(ctx.buffer, ctx.byteOffset, ctx.byteLength);
+    for (let i = 0; i < VCPU_CONTEXT_WORDS; i++) {
+      Atomics.store(this.big, B.vcpuContext + vcpu * VCPU_CONTEXT_WORDS + i, v.getBigInt64(i * 8, true));
+    }
+  }
+
+  loadContext(vcpu: number): DataView {
+    const v = new DataView(new ArrayBuffer(VCPU_CONTEXT_WORDS * 8));
+    for (let i = 0; i < VCPU_CONTEXT_WORDS; i++) {
+      v.setBigInt64(i * 8, Atomics.load(this.big, B.vcpuContext + vcpu * VCPU_CONTEXT_WORDS + i), true);
+    }
+    return v;
+  }
+
+  /** Memfd offset of vCPU `vcpu`'s vcpu_info, or -1 when it has none (vCPU ≥ 32, unregistered). */
+  vcpuInfoOffset(vcpu: number): number {
+    const reg = Number(Atomics.load(this.big, B.vcpuInfo + vcpu));
+    if (reg >= 0) return reg;
+    const si = this.sharedInfoOffset;
+    return si < 0 || vcpu >= 32 ? -1 : si + vcpu * 64;
+  }
+
+  registeredVcpuInfo(vcpu: number): boolean { return Atomics.load(this.big, B.vcpuInfo + vcpu) >= 0n; }
+  setVcpuInfoOffset(vcpu: number, offset: number): void { Atomics.store(this.big, B.vcpuInfo + vcpu, BigInt(offset)); }
 
   // --- cross-domain access (event channels, grants) ---
   get domid(): number { return this.i32[I.domid]!; }

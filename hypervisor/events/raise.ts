@@ -15,7 +15,6 @@ import type { DomainHandle } from './domain-handle.ts';
 
 const P64 = SharedInfo64.byName;
 const P32 = SharedInfo32.byName;
-const VCPU_INFO_SIZE = 64;
 const LAPIC_MSI_BASE = 0xfee00000;
 
 interface Layout {
@@ -56,8 +55,7 @@ export function isMasked(h: DomainHandle, port: number): boolean {
 
 /** Offset of vCPU `vcpu`'s vcpu_info in the memfd (vCPUs 0–31 live in shared_info). */
 function vcpuInfoOffset(h: DomainHandle, vcpu: number): number {
-  const si = h.shared.sharedInfoOffset;
-  return si < 0 || vcpu >= 32 ? -1 : si + vcpu * VCPU_INFO_SIZE;
+  return h.shared.vcpuInfoOffset(vcpu);
 }
 
 export function clearPending(h: DomainHandle, port: number): void {

@@ -33,6 +33,8 @@ export interface DomainEnv {
    * frames beyond RAM get a fresh memory slot. Returns false when it cannot be backed.
    */
   backSpecialPage(gpfn: number): boolean;
+  /** Force vCPU `vcpu` out of KVM_RUN soon (after VCPUOP_down of another vCPU). */
+  kickVcpu(vcpu: number): void;
   /** Monotonic system time in ns (Xen "system time"). */
   now(): bigint;
 }

@@ -2,7 +2,6 @@
 import { HC } from '../../abi/hypercalls.ts';
 import { SCHEDOP, SchedPoll, SchedRemoteShutdown, SchedWatchdog } from '../../abi/sched.ts';
 import { isPending, portLimit } from '../events/raise.ts';
-import { VcpuInfo64 } from '../../abi/shared-info.ts';
 import { readNum } from '../../abi/layout.ts';
 import { neg } from '../../abi/errno.ts';
 import { NR_WATCHDOGS } from '../domain/shared-state.ts';
@@ -13,9 +12,8 @@ const S = SCHEDOP.values;
 
 /** Is an event upcall pending for this vCPU (vcpu_info.evtchn_upcall_pending)? */
 export function upcallPending(ctx: HypercallContext): boolean {
-  const si = ctx.dom.shared.sharedInfoOffset;
-  if (si < 0 || ctx.vcpuId >= 32) return false;
-  return Atomics.load(ctx.dom.mem.bytes, si + ctx.vcpuId * VcpuInfo64.size) !== 0;
+  const vi = ctx.dom.shared.vcpuInfoOffset(ctx.vcpuId);
+  return vi >= 0 && Atomics.load(ctx.dom.mem.bytes, vi) !== 0;
 }
 
 /**

@@ -1,6 +1,11 @@
-// timer-ops.ts: hypercall 15 set_timer_op, and hypercall 24 vcpu_op (timers and vCPU queries).
+// timer-ops.ts: hypercall 15 set_timer_op, and hypercall 24 vcpu_op (bring-up, timers, vcpu_info).
 import { HC } from '../../abi/hypercalls.ts';
-import { VCPUOP, VcpuSetSingleshotTimer, VcpuSetPeriodicTimer } from '../../abi/vcpu.ts';
+import {
+  VCPUOP, VCPU_HVM_MODE, VcpuSetSingleshotTimer, VcpuSetPeriodicTimer, VcpuHvmContext, VcpuRegisterVcpuInfo,
+} from '../../abi/vcpu.ts';
+import { VCPU_FLAG } from '../domain/shared-state.ts';
+import { validHvmContext64 } from '../boot/cpu-state.ts';
+import { markVcpuPending } from '../events/raise.ts';
 import { neg } from '../../abi/errno.ts';
 import type { HypercallContext } from './context.ts';
 import type { HypercallTable } from './table.ts';
@@ -30,15 +35,71 @@ export function setTimerOp(ctx: HypercallContext, args: readonly bigint[]): bigi
   return 0n;
 }
 
+/** VCPUOP_initialise: validate a 64-bit vcpu_hvm_context and queue it for the vCPU's thread. */
+function initialise(ctx: HypercallContext, vcpu: number, arg: bigint): bigint {
+  const raw = ctx.guest.read(arg, VcpuHvmContext.size);
+  const v = new DataView(raw.buffer);
+  const mode = v.getUint32(VcpuHvmContext.byName.mode.offset, true);
+  const sh = ctx.dom.shared;
+  if ((sh.vcpuFlags(vcpu) & VCPU_FLAG.INITIALISED) !== 0) return neg('EEXIST');
+  // Only the 64-bit form: 32-bit code with paging is unreliable on this host's KVM (DESIGN §8).
+  if (mode !== VCPU_HVM_MODE.values['64B']) return neg('EOPNOTSUPP');
+  if (!validHvmContext64(v)) return neg('EINVAL');
+  sh.storeContext(vcpu, raw);
+  sh.setVcpuFlags(vcpu, VCPU_FLAG.INITIALISED | VCPU_FLAG.CONTEXT_PENDING);
+  return 0n;
+}
+
+/**
+ * VCPUOP_register_vcpu_info: move a vCPU's vcpu_info into guest RAM (needed for vCPUs ≥ 32).
+ * The 64 bytes must not cross a page; one registration per vCPU; the old contents are copied,
+ * then every selector bit and the upcall flag are set so the guest rescans its ports.
+ */
+function registerVcpuInfo(ctx: HypercallContext, vcpu: number, arg: bigint): bigint {
+  const v = ctx.guest.readView(arg, VcpuRegisterVcpuInfo.size);
+  const gfn = v.getBigUint64(0, true);
+  const offset = v.getUint32(8, true);
+  if (offset > 4096 - 64 || gfn >= 1n << 40n) return neg('EINVAL');
+  const sh = ctx.dom.shared;
+  if (sh.registeredVcpuInfo(vcpu)) return neg('EBUSY');
+  const gpa = Number(gfn) * 4096 + offset;
+  if (!ctx.dom.mem.isRam(gpa, 64)) return neg('EINVAL');
+  const target = ctx.dom.mem.offsetOf(gpa, 64);
+  const bytes = ctx.dom.mem.bytes;
+  const old = sh.vcpuInfoOffset(vcpu);
+  if (old >= 0) bytes.copyWithin(target, old, old + 64);
+  else bytes.fill(0, target, target + 64);
+  sh.setVcpuInfoOffset(vcpu, target);
+  const selWords = sh.wordSize === 32 ? 1 : 2;
+  const view = new Int32Array(bytes.buffer, bytes.byteOffset + target + (sh.wordSize === 32 ? 4 : 8), selWords);
+  for (let i = 0; i < selWords; i++) Atomics.store(view, i, -1);
+  markVcpuPending(ctx.dom.domains.self(), vcpu);
+  return 0n;
+}
+
 export function vcpuOp(ctx: HypercallContext, args: readonly bigint[]): bigint {
   const cmd = Number(args[0]! & 0xffffffffn);
   const vcpu = Number(args[1]! & 0xffffffffn);
   const arg = args[2]!;
   if (vcpu >= ctx.dom.nrVcpus) return neg('ENOENT');
   switch (cmd) {
+    case OP.initialise:
+      return initialise(ctx, vcpu, arg);
+    case OP.up: {
+      const flags = ctx.dom.shared.vcpuFlags(vcpu);
+      if ((flags & VCPU_FLAG.INITIALISED) === 0) return neg('EINVAL');
+      ctx.dom.shared.setVcpuFlags(vcpu, VCPU_FLAG.UP);
+      return 0n;
+    }
+    case OP.down:
+      // Asynchronous, as Xen's vcpu_sleep_nosync: the vCPU stops at its next exit.
+      ctx.dom.shared.setVcpuFlags(vcpu, 0, VCPU_FLAG.UP);
+      if (vcpu !== ctx.vcpuId) ctx.dom.kickVcpu(vcpu);
+      return 0n;
     case OP.is_up:
-      // Only the boot vCPU runs until secondary vCPUs are brought up.
-      return vcpu === 0 ? 1n : 0n;
+      return (ctx.dom.shared.vcpuFlags(vcpu) & VCPU_FLAG.UP) !== 0 ? 1n : 0n;
+    case OP.register_vcpu_info:
+      return registerVcpuInfo(ctx, vcpu, arg);
     case OP.set_singleshot_timer: {
       if (vcpu !== ctx.vcpuId) return neg('EINVAL');
       const v = ctx.guest.readView(arg, VcpuSetSingleshotTimer.size);
@@ -65,7 +126,7 @@ export function vcpuOp(ctx: HypercallContext, args: readonly bigint[]): bigint {
     case OP.get_physid:
       return neg('EINVAL'); // hardware domain only
     default:
-      // initialise/up/down, runstate areas and register_vcpu_info arrive with SMP support.
+      // Runstate areas, send_nmi and the physical-area variants are not offered.
       return neg('ENOSYS');
   }
 }

@@ -75,6 +75,10 @@ export class WorkerDomainEnv implements DomainEnv {
     return true;
   }
 
+  kickVcpu(vcpu: number): void {
+    this.post({ type: 'kick', vcpuId: vcpu });
+  }
+
   now(): bigint {
     return process.hrtime.bigint();
   }

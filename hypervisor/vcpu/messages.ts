@@ -45,6 +45,7 @@ export type WorkerToMain =
   | { readonly type: 'console'; readonly text: string }
   | { readonly type: 'shutdown'; readonly reason: number }
   | { readonly type: 'remote-shutdown'; readonly domid: number; readonly reason: number }
+  | { readonly type: 'kick'; readonly vcpuId: number }
   | { readonly type: 'fault'; readonly fault: FaultReport }
   | { readonly type: 'first-entry'; readonly vcpuId: number; readonly atEpochMs: number }
   | { readonly type: 'stopped'; readonly vcpuId: number; readonly stats: VcpuStats };

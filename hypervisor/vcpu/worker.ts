@@ -3,9 +3,10 @@ import { parentPort } from 'node:worker_threads';
 import { KvmVcpu, type VcpuExit } from '../kvm/vcpu.ts';
 import { KVM_EXIT } from '../kvm/ioctls.ts';
 import { sampleClock, writeTimeInfo } from '../time/pvclock.ts';
+import { applyHvmContext } from '../boot/cpu-state.ts';
 import type { HypercallTable } from '../hypercall/table.ts';
 import { libc, mapShared, HostError } from '../kvm/libc.ts';
-import { VcpuCtl } from '../domain/shared-state.ts';
+import { VcpuCtl, VCPU_FLAG } from '../domain/shared-state.ts';
 import { buildHypercallTable } from '../hypercall/index.ts';
 import { WorkerDomainEnv } from './domain-env.ts';
 import { HypercallTrap } from './hypercall-trap.ts';
@@ -33,10 +34,14 @@ function main(init: VcpuWorkerInit): void {
   const trap = new HypercallTrap(vcpu, id, env, table, () => ctl() !== VcpuCtl.Run);
   const handler = new ExitHandler(vcpu, id, env, trap);
 
-  // Publish system time for this vCPU (pvclock in vcpu_info.time, while shared_info is still in
-  // its pool page: placing it later carries the contents along).
-  const si = env.shared.sharedInfoOffset;
-  if (si >= 0 && id < 32) writeTimeInfo(env.mem.view, si + id * 64, sampleClock(vcpu, Math.max(vcpu.tscKhz(), 1)));
+  // The TSC ↔ system-time pairing, taken once per vCPU on its own thread (a vCPU ioctl).
+  const clock = sampleClock(vcpu, Math.max(vcpu.tscKhz(), 1));
+  /** Publish system time for this vCPU (pvclock in its vcpu_info.time). */
+  const publishTime = (): void => {
+    const vi = env.shared.vcpuInfoOffset(id);
+    if (vi >= 0) writeTimeInfo(env.mem.view, vi, clock);
+  };
+  publishTime();
   post({ type: 'ready', vcpuId: id, tid: libc.pthreadSelf() });
   let fault: FaultReport | undefined;
   let first = true;
@@ -47,10 +52,18 @@ function main(init: VcpuWorkerInit): void {
       vcpu.immediateExit = false;
       const c = ctl();
       if (c === VcpuCtl.Stop || env.shared.shutdownReason >= 0) break;
-      if (c === VcpuCtl.Pause) {
+      const flags = env.shared.vcpuFlags(id);
+      if (c === VcpuCtl.Pause || (flags & VCPU_FLAG.UP) === 0) {
+        // Paused by the toolstack, or down (never brought up, or VCPUOP_down): wait.
         const seq = env.shared.wakeSeq(id);
-        if (ctl() === VcpuCtl.Pause) env.shared.waitWake(id, seq, 1000);
+        if (ctl() === c && env.shared.vcpuFlags(id) === flags) env.shared.waitWake(id, seq, 1000);
         continue;
+      }
+      if ((flags & VCPU_FLAG.CONTEXT_PENDING) !== 0) {
+        // VCPUOP_initialise ran on another vCPU; registers are loaded here, on our own thread.
+        applyHvmContext(vcpu, env.shared.loadContext(id));
+        env.shared.setVcpuFlags(id, 0, VCPU_FLAG.CONTEXT_PENDING);
+        publishTime();
       }
       if (first) {
         // The guest's first instruction runs as this KVM_RUN enters it (boot-time tracing).
