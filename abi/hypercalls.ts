@@ -22,6 +22,11 @@ export const HYPERCALL_PAGE = defineConstants('Hypercall page geometry', 'PVKVM_
    * stub is `mov eax, nr; out PORT, al; ret` and the port exit is the hypercall trap.
    */
   TRAP_PORT: 0xe8,
+  /**
+   * Fast path of EVTCHNOP_send from 64-bit guests: the event_channel_op stub writes the port
+   * number here with a 4-byte `out`; ports wired to an ioeventfd never exit to user space.
+   */
+  SEND_PORT: 0xe7,
 }, { inXenHeaders: false });
 
 /** Xen's HVM debug console: each byte written is printed on the hypervisor console (arch-x86/xen.h). */

@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <pvkvm/arch.h>
 #include <pvkvm/console.h>
+#include <pvkvm/evtchn.h>
 #include <pvkvm/hypercall.h>
 
 #define LINE_MAX 256
@@ -12,11 +13,40 @@ static size_t line_len;
 /* Set once console_io has failed (e.g. a real Xen denies it to a domU): use 0xE9 from then on. */
 static int console_io_failed;
 
+/*
+ * SMP: one vCPU at a time owns the line buffer. The lock is recursive per vCPU (owner = vCPU id
+ * + 1), so an event handler or trap that prints while its vCPU holds it does not deadlock. Until
+ * a secondary vCPU starts (pvkvm_smp_id_leaf = 0) it is skipped.
+ */
+static uint32_t console_owner;
+static unsigned console_depth;
+
+static int console_lock(void) {
+  if (!__atomic_load_n(&pvkvm_smp_id_leaf, __ATOMIC_RELAXED)) return 0;
+  uint32_t me = pvkvm_vcpu_id() + 1;
+  if (__atomic_load_n(&console_owner, __ATOMIC_ACQUIRE) == me) {
+    console_depth++;
+    return 1;
+  }
+  for (;;) {
+    uint32_t free = 0;
+    if (__atomic_compare_exchange_n(&console_owner, &free, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+      break;
+    cpu_relax();
+  }
+  console_depth = 1;
+  return 1;
+}
+
+static void console_unlock(int locked) {
+  if (locked && --console_depth == 0) __atomic_store_n(&console_owner, 0, __ATOMIC_RELEASE);
+}
+
 void debugcon_write(const char *s, size_t n) {
   for (size_t i = 0; i < n; i++) outb(XEN_HVM_DEBUGCONS_IOPORT, (unsigned char)s[i]);
 }
 
-void console_flush(void) {
+static void flush_locked(void) {
   if (line_len == 0) return;
   if (pvkvm_xen_present() && !console_io_failed) {
     if (HYPERVISOR_console_io(CONSOLEIO_write, (int)line_len, line) < 0) console_io_failed = 1;
@@ -25,23 +55,35 @@ void console_flush(void) {
   line_len = 0;
 }
 
+void console_flush(void) {
+  int locked = console_lock();
+  flush_locked();
+  console_unlock(locked);
+}
+
 static void console_putc(char c) {
   line[line_len++] = c;
-  if (c == '\n' || line_len == LINE_MAX) console_flush();
+  if (c == '\n' || line_len == LINE_MAX) flush_locked();
 }
 
 void console_write(const char *s, size_t n) {
+  int locked = console_lock();
   for (size_t i = 0; i < n; i++) console_putc(s[i]);
+  console_unlock(locked);
 }
 
 int putchar(int c) {
+  int locked = console_lock();
   console_putc((char)c);
+  console_unlock(locked);
   return (unsigned char)c;
 }
 
 int puts(const char *s) {
+  int locked = console_lock();
   while (*s) console_putc(*s++);
   console_putc('\n');
+  console_unlock(locked);
   return 0;
 }
 
@@ -51,7 +93,10 @@ static void console_emit(void *ctx, char c) {
 }
 
 int vprintf(const char *fmt, va_list ap) {
-  return pvkvm_vformat(console_emit, NULL, fmt, ap);
+  int locked = console_lock();
+  int n = pvkvm_vformat(console_emit, NULL, fmt, ap);
+  console_unlock(locked);
+  return n;
 }
 
 int printf(const char *fmt, ...) {

@@ -28,13 +28,13 @@ void test_skip(const char *why) {
 }
 
 void test_check_failed(const char *file, int line, const char *expr) {
-  test_failures++;
+  __atomic_fetch_add(&test_failures, 1, __ATOMIC_RELAXED); /* any vCPU */
   printf("CHECK failed at %s:%d: %s\n", file, line, expr);
 }
 
 void test_check_eq_failed(const char *file, int line, const char *a, const char *b, long long va,
                           long long vb) {
-  test_failures++;
+  __atomic_fetch_add(&test_failures, 1, __ATOMIC_RELAXED); /* any vCPU */
   printf("CHECK failed at %s:%d: %s == %s (%lld [%#llx] != %lld [%#llx])\n", file, line, a, b, va,
          (unsigned long long)va, vb, (unsigned long long)vb);
 }

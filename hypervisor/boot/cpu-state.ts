@@ -61,6 +61,7 @@ export function applyHvmContext(vcpu: KvmVcpu, ctx: DataView): void {
   }
   regs.rflags = (regs.rflags! | 2n) & ~(1n << 17n); // bit 1 is reserved-one; never VM86
   vcpu.setRegs(regs);
+  vcpu.setRunnable();
 }
 
 /** Checks Xen makes before accepting a 64-bit context: long mode must be fully enabled. */

@@ -15,6 +15,8 @@ import { VcpuCtl, MAX_VCPUS, VCPU_FLAG, type DomainShared } from './shared-state
 import type { HypervisorShared } from './global-state.ts';
 import { PAGE_SIZE } from '../memory/regions.ts';
 import { closeAllPorts } from '../events/teardown.ts';
+import { releaseGrants } from '../grants/teardown.ts';
+import { removeDomainRelays } from '../events/relays.ts';
 import { createVm, releaseVm, type VmMemory } from './vm-setup.ts';
 import type { FaultReport, VcpuStats, VcpuWorkerInit, WorkerToMain } from '../vcpu/messages.ts';
 
@@ -267,7 +269,9 @@ export class Domain extends EventEmitter<DomainEvents> {
     // Nobody may reach this domain once it starts dying: wait out deliveries already inside,
     // turn peers' channels to it back into unbound ports, then free memory and fds.
     this.shared.retire();
+    removeDomainRelays(this.hv, this.domid);
     closeAllPorts(this.hv, this.domid);
+    releaseGrants(this.hv, this.domid);
     this.hv.free(this.domid);
     for (const v of this.vcpus) libc.close(v.fd);
     releaseVm(this.mem);

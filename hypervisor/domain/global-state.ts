@@ -2,15 +2,22 @@
 // table, and the domid → slot map — handed to every vCPU worker at start.
 import { DomainShared, DOMAIN_SHARED_BYTES, MAX_VCPUS } from './shared-state.ts';
 import { PortTable, PORT_TABLE_BYTES } from '../events/port-table.ts';
+import { RelayTable, RELAY_TABLE_BYTES } from '../events/relays.ts';
+import { libc } from '../kvm/libc.ts';
 
 export const MAX_DOMAINS = 64;
 const DOMID_LIMIT = 0x8000;
 const SLOT_BYTES = Math.ceil((DOMAIN_SHARED_BYTES + PORT_TABLE_BYTES) / 8) * 8;
 const CONTROL_BYTES = 64;
 const MAP_BYTES = CONTROL_BYTES + DOMID_LIMIT * 2;
-/** Control words: [0] timer generation (bumped whenever any vCPU timer changes), [1] stop. */
+/**
+ * Control words: [0] timer generation (bumped whenever any vCPU timer or relay changes), [1] stop,
+ * [2] the eventfd that wakes the timer/relay thread out of epoll_wait.
+ */
 const TIMER_SEQ = 0;
 const TIMER_STOP = 1;
+const WAKE_FD = 2;
+const ONE = new BigUint64Array([1n]);
 
 export class HypervisorShared {
   readonly sab: SharedArrayBuffer;
@@ -20,17 +27,31 @@ export class HypervisorShared {
   private readonly ports: Array<PortTable | undefined> = [];
 
   constructor(sab?: SharedArrayBuffer) {
-    this.sab = sab ?? new SharedArrayBuffer(MAP_BYTES + MAX_DOMAINS * SLOT_BYTES);
+    this.sab = sab ?? new SharedArrayBuffer(MAP_BYTES + MAX_DOMAINS * SLOT_BYTES + RELAY_TABLE_BYTES);
+    this.relays = new RelayTable(this.sab, MAP_BYTES + MAX_DOMAINS * SLOT_BYTES);
     this.slotOf = new Int16Array(this.sab, CONTROL_BYTES, DOMID_LIMIT);
     this.control = new Int32Array(this.sab, 0, CONTROL_BYTES / 4);
   }
 
   private readonly control: Int32Array;
+  /** ioeventfd relays of the event-channel fast path. */
+  readonly relays: RelayTable;
+
+  /** Install the eventfd the timer/relay thread sleeps on (main thread, once). */
+  setWakeFd(fd: number): void {
+    Atomics.store(this.control, WAKE_FD, fd);
+  }
+
+  get wakeFd(): number {
+    return Atomics.load(this.control, WAKE_FD);
+  }
 
   /** Tell the timer thread that some deadline changed. */
   timersChanged(): void {
     Atomics.add(this.control, TIMER_SEQ, 1);
     Atomics.notify(this.control, TIMER_SEQ);
+    const fd = Atomics.load(this.control, WAKE_FD);
+    if (fd > 0) libc.write(fd, ONE, 8);
   }
 
   /** Ask the timer thread to exit. */

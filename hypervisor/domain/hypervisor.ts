@@ -1,6 +1,7 @@
 // hypervisor.ts: the hypervisor process core — the KVM handle, the domain table, watchdogs.
 import { Worker } from 'node:worker_threads';
 import { KvmSystem } from '../kvm/system.ts';
+import { libc, EFD_CLOEXEC, EFD_NONBLOCK } from '../kvm/libc.ts';
 import { requireCapabilities, type CapabilityReport } from '../kvm/capabilities.ts';
 import { SHUTDOWN } from '../../abi/sched.ts';
 import { PvkvmError } from '../errors.ts';
@@ -33,6 +34,7 @@ export class Hypervisor {
   private watchdogTimer: NodeJS.Timeout | null = null;
 
   private timerWorker: Worker | null = null;
+  private wakeFd = -1;
 
   constructor(private readonly workerUrl?: URL) {
     this.sys = KvmSystem.open();
@@ -81,6 +83,8 @@ export class Hypervisor {
     if (this.timerWorker !== null) {
       this.shared.stopTimers();
       await this.timerWorker.terminate();
+      this.shared.setWakeFd(-1);
+      libc.close(this.wakeFd);
     }
     this.sys.close();
   }
@@ -89,6 +93,8 @@ export class Hypervisor {
   private startTimers(): void {
     if (this.timerWorker !== null) return;
     const url = new URL('./timer-worker.js', this.workerUrl ?? new URL('./vcpu-worker.js', import.meta.url));
+    this.wakeFd = libc.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    this.shared.setWakeFd(this.wakeFd);
     this.timerWorker = new Worker(url, { workerData: { hvSab: this.shared.sab } });
     this.timerWorker.unref();
   }

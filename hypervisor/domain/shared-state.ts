@@ -4,6 +4,7 @@
 // slot lives in a SharedArrayBuffer common to all domains, so a vCPU of one domain can wake or
 // signal another domain's vCPUs (event channels) without a message round trip.
 import { HVM_NR_PARAMS } from '../../abi/hvm.ts';
+import { GrantState, GRANT_STATE_BYTES } from '../grants/grant-state.ts';
 
 export const MAX_VCPUS = 32;
 
@@ -66,7 +67,7 @@ const B = {
 /** Bytes one domain's state takes in the shared buffer (8-byte aligned). */
 export const DOMAIN_SHARED_BYTES = (() => {
   const bigOff = Math.ceil((I.end * 4) / 8) * 8;
-  return bigOff + B.end * 8 + NR_WATCHDOGS * 8 + 3 * MAX_VCPUS * 8;
+  return bigOff + B.end * 8 + NR_WATCHDOGS * 8 + 3 * MAX_VCPUS * 8 + GRANT_STATE_BYTES;
 })();
 
 export class DomainShared {
@@ -82,6 +83,8 @@ export class DomainShared {
   readonly timerDeadline: BigInt64Array;
   readonly periodicNext: BigInt64Array;
   readonly timerPeriod: BigInt64Array;
+  /** Grant-table bookkeeping (geometry, frame locations, maptrack). */
+  readonly grants: GrantState;
 
   /** View the slot at `offset` of `sab` (a fresh private buffer when none is given). */
   constructor(sab?: SharedArrayBuffer, readonly offset = 0) {
@@ -95,6 +98,7 @@ export class DomainShared {
     this.timerDeadline = new BigInt64Array(this.sab, tOff, MAX_VCPUS);
     this.periodicNext = new BigInt64Array(this.sab, tOff + MAX_VCPUS * 8, MAX_VCPUS);
     this.timerPeriod = new BigInt64Array(this.sab, tOff + 2 * MAX_VCPUS * 8, MAX_VCPUS);
+    this.grants = new GrantState(this.sab, tOff + 3 * MAX_VCPUS * 8);
     if (sab === undefined) this.reset(0);
   }
 
@@ -109,6 +113,7 @@ export class DomainShared {
     this.big[B.hypercallPageGpa] = -1n;
     this.big[B.sharedInfoOffset] = -1n;
     for (let v = 0; v < MAX_VCPUS; v++) this.big[B.vcpuInfo + v] = -1n;
+    this.grants.reset();
   }
 
   // --- vCPU bring-up (VCPUOP_initialise / up / down) ---

@@ -9,8 +9,17 @@ import { PVKVM_MSR } from '../../abi/cpuid.ts';
 /** Special pages live in one 8-frame group ending at GFN 0xFF000 (libxenguest's convention). */
 export const SPECIAL_BASE_GPA = 0xfeff8000;
 export const SPECIAL_PAGES = 8;
-/** Spare frames for pages a guest places beyond RAM (shared_info, grant frames). */
-export const POOL_PAGES = 64;
+/**
+ * Spare frames after the special pages: pages a guest places beyond RAM (shared_info, grant
+ * frames) and hypervisor-private pages (each grant frame's home and its active-entry page).
+ * 32 grant frames take up to 96 of them; the memfd is sparse, so unused ones cost nothing.
+ */
+export const POOL_PAGES = 192;
+
+/** Offset in the memfd of the first pool page, for a domain with `ramBytes` of RAM. */
+export function poolOffsetFor(ramBytes: number): number {
+  return ramBytes + SPECIAL_PAGES * PAGE_SIZE;
+}
 /** Where KVM may put its TSS/identity-map pages: inside the legacy hole, never RAM. */
 const TSS_ADDR = 0xfffbd000;
 
@@ -40,7 +49,7 @@ export function createVm(sys: KvmSystem, name: string, ramBytes: number): VmMemo
       base: PVKVM_MSR.values.HYPERCALL_PAGE,
       bitmap: new Uint8Array(1), // bit 0 clear: deny, i.e. exit to user space
     }]);
-    const poolOffset = ramBytes + SPECIAL_PAGES * PAGE_SIZE;
+    const poolOffset = poolOffsetFor(ramBytes);
     const memBytes = poolOffset + POOL_PAGES * PAGE_SIZE;
     memFd = check(libc.memfdCreate(`pvkvm-${name}`, MFD_CLOEXEC), 'memfd_create');
     check(libc.ftruncate(memFd, memBytes), 'ftruncate guest memory');

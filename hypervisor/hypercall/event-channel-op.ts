@@ -7,6 +7,8 @@ import type { HypercallContext } from './context.ts';
 import type { HypercallTable } from './table.ts';
 import type { DomainHandle } from '../events/domain-handle.ts';
 import { setPending, unmask, clearPending, portLimit } from '../events/raise.ts';
+import { sendFrom } from '../events/send.ts';
+import { addRelay, removeRelay } from '../events/relays.ts';
 
 const OP = EVTCHNOP.values;
 const S = EVTCHNSTAT.values;
@@ -104,6 +106,14 @@ function bindInterdomain(ctx: HypercallContext, arg: bigint): bigint {
     });
   });
   if (result < 0) return -BigInt(-result);
+  // Both ends get the in-kernel send path (ioeventfd relays) when they are different domains.
+  // A loopback channel stays on the synchronous path: its sender can watch the other end, and
+  // Xen's send is complete when the hypercall returns.
+  if (remoteDom !== self.domid) {
+    const hv = ctx.dom.domains.hv;
+    addRelay(hv, self, result);
+    ctx.dom.domains.with(remoteDom, undefined, (remote) => addRelay(hv, remote, remotePort));
+  }
   // Xen marks the new local port pending, in case the peer sent before the bind.
   setPending(self, result);
   a.put32(8, result);
@@ -167,10 +177,13 @@ export function closePort(ctx: HypercallContext, self: DomainHandle, port: numbe
     locked(self, null, clear);
     return 0;
   }
+  const hv = ctx.dom.domains.hv;
+  removeRelay(hv, self, self.domid, port);
   const done = ctx.dom.domains.with(p.remoteDom, false, (remote) => locked(self, remote, () => {
     const r = remote.ports.get(p.remotePort);
     if (r.state === S.interdomain && r.remoteDom === self.domid && r.remotePort === port) {
       remote.ports.set(p.remotePort, { state: S.unbound, vcpu: r.vcpu, remoteDom: self.domid, remotePort: 0 });
+      removeRelay(hv, remote, remote.domid, p.remotePort);
     }
     clear();
     return true;
@@ -180,21 +193,7 @@ export function closePort(ctx: HypercallContext, self: DomainHandle, port: numbe
 }
 
 export function sendPort(ctx: HypercallContext, port: number): bigint {
-  const self = ctx.dom.domains.self();
-  if (!validPort(self, port)) return neg('EINVAL');
-  const p = self.ports.get(port);
-  switch (p.state) {
-    case S.interdomain:
-      ctx.dom.domains.with(p.remoteDom, undefined, (remote) => setPending(remote, p.remotePort));
-      return 0n;
-    case S.ipi:
-      setPending(self, port);
-      return 0n;
-    case S.unbound:
-      return 0n; // nobody listens yet: dropped, as in Xen
-    default:
-      return neg('EINVAL');
-  }
+  return BigInt(sendFrom(ctx.dom.domains, ctx.dom.domains.self(), port));
 }
 
 function status(ctx: HypercallContext, arg: bigint): bigint {

@@ -9,6 +9,7 @@ import { registerVmAssist } from './vm-assist.ts';
 import { registerMulticall } from './multicall.ts';
 import { registerEventChannelOp } from './event-channel-op.ts';
 import { registerTimerOps } from './timer-ops.ts';
+import { registerGrantTableOp } from './grant-table-op.ts';
 
 export function buildHypercallTable(): HypercallTable {
   const table = new HypercallTable();
@@ -21,5 +22,6 @@ export function buildHypercallTable(): HypercallTable {
   registerMulticall(table);
   registerEventChannelOp(table);
   registerTimerOps(table);
+  registerGrantTableOp(table);
   return table;
 }

@@ -6,6 +6,7 @@ import { neg } from '../../abi/errno.ts';
 import { selfDomid, type HypercallContext } from './context.ts';
 import type { HypercallTable } from './table.ts';
 import { placeSharedInfo } from './shared-info-page.ts';
+import { placeGrantFrame } from '../grants/table.ts';
 
 const M = XENMEM.values;
 
@@ -49,11 +50,13 @@ function addToPhysmap(ctx: HypercallContext, arg: bigint): bigint {
     case XENMAPSPACE.values.shared_info:
       if (idx !== 0n) return neg('EINVAL');
       return placeSharedInfo(ctx, gpfn);
+    case XENMAPSPACE.values.grant_table:
+      return placeGrantFrame(ctx, idx, gpfn);
     case XENMAPSPACE.values.gmfn_foreign:
       // Only valid through the batch variant.
       return neg('EINVAL');
     default:
-      // grant_table frames arrive with grant tables; gmfn/gmfn_range moves are not supported.
+      // gmfn/gmfn_range moves are not supported.
       return neg('ENOSYS');
   }
 }

@@ -28,6 +28,7 @@ export const KVM_STRUCT_SIZE = {
   kvm_msrs: 8,
   kvm_pit_config: 64,
   kvm_irqchip: 520,
+  kvm_mp_state: 4,
 } as const;
 
 export const KVM = {
@@ -58,6 +59,7 @@ export const KVM = {
   GET_LAPIC: ior(0x8e, KVM_STRUCT_SIZE.kvm_lapic_state),
   SET_LAPIC: iow(0x8f, KVM_STRUCT_SIZE.kvm_lapic_state),
   GET_VCPU_EVENTS: ior(0x9f, KVM_STRUCT_SIZE.kvm_vcpu_events),
+  SET_MP_STATE: iow(0x99, KVM_STRUCT_SIZE.kvm_mp_state),
   GET_TSC_KHZ: io(0xa3),
   ENABLE_CAP: iow(0xa3, KVM_STRUCT_SIZE.kvm_enable_cap),
   SIGNAL_MSI: iow(0xa5, KVM_STRUCT_SIZE.kvm_msi),
@@ -113,3 +115,4 @@ export const KVM_MSR_EXIT_REASON = { INVAL: 1 << 0, UNKNOWN: 1 << 1, FILTER: 1 <
 export const KVM_MSR_FILTER = { READ: 1 << 0, WRITE: 1 << 1, DEFAULT_ALLOW: 0 } as const;
 export const KVM_SYNC_X86 = { REGS: 1 << 0, SREGS: 1 << 1, EVENTS: 1 << 2 } as const;
 export const KVM_EXIT_IO_DIR = { IN: 0, OUT: 1 } as const;
+export const KVM_IOEVENTFD_FLAG = { DATAMATCH: 1 << 0, PIO: 1 << 1, DEASSIGN: 1 << 2 } as const;

@@ -28,6 +28,12 @@ export const libc = {
   pthreadKill: lib.func('int pthread_kill(uint64_t thread, int sig)') as (t: bigint, sig: number) => number,
   strerror: lib.func('const char *strerror(int errnum)') as (e: number) => string,
   getpid: lib.func('int getpid()') as () => number,
+  epollCreate1: lib.func('int epoll_create1(int flags)') as (flags: number) => number,
+  /** epoll_ctl with a packed struct epoll_event (u32 events, u64 data: 12 bytes on x86_64). */
+  epollCtl: lib.func('int epoll_ctl(int epfd, int op, int fd, void *event)') as
+    (epfd: number, op: number, fd: number, event: ArrayBufferView | null) => number,
+  epollWait: lib.func('int epoll_wait(int epfd, void *events, int max, int timeout)') as
+    (epfd: number, events: ArrayBufferView, max: number, timeoutMs: number) => number,
   /** memmove(dst, dst, 0) returns dst: the way to turn a known host address back into a pointer. */
   pointerAt: lib.func('void *memmove(uintptr_t dst, uintptr_t src, size_t n)') as
     (dst: bigint, src: bigint, n: number) => NativePointer,
@@ -43,6 +49,10 @@ export const MFD_CLOEXEC = 1;
 export const EFD_CLOEXEC = 0o2000000;
 export const EFD_NONBLOCK = 0o4000;
 export const SIGUSR2 = 12;
+export const EPOLL_CTL_ADD = 1;
+export const EPOLL_CTL_DEL = 2;
+export const EPOLLIN = 1;
+export const EPOLL_CLOEXEC = 0o2000000;
 export const EINTR = 4;
 export const EAGAIN = 11;
 

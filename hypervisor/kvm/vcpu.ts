@@ -229,6 +229,14 @@ export class KvmVcpu {
     return v.getBigUint64(16, true);
   }
 
+  /**
+   * Make the vCPU runnable. With an in-kernel irqchip every vCPU but 0 starts waiting for a
+   * startup IPI; VCPUOP_up starts them directly instead.
+   */
+  setRunnable(): void {
+    check(libc.ioctlPtr(this.fd, KVM.SET_MP_STATE, new Uint32Array([0])), 'KVM_SET_MP_STATE');
+  }
+
   getLapic(): Uint8Array {
     const b = new Uint8Array(KVM_STRUCT_SIZE.kvm_lapic_state);
     check(libc.ioctlPtr(this.fd, KVM.GET_LAPIC, b), 'KVM_GET_LAPIC');

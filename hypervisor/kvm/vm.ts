@@ -1,7 +1,7 @@
 // vm.ts: the KVM VM fd — memory slots, vCPU creation, irqchip, MSR filter, eventfd wiring.
 import koffi from 'koffi';
 import { libc, check } from './libc.ts';
-import { KVM, KVM_STRUCT_SIZE, KVM_MSR_FILTER } from './ioctls.ts';
+import { KVM, KVM_STRUCT_SIZE, KVM_MSR_FILTER, KVM_IOEVENTFD_FLAG } from './ioctls.ts';
 
 export interface MsrFilterRange {
   /** KVM_MSR_FILTER_READ / WRITE bits this range applies to. */
@@ -98,6 +98,21 @@ export class KvmVm {
 
   setIrqchip(state: Uint8Array): void {
     check(libc.ioctlPtr(this.fd, KVM.SET_IRQCHIP, state), 'KVM_SET_IRQCHIP');
+  }
+
+  /**
+   * Wire (or with `deassign`, unwire) a 4-byte `out` to `port` carrying `datamatch` to eventfd
+   * `fd`: KVM then signals the eventfd in the kernel, without an exit to user space.
+   */
+  ioeventfdPio(port: number, datamatch: number, fd: number, deassign = false): void {
+    const b = new Uint8Array(KVM_STRUCT_SIZE.kvm_ioeventfd);
+    const v = new DataView(b.buffer);
+    v.setBigUint64(0, BigInt(datamatch >>> 0), true);
+    v.setBigUint64(8, BigInt(port), true);
+    v.setUint32(16, 4, true);
+    v.setInt32(20, fd, true);
+    v.setUint32(24, KVM_IOEVENTFD_FLAG.PIO | KVM_IOEVENTFD_FLAG.DATAMATCH | (deassign ? KVM_IOEVENTFD_FLAG.DEASSIGN : 0), true);
+    check(libc.ioctlPtr(this.fd, KVM.IOEVENTFD, b), 'KVM_IOEVENTFD');
   }
 
   irqLine(irq: number, level: 0 | 1): void {

@@ -6,7 +6,8 @@
 
 export const PAGE_SIZE = 4096;
 export const PAGE_SHIFT = 12;
-const MAX_REGIONS = 32;
+/** RAM, special and extra pages, plus one region per grant mapping the domain holds. */
+const MAX_REGIONS = 1280;
 const HDR_I32 = 4; // lock, count, generation, pool pages used
 const ENTRY_I64 = 4; // gpa, size, fileOffset, slot
 
@@ -18,9 +19,14 @@ export interface Region {
   kind: RegionKind;
 }
 
-export type RegionKind = 'ram' | 'special' | 'extra';
-const KIND_CODE: Record<RegionKind, number> = { ram: 0, special: 1, extra: 2 };
-const KIND_NAME: RegionKind[] = ['ram', 'special', 'extra'];
+/**
+ * 'foreign' regions are another domain's page mapped here (grant maps): they occupy guest-physical
+ * space and a KVM slot, but are not this domain's memory, so `find` never returns them and their
+ * file offset is -1.
+ */
+export type RegionKind = 'ram' | 'special' | 'extra' | 'foreign';
+const KIND_CODE: Record<RegionKind, number> = { ram: 0, special: 1, extra: 2, foreign: 3 };
+const KIND_NAME: RegionKind[] = ['ram', 'special', 'extra', 'foreign'];
 
 /** Layout of the SharedArrayBuffer: an Int32 header, then MAX_REGIONS entries of 4 × f64 + kind. */
 export class RegionTable {
@@ -60,29 +66,74 @@ export class RegionTable {
     return this.cache;
   }
 
-  /** Find the region holding [gpa, gpa+len); null when any byte falls outside guest memory. */
+  /**
+   * Find the region of this domain's own memory holding [gpa, gpa+len); null when any byte falls
+   * outside it (foreign mappings included: hypercall arguments never resolve into them).
+   */
   find(gpa: number, len: number): Region | null {
     for (const r of this.list()) {
-      if (gpa >= r.gpa && gpa + len <= r.gpa + r.size) return r;
+      if (gpa >= r.gpa && gpa + len <= r.gpa + r.size) return r.kind === 'foreign' ? null : r;
     }
     return null;
   }
 
   /** Add a region; throws if it overlaps an existing one (KVM slots must not overlap). */
   add(r: Region): void {
-    this.withLock(() => {
+    this.withLock(() => this.insert(r));
+  }
+
+  /**
+   * Add a region under the lowest KVM slot number no region uses, chosen under the table lock so
+   * two threads adding at once never pick the same slot. Returns the slot, or null on overlap or
+   * when the table is full.
+   */
+  addWithFreeSlot(r: Omit<Region, 'slot'>): number | null {
+    return this.withLock(() => {
       const n = this.hdr[1]!;
-      if (n >= MAX_REGIONS) throw new Error('too many memory regions');
-      for (let i = 0; i < n; i++) {
-        const g = this.ent[i * ENTRY_I64]!, s = this.ent[i * ENTRY_I64 + 1]!;
-        if (r.gpa < g + s && g < r.gpa + r.size) throw new Error(`region at ${r.gpa.toString(16)} overlaps`);
+      const used = new Set<number>();
+      for (let i = 0; i < n; i++) used.add(this.ent[i * ENTRY_I64 + 3]!);
+      let slot = 0;
+      while (used.has(slot)) slot++;
+      try {
+        this.insert({ ...r, slot });
+      } catch {
+        return null;
       }
-      const o = n * ENTRY_I64;
-      this.ent[o] = r.gpa; this.ent[o + 1] = r.size; this.ent[o + 2] = r.fileOffset; this.ent[o + 3] = r.slot;
-      this.kinds[n] = KIND_CODE[r.kind];
-      this.hdr[1] = n + 1;
-      Atomics.add(this.hdr, 2, 1);
+      return slot;
     });
+  }
+
+  /** Remove the region starting at `gpa` with KVM slot `slot`; returns false if there is none. */
+  remove(gpa: number, slot: number): boolean {
+    return this.withLock(() => {
+      const n = this.hdr[1]!;
+      for (let i = 0; i < n; i++) {
+        const o = i * ENTRY_I64;
+        if (this.ent[o] !== gpa || this.ent[o + 3] !== slot) continue;
+        const last = (n - 1) * ENTRY_I64;
+        for (let k = 0; k < ENTRY_I64; k++) this.ent[o + k] = this.ent[last + k]!;
+        this.kinds[i] = this.kinds[n - 1]!;
+        this.hdr[1] = n - 1;
+        Atomics.add(this.hdr, 2, 1);
+        return true;
+      }
+      return false;
+    });
+  }
+
+  /** Caller holds the lock. */
+  private insert(r: Region): void {
+    const n = this.hdr[1]!;
+    if (n >= MAX_REGIONS) throw new Error('too many memory regions');
+    for (let i = 0; i < n; i++) {
+      const g = this.ent[i * ENTRY_I64]!, s = this.ent[i * ENTRY_I64 + 1]!;
+      if (r.gpa < g + s && g < r.gpa + r.size) throw new Error(`region at ${r.gpa.toString(16)} overlaps`);
+    }
+    const o = n * ENTRY_I64;
+    this.ent[o] = r.gpa; this.ent[o + 1] = r.size; this.ent[o + 2] = r.fileOffset; this.ent[o + 3] = r.slot;
+    this.kinds[n] = KIND_CODE[r.kind];
+    this.hdr[1] = n + 1;
+    Atomics.add(this.hdr, 2, 1);
   }
 
   /** Next free KVM slot number. */

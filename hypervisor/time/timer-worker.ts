@@ -1,19 +1,74 @@
-// timer-worker.ts: the hypervisor's timer thread — sleeps until the earliest vCPU deadline and
-// raises VIRQ_TIMER, without waking any vCPU thread in user space.
+// timer-worker.ts: the hypervisor's timer and relay thread — sleeps in epoll_wait until the
+// earliest vCPU deadline or an event-channel eventfd fires, then raises VIRQ_TIMER or relays the
+// send, without waking any vCPU thread in user space.
 import { parentPort, workerData } from 'node:worker_threads';
 import { HypervisorShared } from '../domain/global-state.ts';
 import { Domains } from '../events/domain-handle.ts';
+import { RELAY, MAX_RELAYS } from '../events/relays.ts';
+import { sendFrom } from '../events/send.ts';
+import { libc, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLLIN, EPOLL_CLOEXEC } from '../kvm/libc.ts';
 import { runExpired } from './timers.ts';
 
 const IDLE_WAIT_MS = 1000;
+const MAX_EVENTS = 64;
+const EVENT_SIZE = 12; // packed struct epoll_event on x86_64
+const WAKE = 0xffffffff;
+
 const hv = new HypervisorShared((workerData as { hvSab: SharedArrayBuffer }).hvSab);
 const domains = new Domains(hv, -1, new Uint8Array(0));
+const epfd = libc.epollCreate1(EPOLL_CLOEXEC);
+const events = new Uint8Array(MAX_EVENTS * EVENT_SIZE);
+const ev = new DataView(events.buffer);
+const drain = new BigUint64Array(1);
+/** Relay entries this thread has in its epoll set: index → eventfd. */
+const watched = new Map<number, number>();
 
+function epollAdd(fd: number, data: number): void {
+  const e = new DataView(new ArrayBuffer(EVENT_SIZE));
+  e.setUint32(0, EPOLLIN, true);
+  e.setBigUint64(4, BigInt(data), true);
+  libc.epollCtl(epfd, EPOLL_CTL_ADD, fd, e);
+}
+
+/** Bring the epoll set in line with the relay table: watch new entries, reap closing ones. */
+function reconcile(): void {
+  for (let i = 0; i < MAX_RELAYS; i++) {
+    const s = hv.relays.state(i);
+    if (s === RELAY.ACTIVE && !watched.has(i)) {
+      watched.set(i, hv.relays.fd(i));
+      epollAdd(hv.relays.fd(i), i);
+    } else if (s === RELAY.CLOSING) {
+      const fd = watched.get(i) ?? hv.relays.fd(i);
+      libc.epollCtl(epfd, EPOLL_CTL_DEL, fd, null);
+      libc.close(fd);
+      watched.delete(i);
+      hv.relays.setState(i, RELAY.FREE);
+    }
+  }
+}
+
+epollAdd(hv.wakeFd, WAKE);
 while (!hv.timersStopped) {
-  const seq = hv.timerSeq();
+  reconcile();
   const now = process.hrtime.bigint();
   const next = runExpired(hv, domains, now);
-  const waitMs = next === 0n ? IDLE_WAIT_MS : Math.max(0, Number(next - process.hrtime.bigint()) / 1e6);
-  if (waitMs > 0) hv.waitTimers(seq, Math.min(waitMs, IDLE_WAIT_MS));
+  const waitMs = next === 0n ? IDLE_WAIT_MS : Math.min(IDLE_WAIT_MS, Math.ceil(Number(next - process.hrtime.bigint()) / 1e6));
+  const n = waitMs > 0 ? libc.epollWait(epfd, events, MAX_EVENTS, waitMs) : 0;
+  for (let k = 0; k < n; k++) {
+    const data = Number(ev.getBigUint64(k * EVENT_SIZE + 4, true));
+    if (data === WAKE) {
+      libc.read(hv.wakeFd, drain, 8);
+      continue;
+    }
+    const fd = watched.get(data);
+    if (fd === undefined) continue;
+    libc.read(fd, drain, 8); // one raise covers every send since the last read: events coalesce
+    if (hv.relays.state(data) !== RELAY.ACTIVE) continue;
+    const domid = hv.relays.domid(data);
+    const port = hv.relays.port(data);
+    domains.with(domid, undefined, (h) => { sendFrom(domains, h, port); });
+  }
 }
+for (const fd of watched.values()) libc.close(fd);
+libc.close(epfd);
 parentPort?.postMessage('stopped');

@@ -64,12 +64,9 @@ export class WorkerDomainEnv implements DomainEnv {
     const idx = this.regions.allocPoolPages(1, this.init.poolPages);
     if (idx === null) return false;
     const fileOffset = this.init.poolOffset + idx * PAGE_SIZE;
-    const slot = this.regions.nextSlot();
-    try {
-      this.regions.add({ gpa, size: PAGE_SIZE, fileOffset, slot, kind: 'extra' });
-    } catch {
-      return false;
-    }
+    // The slot number is picked under the region lock: another vCPU may be adding a grant mapping.
+    const slot = this.regions.addWithFreeSlot({ gpa, size: PAGE_SIZE, fileOffset, kind: 'extra' });
+    if (slot === null) return false;
     this.mem.bytes.fill(0, fileOffset, fileOffset + PAGE_SIZE);
     this.vm.setUserMemoryRegion(slot, gpa, PAGE_SIZE, this.init.memHostAddr + BigInt(fileOffset));
     return true;

@@ -21,7 +21,6 @@ export class ExitHandler {
   /** Hypercall traps, counted apart so the hot path touches no string-keyed object. */
   private hypercallTraps = 0;
   private debugcon: number[] = [];
-  private readonly hypercallPage = buildHypercallPage();
 
   constructor(
     private readonly vcpu: KvmVcpu,
@@ -84,6 +83,11 @@ export class ExitHandler {
       this.hypercall();
       return CONTINUE;
     }
+    if (port === HYPERCALL_PAGE.values.SEND_PORT && out && size === 4) {
+      // A send on a port without an ioeventfd relay: do it here; the stub returns RDI.
+      this.trap.slowSend(this.vcpu.ioData(dataOffset, 4));
+      return CONTINUE;
+    }
     if (port === DEBUGCONS.values.IOPORT) {
       if (out) {
         for (let i = 0; i < count; i++) this.debugconByte(this.vcpu.ioData(dataOffset + i * size, 1));
@@ -115,10 +119,12 @@ export class ExitHandler {
     if ((value & 0xfffn) !== 0n) return false;
     const gpa = Number(value & ~0xfffn);
     if (!Number.isSafeInteger(gpa) || !this.env.mem.isRam(gpa, 4096)) return false;
-    this.env.mem.slice(gpa, 4096).set(this.hypercallPage);
+    // The stubs match the mode the page is installed from (64-bit pages get the send fast path).
+    const mode = currentMode(this.vcpu);
+    this.env.mem.slice(gpa, 4096).set(buildHypercallPage(mode));
     this.env.shared.hypercallPageGpa = gpa;
     // Writing this MSR latches the shared_info layout from the current mode, as in Xen.
-    this.env.shared.wordSize = currentMode(this.vcpu);
+    this.env.shared.wordSize = mode;
     return true;
   }
 

@@ -4,6 +4,7 @@ import { GuestVirtual } from '../memory/guest-access.ts';
 import type { HypercallTable } from '../hypercall/table.ts';
 import type { DomainEnv, HypercallContext, VcpuArch } from '../hypercall/context.ts';
 import { neg } from '../../abi/errno.ts';
+import { sendFrom } from '../events/send.ts';
 
 const RFLAGS_VM = 1 << 17;
 const RFLAGS_IF = 1 << 9;
@@ -40,6 +41,16 @@ export class HypercallTrap {
     private readonly stopRequested: () => boolean,
   ) {
     this.guest = new GuestVirtual(dom.mem, () => pagingState(vcpu));
+  }
+
+  /** EVTCHNOP_send that reached user space through the fast-path stub: result in RDI. */
+  slowSend(port: number): void {
+    const v = this.vcpu;
+    if (v.cpl() !== 0) {
+      v.setReg('rdi', neg('EPERM'));
+      return;
+    }
+    v.setReg('rdi', BigInt(sendFrom(this.dom.domains, this.dom.domains.self(), port)));
   }
 
   /** Handle the hypercall whose trap just exited. */

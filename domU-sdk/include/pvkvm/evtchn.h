@@ -25,12 +25,14 @@
  * Ports without a handler are cleared and counted (evtchn_unhandled_count). Handlers run with
  * interrupts disabled.
  *
- * Per-vCPU state is indexed by pvkvm_vcpu_id(), which is 0 until the SDK supports SMP.
+ * Per-vCPU state is indexed by pvkvm_vcpu_id() (see pvkvm/smp.h). An IPI port bound with
+ * evtchn_bind_ipi(k, ...) is dispatched only on vCPU k (the SDK records each port's vCPU).
  */
 #ifndef PVKVM_EVTCHN_H
 #define PVKVM_EVTCHN_H
 #include <stdint.h>
 #include <pvkvm/xen.h>
+#include <pvkvm/arch.h>
 #include <xen-abi/event-channel.h>
 #include <xen-abi/vcpu.h>
 
@@ -40,8 +42,16 @@ typedef uint16_t domid_t;
 #define EVTCHN_NR_PORTS 4096u  /* 2-level ABI, 64-bit guest: 64 words x 64 bits */
 #define PVKVM_MAX_VCPUS 32u    /* vcpu_info slots in shared_info */
 
-/* This vCPU's id (Xen's vcpu_id). Only vCPU 0 runs for now. */
-static inline unsigned pvkvm_vcpu_id(void) { return 0; }
+/* CPUID leaf Xen base + 4, set by pvkvm_smp_prepare (src/smp.c) before a secondary vCPU starts;
+ * 0 while only the boot vCPU runs. */
+extern uint32_t pvkvm_smp_id_leaf;
+
+/* This vCPU's id (Xen's vcpu_id): 0 until a secondary vCPU has been started, then CPUID leaf
+ * base+4 EBX (XEN_HVM_CPUID_VCPU_ID_PRESENT), read each time (no per-CPU register to trust). */
+static inline unsigned pvkvm_vcpu_id(void) {
+  uint32_t leaf = __atomic_load_n(&pvkvm_smp_id_leaf, __ATOMIC_RELAXED);
+  return leaf ? cpuid(leaf, 0).ebx : 0;
+}
 
 /* Our domain id from CPUID leaf base+4 (XEN_HVM_CPUID_DOMID_PRESENT), or -1 if not reported. */
 int pvkvm_domid(void);

@@ -14,4 +14,6 @@
 #include <pvkvm/lapic.h>
 #include <pvkvm/evtchn.h>
 #include <pvkvm/time.h>
+#include <pvkvm/smp.h>
+#include <pvkvm/grant.h>
 #endif

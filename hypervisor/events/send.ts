@@ -1,0 +1,24 @@
+// send.ts: EVTCHNOP_send's effect, shared by the hypercall and the ioeventfd relay thread.
+import { EVTCHNSTAT } from '../../abi/event-channel.ts';
+import type { DomainHandle, Domains } from './domain-handle.ts';
+import { setPending, portLimit } from './raise.ts';
+
+const S = EVTCHNSTAT.values;
+
+/** Send on `port` of domain `h`: 0, or −EINVAL for ports that cannot be sent on. */
+export function sendFrom(domains: Domains, h: DomainHandle, port: number): number {
+  if (!Number.isInteger(port) || port <= 0 || port >= portLimit(h)) return -22;
+  const p = h.ports.get(port);
+  switch (p.state) {
+    case S.interdomain:
+      domains.with(p.remoteDom, undefined, (remote) => setPending(remote, p.remotePort));
+      return 0;
+    case S.ipi:
+      setPending(h, port);
+      return 0;
+    case S.unbound:
+      return 0; // nobody listens yet: dropped, as in Xen
+    default:
+      return -22;
+  }
+}

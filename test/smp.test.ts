@@ -1,0 +1,21 @@
+// smp.test.ts: a 2-vCPU guest brings up its second vCPU (VCPUOP_initialise/up/down), exchanges
+// IPIs both ways and keeps per-vCPU time and timers; with one vCPU the guest skips.
+import t from 'tap';
+import { kvmTest } from './helpers/kvm.ts';
+import { runGuest, testResult } from './helpers/run-guest.ts';
+
+t.test('two vCPUs: bring-up, IPIs, per-vCPU time', kvmTest(), async (t) => {
+  const r = await runGuest('smp', ['--vcpus', '2', '--cmdline', 'mode=vector']);
+  t.equal(testResult(r.stdout), 'SUCCESS', `${r.stdout}\n${r.stderr}`);
+  t.equal(r.code, 0);
+});
+
+t.test('four vCPUs', kvmTest(), async (t) => {
+  const r = await runGuest('smp', ['--vcpus', '4', '--cmdline', 'mode=vector n=200']);
+  t.equal(testResult(r.stdout), 'SUCCESS', `${r.stdout}\n${r.stderr}`);
+});
+
+t.test('one vCPU: the guest skips', kvmTest(), async (t) => {
+  const r = await runGuest('smp', ['--vcpus', '1']);
+  t.equal(testResult(r.stdout), 'SKIP');
+});
