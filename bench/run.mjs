@@ -8,6 +8,7 @@ import { benchDir, machineInfo, root } from './lib.mjs';
 const BENCHMARKS = {
   hypercall: 'null hypercall round trip, pvkvm ÷ the same KVM exit loop in C',
   boot: 'process start → first guest instruction → guest main → exit, vs node -e 0',
+  evtchn: 'event-channel send (ioeventfd fast path) ÷ null hypercall, and the domU↔domU round trip',
 };
 
 function usage() {

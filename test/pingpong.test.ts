@@ -25,9 +25,10 @@ t.test('two domains ping-pong 100 000 events', kvmTest(), async (t) => {
   const rounds = 50_000; // each round is one event each way
   const base = { kernel, kernelName: 'pingpong.elf', memoryMiB: 16, vcpus: 1, modules: [] };
   // A allocates first, so its port is 1; domids are assigned in creation order.
-  const a = hv.createDomain({ ...base, name: 'ping', cmdline: `role=a peer=${2} n=${rounds} timeout_ms=120000` });
+  const peer = hv.peekDomid() + 1;
+  const a = hv.createDomain({ ...base, name: 'ping', cmdline: `role=a peer=${peer} n=${rounds} timeout_ms=120000` });
   const b = hv.createDomain({ ...base, name: 'pong', cmdline: `role=b peer=${a.domid} port=1 n=${rounds} timeout_ms=120000` });
-  t.equal(b.domid, 2, 'the peer id A was given');
+  t.equal(b.domid, peer, 'the peer id A was given');
   const timer = setTimeout(() => { a.destroy('test timeout'); b.destroy('test timeout'); }, 150_000);
   const [ra, rb] = await Promise.all([run(a), run(b)]);
   clearTimeout(timer);

@@ -99,6 +99,13 @@ export class Hypervisor {
     this.timerWorker.unref();
   }
 
+  /** The id the next createDomain() will use (for wiring test domains to each other). */
+  peekDomid(): number {
+    let id = this.nextDomid;
+    for (let i = 0; i < MAX_DOMID && this.domains.has(id); i++) id = id >= MAX_DOMID ? 1 : id + 1;
+    return id;
+  }
+
   private allocDomid(): number {
     for (let i = 0; i < MAX_DOMID; i++) {
       const id = this.nextDomid;
