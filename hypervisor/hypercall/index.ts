@@ -8,7 +8,8 @@ import { registerHvmOp } from './hvm-op.ts';
 import { registerVmAssist } from './vm-assist.ts';
 import { registerMulticall } from './multicall.ts';
 import { registerEventChannelOp } from './event-channel-op.ts';
-import { registerTimerOps } from './timer-ops.ts';
+import { registerVcpuOp } from './vcpu-op.ts';
+import { registerSetTimerOp } from './set-timer-op.ts';
 import { registerGrantTableOp } from './grant-table-op.ts';
 
 export function buildHypercallTable(): HypercallTable {
@@ -21,7 +22,8 @@ export function buildHypercallTable(): HypercallTable {
   registerVmAssist(table);
   registerMulticall(table);
   registerEventChannelOp(table);
-  registerTimerOps(table);
+  registerVcpuOp(table);
+  registerSetTimerOp(table);
   registerGrantTableOp(table);
   return table;
 }

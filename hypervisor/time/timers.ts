@@ -6,6 +6,9 @@ import type { HypervisorShared } from '../domain/global-state.ts';
 import type { Domains } from '../events/domain-handle.ts';
 import { setPending } from '../events/raise.ts';
 
+/** Deadlines further out than ~2^50 ns (or negative) count as 100 ms from now, as in Xen. */
+export const TOO_FAR_NS = 1n << 50n;
+
 export function setSingleshot(hv: HypervisorShared, sh: DomainShared, vcpu: number, deadlineNs: bigint): void {
   Atomics.store(sh.timerDeadline, vcpu, deadlineNs);
   sh.waitTimerFiring(vcpu);

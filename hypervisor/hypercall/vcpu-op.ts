@@ -1,4 +1,4 @@
-// timer-ops.ts: hypercall 15 set_timer_op, and hypercall 24 vcpu_op (bring-up, timers, vcpu_info).
+// vcpu-op.ts: hypercall 24 vcpu_op — bring-up (initialise/up/down), timers and vcpu_info.
 import { HC } from '../../abi/hypercalls.ts';
 import {
   VCPUOP, VCPU_HVM_MODE, VcpuSetSingleshotTimer, VcpuSetPeriodicTimer, VcpuHvmContext, VcpuRegisterVcpuInfo,
@@ -9,30 +9,13 @@ import { markVcpuPending } from '../events/raise.ts';
 import { neg } from '../../abi/errno.ts';
 import type { HypercallContext } from './context.ts';
 import type { HypercallTable } from './table.ts';
-import { setSingleshot, setPeriodic } from '../time/timers.ts';
+import { setSingleshot, setPeriodic, TOO_FAR_NS } from '../time/timers.ts';
 
 const OP = VCPUOP.values;
-/** Deadlines further out than ~2^50 ns (or negative) are treated as 100 ms from now, as in Xen. */
-const TOO_FAR_NS = 1n << 50n;
-const FALLBACK_NS = 100_000_000n;
 const MIN_PERIOD_NS = 1_000_000n;
 
 function arm(ctx: HypercallContext, deadline: bigint): void {
   setSingleshot(ctx.dom.domains.hv, ctx.dom.shared, ctx.vcpuId, deadline);
-}
-
-export function setTimerOp(ctx: HypercallContext, args: readonly bigint[]): bigint {
-  // 32-bit callers pass the u64 timeout split over two registers (low, high).
-  const timeout = ctx.mode === 64 ? args[0]! : args[0]! | (args[1]! << 32n);
-  if (timeout === 0n) {
-    arm(ctx, 0n);
-    return 0n;
-  }
-  const now = ctx.dom.now();
-  const signed = BigInt.asIntN(64, timeout);
-  // A deadline in the past is kept: it fires at once.
-  arm(ctx, signed < 0n || signed > now + TOO_FAR_NS ? now + FALLBACK_NS : signed);
-  return 0n;
 }
 
 /** VCPUOP_initialise: validate a 64-bit vcpu_hvm_context and queue it for the vCPU's thread. */
@@ -131,7 +114,6 @@ export function vcpuOp(ctx: HypercallContext, args: readonly bigint[]): bigint {
   }
 }
 
-export function registerTimerOps(table: HypercallTable): void {
-  table.register(HC.set_timer_op, 'set_timer_op', setTimerOp);
+export function registerVcpuOp(table: HypercallTable): void {
   table.register(HC.vcpu_op, 'vcpu_op', vcpuOp);
 }
