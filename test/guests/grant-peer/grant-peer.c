@@ -155,7 +155,8 @@ static void role_pair(void) {
 static uint32_t state(domid_t dom, uint16_t flags) { return ((uint32_t)dom << 16) | flags; }
 
 static void role_flipper(int rw_mode) {
-  static const int ro[2] = {0, 0};
+  /* In mode=ro, F must never be writable by the peer, not even before the flipping starts. */
+  const int ro[2] = {!rw_mode, 0};
   fill(pages[0], self, 0);
   memset(pages[1], 0, PAGE);
   grant_pages(2, ro);
