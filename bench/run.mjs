@@ -9,6 +9,7 @@ const BENCHMARKS = {
   hypercall: 'null hypercall round trip, pvkvm ÷ the same KVM exit loop in C',
   boot: 'process start → first guest instruction → guest main → exit, vs node -e 0',
   evtchn: 'event-channel send (ioeventfd fast path) ÷ null hypercall, and the domU↔domU round trip',
+  'grant-copy': 'GNTTABOP_copy of 4 KiB vs the guest copying 4 KiB itself',
 };
 
 function usage() {
