@@ -16,6 +16,19 @@ const TSS: Segment = { ...FLAT_CODE, selector: 0x18, type: 0xb, s: 0, limit: 0x6
  * Put a vCPU in the state PVH guests expect at their PHYS32 entry point:
  * CR0.PE only, CR4 = 0, flat 32-bit segments, EBX = hvm_start_info, EFLAGS with IF/TF/VM clear.
  */
+/** IA32_MTRR_DEF_TYPE: MTRRs enabled (E), fixed ranges enabled (FE), default type write-back. */
+const MSR_MTRR_DEF_TYPE = 0x2ff;
+const MTRR_DEF_WB_ENABLED = 0xc06n;
+
+/**
+ * Every vCPU starts with MTRRs enabled and write-back as the default type, as Xen gives PVH
+ * domUs. KVM's reset state has MTRRs disabled (all memory uncacheable): with shadow paging that
+ * makes every guest memory access several thousand cycles.
+ */
+export function setDefaultMemoryType(vcpu: KvmVcpu): void {
+  vcpu.setMsr(MSR_MTRR_DEF_TYPE, MTRR_DEF_WB_ENABLED);
+}
+
 export function setPvhEntryState(vcpu: KvmVcpu, entry: number, startInfoGpa: number): void {
   const sregs = vcpu.getSregs();
   const v = new DataView(sregs.buffer);

@@ -7,7 +7,7 @@ import { KvmVcpu } from '../kvm/vcpu.ts';
 import { libc, SIGUSR2 } from '../kvm/libc.ts';
 import { parseElf, loadElf } from '../boot/elf.ts';
 import { writeBootInfo, validateRamSize, type BootModule, type MemmapEntry } from '../boot/pvh-layout.ts';
-import { setPvhEntryState } from '../boot/cpu-state.ts';
+import { setPvhEntryState, setDefaultMemoryType } from '../boot/cpu-state.ts';
 import { buildCpuid, tscScale } from '../vcpu/xen-cpuid.ts';
 import { HVM_PARAM, SPECIAL_PFN } from '../../abi/hvm.ts';
 import { SHUTDOWN } from '../../abi/sched.ts';
@@ -148,6 +148,7 @@ export class Domain extends EventEmitter<DomainEvents> {
     const khz = Math.max(setup.tscKhz(), 1);
     const { mul, shift } = tscScale(khz);
     setup.setCpuid(buildCpuid(sys.supportedCpuid(), { vcpuId: id, domid: this.domid, tscKhz: khz, tscMul: mul, tscShift: shift }));
+    setDefaultMemoryType(setup);
     if (boot !== null) setPvhEntryState(setup, boot.entry, boot.startInfoGpa);
     const init: VcpuWorkerInit = {
       domid: this.domid, name: this.config.name, uuid: new Uint8Array(this.uuid), privileged: false,

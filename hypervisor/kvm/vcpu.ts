@@ -218,6 +218,17 @@ export class KvmVcpu {
     check(libc.ioctlPtr(this.fd, KVM.SET_CPUID2, b), 'KVM_SET_CPUID2');
   }
 
+  /** Write one MSR through KVM_SET_MSRS (a set-up path). */
+  setMsr(index: number, value: bigint): void {
+    const b = new Uint8Array(8 + 16);
+    const v = new DataView(b.buffer);
+    v.setUint32(0, 1, true);
+    v.setUint32(8, index, true);
+    v.setBigUint64(16, value, true);
+    const n = libc.ioctlPtr(this.fd, KVM.SET_MSRS, b);
+    if (n !== 1) throw new HostError(`KVM_SET_MSRS 0x${index.toString(16)}`, n < 0 ? errno() : 0);
+  }
+
   /** Read one MSR through KVM_GET_MSRS (a set-up path: costs a vCPU ioctl). */
   getMsr(index: number): bigint {
     const b = new Uint8Array(8 + 16);
