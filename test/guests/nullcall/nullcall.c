@@ -53,6 +53,11 @@ int main(void) {
     unsigned long long t0 = rdtsc();
     for (unsigned i = 0; i < 20000; i++) acc += i;
     printf("memloop_cycles=%llu\n", (rdtsc() - t0) / 20000);
+    /* The same loop kept in registers: separates memory cost from execution cost. */
+    unsigned long long x = 0;
+    t0 = rdtsc();
+    for (unsigned i = 0; i < 20000; i++) __asm__ volatile("add %1, %0" : "+r"(x) : "r"((unsigned long long)i));
+    printf("regloop_cycles=%llu\n", (rdtsc() - t0) / 20000);
   }
   printf("calls=%llu\n", n);
   printf("total_cycles=%llu\n", cycles);
