@@ -73,12 +73,11 @@ t.test('bad files give one line and exit 1', kvmTest(), async (t) => {
 });
 
 t.test('--timeout destroys a spinning guest with exit 124', kvmTest(), async (t) => {
+  // A run that hangs is killed by the helper's safety timeout and fails the exit-code check.
   for (const mode of ['busy', 'hlt']) {
-    const started = Date.now();
     const r = await pvkvm(['run', guestPath('spin'), '--timeout', '1', '--cmdline', `mode=${mode}`]);
     t.equal(r.code, EXIT.timeout, `mode=${mode}: ${r.stderr}`);
     t.match(r.stderr, /timed out after 1 s/);
-    t.ok(Date.now() - started < 20_000, 'the run ended (no hang)');
   }
 });
 

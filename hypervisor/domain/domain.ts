@@ -52,6 +52,10 @@ interface VcpuHandle {
   readonly id: number;
   readonly fd: number;
   readonly worker: Worker;
+  /** Resolves when the worker thread has ended. */
+  readonly exited: Promise<void>;
+  /** The main thread's vCPU handle (its kvm_run mapping is used only for immediate_exit). */
+  readonly setup: KvmVcpu;
   /** The main thread's own view of kvm_run, used only to set immediate_exit. */
   readonly run: Uint8Array;
   tid: bigint | null;
@@ -157,7 +161,8 @@ export class Domain extends EventEmitter<DomainEvents> {
       ramBytes: this.mem.ramBytes, poolOffset: this.mem.poolOffset, poolPages: this.mem.poolPages,
       hvSab: this.hv.sab, regionsSab: this.mem.regions.sab, memmap: this.memmap,
     };
-    const handle: VcpuHandle = { id, fd, worker, run: setup.run, tid: null, stopped: false };
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    const handle: VcpuHandle = { id, fd, worker, exited, setup, run: setup.run, tid: null, stopped: false };
     this.vcpus.push(handle);
     worker.on('message', (m: WorkerToMain) => this.onWorkerMessage(handle, m));
     worker.on('error', (err) => this.onWorkerGone(handle, `vCPU ${id} worker crashed: ${err.message}`));
@@ -274,10 +279,16 @@ export class Domain extends EventEmitter<DomainEvents> {
     closeAllPorts(this.hv, this.domid);
     releaseGrants(this.hv, this.domid);
     this.hv.free(this.domid);
-    for (const v of this.vcpus) libc.close(v.fd);
+    for (const v of this.vcpus) {
+      v.setup.unmapRun();
+      libc.close(v.fd);
+    }
     releaseVm(this.mem);
-    this.setState('dead');
-    this.emit('dead', this.end ?? { kind: 'destroyed', why: 'released' });
+    // 'dead' means every resource is gone, threads included (each unmaps its own views first).
+    void Promise.all(this.vcpus.map((v) => v.exited)).then(() => {
+      this.setState('dead');
+      this.emit('dead', this.end ?? { kind: 'destroyed', why: 'released' });
+    });
   }
 
   private setState(s: DomainState): void {

@@ -17,6 +17,8 @@ const MAP_BYTES = CONTROL_BYTES + DOMID_LIMIT * 2;
 const TIMER_SEQ = 0;
 const TIMER_STOP = 1;
 const WAKE_FD = 2;
+/** Bumped whenever a relay is added or starts closing, so the relay thread rescans only then. */
+const RELAY_SEQ = 3;
 const ONE = new BigUint64Array([1n]);
 
 export class HypervisorShared {
@@ -62,6 +64,16 @@ export class HypervisorShared {
 
   get timersStopped(): boolean {
     return Atomics.load(this.control, TIMER_STOP) === 1;
+  }
+
+  /** Tell the relay thread its epoll set is out of date, and wake it. */
+  relaysChanged(): void {
+    Atomics.add(this.control, RELAY_SEQ, 1);
+    this.timersChanged();
+  }
+
+  relaySeq(): number {
+    return Atomics.load(this.control, RELAY_SEQ);
   }
 
   timerSeq(): number {

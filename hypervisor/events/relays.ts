@@ -66,7 +66,7 @@ export function addRelay(hv: HypervisorShared, h: DomainHandle, port: number): v
     return;
   }
   table.fill(i, fd, h.domid, port);
-  hv.timersChanged(); // wakes the relay thread to add the eventfd to its epoll set
+  hv.relaysChanged(); // the relay thread adds the eventfd to its epoll set
 }
 
 /** Unwire `port` of `h` (closed or rebound); the relay thread closes the eventfd. */
@@ -83,7 +83,7 @@ export function removeRelay(hv: HypervisorShared, h: DomainHandle | null, domid:
     }
     table.setState(i, RELAY.CLOSING);
   }
-  hv.timersChanged();
+  hv.relaysChanged();
 }
 
 /** Every relay of a dying domain (its VM fd closes right after, taking the ioeventfds). */
@@ -92,5 +92,5 @@ export function removeDomainRelays(hv: HypervisorShared, domid: number): void {
   for (let i = 0; i < MAX_RELAYS; i++) {
     if (table.state(i) === RELAY.ACTIVE && table.domid(i) === domid) table.setState(i, RELAY.CLOSING);
   }
-  hv.timersChanged();
+  hv.relaysChanged();
 }

@@ -6,6 +6,7 @@ import { neg } from '../../abi/errno.ts';
 import type { HypercallContext } from './context.ts';
 import type { HypercallTable } from './table.ts';
 import type { DomainHandle } from '../events/domain-handle.ts';
+import type { Port } from '../events/port-table.ts';
 import { setPending, unmask, clearPending, portLimit } from '../events/raise.ts';
 import { sendFrom } from '../events/send.ts';
 import { addRelay, removeRelay } from '../events/relays.ts';
@@ -70,6 +71,15 @@ function checkOwnDom(ctx: HypercallContext, domid: number): bigint | null {
   return ctx.dom.domains.with(d, false, () => true) ? neg('EPERM') : neg('ESRCH');
 }
 
+/** Take the lowest free port of `self` for `entry` (under its lock); -1 when the space is full. */
+function allocPort(self: DomainHandle, entry: Port): number {
+  return locked(self, null, () => {
+    const p = self.ports.findFree(portLimit(self));
+    if (p > 0) self.ports.set(p, entry);
+    return p;
+  });
+}
+
 function allocUnbound(ctx: HypercallContext, arg: bigint): bigint {
   const a = new Arg(ctx, arg, 8);
   const bad = checkOwnDom(ctx, a.u16(0));
@@ -77,11 +87,7 @@ function allocUnbound(ctx: HypercallContext, arg: bigint): bigint {
   // The remote domain need not exist yet: Xen only records its id.
   const remote = resolveDom(ctx, a.u16(2));
   const self = ctx.dom.domains.self();
-  const port = locked(self, null, () => {
-    const p = self.ports.findFree(portLimit(self));
-    if (p > 0) self.ports.set(p, { state: S.unbound, vcpu: 0, remoteDom: remote, remotePort: 0 });
-    return p;
-  });
+  const port = allocPort(self, { state: S.unbound, vcpu: 0, remoteDom: remote, remotePort: 0 });
   if (port < 0) return neg('ENOSPC');
   a.put32(4, port);
   a.writeBack();
@@ -151,11 +157,7 @@ function bindIpi(ctx: HypercallContext, arg: bigint): bigint {
   const vcpu = a.u32(0);
   if (vcpu >= ctx.dom.nrVcpus) return neg('ENOENT');
   const self = ctx.dom.domains.self();
-  const port = locked(self, null, () => {
-    const p = self.ports.findFree(portLimit(self));
-    if (p > 0) self.ports.set(p, { state: S.ipi, vcpu, remoteDom: 0, remotePort: 0 });
-    return p;
-  });
+  const port = allocPort(self, { state: S.ipi, vcpu, remoteDom: 0, remotePort: 0 });
   if (port < 0) return neg('ENOSPC');
   a.put32(4, port);
   a.writeBack();

@@ -30,10 +30,17 @@ export interface Segment {
 
 export class KvmVcpu {
   readonly run: Uint8Array;
+  /**
+   * Drop this thread's kvm_run mapping. Needed before the vCPU can really go: a mapping keeps the
+   * vCPU file (and with it the VM) alive in the kernel after its fd is closed. `run` is unusable after.
+   */
+  readonly unmapRun: () => void;
   private readonly v: DataView;
 
   constructor(readonly fd: number, mmapSize: number) {
-    this.run = mapShared(fd, mmapSize).bytes;
+    const map = mapShared(fd, mmapSize);
+    this.run = map.bytes;
+    this.unmapRun = () => libc.munmap(map.ptr, mmapSize);
     this.v = new DataView(this.run.buffer, this.run.byteOffset, this.run.byteLength);
     // Ask KVM to publish regs and sregs into kvm_run on every exit (no GET_REGS on hot paths).
     this.v.setBigUint64(RUN.kvm_valid_regs, BigInt(KVM_SYNC_X86.REGS | KVM_SYNC_X86.SREGS), true);
@@ -218,25 +225,25 @@ export class KvmVcpu {
     check(libc.ioctlPtr(this.fd, KVM.SET_CPUID2, b), 'KVM_SET_CPUID2');
   }
 
-  /** Write one MSR through KVM_SET_MSRS (a set-up path). */
+  /** Write one MSR through KVM_SET_MSRS (a set-up path: costs a vCPU ioctl). */
   setMsr(index: number, value: bigint): void {
+    this.msrIoctl(KVM.SET_MSRS, 'KVM_SET_MSRS', index, value);
+  }
+
+  /** Read one MSR through KVM_GET_MSRS (a set-up path: costs a vCPU ioctl). */
+  getMsr(index: number): bigint {
+    return this.msrIoctl(KVM.GET_MSRS, 'KVM_GET_MSRS', index, 0n);
+  }
+
+  /** One-entry struct kvm_msrs: nmsrs, pad, then {index, reserved, data}. */
+  private msrIoctl(req: number, what: string, index: number, value: bigint): bigint {
     const b = new Uint8Array(8 + 16);
     const v = new DataView(b.buffer);
     v.setUint32(0, 1, true);
     v.setUint32(8, index, true);
     v.setBigUint64(16, value, true);
-    const n = libc.ioctlPtr(this.fd, KVM.SET_MSRS, b);
-    if (n !== 1) throw new HostError(`KVM_SET_MSRS 0x${index.toString(16)}`, n < 0 ? errno() : 0);
-  }
-
-  /** Read one MSR through KVM_GET_MSRS (a set-up path: costs a vCPU ioctl). */
-  getMsr(index: number): bigint {
-    const b = new Uint8Array(8 + 16);
-    const v = new DataView(b.buffer);
-    v.setUint32(0, 1, true);
-    v.setUint32(8, index, true);
-    const n = libc.ioctlPtr(this.fd, KVM.GET_MSRS, b);
-    if (n !== 1) throw new HostError(`KVM_GET_MSRS 0x${index.toString(16)}`, n < 0 ? errno() : 0);
+    const n = libc.ioctlPtr(this.fd, req, b);
+    if (n !== 1) throw new HostError(`${what} 0x${index.toString(16)}`, n < 0 ? errno() : 0);
     return v.getBigUint64(16, true);
   }
 

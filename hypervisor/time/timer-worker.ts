@@ -48,8 +48,14 @@ function reconcile(): void {
 }
 
 epollAdd(hv.wakeFd, WAKE);
+let seenRelaySeq = -1;
 while (!hv.timersStopped) {
-  reconcile();
+  // Rescanning the relay table is only needed after it changed, not on every relayed send.
+  const relaySeq = hv.relaySeq();
+  if (relaySeq !== seenRelaySeq) {
+    seenRelaySeq = relaySeq;
+    reconcile();
+  }
   const now = process.hrtime.bigint();
   const next = runExpired(hv, domains, now);
   const waitMs = next === 0n ? IDLE_WAIT_MS : Math.min(IDLE_WAIT_MS, Math.ceil(Number(next - process.hrtime.bigint()) / 1e6));

@@ -25,7 +25,8 @@ function hypercallCounts(table: HypercallTable): Record<string, number> {
 }
 
 function main(init: VcpuWorkerInit): void {
-  const mem = mapShared(init.memFd, init.memBytes).bytes;
+  const memMap = mapShared(init.memFd, init.memBytes);
+  const mem = memMap.bytes;
   const env = new WorkerDomainEnv(init, mem, post);
   const vcpu = new KvmVcpu(init.vcpuFd, init.vcpuMmapSize);
   const table = buildHypercallTable();
@@ -89,6 +90,10 @@ function main(init: VcpuWorkerInit): void {
   handler.flushDebugcon();
   if (fault !== undefined) post({ type: 'fault', fault });
   post({ type: 'stopped', vcpuId: id, stats: { exits: handler.exitCounts, hypercalls: hypercallCounts(table) } });
+  // Nothing on this thread touches guest memory or kvm_run any more: drop the mappings so the
+  // domain's memory and vCPU are freed with it.
+  vcpu.unmapRun();
+  libc.munmap(memMap.ptr, init.memBytes);
   env.shared.waitReleased(id);
 }
 
