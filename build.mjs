@@ -38,11 +38,12 @@ async function bundle() {
       pvkvm: join(root, 'hypervisor/cli/main.ts'),
       'vcpu-worker': join(root, 'hypervisor/vcpu/worker.ts'),
       'timer-worker': join(root, 'hypervisor/time/timer-worker.ts'),
+      'dom0-event-thread': join(root, 'dom0/evtchn/event-thread.ts'),
     },
     outdir: dist,
     banner: { js: `#!/usr/bin/env node\n${common.banner.js}` },
   });
-  log('dist/pvkvm.js, dist/vcpu-worker.js, dist/timer-worker.js');
+  log('dist/pvkvm.js and its worker bundles');
 }
 
 async function guests() {

@@ -1,10 +1,12 @@
-/* console.c: line-buffered output to console_io, or to the debug port 0xE9 without Xen. */
+/* console.c: line-buffered output to the PV console ring (if the domain has a console backend),
+ * else console_io, or the debug port 0xE9 without Xen. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <pvkvm/arch.h>
 #include <pvkvm/console.h>
 #include <pvkvm/evtchn.h>
 #include <pvkvm/hypercall.h>
+#include <pvkvm/pvconsole.h>
 
 #define LINE_MAX 256
 
@@ -48,16 +50,22 @@ void debugcon_write(const char *s, size_t n) {
 
 static void flush_locked(void) {
   if (line_len == 0) return;
-  if (pvkvm_xen_present() && !console_io_failed) {
-    if (HYPERVISOR_console_io(CONSOLEIO_write, (int)line_len, line) < 0) console_io_failed = 1;
+  /* PV console ring when the domain has a console backend (pvconsole.c decides once, on first
+   * output); whatever it did not take (none without a backend) goes the usual way below. */
+  size_t pv = pvconsole_try_write(line, line_len);
+  const char *rest = line + pv;
+  size_t rest_len = line_len - pv;
+  if (rest_len && pvkvm_xen_present() && !console_io_failed) {
+    if (HYPERVISOR_console_io(CONSOLEIO_write, (int)rest_len, rest) < 0) console_io_failed = 1;
   }
-  if (!pvkvm_xen_present() || console_io_failed) debugcon_write(line, line_len);
+  if (rest_len && (!pvkvm_xen_present() || console_io_failed)) debugcon_write(rest, rest_len);
   line_len = 0;
 }
 
 void console_flush(void) {
   int locked = console_lock();
   flush_locked();
+  pvconsole_try_drain(); /* PV console: wait (bounded) until the backend has taken it all */
   console_unlock(locked);
 }
 

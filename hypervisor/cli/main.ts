@@ -5,11 +5,15 @@ import { PvkvmError } from '../errors.ts';
 import { EXIT, EXIT_CODE_HELP } from './exit-codes.ts';
 import { parseRunArgs, RUN_USAGE } from './run-args.ts';
 import { runGuest } from './run.ts';
+import { daemonCommand } from './daemon-command.ts';
+import { toolstackCommand, TOOLSTACK_USAGE } from './toolstack-commands.ts';
 
 const USAGE = `pvkvm ${PVKVM_VERSION} — a Xen-ABI paravirtualizing hypervisor on Linux KVM
 
 Usage:
-  pvkvm run KERNEL [options]   boot a Xen PVH kernel and stream its console
+  pvkvm run KERNEL [options]   boot a Xen PVH kernel and stream its console (private daemons)
+${TOOLSTACK_USAGE}
+  pvkvm daemon hypervisor|dom0 run one daemon in the foreground (what 'up' starts)
   pvkvm --version              print the version
   pvkvm --help                 show this help
 
@@ -38,6 +42,11 @@ async function main(argv: string[]): Promise<number> {
       }
       return runGuest(opts);
     }
+    case 'daemon':
+      return daemonCommand(rest);
+    case 'up': case 'down': case 'create': case 'list': case 'info': case 'console':
+    case 'pause': case 'unpause': case 'shutdown': case 'destroy':
+      return toolstackCommand(cmd, rest);
     default:
       throw new UsageError(`unknown command '${cmd}' (try pvkvm --help)`);
   }

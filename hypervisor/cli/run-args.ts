@@ -1,13 +1,14 @@
 // run-args.ts: parse and validate `pvkvm run` options into a domain configuration.
 import { parseArgs } from 'node:util';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { UsageError } from './usage-error.ts';
-import type { DomainConfig } from '../domain/domain.ts';
-import type { BootModule } from '../boot/pvh-layout.ts';
 
 export interface RunOptions {
-  readonly domain: DomainConfig;
+  readonly domain: { readonly name: string; readonly memoryMiB: number; readonly vcpus: number; readonly cmdline: string };
+  /** Kernel and module files, checked here and read by dom0. */
+  readonly kernelPath: string;
+  readonly modulePaths: readonly string[];
   /** Seconds of wall-clock time before the guest is destroyed; 0 = no limit. */
   readonly timeoutS: number;
   readonly quiet: boolean;
@@ -30,7 +31,8 @@ Options:
 /** Largest image or module pvkvm will read (they must fit in guest RAM anyway). */
 const MAX_FILE_BYTES = 3 * 1024 * 1024 * 1024;
 
-function readInput(path: string, what: string): Uint8Array {
+/** Check that `path` is a readable regular file of a sane size (dom0 reads it). */
+function checkInput(path: string, what: string): string {
   let size: number;
   try {
     const st = statSync(path);
@@ -41,7 +43,7 @@ function readInput(path: string, what: string): Uint8Array {
     throw new UsageError(`${path}: cannot read ${what} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 1);
   }
   if (size > MAX_FILE_BYTES) throw new UsageError(`${path}: ${what} is too large`, 1);
-  return new Uint8Array(readFileSync(path));
+  return path;
 }
 
 function intOption(raw: string | undefined, name: string, def: number, min: number, max: number): number {
@@ -85,12 +87,10 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name)) {
     throw new UsageError(`--name must be 1-64 characters of letters, digits, '.', '_' or '-' (got '${name}')`);
   }
-  const modules: BootModule[] = (values.module ?? []).map((p) => ({ name: basename(p), data: readInput(p, 'module') }));
   return {
-    domain: {
-      name, kernel: readInput(kernelPath, 'kernel'), kernelName: basename(kernelPath), memoryMiB, vcpus,
-      cmdline: values.cmdline ?? '', modules,
-    },
+    domain: { name, memoryMiB, vcpus, cmdline: values.cmdline ?? '' },
+    kernelPath: checkInput(kernelPath, 'kernel'),
+    modulePaths: (values.module ?? []).map((p) => checkInput(p, 'module')),
     timeoutS,
     quiet: values.quiet ?? false,
   };

@@ -17,7 +17,9 @@ import { PAGE_SIZE } from '../memory/regions.ts';
 import { closeAllPorts } from '../events/teardown.ts';
 import { releaseGrants } from '../grants/teardown.ts';
 import { removeDomainRelays } from '../events/relays.ts';
-import { createVm, releaseVm, type VmMemory } from './vm-setup.ts';
+import { Domains, type DomainHandle } from '../events/domain-handle.ts';
+import { allocUnboundForDom0, releaseDomainDom0Channels } from '../events/dom0-channels.ts';
+import { createVm, releaseVm, SPECIAL_BASE_GPA, SPECIAL_PAGES, type VmMemory } from './vm-setup.ts';
 import type { FaultReport, VcpuStats, VcpuWorkerInit, WorkerToMain } from '../vcpu/messages.ts';
 
 export interface DomainConfig {
@@ -29,6 +31,10 @@ export interface DomainConfig {
   readonly vcpus: number;
   readonly cmdline: string;
   readonly modules: readonly BootModule[];
+  /** Create the vCPUs paused (the toolstack unpauses once its backends are connected). */
+  readonly startPaused?: boolean;
+  /** Allocate console and xenstore event channels for dom0 (unbound, remote dom0) in the HVM params. */
+  readonly dom0Rings?: boolean;
 }
 
 export type DomainState = 'running' | 'paused' | 'shutdown' | 'dying' | 'dead';
@@ -71,6 +77,8 @@ export class Domain extends EventEmitter<DomainEvents> {
   readonly startedAt = Date.now();
   readonly memmap: readonly MemmapEntry[];
   private readonly mem: VmMemory;
+  /** This domain's event-channel handle on the main thread (dom0 bindings). */
+  readonly events: DomainHandle;
   private readonly vcpus: VcpuHandle[] = [];
   private stateValue: DomainState = 'running';
   private end: DomainEnd | null = null;
@@ -108,6 +116,10 @@ export class Domain extends EventEmitter<DomainEvents> {
       this.memmap = boot.memmap;
       this.shared.setParam(HVM_PARAM.values.CONSOLE_PFN, BigInt(special.consolePfn));
       this.shared.setParam(HVM_PARAM.values.STORE_PFN, BigInt(special.xenstorePfn));
+      if (config.startPaused === true) {
+        this.stateValue = 'paused';
+        for (let id = 0; id < config.vcpus; id++) this.shared.setVcpuCtl(id, VcpuCtl.Pause);
+      }
       // shared_info exists from the start (events may be raised before the guest maps it): it
       // lives in a pool page until XENMAPSPACE_shared_info places it in the guest's space.
       const pool = this.mem.regions.allocPoolPages(1, this.mem.poolPages)!;
@@ -115,6 +127,13 @@ export class Domain extends EventEmitter<DomainEvents> {
         vmFd: this.mem.vm.fd, memBase: this.mem.hostAddr, memBytes: this.mem.memBytes, nrVcpus: config.vcpus,
         sharedInfoOffset: this.mem.poolOffset + pool * PAGE_SIZE,
       });
+      this.events = new Domains(hv, domid, this.mem.bytes).self();
+      if (config.dom0Rings === true) {
+        // As the Xen toolstack: both rings' ports exist before the guest runs, unbound with
+        // dom0 as remote; dom0's console backend and xenstored bind them.
+        this.shared.setParam(HVM_PARAM.values.CONSOLE_EVTCHN, BigInt(allocUnboundForDom0(this.events)));
+        this.shared.setParam(HVM_PARAM.values.STORE_EVTCHN, BigInt(allocUnboundForDom0(this.events)));
+      }
       // Only the boot vCPU runs at first; the others wait for VCPUOP_initialise + VCPUOP_up.
       this.shared.setVcpuFlags(0, VCPU_FLAG.INITIALISED | VCPU_FLAG.UP);
       workers.forEach((w, id) => this.startVcpu(sys, id, w, id === 0 ? { entry: loaded.entry, startInfoGpa: boot.startInfoGpa } : null));
@@ -137,6 +156,14 @@ export class Domain extends EventEmitter<DomainEvents> {
 
   get ramBytes(): number {
     return this.mem.ramBytes;
+  }
+
+  /** The guest memory file and where the special pages (console, xenstore rings) sit in it. */
+  memoryLayout(): { memFd: number; memBytes: number; ramBytes: number; specialGpa: number; specialOffset: number; specialPages: number } {
+    return {
+      memFd: this.mem.memFd, memBytes: this.mem.memBytes, ramBytes: this.mem.ramBytes,
+      specialGpa: SPECIAL_BASE_GPA, specialOffset: this.mem.ramBytes, specialPages: SPECIAL_PAGES,
+    };
   }
 
   /** Per-vCPU exit and hypercall counts, available once the domain is dead. */
@@ -277,6 +304,7 @@ export class Domain extends EventEmitter<DomainEvents> {
     this.shared.retire();
     removeDomainRelays(this.hv, this.domid);
     closeAllPorts(this.hv, this.domid);
+    releaseDomainDom0Channels(this.hv, this.domid);
     releaseGrants(this.hv, this.domid);
     this.hv.free(this.domid);
     for (const v of this.vcpus) {

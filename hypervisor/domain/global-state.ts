@@ -3,6 +3,7 @@
 import { DomainShared, DOMAIN_SHARED_BYTES, MAX_VCPUS } from './shared-state.ts';
 import { PortTable, PORT_TABLE_BYTES } from '../events/port-table.ts';
 import { RelayTable, RELAY_TABLE_BYTES } from '../events/relays.ts';
+import { Dom0ChannelTable, DOM0_CHANNEL_TABLE_BYTES } from '../events/dom0-channels.ts';
 import { libc } from '../kvm/libc.ts';
 
 export const MAX_DOMAINS = 64;
@@ -29,8 +30,9 @@ export class HypervisorShared {
   private readonly ports: Array<PortTable | undefined> = [];
 
   constructor(sab?: SharedArrayBuffer) {
-    this.sab = sab ?? new SharedArrayBuffer(MAP_BYTES + MAX_DOMAINS * SLOT_BYTES + RELAY_TABLE_BYTES);
+    this.sab = sab ?? new SharedArrayBuffer(MAP_BYTES + MAX_DOMAINS * SLOT_BYTES + RELAY_TABLE_BYTES + DOM0_CHANNEL_TABLE_BYTES);
     this.relays = new RelayTable(this.sab, MAP_BYTES + MAX_DOMAINS * SLOT_BYTES);
+    this.dom0 = new Dom0ChannelTable(this.sab, MAP_BYTES + MAX_DOMAINS * SLOT_BYTES + RELAY_TABLE_BYTES);
     this.slotOf = new Int16Array(this.sab, CONTROL_BYTES, DOMID_LIMIT);
     this.control = new Int32Array(this.sab, 0, CONTROL_BYTES / 4);
   }
@@ -38,6 +40,8 @@ export class HypervisorShared {
   private readonly control: Int32Array;
   /** ioeventfd relays of the event-channel fast path. */
   readonly relays: RelayTable;
+  /** Event channels whose far end is a dom0 backend. */
+  readonly dom0: Dom0ChannelTable;
 
   /** Install the eventfd the timer/relay thread sleeps on (main thread, once). */
   setWakeFd(fd: number): void {

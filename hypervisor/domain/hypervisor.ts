@@ -1,5 +1,6 @@
 // hypervisor.ts: the hypervisor process core — the KVM handle, the domain table, watchdogs.
 import { Worker } from 'node:worker_threads';
+import { EventEmitter } from 'eventemitter3';
 import { KvmSystem } from '../kvm/system.ts';
 import { libc, EFD_CLOEXEC, EFD_NONBLOCK } from '../kvm/libc.ts';
 import { requireCapabilities, type CapabilityReport } from '../kvm/capabilities.ts';
@@ -25,7 +26,12 @@ function installKickHandler(): void {
   process.on('SIGUSR2', () => {});
 }
 
-export class Hypervisor {
+export interface HypervisorEvents {
+  /** A domain was created (before its vCPUs run, unless it starts paused). */
+  domain: (d: Domain) => void;
+}
+
+export class Hypervisor extends EventEmitter<HypervisorEvents> {
   readonly sys: KvmSystem;
   readonly caps: CapabilityReport;
   readonly shared = new HypervisorShared();
@@ -37,6 +43,7 @@ export class Hypervisor {
   private wakeFd = -1;
 
   constructor(private readonly workerUrl?: URL) {
+    super();
     this.sys = KvmSystem.open();
     try {
       this.caps = requireCapabilities(this.sys);
@@ -61,6 +68,7 @@ export class Hypervisor {
     });
     dom.on('remote-shutdown', (target, reason) => this.domains.get(target)?.shutdown(reason));
     this.updateWatchdogPoll();
+    this.emit('domain', dom);
     return dom;
   }
 

@@ -2,6 +2,7 @@
 import { EVTCHNSTAT } from '../../abi/event-channel.ts';
 import type { DomainHandle, Domains } from './domain-handle.ts';
 import { setPending, portLimit } from './raise.ts';
+import { kickDom0 } from './dom0-channels.ts';
 
 const S = EVTCHNSTAT.values;
 
@@ -11,6 +12,10 @@ export function sendFrom(domains: Domains, h: DomainHandle, port: number): numbe
   const p = h.ports.get(port);
   switch (p.state) {
     case S.interdomain:
+      if (p.remoteDom === 0) {
+        kickDom0(domains.hv, p.remotePort, h.domid, port);
+        return 0;
+      }
       domains.with(p.remoteDom, undefined, (remote) => setPending(remote, p.remotePort));
       return 0;
     case S.ipi:

@@ -10,6 +10,7 @@ import type { Port } from '../events/port-table.ts';
 import { setPending, unmask, clearPending, portLimit } from '../events/raise.ts';
 import { sendFrom } from '../events/send.ts';
 import { addRelay, removeRelay } from '../events/relays.ts';
+import { guestClosedDom0 } from '../events/dom0-channels.ts';
 
 const OP = EVTCHNOP.values;
 const S = EVTCHNSTAT.values;
@@ -180,6 +181,11 @@ export function closePort(ctx: HypercallContext, self: DomainHandle, port: numbe
     return 0;
   }
   const hv = ctx.dom.domains.hv;
+  if (p.remoteDom === 0) {
+    guestClosedDom0(hv, self, p.remotePort, port);
+    locked(self, null, clear);
+    return 0;
+  }
   removeRelay(hv, self, self.domid, port);
   const done = ctx.dom.domains.with(p.remoteDom, false, (remote) => locked(self, remote, () => {
     const r = remote.ports.get(p.remotePort);

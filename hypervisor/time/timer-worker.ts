@@ -6,6 +6,7 @@ import { HypervisorShared } from '../domain/global-state.ts';
 import { Domains } from '../events/domain-handle.ts';
 import { RELAY, MAX_RELAYS } from '../events/relays.ts';
 import { sendFrom } from '../events/send.ts';
+import { raiseFromDom0 } from '../events/dom0-channels.ts';
 import { libc, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLLIN, EPOLL_CLOEXEC } from '../kvm/libc.ts';
 import { runExpired } from './timers.ts';
 
@@ -72,7 +73,12 @@ while (!hv.timersStopped) {
     if (hv.relays.state(data) !== RELAY.ACTIVE) continue;
     const domid = hv.relays.domid(data);
     const port = hv.relays.port(data);
-    domains.with(domid, undefined, (h) => { sendFrom(domains, h, port); });
+    if (domid === 0) {
+      // A dom0 backend signalled channel `port`: raise the guest's end.
+      domains.with(hv.dom0.guestDomid(port), undefined, (h) => { raiseFromDom0(hv, h, port); });
+    } else {
+      domains.with(domid, undefined, (h) => { sendFrom(domains, h, port); });
+    }
   }
 }
 for (const fd of watched.values()) libc.close(fd);

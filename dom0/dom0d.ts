@@ -1,0 +1,70 @@
+// dom0d.ts: the dom0 daemon — connects to the hypervisor daemon, runs xenstored and the console
+// backends, and serves the toolstack socket. It never opens /dev/kvm.
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { HvClient } from './hv-client.ts';
+import { EventChannelListener } from './evtchn/event-listener.ts';
+import { Xenstored } from './xenstore/xenstored.ts';
+import { Toolstack } from './toolstack/toolstack.ts';
+import { ControlServer, CONTROL_SOCKET } from './toolstack/control-server.ts';
+import { writeDom0Nodes } from './toolstack/xenstore-layout.ts';
+
+export const XENSTORED_SOCKET = 'xenstored.sock';
+
+export interface Dom0Options {
+  readonly runDir: string;
+  /** Where the event thread's bundle is (dist/dom0-event-thread.js). */
+  readonly eventThreadUrl: URL;
+  readonly log: (line: string) => void;
+  /** How long to keep retrying the hypervisor socket at start-up. */
+  readonly connectTimeoutMs?: number;
+}
+
+async function connectWithRetry(runDir: string, timeoutMs: number): Promise<Awaited<ReturnType<typeof HvClient.connect>>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await HvClient.connect(runDir);
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
+
+/** Run dom0 until it is told to stop (or the hypervisor goes away); resolves when it has stopped. */
+export async function runDom0(opts: Dom0Options): Promise<void> {
+  mkdirSync(join(opts.runDir, 'logs'), { recursive: true, mode: 0o700 });
+  const { client: hv } = await connectWithRetry(opts.runDir, opts.connectTimeoutMs ?? 10_000);
+  const xs = new Xenstored({ log: opts.log });
+  writeDom0Nodes(xs.local);
+  const listener = new EventChannelListener(opts.eventThreadUrl);
+  const ts = new Toolstack(hv, xs, listener, { logDir: join(opts.runDir, 'logs'), log: opts.log });
+  let stopping: Promise<void> | null = null;
+  let done!: () => void;
+  const finished = new Promise<void>((r) => { done = r; });
+  const control = new ControlServer(ts, () => { void stop(true); });
+  // `pvkvm down` (the stop request) destroys the guests; a signal only ends dom0 and leaves them
+  // running in the hypervisor for the next dom0 to pick up.
+  const stop = (destroyDomains: boolean): Promise<void> => {
+    stopping ??= (async () => {
+      if (destroyDomains) await ts.destroyAll().catch(() => undefined);
+      await control.close();
+      await xs.close();
+      await listener.close();
+      hv.close();
+      done();
+    })();
+    return stopping;
+  };
+  hv.on('close', (why) => {
+    opts.log(`lost the hypervisor: ${why}`);
+    void stop(false);
+  });
+  await xs.listen(join(opts.runDir, XENSTORED_SOCKET));
+  await control.listen(join(opts.runDir, CONTROL_SOCKET));
+  process.once('SIGTERM', () => { void stop(false); });
+  process.once('SIGINT', () => { void stop(false); });
+  opts.log(`dom0 ready in ${opts.runDir}`);
+  await finished;
+}

@@ -1,0 +1,174 @@
+// control-server.ts: the toolstack's Unix socket (RUN_DIR/dom0.sock, mode 0600) that the `pvkvm`
+// CLI talks to — one JSON object per line. A `console` request turns the connection into a
+// console stream: {type:'output'|'end'} from dom0, {type:'input'} from the client.
+import { createServer, type Server, type Socket } from 'node:net';
+import { chmodSync, rmSync } from 'node:fs';
+import type { Toolstack } from './toolstack.ts';
+import { ToolstackError } from './toolstack.ts';
+import { settingsProblem, type DomainSettings } from './domain-settings.ts';
+import type { GuestDomain } from './guest-domain.ts';
+
+export const CONTROL_SOCKET = 'dom0.sock';
+/** Longest request line accepted (settings are small; kernels are read by path). */
+const MAX_LINE = 1 << 20;
+
+export interface ControlRequest {
+  readonly id?: number;
+  readonly op: string;
+  readonly domain?: string;
+  readonly settings?: DomainSettings;
+  readonly mode?: string;
+  readonly timeoutMs?: number;
+  readonly backlog?: boolean;
+  /** create: turn this connection into the new domain's console stream (as `pvkvm run` does). */
+  readonly console?: boolean;
+}
+
+export class ControlServer {
+  private server: Server | null = null;
+  private readonly clients = new Set<Socket>();
+
+  constructor(private readonly ts: Toolstack, private readonly onStop: () => void) {}
+
+  async listen(path: string): Promise<void> {
+    rmSync(path, { force: true });
+    this.server = createServer((s) => this.onClient(s));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(path, () => resolve());
+    });
+    chmodSync(path, 0o600);
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.clients) c.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private onClient(sock: Socket): void {
+    this.clients.add(sock);
+    sock.on('close', () => this.clients.delete(sock));
+    sock.on('error', () => sock.destroy());
+    let buf = '';
+    const conn: { consoleOf: GuestDomain | null } = { consoleOf: null };
+    sock.setEncoding('utf8');
+    sock.on('data', (chunk: string) => {
+      buf += chunk;
+      if (buf.length > MAX_LINE && !buf.includes('\n')) {
+        sock.destroy();
+        return;
+      }
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        let msg: unknown;
+        try {
+          msg = JSON.parse(line);
+        } catch {
+          this.send(sock, { ok: false, error: 'malformed request' });
+          continue;
+        }
+        if (conn.consoleOf !== null) {
+          const m = msg as { type?: string; data?: string };
+          if (m.type === 'input' && typeof m.data === 'string') conn.consoleOf.input(Buffer.from(m.data, 'base64'));
+          continue;
+        }
+        const req = msg as ControlRequest;
+        if (req.op === 'console') {
+          try {
+            conn.consoleOf = this.attachConsole(sock, req, this.ts.find(String(req.domain ?? '')));
+          } catch (err) {
+            this.reply(sock, req, err);
+          }
+          continue;
+        }
+        if (req.op === 'create' && req.console === true) {
+          void this.create(req).then((g) => { conn.consoleOf = this.attachConsole(sock, req, g); }, (err: unknown) => this.reply(sock, req, err));
+          continue;
+        }
+        void this.handle(req).then((result) => this.reply(sock, req, null, result), (err: unknown) => this.reply(sock, req, err));
+      }
+    });
+  }
+
+  private send(sock: Socket, obj: unknown): void {
+    if (!sock.destroyed) sock.write(`${JSON.stringify(obj)}\n`);
+  }
+
+  private reply(sock: Socket, req: ControlRequest, err: unknown, result?: unknown): void {
+    if (err === null) {
+      this.send(sock, { id: req.id, ok: true, result });
+    } else {
+      const message = err instanceof Error ? err.message : String(err);
+      this.send(sock, { id: req.id, ok: false, error: message });
+    }
+  }
+
+  private attachConsole(sock: Socket, req: ControlRequest, g: GuestDomain): GuestDomain {
+    this.send(sock, { id: req.id, ok: true, result: { domid: g.domid, name: g.name } });
+    if (req.backlog !== false) {
+      const past = g.backlog();
+      if (past.length > 0) this.send(sock, { type: 'output', data: Buffer.from(past).toString('base64') });
+    }
+    const onOutput = (bytes: Uint8Array): void => this.send(sock, { type: 'output', data: Buffer.from(bytes).toString('base64') });
+    const onEnd = (end: unknown): void => this.send(sock, { type: 'end', end });
+    const onEntry = (atMs: number): void => this.send(sock, { type: 'first-entry', atMs });
+    g.on('output', onOutput);
+    g.on('end', onEnd);
+    g.on('first-entry', onEntry);
+    if (g.firstEntryMs > 0) onEntry(g.firstEntryMs);
+    sock.on('close', () => {
+      g.off('output', onOutput);
+      g.off('end', onEnd);
+      g.off('first-entry', onEntry);
+    });
+    if (g.end !== null) onEnd(g.end);
+    return g;
+  }
+
+  private create(req: ControlRequest): Promise<GuestDomain> {
+    const problem = settingsProblem(req.settings);
+    if (problem !== null) return Promise.reject(new ToolstackError(problem));
+    return this.ts.create(req.settings!);
+  }
+
+  private async handle(req: ControlRequest): Promise<unknown> {
+    switch (req.op) {
+      case 'ping':
+        return { pid: process.pid };
+      case 'create': {
+        const g = await this.create(req);
+        return { domid: g.domid, name: g.name };
+      }
+      case 'list':
+        return this.ts.list();
+      case 'info':
+        return this.ts.info(String(req.domain ?? ''));
+      case 'pause':
+        await this.ts.pause(String(req.domain ?? ''));
+        return {};
+      case 'unpause':
+        await this.ts.unpause(String(req.domain ?? ''));
+        return {};
+      case 'destroy': {
+        const g = this.ts.find(String(req.domain ?? ''));
+        const ended = this.ts.waitEnd(g);
+        await this.ts.destroy(String(g.domid));
+        return ended;
+      }
+      case 'shutdown': {
+        const mode = req.mode === 'reboot' ? 'reboot' : 'poweroff';
+        const timeoutMs = Number.isInteger(req.timeoutMs) && req.timeoutMs! > 0 ? req.timeoutMs! : 30_000;
+        return this.ts.shutdown(String(req.domain ?? ''), mode, timeoutMs);
+      }
+      case 'wait':
+        return this.ts.waitEnd(this.ts.find(String(req.domain ?? '')));
+      case 'stop':
+        setImmediate(this.onStop);
+        return {};
+      default:
+        throw new ToolstackError(`unknown request '${req.op}'`);
+    }
+  }
+}

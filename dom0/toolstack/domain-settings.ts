@@ -1,0 +1,39 @@
+// domain-settings.ts: what the toolstack needs to build (and rebuild, on restart) one domain —
+// from a config file or from `pvkvm run`'s options — and its validation.
+export type OnAction = 'destroy' | 'restart' | 'preserve' | 'rename-restart' | 'coredump-destroy' | 'coredump-restart';
+
+export interface DomainSettings {
+  readonly name: string;
+  /** Absolute path of the kernel image (read by dom0 at create time). */
+  readonly kernel: string;
+  readonly cmdline: string;
+  readonly memoryMiB: number;
+  readonly vcpus: number;
+  /** Absolute paths of boot modules. */
+  readonly modules: readonly string[];
+  readonly onPoweroff: OnAction;
+  readonly onReboot: OnAction;
+  readonly onCrash: OnAction;
+}
+
+const ACTIONS: readonly OnAction[] = ['destroy', 'restart', 'preserve', 'rename-restart', 'coredump-destroy', 'coredump-restart'];
+
+/** Check settings that arrived over the control socket; returns a one-line problem or null. */
+export function settingsProblem(s: unknown): string | null {
+  if (typeof s !== 'object' || s === null) return 'settings must be an object';
+  const o = s as Record<string, unknown>;
+  if (typeof o.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(o.name)) {
+    return 'name must be 1-64 characters of letters, digits, ".", "_" or "-"';
+  }
+  if (typeof o.kernel !== 'string' || !o.kernel.startsWith('/')) return 'kernel must be an absolute path';
+  if (typeof o.cmdline !== 'string') return 'cmdline must be a string';
+  if (!Number.isInteger(o.memoryMiB) || (o.memoryMiB as number) < 2 || (o.memoryMiB as number) > 3072) return 'memory must be 2..3072 MiB';
+  if (!Number.isInteger(o.vcpus) || (o.vcpus as number) < 1 || (o.vcpus as number) > 32) return 'vcpus must be 1..32';
+  if (!Array.isArray(o.modules) || !o.modules.every((m) => typeof m === 'string' && m.startsWith('/'))) {
+    return 'modules must be absolute paths';
+  }
+  for (const k of ['onPoweroff', 'onReboot', 'onCrash']) {
+    if (!ACTIONS.includes(o[k] as OnAction)) return `${k} must be one of ${ACTIONS.join(', ')}`;
+  }
+  return null;
+}

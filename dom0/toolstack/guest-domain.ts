@@ -1,0 +1,163 @@
+// guest-domain.ts: dom0's record of one guest — its console and xenstore rings wired to the
+// console backend and xenstored through dom0 event channels, its merged console stream, and the
+// teardown that releases everything it holds when the guest dies.
+import { EventEmitter } from 'eventemitter3';
+import type { CreateReplyMsg, DomainEndMsg, DomainInfoMsg } from '../../abi/privileged.ts';
+import { libc } from '../../hypervisor/kvm/libc.ts';
+import type { HvClient } from '../hv-client.ts';
+import type { EventChannelListener } from '../evtchn/event-listener.ts';
+import { GuestPages } from '../guest-pages.ts';
+import { ConsoleBackend } from '../console/backend.ts';
+import type { Xenstored } from '../xenstore/xenstored.ts';
+import { writeDomainNodes, removeDomainNodes } from './xenstore-layout.ts';
+import type { DomainSettings } from './domain-settings.ts';
+
+const ONE = new BigUint64Array([1n]);
+/** Console output kept for clients that attach later. */
+const BACKLOG_BYTES = 64 * 1024;
+
+interface BoundChannel { readonly channel: number; readonly watch: number; readonly notifyFd: number }
+
+export interface GuestDomainEvents {
+  output: (bytes: Uint8Array) => void;
+  state: (state: string) => void;
+  end: (end: DomainEndMsg) => void;
+  'first-entry': (atEpochMs: number) => void;
+}
+
+export class GuestDomain extends EventEmitter<GuestDomainEvents> {
+  state = 'paused';
+  end: DomainEndMsg | null = null;
+  firstEntryMs = 0;
+  private pages: GuestPages | null = null;
+  private console: ConsoleBackend | null = null;
+  private readonly channels: BoundChannel[] = [];
+  private backlogChunks: Uint8Array[] = [];
+  private backlogBytes = 0;
+  private released = false;
+
+  private constructor(
+    readonly domid: number, readonly settings: DomainSettings, readonly uuid: string,
+    private readonly hv: HvClient, private readonly listener: EventChannelListener, private readonly xs: Xenstored,
+  ) {
+    super();
+  }
+
+  get name(): string {
+    return this.settings.name;
+  }
+
+  /**
+   * Wire a freshly created (paused) domain: map its ring pages, bind its console and store
+   * channels, write its xenstore home, introduce it to xenstored, start its console backend.
+   */
+  static async attach(
+    hv: HvClient, listener: EventChannelListener, xs: Xenstored, settings: DomainSettings, created: CreateReplyMsg,
+    logPath?: string,
+  ): Promise<GuestDomain> {
+    const info = created.info;
+    const uuid = formatUuid(info.uuid);
+    const g = new GuestDomain(info.domid, settings, uuid, hv, listener, xs);
+    try {
+      const mem = await hv.call({ op: 'map_memory', map_memory: { domid: info.domid } });
+      if (mem.response.body !== 'memory') throw new Error('bad map_memory reply');
+      g.pages = new GuestPages(mem.fds[0]!, mem.response.memory);
+      const consolePage = g.pages.page(created.console_pfn);
+      const storePage = g.pages.page(created.store_pfn);
+      const consoleNotify = await g.bind(created.console_port, () => g.console?.onGuestEvent());
+      g.console = new ConsoleBackend({ domid: info.domid, name: settings.name, page: consolePage, notify: consoleNotify, logPath });
+      g.console.on('output', (bytes: Uint8Array) => g.output(bytes));
+      const storeNotify = await g.bind(created.store_port, () => xs.kick(info.domid));
+      writeDomainNodes(xs.local, {
+        domid: info.domid, name: settings.name, uuid, memoryKiB: settings.memoryMiB * 1024, vcpus: settings.vcpus,
+        consolePort: created.console_port, consolePfn: created.console_pfn,
+        storePort: created.store_port, storePfn: created.store_pfn,
+      });
+      xs.introduceDomain(info.domid, { page: storePage, notify: storeNotify });
+      return g;
+    } catch (err) {
+      await g.release();
+      await hv.call({ op: 'destroy', destroy: { domid: info.domid } }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Bind dom0's end of a guest port; returns the function that signals the guest. */
+  private async bind(port: number, onKick: () => void): Promise<() => void> {
+    const r = await this.hv.call({ op: 'bind_interdomain', bind_interdomain: { domid: this.domid, remote_port: port } });
+    if (r.response.body !== 'channel' || r.fds.length !== 2) throw new Error('bad bind reply');
+    const [kickFd, notifyFd] = r.fds as [number, number];
+    const watch = this.listener.watch(kickFd, onKick);
+    this.channels.push({ channel: r.response.channel.channel, watch, notifyFd });
+    return () => { if (!this.released) libc.write(notifyFd, ONE, 8); };
+  }
+
+  /** Output from the guest (PV console ring or console_io), to attached clients and the backlog. */
+  output(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.backlogChunks.push(bytes);
+    this.backlogBytes += bytes.length;
+    while (this.backlogBytes > BACKLOG_BYTES && this.backlogChunks.length > 1) {
+      this.backlogBytes -= this.backlogChunks.shift()!.length;
+    }
+    this.emit('output', bytes);
+  }
+
+  backlog(): Uint8Array {
+    return Buffer.concat(this.backlogChunks);
+  }
+
+  /** Terminal input for the guest's PV console. */
+  input(bytes: Uint8Array): void {
+    this.console?.write(bytes);
+  }
+
+  setState(state: string): void {
+    this.state = state;
+    this.emit('state', state);
+  }
+
+  /** The hypervisor reported the domain gone: drain the console one last time, then release. */
+  async dead(end: DomainEndMsg): Promise<void> {
+    this.console?.onGuestEvent();
+    this.end = end;
+    this.state = 'dead';
+    await this.release();
+    this.emit('end', end);
+  }
+
+  /** Release everything dom0 holds for this domain (idempotent). */
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    for (const c of this.channels) {
+      this.listener.unwatch(c.watch);
+      libc.close(c.notifyFd);
+      // The hypervisor frees its side with the domain; unbind explicitly if it still runs.
+      await this.hv.call({ op: 'unbind', unbind: { channel: c.channel } }).catch(() => undefined);
+    }
+    this.channels.length = 0;
+    if (this.xs.isIntroduced(this.domid)) this.xs.releaseDomain(this.domid);
+    removeDomainNodes(this.xs.local, this.domid, this.uuid);
+    await this.console?.close();
+    this.console = null;
+    this.pages?.unmap();
+    this.pages = null;
+  }
+
+  info(hvInfo: DomainInfoMsg | null): Record<string, unknown> {
+    return {
+      domid: this.domid, name: this.name, state: hvInfo?.state ?? this.state, vcpus: this.settings.vcpus,
+      memory_mib: this.settings.memoryMiB, uuid: this.uuid, uptime_s: hvInfo?.uptime_s ?? 0,
+      exits: Object.fromEntries((hvInfo?.exits ?? []).map((e) => [e.reason, e.count])),
+      hypercalls: Object.fromEntries((hvInfo?.hypercalls ?? []).map((e) => [e.reason, e.count])),
+      kernel: this.settings.kernel, cmdline: this.settings.cmdline,
+      on_poweroff: this.settings.onPoweroff, on_reboot: this.settings.onReboot, on_crash: this.settings.onCrash,
+    };
+  }
+}
+
+function formatUuid(b: Uint8Array): string {
+  const h = Buffer.from(b).toString('hex').padEnd(32, '0');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}

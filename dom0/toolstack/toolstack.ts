@@ -1,0 +1,194 @@
+// toolstack.ts: dom0's toolstack service — creates domains from settings, tracks them by name and
+// id, turns hypervisor lifecycle events into on_poweroff/on_reboot/on_crash actions, and asks
+// guests to shut down through xenstore.
+import { readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { EventEmitter } from 'eventemitter3';
+import type { DomainEndMsg, Event } from '../../abi/privileged.ts';
+import type { HvClient } from '../hv-client.ts';
+import type { EventChannelListener } from '../evtchn/event-listener.ts';
+import type { Xenstored } from '../xenstore/xenstored.ts';
+import { GuestDomain } from './guest-domain.ts';
+import type { DomainSettings, OnAction } from './domain-settings.ts';
+
+/** A toolstack request that cannot be done: one line for the user. */
+export class ToolstackError extends Error {}
+
+const MAX_IMAGE_BYTES = 3 * 1024 * 1024 * 1024;
+/** SHUTDOWN_* reasons (xen-abi-facts §7.1). */
+const REASON = { poweroff: 0, reboot: 1, suspend: 2, crash: 3, watchdog: 4, soft_reset: 5 } as const;
+
+async function readImage(path: string, what: string): Promise<Uint8Array> {
+  try {
+    const st = await stat(path);
+    if (!st.isFile()) throw new ToolstackError(`${path}: ${what} is not a regular file`);
+    if (st.size > MAX_IMAGE_BYTES) throw new ToolstackError(`${path}: ${what} is too large`);
+    return new Uint8Array(await readFile(path));
+  } catch (err) {
+    if (err instanceof ToolstackError) throw err;
+    throw new ToolstackError(`${path}: cannot read ${what} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+export interface ToolstackEvents {
+  created: (g: GuestDomain) => void;
+  end: (g: GuestDomain, end: DomainEndMsg) => void;
+}
+
+export class Toolstack extends EventEmitter<ToolstackEvents> {
+  private readonly byDomid = new Map<number, GuestDomain>();
+  /** Names being created (so two concurrent creates cannot take the same name). */
+  private readonly reserved = new Set<string>();
+
+  constructor(
+    private readonly hv: HvClient, private readonly xs: Xenstored, private readonly listener: EventChannelListener,
+    private readonly opts: { logDir?: string; log: (line: string) => void },
+  ) {
+    super();
+    hv.on('event', (ev) => this.onEvent(ev));
+  }
+
+  domains(): GuestDomain[] {
+    return [...this.byDomid.values()];
+  }
+
+  /** A domain by name or decimal id. */
+  find(ref: string): GuestDomain {
+    if (/^\d+$/.test(ref)) {
+      const g = this.byDomid.get(Number(ref));
+      if (g !== undefined) return g;
+    }
+    for (const g of this.byDomid.values()) if (g.name === ref) return g;
+    throw new ToolstackError(`no domain '${ref}'`);
+  }
+
+  async create(settings: DomainSettings): Promise<GuestDomain> {
+    if (this.reserved.has(settings.name) || this.domains().some((g) => g.name === settings.name)) {
+      throw new ToolstackError(`a domain named '${settings.name}' already exists`);
+    }
+    this.reserved.add(settings.name);
+    try {
+      const kernel = await readImage(settings.kernel, 'kernel');
+      const modules = await Promise.all(settings.modules.map(async (p) => ({ name: basename(p), data: await readImage(p, 'module') })));
+      const r = await this.hv.request({ op: 'create', create: {
+        name: settings.name, kernel, kernel_name: basename(settings.kernel), memory_mib: settings.memoryMiB,
+        vcpus: settings.vcpus, cmdline: settings.cmdline, modules, start_paused: true, dom0_rings: true,
+      } });
+      if (r.response.errno !== 0) throw new ToolstackError(r.response.error);
+      if (r.response.body !== 'created') throw new ToolstackError('unexpected reply to create');
+      const created = r.response.created;
+      const logPath = this.opts.logDir ? join(this.opts.logDir, `console-${settings.name}.log`) : undefined;
+      const g = await GuestDomain.attach(this.hv, this.listener, this.xs, settings, created, logPath);
+      this.byDomid.set(g.domid, g);
+      this.emit('created', g);
+      await this.hv.call({ op: 'unpause', unpause: { domid: g.domid } });
+      g.setState('running');
+      this.opts.log(`created domain ${g.domid} (${g.name})`);
+      return g;
+    } finally {
+      this.reserved.delete(settings.name);
+    }
+  }
+
+  async destroy(ref: string): Promise<void> {
+    const g = this.find(ref);
+    await this.hv.call({ op: 'destroy', destroy: { domid: g.domid } });
+  }
+
+  async pause(ref: string): Promise<void> {
+    const g = this.find(ref);
+    await this.hv.call({ op: 'pause', pause: { domid: g.domid } });
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const g = this.find(ref);
+    await this.hv.call({ op: 'unpause', unpause: { domid: g.domid } });
+  }
+
+  /**
+   * Ask the guest to shut down through `control/shutdown` (the PV protocol); destroy it if it is
+   * still there after `timeoutMs`. Resolves with how it ended.
+   */
+  shutdown(ref: string, mode: 'poweroff' | 'reboot', timeoutMs: number): Promise<DomainEndMsg> {
+    const g = this.find(ref);
+    const ended = this.waitEnd(g);
+    this.xs.local.write(`/local/domain/${g.domid}/control/shutdown`, mode);
+    const timer = setTimeout(() => {
+      this.opts.log(`domain ${g.domid} did not shut down within ${timeoutMs} ms: destroying it`);
+      void this.hv.call({ op: 'destroy', destroy: { domid: g.domid } }).catch(() => undefined);
+    }, timeoutMs);
+    return ended.finally(() => clearTimeout(timer));
+  }
+
+  /** Resolves with the domain's end (at once if it already ended). */
+  waitEnd(g: GuestDomain): Promise<DomainEndMsg> {
+    if (g.end !== null) return Promise.resolve(g.end);
+    return new Promise((resolve) => g.once('end', resolve));
+  }
+
+  async info(ref: string): Promise<Record<string, unknown>> {
+    const g = this.find(ref);
+    const r = await this.hv.request({ op: 'info', info: { domid: g.domid } });
+    return g.info(r.response.body === 'info' ? r.response.info : null);
+  }
+
+  async list(): Promise<Record<string, unknown>[]> {
+    const r = await this.hv.call({ op: 'list', list: { domid: 0 } });
+    const hvInfo = r.response.body === 'list' ? r.response.list.domains : [];
+    return this.domains().map((g) => g.info(hvInfo.find((d) => d.domid === g.domid) ?? null));
+  }
+
+  /** Destroy every domain (daemon shutdown) and wait until they are gone. */
+  async destroyAll(): Promise<void> {
+    await Promise.all(this.domains().map(async (g) => {
+      const ended = this.waitEnd(g);
+      await this.hv.call({ op: 'destroy', destroy: { domid: g.domid } }).catch(() => undefined);
+      await ended;
+    }));
+  }
+
+  private onEvent(ev: Event): void {
+    const g = this.byDomid.get(ev.domid);
+    if (g === undefined) return;
+    switch (ev.what) {
+      case 'state':
+        g.setState(ev.state);
+        break;
+      case 'console_io':
+        g.output(ev.console_io);
+        break;
+      case 'first_entry_ms':
+        g.firstEntryMs = ev.first_entry_ms;
+        g.emit('first-entry', ev.first_entry_ms);
+        break;
+      case 'dead':
+        void this.onDead(g, ev.dead);
+        break;
+    }
+  }
+
+  private async onDead(g: GuestDomain, end: DomainEndMsg): Promise<void> {
+    this.byDomid.delete(g.domid);
+    await g.dead(end);
+    this.opts.log(`domain ${g.domid} (${g.name}) ended: ${end.kind}${end.kind === 'shutdown' ? ` reason ${end.reason}` : ''}`);
+    this.emit('end', g, end);
+    const action = this.actionFor(g.settings, end);
+    if (action === 'restart' || action === 'rename-restart' || action === 'coredump-restart') {
+      this.create(g.settings).catch((err: unknown) => {
+        this.opts.log(`restarting ${g.name} failed: ${err instanceof Error ? err.message : String(err)}`);
+      });
+    }
+  }
+
+  /** on_poweroff / on_reboot / on_crash for how the domain ended (destroyed ones stay dead). */
+  private actionFor(s: DomainSettings, end: DomainEndMsg): OnAction {
+    if (end.kind === 'destroyed') return 'destroy';
+    if (end.kind === 'fault') return s.onCrash;
+    switch (end.reason) {
+      case REASON.poweroff: return s.onPoweroff;
+      case REASON.reboot: return s.onReboot;
+      case REASON.crash: case REASON.watchdog: return s.onCrash;
+      default: return 'destroy';
+    }
+  }
+}

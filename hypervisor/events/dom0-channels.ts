@@ -1,0 +1,202 @@
+// dom0-channels.ts: event channels whose far end is a dom0 backend (a process, not a VM).
+//
+//   guest → dom0:  out SEND_PORT, port ──KVM ioeventfd──▶ kick eventfd ──▶ dom0's epoll (no exit
+//                  to user space; the hypercall path writes the same eventfd)
+//   dom0 → guest:  dom0 writes its notify eventfd ──▶ relay thread (relay entry domid 0, port =
+//                  channel) ──▶ setPending on the guest's port ──▶ MSI / PIC injection
+//
+// In the guest's port table such a port is interdomain with remoteDom 0 and remotePort = the
+// channel number. Both eventfds are created here and handed to dom0 by SCM_RIGHTS; the
+// hypervisor keeps its own copies until the channel is unbound or the guest dies.
+import { EVTCHNSTAT } from '../../abi/event-channel.ts';
+import { HYPERCALL_PAGE } from '../../abi/hypercalls.ts';
+import { libc, EFD_CLOEXEC, EFD_NONBLOCK } from '../kvm/libc.ts';
+import type { HypervisorShared } from '../domain/global-state.ts';
+import type { DomainHandle } from './domain-handle.ts';
+import { portLimit, setPending } from './raise.ts';
+import { RELAY, MAX_RELAYS } from './relays.ts';
+
+export const MAX_DOM0_CHANNELS = 1024;
+const WORDS = 5; // state, guest domid, guest port, kick fd, notify fd
+export const DOM0_CHANNEL_TABLE_BYTES = MAX_DOM0_CHANNELS * WORDS * 4;
+
+/** ACTIVE: bound both ways. GUEST_CLOSED: the guest closed its port; dom0 still holds the fds. */
+export const DOM0_CHANNEL = { FREE: 0, ACTIVE: 1, GUEST_CLOSED: 2, CLAIMED: 3 } as const;
+
+const S = EVTCHNSTAT.values;
+const ONE = new BigUint64Array([1n]);
+
+export class Dom0ChannelTable {
+  private readonly w: Int32Array;
+
+  constructor(sab: SharedArrayBuffer, offset: number) {
+    this.w = new Int32Array(sab, offset, MAX_DOM0_CHANNELS * WORDS);
+  }
+
+  state(c: number): number { return Atomics.load(this.w, c * WORDS); }
+  guestDomid(c: number): number { return this.w[c * WORDS + 1]!; }
+  guestPort(c: number): number { return this.w[c * WORDS + 2]!; }
+  kickFd(c: number): number { return this.w[c * WORDS + 3]!; }
+  notifyFd(c: number): number { return this.w[c * WORDS + 4]!; }
+  setState(c: number, s: number): void { Atomics.store(this.w, c * WORDS, s); }
+
+  /** Channel numbers start at 1 (0 means "none" in the guest's port table too). */
+  claim(): number {
+    for (let c = 1; c < MAX_DOM0_CHANNELS; c++) {
+      if (Atomics.compareExchange(this.w, c * WORDS, DOM0_CHANNEL.FREE, DOM0_CHANNEL.CLAIMED) === DOM0_CHANNEL.FREE) return c;
+    }
+    return -1;
+  }
+
+  fill(c: number, guestDomid: number, guestPort: number, kickFd: number, notifyFd: number): void {
+    const o = c * WORDS;
+    this.w[o + 1] = guestDomid;
+    this.w[o + 2] = guestPort;
+    this.w[o + 3] = kickFd;
+    this.w[o + 4] = notifyFd;
+    Atomics.store(this.w, o, DOM0_CHANNEL.ACTIVE);
+  }
+
+  /** Does `c` currently connect exactly this guest port? */
+  connects(c: number, guestDomid: number, guestPort: number): boolean {
+    return c > 0 && c < MAX_DOM0_CHANNELS && this.state(c) === DOM0_CHANNEL.ACTIVE &&
+      this.guestDomid(c) === guestDomid && this.guestPort(c) === guestPort;
+  }
+}
+
+/** The guest sent on a port bound to dom0 channel `c` (the user-space path; any thread). */
+export function kickDom0(hv: HypervisorShared, c: number, guestDomid: number, guestPort: number): void {
+  if (hv.dom0.connects(c, guestDomid, guestPort)) libc.write(hv.dom0.kickFd(c), ONE, 8);
+}
+
+/** dom0 wrote channel `c`'s notify eventfd (relay thread): raise the guest's port. */
+export function raiseFromDom0(hv: HypervisorShared, guest: DomainHandle, c: number): void {
+  if (!hv.dom0.connects(c, guest.domid, hv.dom0.guestPort(c))) return;
+  const port = hv.dom0.guestPort(c);
+  const p = guest.ports.get(port);
+  if (p.state === S.interdomain && p.remoteDom === 0 && p.remotePort === c) setPending(guest, port);
+}
+
+/** Allocate an unbound port in `guest` whose remote end is dom0 (main thread). */
+export function allocUnboundForDom0(guest: DomainHandle): number {
+  guest.shared.lockEvents();
+  try {
+    const p = guest.ports.findFree(portLimit(guest));
+    if (p > 0) guest.ports.set(p, { state: S.unbound, vcpu: 0, remoteDom: 0, remotePort: 0 });
+    return p;
+  } finally {
+    guest.shared.unlockEvents();
+  }
+}
+
+export interface Dom0Binding { readonly channel: number; readonly kickFd: number; readonly notifyFd: number }
+
+/**
+ * Bind dom0 to the guest's unbound port `port` (remote dom0), as EVTCHNOP_bind_interdomain would.
+ * Returns the channel and the two eventfds, or a negative errno.
+ */
+export function bindDom0(hv: HypervisorShared, guest: DomainHandle, port: number): Dom0Binding | number {
+  if (!Number.isInteger(port) || port <= 0 || port >= portLimit(guest)) return -22;
+  const c = hv.dom0.claim();
+  if (c < 0) return -28;
+  const kickFd = libc.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  const notifyFd = libc.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  const relay = hv.relays.claim();
+  const undo = (err: number): number => {
+    if (kickFd >= 0) libc.close(kickFd);
+    if (notifyFd >= 0) libc.close(notifyFd);
+    if (relay >= 0) hv.relays.setState(relay, RELAY.FREE);
+    hv.dom0.setState(c, DOM0_CHANNEL.FREE);
+    return err;
+  };
+  if (kickFd < 0 || notifyFd < 0 || relay < 0) return undo(-12);
+  guest.shared.lockEvents();
+  try {
+    const p = guest.ports.get(port);
+    if (p.state !== S.unbound || p.remoteDom !== 0) return undo(-22);
+    hv.dom0.fill(c, guest.domid, port, kickFd, notifyFd);
+    guest.ports.set(port, { state: S.interdomain, vcpu: p.vcpu, remoteDom: 0, remotePort: c });
+  } finally {
+    guest.shared.unlockEvents();
+  }
+  try {
+    guest.vm.ioeventfdPio(HYPERCALL_PAGE.values.SEND_PORT, port, kickFd);
+  } catch {
+    // No fast path: sends still reach dom0 through the hypercall path (kickDom0).
+  }
+  // dom0's sends: the relay thread watches the notify eventfd (a dup it closes when reaped).
+  hv.relays.fill(relay, notifyFd, 0, c);
+  hv.relaysChanged();
+  // As Xen's bind: the new end is marked pending in case the peer signalled first.
+  libc.write(kickFd, ONE, 8);
+  return { channel: c, kickFd, notifyFd };
+}
+
+/**
+ * The guest closed (or reset) its end: stop its fast path; dom0 keeps its fds until it unbinds.
+ * Called on the vCPU thread that ran EVTCHNOP_close, under no lock.
+ */
+export function guestClosedDom0(hv: HypervisorShared, guest: DomainHandle, c: number, port: number): void {
+  if (!hv.dom0.connects(c, guest.domid, port)) return;
+  try {
+    guest.vm.ioeventfdPio(HYPERCALL_PAGE.values.SEND_PORT, port, hv.dom0.kickFd(c), true);
+  } catch {
+    // The VM is going away and takes its ioeventfds with it.
+  }
+  hv.dom0.setState(c, DOM0_CHANNEL.GUEST_CLOSED);
+}
+
+/**
+ * dom0 unbinds channel `c` (main thread): the guest's port reverts to unbound (remote dom0), the
+ * relay is reaped and the hypervisor's copies of the eventfds are closed.
+ */
+export function unbindDom0(hv: HypervisorShared, guest: DomainHandle | null, c: number): boolean {
+  if (c <= 0 || c >= MAX_DOM0_CHANNELS) return false;
+  const st = hv.dom0.state(c);
+  if (st !== DOM0_CHANNEL.ACTIVE && st !== DOM0_CHANNEL.GUEST_CLOSED) return false;
+  const port = hv.dom0.guestPort(c);
+  if (guest !== null && guest.domid === hv.dom0.guestDomid(c)) {
+    guest.shared.lockEvents();
+    try {
+      const p = guest.ports.get(port);
+      if (p.state === S.interdomain && p.remoteDom === 0 && p.remotePort === c) {
+        guest.ports.set(port, { state: S.unbound, vcpu: p.vcpu, remoteDom: 0, remotePort: 0 });
+      }
+    } finally {
+      guest.shared.unlockEvents();
+    }
+    if (st === DOM0_CHANNEL.ACTIVE) {
+      try {
+        guest.vm.ioeventfdPio(HYPERCALL_PAGE.values.SEND_PORT, port, hv.dom0.kickFd(c), true);
+      } catch {
+        // VM already gone.
+      }
+    }
+  }
+  releaseChannel(hv, c);
+  return true;
+}
+
+/** Free every dom0 channel of a dying guest (main thread, after its ports are closed). */
+export function releaseDomainDom0Channels(hv: HypervisorShared, domid: number): number[] {
+  const freed: number[] = [];
+  for (let c = 1; c < MAX_DOM0_CHANNELS; c++) {
+    const st = hv.dom0.state(c);
+    if ((st === DOM0_CHANNEL.ACTIVE || st === DOM0_CHANNEL.GUEST_CLOSED) && hv.dom0.guestDomid(c) === domid) {
+      releaseChannel(hv, c);
+      freed.push(c);
+    }
+  }
+  return freed;
+}
+
+function releaseChannel(hv: HypervisorShared, c: number): void {
+  for (let i = 0; i < MAX_RELAYS; i++) {
+    if (hv.relays.state(i) === RELAY.ACTIVE && hv.relays.domid(i) === 0 && hv.relays.port(i) === c) {
+      hv.relays.setState(i, RELAY.CLOSING); // the relay thread closes the notify eventfd
+    }
+  }
+  hv.relaysChanged();
+  libc.close(hv.dom0.kickFd(c));
+  hv.dom0.setState(c, DOM0_CHANNEL.FREE);
+}
