@@ -51,7 +51,7 @@ export class HvClient extends EventEmitter<HvClientEvents> {
         sock.once('error', reject);
       });
       const client = new HvClient(new FrameConnection(sock, fdChan));
-      const r = await client.request({ op: 'hello', hello: { fd_token: token, pid: process.pid } });
+      const r = await client.call({ op: 'hello', hello: { fd_token: token, pid: process.pid } });
       if (r.response.body !== 'hello') throw new Error('unexpected hello reply');
       return { client, hello: r.response.hello };
     } catch (err) {

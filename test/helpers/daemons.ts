@@ -1,0 +1,61 @@
+// daemons.ts: test helpers for the toolstack — a private run directory with `pvkvm up`, the CLI
+// against it, domain config files, and the daemons' fd/RSS readings.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pvkvm, guestPath, type RunResult } from './run-guest.ts';
+
+export interface TestDaemons {
+  readonly runDir: string;
+  /** Run a pvkvm subcommand against this run directory. */
+  cli(args: readonly string[], killAfterMs?: number): Promise<RunResult>;
+  /** Write a domain config file and return its path. */
+  config(name: string, guest: string, extra?: Record<string, string | number>): string;
+  pid(kind: 'hypervisor' | 'dom0'): number;
+  down(): Promise<void>;
+}
+
+export async function startDaemons(): Promise<TestDaemons> {
+  const runDir = mkdtempSync(join(tmpdir(), 'pvkvm-test-'));
+  const env = { PVKVM_RUN_DIR: runDir };
+  const cli = (args: readonly string[], killAfterMs?: number): Promise<RunResult> => pvkvm(args, { env, killAfterMs });
+  const up = await cli(['up']);
+  if (up.code !== 0) throw new Error(`pvkvm up failed: ${up.stderr}`);
+  return {
+    runDir,
+    cli,
+    config(name, guest, extra = {}) {
+      const lines = [`name = "${name}"`, `kernel = "${guestPath(guest)}"`, 'memory = 32'];
+      for (const [k, v] of Object.entries(extra)) lines.push(typeof v === 'number' ? `${k} = ${v}` : `${k} = "${v}"`);
+      const file = join(runDir, `${name}.cfg`);
+      writeFileSync(file, `${lines.join('\n')}\n`);
+      return file;
+    },
+    pid(kind) {
+      return Number(readFileSync(join(runDir, `${kind}.pid`), 'utf8').trim());
+    },
+    async down() {
+      await cli(['down']);
+      rmSync(runDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function processFds(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+export function processRssKiB(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+}
+
+/** Poll `fn` until it returns a value (not undefined) or `ms` pass (then undefined). */
+export async function eventually<T>(fn: () => T | undefined | Promise<T | undefined>, ms = 10_000): Promise<T | undefined> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) return undefined;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
