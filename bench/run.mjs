@@ -10,6 +10,7 @@ const BENCHMARKS = {
   boot: 'process start → first guest instruction → guest main → exit, vs node -e 0',
   evtchn: 'event-channel send (ioeventfd fast path) ÷ null hypercall, and the domU↔domU round trip',
   'grant-copy': 'GNTTABOP_copy of 4 KiB vs the guest copying 4 KiB itself',
+  xenstore: 'xenstored READ/WRITE round trips over the Unix socket, and through a mock guest ring in-process',
 };
 
 function usage() {

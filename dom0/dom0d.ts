@@ -2,7 +2,7 @@
 // backends, and serves the toolstack socket. It never opens /dev/kvm.
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { HvClient } from './hv-client.ts';
+import { HvClient, HypervisorError } from './hv-client.ts';
 import { EventChannelListener } from './evtchn/event-listener.ts';
 import { Xenstored } from './xenstore/xenstored.ts';
 import { Toolstack } from './toolstack/toolstack.ts';
@@ -26,7 +26,8 @@ async function connectWithRetry(runDir: string, timeoutMs: number): Promise<Awai
     try {
       return await HvClient.connect(runDir);
     } catch (err) {
-      if (Date.now() > deadline) throw err;
+      // A refusal (another dom0, wrong version) is final; a missing socket means "not yet".
+      if (err instanceof HypervisorError || Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, 10));
     }
   }

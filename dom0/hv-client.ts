@@ -9,9 +9,10 @@ import { FrameConnection } from '../hypervisor/ipc/frame-connection.ts';
 import { connectSeqpacket, sendWithFds } from '../hypervisor/ipc/unix-fds.ts';
 import { HYPERVISOR_SOCKET, HYPERVISOR_FD_SOCKET } from '../hypervisor/daemon/privileged-server.ts';
 import { libc } from '../hypervisor/kvm/libc.ts';
+import { PvkvmError } from '../hypervisor/errors.ts';
 
 /** A refused request, carrying the hypervisor's errno and message. */
-export class HypervisorError extends Error {
+export class HypervisorError extends PvkvmError {
   constructor(readonly errno: number, message: string) {
     super(message);
   }

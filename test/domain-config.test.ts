@@ -260,3 +260,19 @@ t.test('fuzz: random mutations of a valid config raise only ConfigError', async 
   }
   t.ok(accepted > 0 && rejected > 0, `accepted ${accepted}, rejected ${rejected}`);
 });
+
+t.test('fuzz: random text raises only ConfigError', async (t) => {
+  const r = rng(77);
+  const atoms = ['name', 'kernel', 'disk', 'vif', 'memory', '=', ' ', '\n', '"', "'", '[', ']', ',', '#', ';', '\\', '0x1f', '42', 'a', '\0', '\u2028', 'é'];
+  for (let i = 0; i < 3000; i++) {
+    let text = '';
+    const n = Math.floor(r() * 40);
+    for (let k = 0; k < n; k++) text += r() < 0.8 ? atoms[Math.floor(r() * atoms.length)] : String.fromCharCode(Math.floor(r() * 0x3000));
+    try {
+      parse(text);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) t.fail(`non-ConfigError for ${JSON.stringify(text)}: ${String(err)}`);
+    }
+  }
+  t.pass('no other exception');
+});

@@ -2,7 +2,7 @@
 // watches, request dispatch, and the reply/WATCH_EVENT messages it sends back.
 import { XsError } from './errors.ts';
 import { HANDLERS } from './handlers.ts';
-import type { Caller, XsPerm } from './permissions.ts';
+import type { Caller } from './permissions.ts';
 import type { XsQuota } from './quota.ts';
 import type { NodeView, Store } from './store.ts';
 import { Transaction } from './transactions.ts';
@@ -24,7 +24,6 @@ export interface XsCore {
   release(domid: number): void;
   resume(domid: number): void;
   setTarget(domid: number, target: number): void;
-  specialPerms(name: string): readonly XsPerm[];
 }
 
 export class Connection implements WatchOwner {

@@ -5,6 +5,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Connection } from './connection.ts';
 import { FrameParser, FrameTooLong } from './wire.ts';
 
+/** A client that lets this much output pile up unread (say, under a watch flood) is dropped. */
+const MAX_UNREAD = 16 * 1024 * 1024;
+
 export class SocketServer {
   private server: Server | undefined;
   private readonly clients = new Set<Socket>();
@@ -51,7 +54,9 @@ export class SocketServer {
     this.clients.add(sock);
     const parser = new FrameParser();
     const conn = this.open((msg) => {
-      if (!sock.destroyed) sock.write(msg);
+      if (sock.destroyed) return;
+      if (sock.writableLength > MAX_UNREAD) return drop('not reading its replies');
+      sock.write(msg);
     });
     const drop = (why?: string): void => {
       if (why) this.log(`xenstored: dropping socket client: ${why}`);

@@ -88,6 +88,9 @@ export class PrivilegedServer {
           return;
         }
         if (this.dom0 !== null && !this.dom0.isClosed) {
+          // Take its side channel off the backlog too, or refused clients would fill it.
+          const stray = this.claimFdChannel(req.hello.fd_token, cred.pid);
+          if (stray >= 0) libc.close(stray);
           this.reply(conn, req, new RequestError(16, 'another dom0 is connected'));
           conn.close();
           return;

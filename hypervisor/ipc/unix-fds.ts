@@ -90,9 +90,12 @@ export function listenSeqpacket(path: string, backlog = 8): number {
   }
 }
 
-/** Connect a SOCK_SEQPACKET socket to `path` (blocking connect; Unix sockets connect at once). */
+/**
+ * Connect a SOCK_SEQPACKET socket to `path`. Non-blocking: a listener whose backlog is full
+ * answers EAGAIN at once instead of hanging the caller.
+ */
 export function connectSeqpacket(path: string): number {
-  const fd = check(native.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0), 'socket');
+  const fd = check(native.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), 'socket');
   try {
     const len = sockaddr(path);
     check(native.connect(fd, page().addr + BigInt(SOCKADDR), len), `connect ${path}`);
@@ -103,9 +106,9 @@ export function connectSeqpacket(path: string): number {
   }
 }
 
-/** Accept one pending connection without blocking: the new fd, or -1 when none is pending. */
+/** Accept one pending connection without blocking: the new (non-blocking) fd, or -1 when none is pending. */
 export function acceptNonblocking(listenFd: number): number {
-  const fd = native.accept4(listenFd, 0n, 0n, SOCK_CLOEXEC);
+  const fd = native.accept4(listenFd, 0n, 0n, SOCK_CLOEXEC | SOCK_NONBLOCK);
   if (fd < 0) {
     const e = errno();
     if (e === 11 /* EAGAIN */ || e === 4 /* EINTR */) return -1;
