@@ -1,7 +1,7 @@
 // dom0d.ts: the dom0 daemon — connects to the hypervisor daemon, runs xenstored and the console
 // backends, and serves the toolstack socket. It never opens /dev/kvm.
 import { join } from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { HvClient, HypervisorError } from './hv-client.ts';
 import { EventChannelListener } from './evtchn/event-listener.ts';
 import { Xenstored } from './xenstore/xenstored.ts';
@@ -36,11 +36,13 @@ async function connectWithRetry(runDir: string, timeoutMs: number): Promise<Awai
 /** Run dom0 until it is told to stop (or the hypervisor goes away); resolves when it has stopped. */
 export async function runDom0(opts: Dom0Options): Promise<void> {
   mkdirSync(join(opts.runDir, 'logs'), { recursive: true, mode: 0o700 });
-  const { client: hv } = await connectWithRetry(opts.runDir, opts.connectTimeoutMs ?? 10_000);
-  const xs = new Xenstored({ log: opts.log });
+  const { client: hv, hello } = await connectWithRetry(opts.runDir, opts.connectTimeoutMs ?? 10_000);
+  const xs = new Xenstored({ log: opts.log, persistPath: join(opts.runDir, 'xenstore.json') });
   writeDom0Nodes(xs.local);
   const listener = new EventChannelListener(opts.eventThreadUrl);
-  const ts = new Toolstack(hv, xs, listener, { logDir: join(opts.runDir, 'logs'), log: opts.log });
+  const ts = new Toolstack(hv, xs, listener, { logDir: join(opts.runDir, 'logs'), stateDir: join(opts.runDir, 'domains'), log: opts.log });
+  // A restart: the hypervisor kept the guests running; take them over.
+  await ts.adopt(hello.domains);
   let stopping: Promise<void> | null = null;
   let done!: () => void;
   const finished = new Promise<void>((r) => { done = r; });
@@ -54,6 +56,8 @@ export async function runDom0(opts: Dom0Options): Promise<void> {
       await xs.close();
       await listener.close();
       hv.close();
+      // After `down` nothing survives: the next `up` starts from an empty store.
+      if (destroyDomains) rmSync(join(opts.runDir, 'xenstore.json'), { force: true });
       done();
     })();
     return stopping;

@@ -53,7 +53,7 @@ export class GuestDomain extends EventEmitter<GuestDomainEvents> {
    */
   static async attach(
     hv: HvClient, listener: EventChannelListener, xs: Xenstored, settings: DomainSettings, created: CreateReplyMsg,
-    logPath?: string,
+    logPath?: string, adopting = false,
   ): Promise<GuestDomain> {
     const info = created.info;
     const uuid = formatUuid(info.uuid);
@@ -68,16 +68,19 @@ export class GuestDomain extends EventEmitter<GuestDomainEvents> {
       g.console = new ConsoleBackend({ domid: info.domid, name: settings.name, page: consolePage, notify: consoleNotify, logPath });
       g.console.on('output', (bytes: Uint8Array) => g.output(bytes));
       const storeNotify = await g.bind(created.store_port, () => xs.kick(info.domid));
-      writeDomainNodes(xs.local, {
+      // A domain adopted after a dom0 restart keeps the nodes the saved store brought back.
+      if (!adopting || xs.local.read(`/local/domain/${info.domid}/domid`) === null) writeDomainNodes(xs.local, {
         domid: info.domid, name: settings.name, uuid, memoryKiB: settings.memoryMiB * 1024, vcpus: settings.vcpus,
         consolePort: created.console_port, consolePfn: created.console_pfn,
         storePort: created.store_port, storePfn: created.store_pfn,
       });
       xs.introduceDomain(info.domid, { page: storePage, notify: storeNotify });
+      // Anything the guest wrote to its console while no dom0 listened.
+      if (adopting) g.console.onGuestEvent();
       return g;
     } catch (err) {
       await g.release();
-      await hv.call({ op: 'destroy', destroy: { domid: info.domid } }).catch(() => undefined);
+      if (!adopting) await hv.call({ op: 'destroy', destroy: { domid: info.domid } }).catch(() => undefined);
       throw err;
     }
   }

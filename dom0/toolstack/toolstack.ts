@@ -1,15 +1,16 @@
 // toolstack.ts: dom0's toolstack service — creates domains from settings, tracks them by name and
 // id, turns hypervisor lifecycle events into on_poweroff/on_reboot/on_crash actions, and asks
 // guests to shut down through xenstore.
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile, rm, mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
-import type { DomainEndMsg, Event } from '../../abi/privileged.ts';
+import type { DomainEndMsg, DomainInfoMsg, Event } from '../../abi/privileged.ts';
+import { HVM_PARAM } from '../../abi/hvm.ts';
 import type { HvClient } from '../hv-client.ts';
 import type { EventChannelListener } from '../evtchn/event-listener.ts';
 import type { Xenstored } from '../xenstore/xenstored.ts';
 import { GuestDomain } from './guest-domain.ts';
-import type { DomainSettings, OnAction } from './domain-settings.ts';
+import { settingsProblem, type DomainSettings, type OnAction } from './domain-settings.ts';
 
 /** A toolstack request that cannot be done: one line for the user. */
 export class ToolstackError extends Error {}
@@ -42,7 +43,7 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
 
   constructor(
     private readonly hv: HvClient, private readonly xs: Xenstored, private readonly listener: EventChannelListener,
-    private readonly opts: { logDir?: string; log: (line: string) => void },
+    private readonly opts: { logDir?: string; stateDir?: string; log: (line: string) => void },
   ) {
     super();
     hv.on('event', (ev) => this.onEvent(ev));
@@ -80,6 +81,7 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
       const logPath = this.opts.logDir ? join(this.opts.logDir, `console-${settings.name}.log`) : undefined;
       const g = await GuestDomain.attach(this.hv, this.listener, this.xs, settings, created, logPath);
       this.byDomid.set(g.domid, g);
+      await this.saveSettings(g);
       this.emit('created', g);
       await this.hv.call({ op: 'unpause', unpause: { domid: g.domid } });
       g.setState('running');
@@ -87,6 +89,59 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
       return g;
     } finally {
       this.reserved.delete(settings.name);
+    }
+  }
+
+  /** Remember how a domain was built, for a dom0 that restarts while it runs. */
+  private async saveSettings(g: GuestDomain): Promise<void> {
+    if (!this.opts.stateDir) return;
+    await mkdir(this.opts.stateDir, { recursive: true, mode: 0o700 });
+    await writeFile(join(this.opts.stateDir, `${g.domid}.json`), JSON.stringify(g.settings), { mode: 0o600 });
+  }
+
+  private async loadSettings(info: DomainInfoMsg): Promise<DomainSettings> {
+    try {
+      const s = JSON.parse(await readFile(join(this.opts.stateDir ?? '/nonexistent', `${info.domid}.json`), 'utf8')) as DomainSettings;
+      if (settingsProblem(s) === null && s.name === info.name) return s;
+    } catch {
+      // No record (created by another toolstack): rebuild what the hypervisor knows.
+    }
+    return {
+      name: info.name, kernel: '', cmdline: '', memoryMiB: Math.round(info.memory_bytes / 1048576), vcpus: info.vcpus, modules: [],
+      onPoweroff: 'destroy', onReboot: 'destroy', onCrash: 'destroy',
+    };
+  }
+
+  /**
+   * A restarted dom0 takes over the domains the hypervisor kept running: rebind their console
+   * and store channels, remap their rings, reintroduce them to xenstored (whose tree was saved),
+   * and drop store nodes of domains that died meanwhile.
+   */
+  async adopt(domains: readonly DomainInfoMsg[]): Promise<void> {
+    const param = async (domid: number, index: number): Promise<number> => {
+      const r = await this.hv.call({ op: 'get_param', get_param: { domid, index } });
+      return r.response.body === 'param' ? r.response.param.value : 0;
+    };
+    const P = HVM_PARAM.values;
+    for (const info of domains) {
+      if (info.state === 'dying' || info.state === 'shutdown') continue;
+      try {
+        const settings = await this.loadSettings(info);
+        const created = {
+          info, console_port: await param(info.domid, P.CONSOLE_EVTCHN), store_port: await param(info.domid, P.STORE_EVTCHN),
+          console_pfn: await param(info.domid, P.CONSOLE_PFN), store_pfn: await param(info.domid, P.STORE_PFN),
+        };
+        const logPath = this.opts.logDir ? join(this.opts.logDir, `console-${settings.name}.log`) : undefined;
+        const g = await GuestDomain.attach(this.hv, this.listener, this.xs, settings, created, logPath, true);
+        g.setState(info.state);
+        this.byDomid.set(g.domid, g);
+        this.opts.log(`adopted domain ${g.domid} (${g.name})`);
+      } catch (err) {
+        this.opts.log(`cannot adopt domain ${info.domid} (${info.name}): ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    for (const id of this.xs.local.directory('/local/domain') ?? []) {
+      if (id !== '0' && !this.byDomid.has(Number(id))) this.xs.local.rm(`/local/domain/${id}`);
     }
   }
 
@@ -170,6 +225,7 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
   private async onDead(g: GuestDomain, end: DomainEndMsg): Promise<void> {
     this.byDomid.delete(g.domid);
     await g.dead(end);
+    if (this.opts.stateDir) await rm(join(this.opts.stateDir, `${g.domid}.json`), { force: true });
     this.opts.log(`domain ${g.domid} (${g.name}) ended: ${end.kind}${end.kind === 'shutdown' ? ` reason ${end.reason}` : ''}`);
     this.emit('end', g, end);
     const action = this.actionFor(g.settings, end);

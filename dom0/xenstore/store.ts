@@ -67,6 +67,18 @@ export class Store implements NodeView {
     return this.nodes.size;
   }
 
+  /** Every node, for a snapshot (see persist.ts). */
+  entries(): IterableIterator<[string, XsNode]> {
+    return this.nodes.entries();
+  }
+
+  /** Replace the whole tree with `nodes` (restoring a snapshot). */
+  replaceAll(nodes: Iterable<[string, NodeData]>): void {
+    this.nodes.clear();
+    this.ownedBy.clear();
+    for (const [path, node] of nodes) this.set(path, node);
+  }
+
   private count(domid: number, delta: number): void {
     const n = (this.ownedBy.get(domid) ?? 0) + delta;
     if (n === 0) this.ownedBy.delete(domid);

@@ -10,6 +10,7 @@ import { makeQuota, type XsQuota } from './quota.ts';
 import { RingServer, type XsRingTransport } from './ring-transport.ts';
 import { SocketServer } from './socket-server.ts';
 import { Store } from './store.ts';
+import { loadStore, StoreSaver } from './persist.ts';
 import type { Change } from './tree-ops.ts';
 import { WatchTable } from './watches.ts';
 
@@ -47,13 +48,22 @@ export class Xenstored extends EventEmitter<XenstoredEvents> implements XsCore {
   private readonly logLine: (line: string) => void;
   private readonly socket: SocketServer;
 
-  constructor(opts: { quota?: Partial<XsQuota>; log?: (line: string) => void } = {}) {
+  /** True when the tree was restored from `persistPath` (a dom0 restart). */
+  readonly restored: boolean = false;
+  private readonly saver: StoreSaver | null = null;
+
+  /** `persistPath`: keep the tree in this file and start from it when it exists. */
+  constructor(opts: { quota?: Partial<XsQuota>; log?: (line: string) => void; persistPath?: string } = {}) {
     super();
     this.quota = makeQuota(opts.quota);
     this.logLine = opts.log ?? (() => {});
+    if (opts.persistPath !== undefined) {
+      this.restored = loadStore(this.store, opts.persistPath, this.logLine);
+      this.saver = new StoreSaver(this.store, opts.persistPath, this.logLine);
+    }
     // The pseudo nodes whose perms decide who sees @introduceDomain/@releaseDomain (dom0 only).
     for (const name of [INTRODUCE_DOMAIN, RELEASE_DOMAIN]) {
-      this.store.set(name, { value: Buffer.alloc(0), perms: [{ id: 0, perm: 'n' }], children: [] });
+      if (this.store.get(name) === undefined) this.store.set(name, { value: Buffer.alloc(0), perms: [{ id: 0, perm: 'n' }], children: [] });
     }
     this.local = makeLocal(this);
     this.socket = new SocketServer((send) => new Connection(this, { domid: 0, privileged: true }, send), this.logLine);
@@ -64,6 +74,7 @@ export class Xenstored extends EventEmitter<XenstoredEvents> implements XsCore {
   }
 
   changed(change: Change): void {
+    this.saver?.changed();
     this.watches.fire(change);
   }
 
@@ -137,6 +148,7 @@ export class Xenstored extends EventEmitter<XenstoredEvents> implements XsCore {
   }
 
   async close(): Promise<void> {
+    this.saver?.flush();
     await this.socket.close();
     for (const domid of [...this.domains.keys()]) {
       const d = this.domains.get(domid)!;

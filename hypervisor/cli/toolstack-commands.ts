@@ -62,12 +62,17 @@ async function withClient<T>(runDir: string, fn: (c: ControlClient) => Promise<T
   }
 }
 
+/** Write console output to stdout: registered before the request, whose reply and the replayed
+ *  backlog arrive together. */
+function streamOutput(c: ControlClient): void {
+  c.on('output', (b) => process.stdout.write(b));
+}
+
 /** Stream a domain's console to the terminal until Ctrl-] or the domain ends. */
 export async function attachConsole(c: ControlClient): Promise<'detached' | DomainEndReport> {
   const stdin = process.stdin;
   const raw = stdin.isTTY === true;
   if (raw) stdin.setRawMode(true);
-  c.on('output', (b) => process.stdout.write(b));
   try {
     return await new Promise<'detached' | DomainEndReport>((resolvePromise) => {
       const onInput = (d: Buffer): void => {
@@ -95,14 +100,18 @@ export async function toolstackCommand(cmd: string, argv: readonly string[]): Pr
     case 'up': {
       const { values } = parse(argv, {});
       const runDir = ensureRunDir(values['run-dir'] ?? defaultRunDir());
-      if (daemonPid(runDir, 'dom0') !== null && daemonPid(runDir, 'hypervisor') !== null) {
+      const running = { hypervisor: daemonPid(runDir, 'hypervisor') !== null, dom0: daemonPid(runDir, 'dom0') !== null };
+      if (running.hypervisor && running.dom0) {
         process.stdout.write(`pvkvm: daemons already running in ${runDir}\n`);
         return 0;
       }
-      const hv = spawnDaemon('hypervisor', runDir, { withParent: false });
-      const d0 = spawnDaemon('dom0', runDir, { withParent: false });
+      // Start what is missing: a dom0 started next to a running hypervisor adopts its domains.
+      const started = [
+        ...(running.hypervisor ? [] : [spawnDaemon('hypervisor', runDir, { withParent: false })]),
+        ...(running.dom0 ? [] : [spawnDaemon('dom0', runDir, { withParent: false })]),
+      ];
       const dead = (): string | null => {
-        const d = [hv, d0].find((x) => x.child.exitCode !== null);
+        const d = started.find((x) => x.child.exitCode !== null);
         return d ? `the ${d.kind} daemon exited at start-up:\n${logTail(runDir, d.kind)}` : null;
       };
       const c = await waitForDom0(runDir, 30_000, dead);
@@ -149,6 +158,7 @@ export async function toolstackCommand(cmd: string, argv: readonly string[]): Pr
       };
       const runDir = values['run-dir'] ?? defaultRunDir();
       const c = await ControlClient.connect(runDir);
+      if (values.console === true) streamOutput(c);
       try {
         const r = await c.request<{ domid: number; name: string }>('create', { settings, console: values.console === true });
         if (values.console !== true) {
@@ -187,6 +197,7 @@ export async function toolstackCommand(cmd: string, argv: readonly string[]): Pr
       const { values, positionals } = parse(argv, {});
       const domain = oneDomain('console', positionals);
       const c = await ControlClient.connect(values['run-dir'] ?? defaultRunDir());
+      streamOutput(c);
       try {
         await c.request('console', { domain });
         const how = await attachConsole(c);

@@ -10,6 +10,7 @@ import type { Frame, Request, Event } from '../../abi/privileged.ts';
 import { FrameConnection } from '../ipc/frame-connection.ts';
 import { acceptNonblocking, listenSeqpacket, peerCredentials, recvWithFds, socketFd } from '../ipc/unix-fds.ts';
 import { libc } from '../kvm/libc.ts';
+import { releaseAllDom0Channels } from '../events/dom0-channels.ts';
 import type { Hypervisor } from '../domain/hypervisor.ts';
 import type { Domain, DomainEnd } from '../domain/domain.ts';
 import { PrivilegedService, errorResponse, RequestError } from './privileged-service.ts';
@@ -35,7 +36,7 @@ export class PrivilegedServer {
   private readonly service: PrivilegedService;
   private readonly watched = new WeakSet<Domain>();
 
-  constructor(hv: Hypervisor, private readonly runDir: string, private readonly log: (l: string) => void) {
+  constructor(private readonly hv: Hypervisor, private readonly runDir: string, private readonly log: (l: string) => void) {
     this.service = new PrivilegedService(hv);
     hv.on('domain', (d) => this.watchDomain(d));
   }
@@ -108,6 +109,10 @@ export class PrivilegedServer {
         conn.on('close', (why) => {
           if (this.dom0 === conn) this.dom0 = null;
           this.log(`dom0 disconnected: ${why}`);
+          // Its eventfds died with it: the guests' ports go back to unbound (remote dom0) for
+          // the next dom0 to bind, as after a backend domain restart in Xen.
+          const freed = releaseAllDom0Channels(this.hv.shared, (domid) => this.hv.domain(domid)?.events ?? null);
+          if (freed > 0) this.log(`released ${freed} dom0 event channels`);
         });
       }
       this.reply(conn, req, null);

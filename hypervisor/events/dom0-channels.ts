@@ -190,6 +190,17 @@ export function releaseDomainDom0Channels(hv: HypervisorShared, domid: number): 
   return freed;
 }
 
+/** dom0 went away: unbind every channel (main thread). Returns how many there were. */
+export function releaseAllDom0Channels(hv: HypervisorShared, guestOf: (domid: number) => DomainHandle | null): number {
+  let n = 0;
+  for (let c = 1; c < MAX_DOM0_CHANNELS; c++) {
+    const st = hv.dom0.state(c);
+    if (st !== DOM0_CHANNEL.ACTIVE && st !== DOM0_CHANNEL.GUEST_CLOSED) continue;
+    if (unbindDom0(hv, guestOf(hv.dom0.guestDomid(c)), c)) n++;
+  }
+  return n;
+}
+
 function releaseChannel(hv: HypervisorShared, c: number): void {
   for (let i = 0; i < MAX_RELAYS; i++) {
     if (hv.relays.state(i) === RELAY.ACTIVE && hv.relays.domid(i) === 0 && hv.relays.port(i) === c) {
