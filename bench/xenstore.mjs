@@ -1,16 +1,20 @@
-// xenstore.mjs: xenstored throughput — READ/WRITE round trips over the Unix socket, and the same
-// operations through a mock guest ring in-process (no guest: the cost of the daemon and ring code).
+// xenstore.mjs: xenstored throughput — READ/WRITE round trips over the Unix socket, the same
+// operations through a mock guest ring in-process (no guest: the cost of the daemon and ring code),
+// and from a real guest (test/guests/xsbench) through its ring to dom0's xenstored, with the socket
+// measured against that same daemon in the same run.
 import { build } from 'esbuild';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { benchDir, median, root } from './lib.mjs';
+import { benchDir, describeFailure, guestsDir, median, pvkvmJs, requireFile, root, runProcess } from './lib.mjs';
 
 const RUNS = Number(process.env.PVKVM_BENCH_RUNS ?? 3);
 const SOCKET_OPS = Number(process.env.PVKVM_BENCH_XS_SOCKET_OPS ?? 20000);
 const RING_OPS = Number(process.env.PVKVM_BENCH_XS_RING_OPS ?? 100000);
+/** Round trips of each kind (READ and WRITE) the guest makes per run. */
+const GUEST_OPS = Number(process.env.PVKVM_BENCH_XS_GUEST_OPS ?? 2000);
 
 const XS_READ = 2;
 const XS_WRITE = 11;
@@ -59,7 +63,10 @@ function socketRun(path, ops) {
       buf = buf.length ? Buffer.concat([buf, d]) : d;
       while (buf.length >= 16 && buf.length >= 16 + buf.readUInt32LE(12)) {
         const len = buf.readUInt32LE(12);
-        if (buf.readUInt32LE(0) === XS_ERROR) return reject(new Error(`error reply ${buf.subarray(16, 16 + len)}`));
+        if (buf.readUInt32LE(0) === XS_ERROR) {
+          sock.destroy();
+          return reject(new Error(`error reply ${buf.subarray(16, 16 + len)}`));
+        }
         buf = buf.subarray(16 + len);
         if (++i === ops) {
           const secs = (performance.now() - start) / 1000;
@@ -100,32 +107,117 @@ function ringRun(xs, domid, ops) {
   return ops / secs;
 }
 
+/**
+ * Daemons of our own: `pvkvm up` in a private run directory (as test/helpers/daemons.ts does).
+ * `down()` stops them (`pvkvm down`, then SIGTERM to any pid still recorded) and removes the dir.
+ */
+async function startDaemons() {
+  const runDir = mkdtempSync(join(tmpdir(), 'pvkvm-bench-xsd-'));
+  const env = { ...process.env, PVKVM_RUN_DIR: runDir };
+  const cli = (args, opts = {}) => runProcess(process.execPath, [pvkvmJs, ...args], { env, ...opts });
+  const down = async () => {
+    await cli(['down'], { timeoutMs: 30_000 }).catch(() => undefined);
+    for (const kind of ['dom0', 'hypervisor']) {
+      try {
+        const pid = Number(readFileSync(join(runDir, `${kind}.pid`), 'utf8').trim());
+        if (Number.isInteger(pid) && pid > 0) process.kill(pid, 'SIGTERM');
+      } catch { /* gone, as it should be */ }
+    }
+    rmSync(runDir, { recursive: true, force: true });
+  };
+  const up = await cli(['up'], { timeoutMs: 60_000 });
+  if (up.code !== 0) {
+    await down();
+    throw new Error(describeFailure('pvkvm up', up));
+  }
+  return { runDir, cli, down };
+}
+
+const XSBENCH_LINE = /^xsbench (.*)$/m;
+
+/** Run the xsbench guest once through the daemons (`pvkvm create CFG -c`); returns its numbers. */
+async function guestRun(daemons, guest, run) {
+  const cfg = join(daemons.runDir, `xsbench-${run}.cfg`);
+  writeFileSync(cfg, `name = "xsbench-${run}"\nkernel = "${guest}"\nmemory = 32\ncmdline = "ops=${GUEST_OPS}"\n`);
+  const r = await daemons.cli(['create', cfg, '-c'], { timeoutMs: 300_000 });
+  const line = XSBENCH_LINE.exec(r.stdout);
+  if (r.code !== 0 || line === null || !/^Test result: SUCCESS$/m.test(r.stdout)) {
+    throw new Error(describeFailure(`xsbench guest (run ${run + 1})`, r));
+  }
+  const f = Object.fromEntries([...line[1].matchAll(/(\w+)=(\d+)/g)].map((m) => [m[1], Number(m[2])]));
+  // Rates from the exact ns totals (the guest's own rates are rounded down to integers).
+  const read = (f.ops * 1e9) / f.read_ns;
+  const write = (f.ops * 1e9) / f.write_ns;
+  if (!(read > 0 && write > 0)) throw new Error(`xsbench guest (run ${run + 1}): cannot parse '${line[0]}'`);
+  return { read, write, mean: (read + write) / 2 };
+}
+
 export async function run(ctx) {
+  const guest = requireFile(join(guestsDir, 'xsbench.elf'), 'run `node build.mjs` first');
+  requireFile(pvkvmJs, 'run `node build.mjs` first');
+  if (!(RUNS >= 1) || !(GUEST_OPS >= 1)) throw new Error('PVKVM_BENCH_RUNS and PVKVM_BENCH_XS_GUEST_OPS must be positive');
   const Xenstored = await loadXenstored();
   const dir = mkdtempSync(join(tmpdir(), 'pvkvm-bench-xs-'));
   const xs = new Xenstored();
+  let daemons = null;
   try {
     const path = join(dir, 'socket');
     await xs.listen(path);
+    daemons = await startDaemons();
+    const dom0Socket = join(daemons.runDir, 'xenstored.sock');
+    // Warm-up, untimed: the guest image, the daemons' code paths, the socket client.
+    await guestRun(daemons, guest, 'warm');
+    await socketRun(dom0Socket, Math.min(SOCKET_OPS, 2000));
+
     const socketRates = [];
     const ringRates = [];
+    const dom0SocketRates = [];
+    const guestRates = [];
     for (let r = 0; r < RUNS; r++) {
       socketRates.push(await socketRun(path, SOCKET_OPS));
       ringRates.push(ringRun(xs, 100 + r, RING_OPS));
-      ctx.log(`run ${r + 1}/${RUNS}: socket ${Math.round(socketRates[r])} ops/s, ring ${Math.round(ringRates[r])} ops/s`);
+      dom0SocketRates.push(await socketRun(dom0Socket, SOCKET_OPS));
+      guestRates.push(await guestRun(daemons, guest, r));
+      const g = guestRates[r];
+      ctx.log(`run ${r + 1}/${RUNS}: socket ${Math.round(socketRates[r])} ops/s, ring ${Math.round(ringRates[r])} ops/s, ` +
+        `dom0 socket ${Math.round(dom0SocketRates[r])} ops/s, guest read ${Math.round(g.read)} write ${Math.round(g.write)} ops/s`);
     }
     const socket = median(socketRates);
     const ring = median(ringRates);
+    const dom0Socket_ = median(dom0SocketRates);
+    const guestMean = median(guestRates.map((g) => g.mean));
+    const guestRead = median(guestRates.map((g) => g.read));
+    const guestWrite = median(guestRates.map((g) => g.write));
+    const ratio = guestMean / socket;
+    const dom0Ratio = guestMean / dom0Socket_;
     return {
       socket_ops_per_s: Math.round(socket),
       ring_ops_per_s: Math.round(ring),
+      dom0_socket_ops_per_s: Math.round(dom0Socket_),
+      guest_ops_per_s: Math.round(guestMean),
+      guest_read_ops_per_s: Math.round(guestRead),
+      guest_write_ops_per_s: Math.round(guestWrite),
+      guest_us_per_op: Number((1e6 / guestMean).toFixed(1)),
+      guest_to_socket_ratio: Number(ratio.toFixed(4)),
+      guest_to_dom0_socket_ratio: Number(dom0Ratio.toFixed(4)),
       socket_ops: SOCKET_OPS,
       ring_ops: RING_OPS,
-      runs: { socket_ops_per_s: socketRates.map(Math.round), ring_ops_per_s: ringRates.map(Math.round) },
-      summary: `socket ${Math.round(socket)} ops/s (sequential READ/WRITE round trips), ring ${Math.round(ring)} ops/s (mock ring, in-process)`,
+      guest_ops: GUEST_OPS,
+      runs: {
+        socket_ops_per_s: socketRates.map(Math.round),
+        ring_ops_per_s: ringRates.map(Math.round),
+        dom0_socket_ops_per_s: dom0SocketRates.map(Math.round),
+        guest_ops_per_s: guestRates.map((g) => Math.round(g.mean)),
+        guest_read_ops_per_s: guestRates.map((g) => Math.round(g.read)),
+        guest_write_ops_per_s: guestRates.map((g) => Math.round(g.write)),
+      },
+      summary: `guest ÷ socket ${ratio.toFixed(3)} (guest ${Math.round(guestMean)} ops/s: read ${Math.round(guestRead)}, ` +
+        `write ${Math.round(guestWrite)}; socket ${Math.round(socket)} ops/s in-process daemon, ${Math.round(dom0Socket_)} ops/s ` +
+        `dom0's xenstored, guest ÷ that ${dom0Ratio.toFixed(3)}); ring ${Math.round(ring)} ops/s (mock ring, in-process)`,
     };
   } finally {
     await xs.close();
+    if (daemons !== null) await daemons.down();
     rmSync(dir, { recursive: true, force: true });
   }
 }

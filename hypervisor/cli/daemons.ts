@@ -65,9 +65,11 @@ export interface DaemonChild {
  * Start one daemon. `withParent`: it lives only as long as this process (its stdin is a pipe
  * from us, and it stops when that closes) — `pvkvm run` leaves nothing behind even if killed.
  */
-export function spawnDaemon(kind: DaemonKind, runDir: string, opts: { withParent: boolean; env?: NodeJS.ProcessEnv }): DaemonChild {
+export function spawnDaemon(
+  kind: DaemonKind, runDir: string, opts: { withParent: boolean; env?: NodeJS.ProcessEnv; script?: string },
+): DaemonChild {
   const log = openSync(logFile(runDir, kind), 'a', 0o600);
-  const args = [selfScript(), 'daemon', kind, '--run-dir', runDir, ...(opts.withParent ? ['--with-parent'] : [])];
+  const args = [opts.script ?? selfScript(), 'daemon', kind, '--run-dir', runDir, ...(opts.withParent ? ['--with-parent'] : [])];
   const child = spawn(process.execPath, args, {
     stdio: [opts.withParent ? 'pipe' : 'ignore', log, log],
     detached: !opts.withParent,

@@ -113,6 +113,8 @@ export class PrivilegedServer {
           // the next dom0 to bind, as after a backend domain restart in Xen.
           const freed = releaseAllDom0Channels(this.hv.shared, (domid) => this.hv.domain(domid)?.events ?? null);
           if (freed > 0) this.log(`released ${freed} dom0 event channels`);
+          const unpinned = this.hv.dom0Grants.releaseAll();
+          if (unpinned > 0) this.log(`released ${unpinned} dom0 grant mappings`);
         });
       }
       this.reply(conn, req, null);

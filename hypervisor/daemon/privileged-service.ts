@@ -8,6 +8,7 @@ import type { Hypervisor } from '../domain/hypervisor.ts';
 import type { Domain } from '../domain/domain.ts';
 import { bindDom0, allocUnboundForDom0, unbindDom0 } from '../events/dom0-channels.ts';
 import { PVKVM_VERSION } from '../version.ts';
+import { DOM0_MAX_BATCH } from '../grants/dom0-maps.ts';
 
 /** A failed request: errno (positive) and a message for the user. */
 export class RequestError extends Error {
@@ -20,6 +21,7 @@ const ENOENT = 2;
 const EINVAL = 22;
 const EEXIST = 17;
 const EPROTO = 71;
+const E2BIG = 7;
 
 /** What a handled request produced: the reply body and fds to send ahead of it. */
 export interface Reply {
@@ -121,8 +123,11 @@ export class PrivilegedService {
         };
       }
       case 'grant_map':
+        if (req.grant_map.ops.length > DOM0_MAX_BATCH) throw new RequestError(E2BIG, `at most ${DOM0_MAX_BATCH} grant operations per batch`);
+        return { body: { body: 'grant_map', grant_map: { results: this.hv.dom0Grants.map(req.grant_map.ops) } } };
       case 'grant_unmap':
-        throw new RequestError(38, 'dom0 grant operations are not implemented yet');
+        if (req.grant_unmap.handles.length > DOM0_MAX_BATCH) throw new RequestError(E2BIG, `at most ${DOM0_MAX_BATCH} grant operations per batch`);
+        return { body: { body: 'grant_unmap', grant_unmap: { status: this.hv.dom0Grants.unmap(req.grant_unmap.handles) } } };
       default:
         throw new RequestError(EINVAL, 'unknown request');
     }

@@ -8,6 +8,7 @@ import { SHUTDOWN } from '../../abi/sched.ts';
 import { PvkvmError } from '../errors.ts';
 import { Domain, type DomainConfig } from './domain.ts';
 import { HypervisorShared } from './global-state.ts';
+import { Dom0GrantMaps } from '../grants/dom0-maps.ts';
 
 const WATCHDOG_POLL_MS = 100;
 /** Domain ids 1..0x7FEF are for guests; 0 is dom0 and 0x7FF0+ are reserved (DOMID_SELF…). */
@@ -35,6 +36,8 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
   readonly sys: KvmSystem;
   readonly caps: CapabilityReport;
   readonly shared = new HypervisorShared();
+  /** Grant mappings held by dom0 backends (main thread). */
+  readonly dom0Grants = new Dom0GrantMaps(this.shared);
   private readonly domains = new Map<number, Domain>();
   private nextDomid = 1;
   private watchdogTimer: NodeJS.Timeout | null = null;
@@ -63,6 +66,7 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
     const dom = new Domain(this.sys, this.shared, domid, config, this.workerUrl);
     this.domains.set(domid, dom);
     dom.on('dead', () => {
+      this.dom0Grants.forgetGranter(domid);
       this.domains.delete(domid);
       this.updateWatchdogPoll();
     });
