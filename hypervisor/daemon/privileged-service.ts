@@ -30,10 +30,10 @@ export interface Reply {
 }
 
 export function domainInfo(d: Domain): DomainInfoMsg {
-  const exits: Record<string, number> = {};
+  // Exits are counted live; hypercalls by number are known once the vCPUs have stopped.
+  const exits = d.liveExits();
   const hypercalls: Record<string, number> = {};
   for (const s of d.stats()) {
-    for (const [k, v] of Object.entries(s.exits)) exits[k] = (exits[k] ?? 0) + v;
     for (const [k, v] of Object.entries(s.hypercalls)) hypercalls[k] = (hypercalls[k] ?? 0) + v;
   }
   return {

@@ -21,6 +21,7 @@ import { Domains, type DomainHandle } from '../events/domain-handle.ts';
 import { allocUnboundForDom0, releaseDomainDom0Channels } from '../events/dom0-channels.ts';
 import { createVm, releaseVm, SPECIAL_BASE_GPA, SPECIAL_PAGES, type VmMemory } from './vm-setup.ts';
 import type { FaultReport, VcpuStats, VcpuWorkerInit, WorkerToMain } from '../vcpu/messages.ts';
+import { newExitStatsBuffer, readExitStats } from '../vcpu/exit-stats.ts';
 
 export interface DomainConfig {
   readonly name: string;
@@ -75,6 +76,8 @@ export class Domain extends EventEmitter<DomainEvents> {
   readonly shared: DomainShared;
   readonly uuid = randomBytes(16);
   readonly startedAt = Date.now();
+  /** Live exit counters, written by the vCPU threads. */
+  readonly exitStatsSab = newExitStatsBuffer();
   readonly memmap: readonly MemmapEntry[];
   private readonly mem: VmMemory;
   /** This domain's event-channel handle on the main thread (dom0 bindings). */
@@ -166,6 +169,11 @@ export class Domain extends EventEmitter<DomainEvents> {
     };
   }
 
+  /** Exits by kind so far, summed over vCPUs (live). */
+  liveExits(): Record<string, number> {
+    return readExitStats(this.exitStatsSab);
+  }
+
   /** Per-vCPU exit and hypercall counts, available once the domain is dead. */
   stats(): VcpuStats[] {
     return this.vcpus.flatMap((v) => (v.stats ? [v.stats] : []));
@@ -186,7 +194,7 @@ export class Domain extends EventEmitter<DomainEvents> {
       vcpuId: id, nrVcpus: this.config.vcpus, vcpuFd: fd, vmFd: this.mem.vm.fd, vcpuMmapSize: mmapSize,
       memFd: this.mem.memFd, memBytes: this.mem.memBytes, memHostAddr: this.mem.hostAddr,
       ramBytes: this.mem.ramBytes, poolOffset: this.mem.poolOffset, poolPages: this.mem.poolPages,
-      hvSab: this.hv.sab, regionsSab: this.mem.regions.sab, memmap: this.memmap,
+      hvSab: this.hv.sab, regionsSab: this.mem.regions.sab, exitStatsSab: this.exitStatsSab, memmap: this.memmap,
     };
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     const handle: VcpuHandle = { id, fd, worker, exited, setup, run: setup.run, tid: null, stopped: false };

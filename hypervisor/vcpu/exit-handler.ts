@@ -8,6 +8,7 @@ import type { HypercallTrap } from './hypercall-trap.ts';
 import { currentMode } from './hypercall-trap.ts';
 import type { WorkerDomainEnv } from './domain-env.ts';
 import type { FaultReport } from './messages.ts';
+import type { ExitCounter } from './exit-stats.ts';
 
 /** Outcome of one exit: keep running, or stop this vCPU (and report a fault, if any). */
 export type ExitOutcome = { readonly stop: false } | { readonly stop: true; readonly fault?: FaultReport };
@@ -27,6 +28,7 @@ export class ExitHandler {
     private readonly vcpuId: number,
     private readonly env: WorkerDomainEnv,
     private readonly trap: HypercallTrap,
+    private readonly live: ExitCounter | null = null,
   ) {}
 
   /** Exits by kind; hypercall traps are reported as `hypercall`. */
@@ -37,6 +39,7 @@ export class ExitHandler {
   /** The hot path: the current exit is an `out` to the hypercall trap port. */
   hypercall(): void {
     this.hypercallTraps++;
+    this.live?.hypercall();
     this.trap.handle();
   }
 
@@ -47,6 +50,7 @@ export class ExitHandler {
 
   handle(exit: VcpuExit): ExitOutcome {
     this.counts[exit.kind] = (this.counts[exit.kind] ?? 0) + 1;
+    this.live?.count(exit.kind);
     switch (exit.kind) {
       case 'io':
         return this.io(exit);

@@ -23,6 +23,8 @@ export interface VcpuWorkerInit {
   /** The hypervisor-wide shared buffer (all domains' slots) and this domain's id in it. */
   readonly hvSab: SharedArrayBuffer;
   readonly regionsSab: SharedArrayBuffer;
+  /** Live exit counters, all vCPUs of the domain (exit-stats.ts). */
+  readonly exitStatsSab: SharedArrayBuffer;
   readonly memmap: readonly MemmapEntry[];
 }
 

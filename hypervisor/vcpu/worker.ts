@@ -7,6 +7,7 @@ import { applyHvmContext } from '../boot/cpu-state.ts';
 import type { HypercallTable } from '../hypercall/table.ts';
 import { libc, mapShared, HostError } from '../kvm/libc.ts';
 import { VcpuCtl, VCPU_FLAG } from '../domain/shared-state.ts';
+import { ExitCounter } from './exit-stats.ts';
 import { buildHypercallTable } from '../hypercall/index.ts';
 import { WorkerDomainEnv } from './domain-env.ts';
 import { HypercallTrap } from './hypercall-trap.ts';
@@ -33,7 +34,7 @@ function main(init: VcpuWorkerInit): void {
   const id = init.vcpuId;
   const ctl = (): VcpuCtl => env.shared.vcpuCtl(id);
   const trap = new HypercallTrap(vcpu, id, env, table, () => ctl() !== VcpuCtl.Run);
-  const handler = new ExitHandler(vcpu, id, env, trap);
+  const handler = new ExitHandler(vcpu, id, env, trap, new ExitCounter(init.exitStatsSab, id));
 
   // The TSC ↔ system-time pairing, taken once per vCPU on its own thread (a vCPU ioctl).
   const clock = sampleClock(vcpu, Math.max(vcpu.tscKhz(), 1));
