@@ -11,9 +11,18 @@ export interface DomainSettings {
   readonly vcpus: number;
   /** Absolute paths of boot modules. */
   readonly modules: readonly string[];
+  /** PV disks (blkback), in xvda, xvdb… order. Absent in settings saved by older versions. */
+  readonly disks?: readonly DiskSetting[];
   readonly onPoweroff: OnAction;
   readonly onReboot: OnAction;
   readonly onCrash: OnAction;
+}
+
+export interface DiskSetting {
+  /** Absolute path of a raw image file. */
+  readonly target: string;
+  readonly vdev: string;
+  readonly access: 'rw' | 'ro';
 }
 
 const ACTIONS: readonly OnAction[] = ['destroy', 'restart', 'preserve', 'rename-restart', 'coredump-destroy', 'coredump-restart'];
@@ -31,6 +40,17 @@ export function settingsProblem(s: unknown): string | null {
   if (!Number.isInteger(o.vcpus) || (o.vcpus as number) < 1 || (o.vcpus as number) > 32) return 'vcpus must be 1..32';
   if (!Array.isArray(o.modules) || !o.modules.every((m) => typeof m === 'string' && m.startsWith('/'))) {
     return 'modules must be absolute paths';
+  }
+  if (o.disks !== undefined) {
+    if (!Array.isArray(o.disks) || o.disks.length > 16) return 'disks must be a list of at most 16 disks';
+    const vdevs = new Set<string>();
+    for (const d of o.disks as Record<string, unknown>[]) {
+      if (typeof d !== 'object' || d === null) return 'each disk must be an object';
+      if (typeof d.target !== 'string' || !d.target.startsWith('/')) return 'a disk target must be an absolute path';
+      if (typeof d.vdev !== 'string' || !/^(xvd|sd|hd)[a-z]{1,2}$/.test(d.vdev) || vdevs.has(d.vdev)) return `bad or repeated vdev '${String(d.vdev)}'`;
+      vdevs.add(d.vdev);
+      if (d.access !== 'rw' && d.access !== 'ro') return 'disk access must be rw or ro';
+    }
   }
   for (const k of ['onPoweroff', 'onReboot', 'onCrash']) {
     if (!ACTIONS.includes(o[k] as OnAction)) return `${k} must be one of ${ACTIONS.join(', ')}`;

@@ -10,7 +10,7 @@ import type { HvClient } from '../hv-client.ts';
 import type { EventChannelListener } from '../evtchn/event-listener.ts';
 import type { Xenstored } from '../xenstore/xenstored.ts';
 import { GuestDomain } from './guest-domain.ts';
-import { settingsProblem, type DomainSettings, type OnAction } from './domain-settings.ts';
+import { settingsProblem, type DiskSetting, type DomainSettings, type OnAction } from './domain-settings.ts';
 
 /** A toolstack request that cannot be done: one line for the user. */
 export class ToolstackError extends Error {}
@@ -31,6 +31,14 @@ async function readImage(path: string, what: string): Promise<Uint8Array> {
   }
 }
 
+/** The disk backend as the toolstack drives it (blkback; absent in tests without disks). */
+export interface DiskBackend {
+  /** Create the device's xenstore nodes and serve it; rejects with a one-line error. */
+  addDisk(domid: number, disk: DiskSetting): Promise<void>;
+  /** Stop serving every disk of a domain and release what it held. */
+  removeDomain(domid: number): Promise<void>;
+}
+
 export interface ToolstackEvents {
   created: (g: GuestDomain) => void;
   end: (g: GuestDomain, end: DomainEndMsg) => void;
@@ -43,7 +51,7 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
 
   constructor(
     private readonly hv: HvClient, private readonly xs: Xenstored, private readonly listener: EventChannelListener,
-    private readonly opts: { logDir?: string; stateDir?: string; log: (line: string) => void },
+    private readonly opts: { logDir?: string; stateDir?: string; log: (line: string) => void; disks?: DiskBackend },
   ) {
     super();
     hv.on('event', (ev) => this.onEvent(ev));
@@ -81,6 +89,18 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
       const logPath = this.opts.logDir ? join(this.opts.logDir, `console-${settings.name}.log`) : undefined;
       const g = await GuestDomain.attach(this.hv, this.listener, this.xs, settings, created, logPath);
       this.byDomid.set(g.domid, g);
+      try {
+        // Backends are in place before the guest runs, as xl does it.
+        for (const disk of settings.disks ?? []) {
+          if (this.opts.disks === undefined) throw new ToolstackError('this dom0 has no disk backend');
+          await this.opts.disks.addDisk(g.domid, disk);
+        }
+      } catch (err) {
+        const ended = this.waitEnd(g);
+        await this.hv.call({ op: 'destroy', destroy: { domid: g.domid } }).catch(() => undefined);
+        await ended;
+        throw err instanceof ToolstackError ? err : new ToolstackError(err instanceof Error ? err.message : String(err));
+      }
       await this.saveSettings(g);
       this.emit('created', g);
       await this.hv.call({ op: 'unpause', unpause: { domid: g.domid } });
@@ -224,6 +244,9 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
 
   private async onDead(g: GuestDomain, end: DomainEndMsg): Promise<void> {
     this.byDomid.delete(g.domid);
+    await this.opts.disks?.removeDomain(g.domid).catch((err: unknown) => {
+      this.opts.log(`releasing the disks of domain ${g.domid}: ${err instanceof Error ? err.message : String(err)}`);
+    });
     await g.dead(end);
     if (this.opts.stateDir) await rm(join(this.opts.stateDir, `${g.domid}.json`), { force: true });
     this.opts.log(`domain ${g.domid} (${g.name}) ended: ${end.kind}${end.kind === 'shutdown' ? ` reason ${end.reason}` : ''}`);

@@ -9,6 +9,8 @@ export interface RunOptions {
   /** Kernel and module files, checked here and read by dom0. */
   readonly kernelPath: string;
   readonly modulePaths: readonly string[];
+  /** PV disks: xvda, xvdb… in order. */
+  readonly disks: readonly { readonly target: string; readonly vdev: string; readonly access: 'rw' | 'ro' }[];
   /** Seconds of wall-clock time before the guest is destroyed; 0 = no limit. */
   readonly timeoutS: number;
   readonly quiet: boolean;
@@ -23,6 +25,7 @@ Options:
   --vcpus N         virtual CPUs (default 1)
   --cmdline STR     kernel command line
   --module FILE     boot module (repeatable), passed in hvm_start_info's modlist
+  --disk PATH[,ro]  a raw image as a PV disk (repeatable: xvda, xvdb, …); ',ro' makes it read-only
   --name NAME       domain name (default: the kernel's file name)
   --timeout S       destroy the guest after S seconds (exit status 124)
   --quiet           do not report how the guest ended on stderr
@@ -66,6 +69,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
         vcpus: { type: 'string' },
         cmdline: { type: 'string' },
         module: { type: 'string', multiple: true },
+        disk: { type: 'string', multiple: true },
         name: { type: 'string' },
         timeout: { type: 'string' },
         quiet: { type: 'boolean' },
@@ -91,6 +95,12 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
     domain: { name, memoryMiB, vcpus, cmdline: values.cmdline ?? '' },
     kernelPath: checkInput(kernelPath, 'kernel'),
     modulePaths: (values.module ?? []).map((p) => checkInput(p, 'module')),
+    disks: (values.disk ?? []).map((spec, i) => {
+      if (i >= 16) throw new UsageError('at most 16 --disk options');
+      const ro = spec.endsWith(',ro');
+      const path = ro ? spec.slice(0, -3) : spec.endsWith(',rw') ? spec.slice(0, -3) : spec;
+      return { target: checkInput(path, 'disk image'), vdev: `xvd${String.fromCharCode(97 + i)}`, access: ro ? 'ro' as const : 'rw' as const };
+    }),
     timeoutS,
     quiet: values.quiet ?? false,
   };

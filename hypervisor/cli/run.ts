@@ -69,6 +69,7 @@ export async function runGuest(opts: RunOptions): Promise<number> {
     const settings = {
       name: opts.domain.name, kernel: resolve(opts.kernelPath), cmdline: opts.domain.cmdline, memoryMiB: opts.domain.memoryMiB,
       vcpus: opts.domain.vcpus, modules: opts.modulePaths.map((p) => resolve(p)),
+      disks: opts.disks.map((d) => ({ ...d, target: resolve(d.target) })),
       onPoweroff: 'destroy', onReboot: 'destroy', onCrash: 'destroy',
     };
     const created = await client.request<{ domid: number; name: string }>('create', { settings, console: true });

@@ -149,12 +149,11 @@ export async function toolstackCommand(cmd: string, argv: readonly string[]): Pr
         if (err instanceof ConfigError) throw new UsageError(err.message, 1);
         throw err;
       }
-      if (spec.disks.length > 0 || spec.vifs.length > 0) {
-        throw new UsageError(`${positionals[0]}: disk and vif devices are not supported yet`, 1);
-      }
+      if (spec.vifs.length > 0) throw new UsageError(`${positionals[0]}: vif devices are not supported yet`, 1);
       const settings = {
         name: spec.name, kernel: spec.kernel, cmdline: spec.cmdline, memoryMiB: spec.memoryMiB, vcpus: spec.vcpus,
         modules: [], onPoweroff: spec.onPoweroff, onReboot: spec.onReboot, onCrash: spec.onCrash,
+        disks: spec.disks.map((d) => ({ target: d.target, vdev: d.vdev, access: d.access })),
       };
       const runDir = values['run-dir'] ?? defaultRunDir();
       const c = await ControlClient.connect(runDir);
