@@ -39,6 +39,8 @@ async function bundle() {
       'vcpu-worker': join(root, 'hypervisor/vcpu/worker.ts'),
       'timer-worker': join(root, 'hypervisor/time/timer-worker.ts'),
       'dom0-event-thread': join(root, 'dom0/evtchn/event-thread.ts'),
+      'blkback-worker': join(root, 'dom0/blkback/worker.ts'),
+      'ramdisk-worker': join(root, 'dom0/ramdisk/worker.ts'),
     },
     outdir: dist,
     banner: { js: `#!/usr/bin/env node\n${common.banner.js}` },

@@ -8,12 +8,15 @@ import { Xenstored } from './xenstore/xenstored.ts';
 import { Toolstack } from './toolstack/toolstack.ts';
 import { ControlServer, CONTROL_SOCKET } from './toolstack/control-server.ts';
 import { writeDom0Nodes } from './toolstack/xenstore-layout.ts';
+import { Blkback, vdevToDevid } from './blkback/index.ts';
+import { makeBackendContext } from './backend-context.ts';
+import type { DiskSetting } from './toolstack/domain-settings.ts';
 
 export const XENSTORED_SOCKET = 'xenstored.sock';
 
 export interface Dom0Options {
   readonly runDir: string;
-  /** Where the event thread's bundle is (dist/dom0-event-thread.js). */
+  /** Where the event thread's bundle is (dist/dom0-event-thread.js; the backend workers sit beside it). */
   readonly eventThreadUrl: URL;
   readonly log: (line: string) => void;
   /** How long to keep retrying the hypervisor socket at start-up. */
@@ -40,7 +43,16 @@ export async function runDom0(opts: Dom0Options): Promise<void> {
   const xs = new Xenstored({ log: opts.log, persistPath: join(opts.runDir, 'xenstore.json') });
   writeDom0Nodes(xs.local);
   const listener = new EventChannelListener(opts.eventThreadUrl);
-  const ts = new Toolstack(hv, xs, listener, { logDir: join(opts.runDir, 'logs'), stateDir: join(opts.runDir, 'domains'), log: opts.log });
+  const blkback = new Blkback(makeBackendContext(hv, xs, opts.log), { workerUrl: new URL('./blkback-worker.js', opts.eventThreadUrl) });
+  const disks = {
+    addDisk: (domid: number, d: DiskSetting) => blkback.addDisk(domid, {
+      target: d.target, vdev: d.vdev, devid: vdevToDevid(d.vdev), readonly: d.access === 'ro',
+    }),
+    removeDomain: (domid: number) => blkback.removeDomain(domid),
+  };
+  const ts = new Toolstack(hv, xs, listener, {
+    logDir: join(opts.runDir, 'logs'), stateDir: join(opts.runDir, 'domains'), log: opts.log, disks,
+  });
   // A restart: the hypervisor kept the guests running; take them over.
   await ts.adopt(hello.domains);
   let stopping: Promise<void> | null = null;
@@ -53,6 +65,7 @@ export async function runDom0(opts: Dom0Options): Promise<void> {
     stopping ??= (async () => {
       if (destroyDomains) await ts.destroyAll().catch(() => undefined);
       await control.close();
+      await blkback.close();
       await xs.close();
       await listener.close();
       hv.close();

@@ -1,0 +1,52 @@
+// transport.ts: read and check the transport keys a frontend publishes before Initialised —
+// ring-ref or ring-ref0..N with ring-page-order, event-channel, protocol (xen-abi-facts §9.3, §13).
+
+export type RingProtocol = 'x86_64-abi' | 'x86_32-abi';
+
+export interface RingTransport {
+  /** Grant references of the ring pages, in order. */
+  readonly refs: readonly number[];
+  readonly order: number;
+  /** The frontend's unbound event-channel port. */
+  readonly port: number;
+  readonly protocol: RingProtocol;
+}
+
+/** The frontend's keys are guest-written: anything malformed is reported, never trusted. */
+export class TransportError extends Error {
+  override name = 'TransportError';
+}
+
+const U32 = /^(?:0|[1-9][0-9]{0,9})$/;
+
+function u32(read: (key: string) => string | null, key: string): number {
+  const v = read(key);
+  if (v === null) throw new TransportError(`frontend has no ${key}`);
+  const s = v.trim();
+  if (!U32.test(s) || Number(s) > 0xffffffff) throw new TransportError(`frontend ${key} '${v.slice(0, 32)}' is not a number`);
+  return Number(s);
+}
+
+/**
+ * Read a single-queue ring transport. `maxOrder` is what the backend advertised in
+ * `max-ring-page-order`; a frontend asking for more is refused, as Linux blkback does.
+ * Without `protocol` the frontend speaks the native (x86_64) ABI.
+ */
+export function readRingTransport(read: (key: string) => string | null, maxOrder: number): RingTransport {
+  const queues = read('multi-queue-num-queues');
+  if (queues !== null && queues.trim() !== '1') throw new TransportError(`frontend asks for ${queues.slice(0, 16)} queues; only 1 is offered`);
+  let order = 0;
+  let refs: number[];
+  if (read('ring-page-order') !== null) {
+    order = u32(read, 'ring-page-order');
+    if (order > maxOrder) throw new TransportError(`ring-page-order ${order} exceeds max-ring-page-order ${maxOrder}`);
+    refs = [];
+    for (let i = 0; i < 1 << order; i++) refs.push(u32(read, `ring-ref${i}`));
+  } else {
+    refs = [u32(read, 'ring-ref')];
+  }
+  const port = u32(read, 'event-channel');
+  const proto = read('protocol')?.trim() ?? 'x86_64-abi';
+  if (proto !== 'x86_64-abi' && proto !== 'x86_32-abi') throw new TransportError(`unsupported protocol '${proto.slice(0, 32)}'`);
+  return { refs, order, port, protocol: proto };
+}

@@ -1,0 +1,128 @@
+/*
+ * pvkvm/block.h: a driver-neutral block device API (the PV disk today; an emulated ATA disk later).
+ *
+ *   struct block_dev *d;
+ *   if (block_open_default(&d) == 0) {                      // the first PV disk (device/vbd)
+ *     static uint8_t buf[8192] __attribute__((aligned(4096)));
+ *     block_read(d, 0, 8192 / d->sector_size, buf);         // synchronous, 0 or -XEN_E*
+ *     block_write(d, 16, 8192 / d->sector_size, buf);
+ *     block_flush(d);
+ *   }
+ *
+ * Units: `lba` and `count` are in the device's sectors (d->sector_size bytes, a power of two,
+ * at least 512). Buffers aligned to the sector size (page-aligned is best) let a driver hand them
+ * to the device directly; otherwise it bounces through its own pages.
+ *
+ * The queued interface:
+ *   struct block_req r = {.op = BLOCK_OP_READ, .lba = 0, .count = 8, .buf = buf, .done = fn};
+ *   block_submit(d, &r);   // 0 queued; -XEN_EBUSY: no room now (poll, then try again)
+ *   block_kick(d);         // hand queued requests to the device (block_poll also does it)
+ *   block_poll(d, ns);     // reap completions (waiting up to ns for one): r.status, r.done(&r)
+ * r.status is BLOCK_PENDING until the request completes, then 0 or a negative Xen errno
+ * (-XEN_EIO: the device answered with an error; -XEN_EOPNOTSUPP: it does not do that operation).
+ * The request (and its buffer) belongs to the driver until then. `done` runs inside block_poll;
+ * it may submit new requests but must not call block_poll itself.
+ *
+ * `readonly` is what the device reports; the API does not refuse writes to it (the device does),
+ * so a test can check that the device really refuses.
+ *
+ * Drivers fill a struct block_dev and a struct block_ops. Every op may be NULL: without `submit`
+ * requests run synchronously through read/write/flush/discard (and complete in the next
+ * block_poll); without `read`/`write` the synchronous calls go through submit/poll. A driver
+ * completes a request with block_complete().
+ */
+#ifndef PVKVM_BLOCK_H
+#define PVKVM_BLOCK_H
+#include <stddef.h>
+#include <stdint.h>
+
+struct block_dev;
+struct block_req;
+
+enum block_op { BLOCK_OP_READ = 0, BLOCK_OP_WRITE = 1, BLOCK_OP_FLUSH = 2, BLOCK_OP_DISCARD = 3 };
+
+#define BLOCK_PENDING 1                        /* block_req.status while in flight */
+#define BLOCK_DEFAULT_TIMEOUT_NS 30000000000ULL /* 30 s per wait in the synchronous calls */
+#define BLOCK_SYNC_QD 16u                      /* requests the synchronous calls keep in flight */
+
+struct block_req {
+  enum block_op op;
+  uint64_t lba;     /* first sector (FLUSH: ignored) */
+  uint32_t count;   /* sectors (FLUSH: 0); at most dev->max_count for READ/WRITE */
+  void *buf;        /* READ/WRITE: count * sector_size bytes */
+  void (*done)(struct block_req *req); /* optional completion callback */
+  void *arg;        /* for the caller */
+  volatile int status;     /* BLOCK_PENDING, then 0 or -XEN_E* */
+  uint64_t submit_ns;      /* system time at block_submit */
+  uint64_t done_ns;        /* system time at completion */
+  struct block_req *next;  /* the driver's link while it owns the request */
+  int sync_status;         /* block.c's, for drivers without submit */
+};
+
+struct block_ops {
+  const char *name; /* "blkfront", ... */
+  /* Queue a request (not yet visible to the device until kick/poll): 0, -XEN_EBUSY when the
+   * queue or the driver's buffers are full, or another -errno (the request is not queued). */
+  int (*submit)(struct block_dev *dev, struct block_req *req);
+  void (*kick)(struct block_dev *dev);
+  /* Kick, then reap completions, waiting up to timeout_ns for the first one if any request is in
+   * flight. Returns how many completed (0: none in flight, or timeout_ns was 0), -XEN_ETIMEDOUT,
+   * or -errno if the device is broken. */
+  int (*poll)(struct block_dev *dev, uint64_t timeout_ns);
+  /* Forget every request still in flight: they never complete (the device may still use their
+   * buffers). Used after a timeout. */
+  void (*abandon)(struct block_dev *dev);
+  /* Synchronous operations (optional; see the top of this file). */
+  int (*read)(struct block_dev *dev, uint64_t lba, uint32_t count, void *buf);
+  int (*write)(struct block_dev *dev, uint64_t lba, uint32_t count, const void *buf);
+  int (*flush)(struct block_dev *dev);
+  int (*discard)(struct block_dev *dev, uint64_t lba, uint64_t count);
+  int (*close)(struct block_dev *dev);
+};
+
+struct block_dev {
+  const struct block_ops *ops;
+  void *priv;             /* the driver's */
+  char name[48];          /* e.g. "device/vbd/51712" */
+  uint32_t sector_size;   /* bytes, a power of two >= 512 */
+  uint64_t nr_sectors;    /* device size in sector_size units */
+  int readonly;           /* the device says it refuses writes */
+  int can_flush;          /* a flush reaches stable storage (else block_flush is a no-op) */
+  int can_discard;
+  uint32_t max_count;     /* most sectors in one READ/WRITE request */
+  uint32_t queue_depth;   /* most requests in flight */
+  uint64_t timeout_ns;    /* per wait in the synchronous calls (BLOCK_DEFAULT_TIMEOUT_NS) */
+  unsigned inflight;      /* requests submitted and not completed (kept by block.c) */
+  int broken;             /* set after a timeout: everything fails with -XEN_EIO */
+  struct block_req *sync_done; /* completions of the synchronous fallback, for block_poll */
+};
+
+/* The first PV disk (device/vbd with the lowest id); block_open(i, ...) the i-th (ascending ids).
+ * 0, -XEN_ENODEV if there is none, or -errno of the handshake. */
+int block_open_default(struct block_dev **dev);
+int block_open(unsigned index, struct block_dev **dev);
+/* How many disks there are (PV disks: entries under device/vbd), or -errno. */
+int block_count(void);
+int block_close(struct block_dev *dev);
+
+/* Synchronous calls: split into requests of at most max_count sectors, keep up to
+ * min(BLOCK_SYNC_QD, queue_depth) in flight, return 0 or the first error. */
+int block_read(struct block_dev *dev, uint64_t lba, uint32_t count, void *buf);
+int block_write(struct block_dev *dev, uint64_t lba, uint32_t count, const void *buf);
+int block_flush(struct block_dev *dev);                       /* 0 if the device cannot flush */
+int block_discard(struct block_dev *dev, uint64_t lba, uint64_t count); /* -XEN_EOPNOTSUPP if not */
+
+/* Queued interface (see the top of this file). */
+int block_submit(struct block_dev *dev, struct block_req *req);
+void block_kick(struct block_dev *dev);
+int block_poll(struct block_dev *dev, uint64_t timeout_ns);
+/* Poll until req completes (its status), or -XEN_ETIMEDOUT after timeout_ns. */
+int block_wait(struct block_dev *dev, struct block_req *req, uint64_t timeout_ns);
+/* Poll until nothing is in flight: 0, or the first poll error. */
+int block_drain(struct block_dev *dev, uint64_t timeout_ns);
+
+/* For drivers: finish a request (status 0 or -errno), run its callback. */
+void block_complete(struct block_dev *dev, struct block_req *req, int status);
+const char *block_op_name(enum block_op op);
+
+#endif
