@@ -47,7 +47,8 @@ export interface BackendContext {
   readonly store: XenbusStore;
   readonly grants: GrantService;
   readonly channels: ChannelService;
-  /** The guest's memory file (dup it if you keep it); offsets from GrantService.map index into it. */
+  /** A new fd of the guest's memory file, owned (and closed) by the caller; offsets from
+   *  GrantService.map index into it. */
   guestMemoryFd(domid: number): Promise<number>;
   readonly log: (line: string) => void;
 }

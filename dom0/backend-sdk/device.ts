@@ -98,7 +98,12 @@ export class PvDevice extends EventEmitter<PvDeviceEvents> {
     const domid = this.xb.frontDomid;
     try {
       const transport = readRingTransport((k) => this.xb.readFrontend(k), this.driver.maxRingPageOrder);
-      c.memory = mapGuestMemory(await this.ctx.guestMemoryFd(domid));
+      const memFd = await this.ctx.guestMemoryFd(domid);
+      try {
+        c.memory = mapGuestMemory(memFd);
+      } finally {
+        libc.close(memFd); // the mapping keeps the memory; the fd is not needed after mmap
+      }
       const maps = await this.ctx.grants.map(transport.refs.map((ref) => ({ domid, ref, readonly: false })));
       c.ringHandles = maps.filter((m) => m.status === 0).map((m) => m.handle);
       maps.forEach((m, i) => {

@@ -688,7 +688,8 @@ static int read_properties(struct blkfront_dev *d) {
     in->discard_alignment = (uint32_t)read_opt(be, "discard-alignment", 0);
     in->discard_secure = read_opt(be, "discard-secure", 0) != 0;
   }
-  uint64_t ind = read_opt(be, "feature-max-indirect-segments", 0);
+  /* blkfront.indirect=0 on the command line keeps to direct segments (11 per request). */
+  uint64_t ind = pvkvm_cmdline_ull("blkfront.indirect", 1) ? read_opt(be, "feature-max-indirect-segments", 0) : 0;
   in->max_indirect_segs = ind > BLKIF_MAX_SEGMENTS_PER_REQUEST ? (ind > MAX_SEGS ? MAX_SEGS : (unsigned)ind) : 0;
   /* Persistent grants only if we offered them and the backend (still) says so. */
   if (in->persistent) in->persistent = read_opt(be, "feature-persistent", 0) == 1;
@@ -756,7 +757,9 @@ int blkfront_open(unsigned index, struct blkfront_dev **out) {
   }
   in->ring_order = max_order < BLKFRONT_MAX_RING_ORDER ? (unsigned)max_order : BLKFRONT_MAX_RING_ORDER;
   in->ring_size = BLKIF_RING_SIZE_1PAGE << in->ring_order;
-  in->persistent = read_opt(in->backend, "feature-persistent", 0) == 1; /* offer it back */
+  /* Offer persistent grants back when the backend has them, unless the kernel command line says
+   * blkfront.persistent=0 (as Linux's xen_blkfront.feature_persistent=0). */
+  in->persistent = read_opt(in->backend, "feature-persistent", 0) == 1 && pvkvm_cmdline_ull("blkfront.persistent", 1) != 0;
 
   /* 2. The shared ring: the frontend initialises it, then grants its pages. */
   unsigned npages = 1u << in->ring_order;

@@ -15,7 +15,13 @@ export const DOM0_MAX_MAPS = 1 << 16;
 /** Larger batches are refused whole: one request must not monopolise the main thread. */
 export const DOM0_MAX_BATCH = 1024;
 
-interface Dom0Map { readonly granter: number; readonly ref: number; readonly readonly: boolean }
+interface Dom0Map {
+  readonly granter: number;
+  readonly ref: number;
+  readonly readonly: boolean;
+  /** The granter died: its grant table is gone, nothing to unpin. */
+  readonly orphaned?: boolean;
+}
 
 export class Dom0GrantMaps {
   private readonly maps = new Map<number, Dom0Map>();
@@ -66,6 +72,7 @@ export class Dom0GrantMaps {
       const m = this.maps.get(handle);
       if (m === undefined) return ST.bad_handle;
       this.maps.delete(handle);
+      if (m.orphaned === true) return ST.okay;
       this.domains.with(m.granter, undefined, (h) => {
         h.shared.grants.lock();
         try {
@@ -90,6 +97,6 @@ export class Dom0GrantMaps {
    * mapping of the memory file holds them) until it unmaps; the handles then unmap cleanly.
    */
   forgetGranter(domid: number): void {
-    for (const [handle, m] of this.maps) if (m.granter === domid) this.maps.set(handle, { ...m, granter: -1 });
+    for (const [handle, m] of this.maps) if (m.granter === domid) this.maps.set(handle, { ...m, orphaned: true });
   }
 }

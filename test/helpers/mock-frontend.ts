@@ -9,6 +9,8 @@ import { build } from 'esbuild';
 import { createRequire } from 'node:module';
 import { libc, mapShared, EFD_CLOEXEC, EFD_NONBLOCK, MFD_CLOEXEC } from '../../hypervisor/kvm/libc.ts';
 import koffi from 'koffi';
+
+const dupFd = koffi.load('libc.so.6').func('int dup(int fd)') as (fd: number) => number;
 import type { XenbusPerm, XenbusStore, XenbusTx } from '../../dom0/xenbus/store-api.ts';
 import type { BackendContext, BoundChannel, ChannelService, GrantMapOp, GrantMapResult, GrantService } from '../../dom0/backend-sdk/context.ts';
 
@@ -219,7 +221,7 @@ export class MockDom0 {
       guestMemoryFd: async (domid) => {
         const g = this.guests.get(domid);
         if (g === undefined) throw new Error(`no domain ${domid}`);
-        return g.memFd;
+        return dupFd(g.memFd); // like an fd received by SCM_RIGHTS: the caller's to close
       },
     };
   }
