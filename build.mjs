@@ -1,6 +1,6 @@
 // build.mjs: the one build driver — C headers from abi/, esbuild bundles into dist/, guest images.
 import { build } from 'esbuild';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -48,6 +48,16 @@ async function bundle() {
   log('dist/pvkvm.js and its worker bundles');
 }
 
+/** The demo's disk (npm run demo): a small raw image whose first sector the hello guest prints. */
+function demoDisk() {
+  const text = 'Hello from the PV disk! This sector was written on the host by build.mjs and read by the\n' +
+    'guest through blkfront, the blkif ring and dom0\'s blkback.\n';
+  const image = Buffer.alloc(1024 * 1024);
+  image.write(text, 0, 'latin1');
+  writeFileSync(join(dist, 'demo-disk.img'), image);
+  log('dist/demo-disk.img');
+}
+
 async function guests() {
   const { buildGuests } = await import(pathToFileURL(join(root, 'domU-sdk/build-guests.mjs')).href);
   await buildGuests({ root, outDir: join(dist, 'guests') });
@@ -59,6 +69,7 @@ try {
   await generateHeaders();
   await bundle();
   await guests();
+  demoDisk();
 } catch (err) {
   process.stderr.write(`build failed: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);

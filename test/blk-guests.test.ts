@@ -2,7 +2,8 @@
 // blkback on image files: integrity both ways, torture with and without persistent grants, and
 // read-only disks.
 import t from 'tap';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { kvmTest } from './helpers/kvm.ts';
 import { MiB, imageDir, image, guestPattern, hostPattern, runBlockGuest, sha256 } from './helpers/blk.ts';
 
@@ -46,3 +47,11 @@ t.test('read-only disks refuse writes and stay unchanged', kvmTest(), async (t) 
   t.equal(sha256(img), before, 'the image is untouched');
 });
 
+
+t.test('the demo: hello prints the first sector of its read-only PV disk', kvmTest(), async (t) => {
+  const img = join(dir, 'demo.img');
+  writeFileSync(img, Buffer.concat([Buffer.from('a line from the host\n'), Buffer.alloc(MiB)]));
+  const r = await runBlockGuest('hello', [`${img},ro`], '');
+  t.equal(r.code, 0, r.out);
+  t.match(r.out, /PV disk: 2048 sectors of 512 bytes; sector 0 says:\na line from the host\n/);
+});

@@ -1,5 +1,25 @@
-/* hello.c: the sample domU-sdk guest — greeting, Xen version, memory map, cmdline and modules. */
+/* hello.c: the sample domU-sdk guest — greeting, Xen version, memory map, cmdline, modules, and
+ * the first sector of its PV disk when it has one (pvkvm run --disk IMAGE). */
 #include <pvkvm/pvkvm.h>
+#include <pvkvm/block.h>
+
+/* Print the text at the start of the first PV disk (up to the first NUL or 512 bytes). */
+static void show_disk(void) {
+  struct block_dev *disk;
+  if (block_open_default(&disk) != 0) return; /* no xenstore or no device/vbd: nothing to show */
+  static char sector[4096] __attribute__((aligned(4096)));
+  long rc = block_read(disk, 0, 1, sector);
+  if (rc == 0) {
+    unsigned n = 0;
+    while (n < disk->sector_size && n < sizeof(sector) && sector[n] != 0) n++;
+    printf("PV disk: %llu sectors of %u bytes; sector 0 says:\n%.*s", (unsigned long long)disk->nr_sectors,
+           disk->sector_size, (int)n, sector);
+    if (n > 0 && sector[n - 1] != '\n') printf("\n");
+  } else {
+    printf("PV disk: reading sector 0 failed (%ld)\n", rc);
+  }
+  block_close(disk);
+}
 
 int main(void) {
   printf("Hello from a pvkvm PVH guest!\n");
@@ -29,5 +49,6 @@ int main(void) {
     printf("module %u: %llu bytes at 0x%llx, checksum %08x\n", i, (unsigned long long)mods[i].size,
            (unsigned long long)mods[i].paddr, sum);
   }
+  show_disk();
   return 0;
 }
