@@ -143,6 +143,13 @@ export class BackendDevice extends EventEmitter<BackendDeviceEvents> {
     // Back to the start without closing (a rebooted frontend, or Closing/Closed coalesced away).
     const restarted = this.cycle === 'connected' && (f === S.Initialising || f === S.InitWait);
     if (gone || restarted) {
+      if (restarted && b === S.Closed && f === S.Initialising) {
+        // We already closed on our own (a fault) and the frontend's Closed and Initialising
+        // arrived as one watch event: nothing left to tear down, offer a fresh handshake.
+        this.cycle = 'idle';
+        this.switchState(S.InitWait);
+        return;
+      }
       this.cycle = 'closing';
       if (b !== S.Closing && b !== S.Closed) this.switchState(S.Closing);
       this.emit('close');
