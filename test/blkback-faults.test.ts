@@ -99,7 +99,7 @@ t.test('garbage req_prod closes that device only', async (t) => {
   const a = await disk(3, 51712);
   const b = await disk(3, 51728);
   a.fe.corruptReqProd(12345);
-  await until(() => a.fe.backendState() === 6, 5000, 'Closed');
+  await until(() => a.fe.backendState() === 6, 30_000, 'Closed');
   const states = dom0.store.writes.filter(([p]) => p === `${a.fe.be}/state`).map(([, v]) => v);
   t.same(states.slice(-3), ['4', '5', '6'], 'Connected, Closing, Closed');
   t.match(dom0.lines.join('\n'), /malformed ring/, 'logged why');
@@ -111,7 +111,7 @@ t.test('garbage req_prod closes that device only', async (t) => {
   dom0.store.write(`${a.fe.fe}/state`, '6');
   await sleep(5); // let the backend see Closed before Initialising (watches coalesce)
   dom0.store.write(`${a.fe.fe}/state`, '1');
-  await until(() => a.fe.backendState() === 2, 5000, 'InitWait again');
+  await until(() => a.fe.backendState() === 2, 30_000, 'InitWait again');
   const again = new MockBlkfront(dom0, 3, 51712);
   await again.connect();
   t.equal((await again.read(0, 8)).status, 0, 'reconnected and serving');
@@ -143,7 +143,7 @@ t.test('removeDomain with I/O in flight releases every mapping, channel and fd',
   const calls = dom0.guest(3).mapCalls;
   const inflight = [fe.read(0, 8), fe.write(100, randomBytes(8192)), f2.read(100, 300, { indirect: true })];
   void Promise.allSettled(inflight);
-  await until(() => dom0.guest(3).mapCalls > calls || undefined, 5000, 'maps in flight');
+  await until(() => dom0.guest(3).mapCalls > calls || undefined, 30_000, 'maps in flight');
   await bb.removeDomain(3);
   t.equal(dom0.liveMaps, 0, 'no grant left mapped');
   t.equal(dom0.channels.bound.size, 0, 'no channel left bound');

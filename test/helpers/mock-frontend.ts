@@ -45,7 +45,7 @@ export function openFdCount(): number {
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Poll `fn` (yielding to the event loop) until it returns non-undefined, or fail after `ms`. */
-export async function until<T>(fn: () => T | undefined | null | false, ms = 5000, what = 'condition'): Promise<T> {
+export async function until<T>(fn: () => T | undefined | null | false, ms = 30_000, what = 'condition'): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = fn();
@@ -290,8 +290,8 @@ export class MockBlkfront {
 
   /** §13 steps 3 and 5: wait for InitWait, publish the ring, go Initialised, wait for Connected. */
   async connect(extraKeys: Record<string, string> = {}): Promise<void> {
-    this.be = await until(() => this.store.read(`${this.fe}/backend`), 5000, 'backend path');
-    await until(() => this.backendState() === 2, 5000, 'InitWait');
+    this.be = await until(() => this.store.read(`${this.fe}/backend`), 30_000, 'backend path');
+    await until(() => this.backendState() === 2, 30_000, 'InitWait');
     const order = this.opts.ringOrder ?? 0;
     this.ringPages = Array.from({ length: 1 << order }, () => this.guest.allocPage());
     const h = this.hdr();
@@ -305,7 +305,7 @@ export class MockBlkfront {
     if (this.opts.persistent) keys['feature-persistent'] = '1';
     for (const [k, v] of Object.entries(keys)) this.store.write(`${this.fe}/${k}`, v);
     this.store.write(`${this.fe}/state`, '3');
-    await until(() => this.backendState() === 4 || this.backendState() >= 5, 5000, 'Connected');
+    await until(() => this.backendState() === 4 || this.backendState() >= 5, 30_000, 'Connected');
     if (this.backendState() !== 4) throw new Error(`backend went to state ${this.backendState()}: ${this.dom0.lines.join('; ')}`);
     this.sectors = Number(this.store.read(`${this.be}/sectors`));
     this.info = Number(this.store.read(`${this.be}/info`));
@@ -315,7 +315,7 @@ export class MockBlkfront {
   /** Orderly close: Closing, wait for the backend to reach Closed, then Closed. */
   async close(): Promise<void> {
     this.store.write(`${this.fe}/state`, '5');
-    await until(() => this.backendState() === 6, 5000, 'backend Closed');
+    await until(() => this.backendState() === 6, 30_000, 'backend Closed');
     this.store.write(`${this.fe}/state`, '6');
   }
 
@@ -343,7 +343,7 @@ export class MockBlkfront {
   async submit(reqs: RawReq[]): Promise<Rsp[]> {
     const out: Promise<Rsp>[] = [];
     for (const r of reqs) {
-      await until(() => this.reqProdPvt - this.rspCons < this.ringSize, 10000, 'ring space');
+      await until(() => this.reqProdPvt - this.rspCons < this.ringSize, 30_000, 'ring space');
       const id = this.nextId++;
       out.push(new Promise<Rsp>((res) => this.pending.set(id, res)));
       this.writeSlot(this.reqProdPvt++, this.encode(r, id));
