@@ -24,7 +24,12 @@ message CreateDomain {
   bool start_paused = 8;
   // Allocate the console and xenstore event channels (unbound, remote dom0) and set the HVM params.
   bool dom0_rings = 9;
+  // Full-virtualization comparator: emulated ATA disks (primary channel) and a 16550 UART console.
+  repeated EmulatedDisk emulated_disks = 10;
+  bool uart_console = 11;
 }
+message EmulatedDisk { string path = 1; bool readonly = 2; }
+message ConsoleInput { uint32 domid = 1; bytes data = 2; }
 message CreateReply {
   DomainInfo info = 1;
   uint32 console_port = 2; uint32 store_port = 3; uint64 console_pfn = 4; uint64 store_pfn = 5;
@@ -87,6 +92,7 @@ message Request {
     DomainRef map_memory = 23;
     GrantMapBatch grant_map = 24;
     GrantUnmapBatch grant_unmap = 25;
+    ConsoleInput console_input = 26;
   }
 }
 
@@ -144,6 +150,7 @@ export interface DomainInfoMsg {
 export interface CreateDomainMsg {
   name: string; kernel: Uint8Array; kernel_name: string; memory_mib: number; vcpus: number; cmdline: string;
   modules: { name: string; data: Uint8Array }[]; start_paused: boolean; dom0_rings: boolean;
+  emulated_disks?: { path: string; readonly: boolean }[]; uart_console?: boolean;
 }
 export interface CreateReplyMsg {
   info: DomainInfoMsg; console_port: number; store_port: number; console_pfn: number; store_pfn: number;
@@ -171,7 +178,8 @@ export type RequestOp =
   | { op: 'unbind'; unbind: { channel: number } }
   | { op: 'alloc_unbound'; alloc_unbound: { domid: number } }
   | { op: 'grant_map'; grant_map: { ops: GrantMapOpMsg[] } }
-  | { op: 'grant_unmap'; grant_unmap: { handles: number[] } };
+  | { op: 'grant_unmap'; grant_unmap: { handles: number[] } }
+  | { op: 'console_input'; console_input: { domid: number; data: Uint8Array } };
 
 export type Request = { interface_version: number; id: number } & RequestOp;
 

@@ -38,13 +38,23 @@ t.test('every key', async (t) => {
     onPoweroff: 'preserve',
     onReboot: 'rename-restart',
     onCrash: 'coredump-restart',
+    emulatedDisks: [],
+    console: 'pv',
   });
+});
+
+t.test("pvkvm's comparator keys: emulated_disk and console", async (t) => {
+  const spec = parse(`${MIN}emulated_disk = [ 'target=ata.img' ]\nconsole = "uart"\n`);
+  t.same(spec.emulatedDisks, [{ target: '/etc/pvkvm/ata.img', vdev: 'xvda', access: 'rw', format: 'raw' }]);
+  t.equal(spec.console, 'uart');
+  t.throws(() => parse(`${MIN}console = "vga"\n`), /console' must be "pv" or "uart"/);
+  t.throws(() => parse(`${MIN}emulated_disk = [ 'target=a.img', 'target=b.img' ]\n`), /only one emulated disk/);
 });
 
 t.test('defaults, as xl has them', async (t) => {
   t.same(parse(MIN), {
     name: 'g', kernel: '/etc/pvkvm/k.elf', cmdline: '', memoryMiB: 128, vcpus: 1, disks: [], vifs: [],
-    onPoweroff: 'destroy', onReboot: 'restart', onCrash: 'destroy',
+    onPoweroff: 'destroy', onReboot: 'restart', onCrash: 'destroy', emulatedDisks: [], console: 'pv',
   });
   t.equal(parseDomainConfig(MIN, { file: 'x', baseDir: '/a/b' }).kernel, '/a/b/k.elf', 'kernel resolved against baseDir');
   t.equal(parse('name="g"\nkernel="../k"\n').kernel, '/etc/k');

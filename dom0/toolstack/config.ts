@@ -22,6 +22,10 @@ export interface DomainConfigSpec {
   onPoweroff: OnAction;
   onReboot: OnAction;
   onCrash: OnAction;
+  /** Emulated ATA disks (pvkvm's `emulated_disk`, same spec syntax as `disk`). */
+  emulatedDisks: DiskSpec[];
+  /** pvkvm's `console = "pv" | "uart"`. */
+  console: 'pv' | 'uart';
 }
 
 export interface ParseOptions {
@@ -40,6 +44,9 @@ const ON_ACTIONS: readonly OnAction[] = [
 const KNOWN_KEYS = [
   'name', 'type', 'kernel', 'cmdline', 'extra', 'root', 'memory', 'vcpus', 'disk', 'vif',
   'on_poweroff', 'on_reboot', 'on_crash',
+  // pvkvm's own, for the full-virtualization comparator: disks on the emulated IDE channel and
+  // the console device (not xl keys).
+  'emulated_disk', 'console',
 ] as const;
 type Key = (typeof KNOWN_KEYS)[number];
 
@@ -398,6 +405,15 @@ export function parseDomainConfig(text: string, opts: ParseOptions): DomainConfi
     return disk;
   });
 
+  const emulatedDisks: DiskSpec[] = strings('emulated_disk').map((d, i) => {
+    if (i > 0) fail('BAD_VALUE', d.line, 'only one emulated disk (the primary master) is supported');
+    return parseDisk(d.value, i, opts.baseDir, (msg) => fail('BAD_VALUE', d.line, msg));
+  });
+  const consoleKey = str('console');
+  if (consoleKey !== undefined && consoleKey.value !== 'pv' && consoleKey.value !== 'uart') {
+    fail('BAD_VALUE', consoleKey.line, `'console' must be "pv" or "uart"`);
+  }
+
   return {
     name: name.value,
     kernel: resolve(opts.baseDir, kernel.value),
@@ -409,5 +425,7 @@ export function parseDomainConfig(text: string, opts: ParseOptions): DomainConfi
     onPoweroff: action('on_poweroff', 'destroy'),
     onReboot: action('on_reboot', 'restart'),
     onCrash: action('on_crash', 'destroy'),
+    emulatedDisks,
+    console: consoleKey?.value === 'uart' ? 'uart' : 'pv',
   };
 }

@@ -13,6 +13,10 @@ export interface DomainSettings {
   readonly modules: readonly string[];
   /** PV disks (blkback), in xvda, xvdb… order. Absent in settings saved by older versions. */
   readonly disks?: readonly DiskSetting[];
+  /** Emulated ATA disks (the full-virtualization comparator), on the primary IDE channel. */
+  readonly emulatedDisks?: readonly DiskSetting[];
+  /** Where the guest's console is: the PV console ring (default) or an emulated 16550 UART. */
+  readonly console?: 'pv' | 'uart';
   readonly onPoweroff: OnAction;
   readonly onReboot: OnAction;
   readonly onCrash: OnAction;
@@ -52,6 +56,16 @@ export function settingsProblem(s: unknown): string | null {
       if (d.access !== 'rw' && d.access !== 'ro') return 'disk access must be rw or ro';
     }
   }
+  if (o.emulatedDisks !== undefined) {
+    if (!Array.isArray(o.emulatedDisks) || o.emulatedDisks.length > 1) return 'at most one emulated disk (primary master)';
+    for (const d of o.emulatedDisks as Record<string, unknown>[]) {
+      if (typeof d !== 'object' || d === null || typeof d.target !== 'string' || !d.target.startsWith('/')) {
+        return 'an emulated disk target must be an absolute path';
+      }
+      if (d.access !== 'rw' && d.access !== 'ro') return 'disk access must be rw or ro';
+    }
+  }
+  if (o.console !== undefined && o.console !== 'pv' && o.console !== 'uart') return "console must be 'pv' or 'uart'";
   for (const k of ['onPoweroff', 'onReboot', 'onCrash']) {
     if (!ACTIONS.includes(o[k] as OnAction)) return `${k} must be one of ${ACTIONS.join(', ')}`;
   }

@@ -110,8 +110,12 @@ export class GuestDomain extends EventEmitter<GuestDomainEvents> {
     return Buffer.concat(this.backlogChunks);
   }
 
-  /** Terminal input for the guest's PV console. */
+  /** Terminal input for the guest's console: its PV ring, or the emulated UART in the hypervisor. */
   input(bytes: Uint8Array): void {
+    if (this.settings.console === 'uart') {
+      void this.hv.request({ op: 'console_input', console_input: { domid: this.domid, data: bytes } }).catch(() => undefined);
+      return;
+    }
     this.console?.write(bytes);
   }
 

@@ -82,6 +82,8 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
       const r = await this.hv.request({ op: 'create', create: {
         name: settings.name, kernel, kernel_name: basename(settings.kernel), memory_mib: settings.memoryMiB,
         vcpus: settings.vcpus, cmdline: settings.cmdline, modules, start_paused: true, dom0_rings: true,
+        emulated_disks: (settings.emulatedDisks ?? []).map((d) => ({ path: d.target, readonly: d.access === 'ro' })),
+        uart_console: settings.console === 'uart',
       } });
       if (r.response.errno !== 0) throw new ToolstackError(r.response.error);
       if (r.response.body !== 'created') throw new ToolstackError('unexpected reply to create');

@@ -11,6 +11,9 @@ export interface RunOptions {
   readonly modulePaths: readonly string[];
   /** PV disks: xvda, xvdb… in order. */
   readonly disks: readonly { readonly target: string; readonly vdev: string; readonly access: 'rw' | 'ro' }[];
+  /** Emulated ATA disk (primary master), for comparing PV against full virtualization. */
+  readonly emulatedDisks: readonly { readonly target: string; readonly vdev: string; readonly access: 'rw' | 'ro' }[];
+  readonly console: 'pv' | 'uart';
   /** Seconds of wall-clock time before the guest is destroyed; 0 = no limit. */
   readonly timeoutS: number;
   readonly quiet: boolean;
@@ -26,6 +29,9 @@ Options:
   --cmdline STR     kernel command line
   --module FILE     boot module (repeatable), passed in hvm_start_info's modlist
   --disk PATH[,ro]  a raw image as a PV disk (repeatable: xvda, xvdb, …); ',ro' makes it read-only
+  --emulated-disk PATH[,ro]
+                    a raw image as an emulated ATA disk (primary master, PIO) instead
+  --console pv|uart the guest console: the PV console ring (default) or an emulated 16550 UART
   --name NAME       domain name (default: the kernel's file name)
   --timeout S       destroy the guest after S seconds (exit status 124)
   --quiet           do not report how the guest ended on stderr
@@ -49,6 +55,19 @@ function checkInput(path: string, what: string): string {
   return path;
 }
 
+/** PATH[,ro|,rw] → a disk on `vdev`. */
+function diskOption(spec: string, vdev: string): { target: string; vdev: string; access: 'rw' | 'ro' } {
+  const ro = spec.endsWith(',ro');
+  const path = ro || spec.endsWith(',rw') ? spec.slice(0, -3) : spec;
+  return { target: checkInput(path, 'disk image'), vdev, access: ro ? 'ro' : 'rw' };
+}
+
+function consoleOption(raw: string | undefined): 'pv' | 'uart' {
+  if (raw === undefined || raw === 'pv') return 'pv';
+  if (raw === 'uart') return 'uart';
+  throw new UsageError(`--console must be pv or uart (got '${raw}')`);
+}
+
 function intOption(raw: string | undefined, name: string, def: number, min: number, max: number): number {
   if (raw === undefined) return def;
   if (!/^\d+$/.test(raw)) throw new UsageError(`--${name} must be a whole number (got '${raw}')`);
@@ -70,6 +89,8 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
         cmdline: { type: 'string' },
         module: { type: 'string', multiple: true },
         disk: { type: 'string', multiple: true },
+        'emulated-disk': { type: 'string', multiple: true },
+        console: { type: 'string' },
         name: { type: 'string' },
         timeout: { type: 'string' },
         quiet: { type: 'boolean' },
@@ -97,10 +118,13 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
     modulePaths: (values.module ?? []).map((p) => checkInput(p, 'module')),
     disks: (values.disk ?? []).map((spec, i) => {
       if (i >= 16) throw new UsageError('at most 16 --disk options');
-      const ro = spec.endsWith(',ro');
-      const path = ro ? spec.slice(0, -3) : spec.endsWith(',rw') ? spec.slice(0, -3) : spec;
-      return { target: checkInput(path, 'disk image'), vdev: `xvd${String.fromCharCode(97 + i)}`, access: ro ? 'ro' as const : 'rw' as const };
+      return diskOption(spec, `xvd${String.fromCharCode(97 + i)}`);
     }),
+    emulatedDisks: (values['emulated-disk'] ?? []).map((spec, i) => {
+      if (i >= 1) throw new UsageError('at most one --emulated-disk (the primary master)');
+      return diskOption(spec, 'hda');
+    }),
+    console: consoleOption(values.console),
     timeoutS,
     quiet: values.quiet ?? false,
   };

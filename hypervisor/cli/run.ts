@@ -70,6 +70,8 @@ export async function runGuest(opts: RunOptions): Promise<number> {
       name: opts.domain.name, kernel: resolve(opts.kernelPath), cmdline: opts.domain.cmdline, memoryMiB: opts.domain.memoryMiB,
       vcpus: opts.domain.vcpus, modules: opts.modulePaths.map((p) => resolve(p)),
       disks: opts.disks.map((d) => ({ ...d, target: resolve(d.target) })),
+      emulatedDisks: opts.emulatedDisks.map((d) => ({ ...d, target: resolve(d.target) })),
+      console: opts.console,
       onPoweroff: 'destroy', onReboot: 'destroy', onCrash: 'destroy',
     };
     const created = await client.request<{ domid: number; name: string }>('create', { settings, console: true });

@@ -154,6 +154,8 @@ export async function toolstackCommand(cmd: string, argv: readonly string[]): Pr
         name: spec.name, kernel: spec.kernel, cmdline: spec.cmdline, memoryMiB: spec.memoryMiB, vcpus: spec.vcpus,
         modules: [], onPoweroff: spec.onPoweroff, onReboot: spec.onReboot, onCrash: spec.onCrash,
         disks: spec.disks.map((d) => ({ target: d.target, vdev: d.vdev, access: d.access })),
+        emulatedDisks: spec.emulatedDisks.map((d) => ({ target: d.target, vdev: d.vdev, access: d.access })),
+        console: spec.console,
       };
       const runDir = values['run-dir'] ?? defaultRunDir();
       const c = await ControlClient.connect(runDir);

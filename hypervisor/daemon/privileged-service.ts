@@ -122,6 +122,8 @@ export class PrivilegedService {
           fds: [m.memFd],
         };
       }
+      case 'console_input':
+        throw new RequestError(95, 'this domain has no emulated UART');
       case 'grant_map':
         if (req.grant_map.ops.length > DOM0_MAX_BATCH) throw new RequestError(E2BIG, `at most ${DOM0_MAX_BATCH} grant operations per batch`);
         return { body: { body: 'grant_map', grant_map: { results: this.hv.dom0Grants.map(req.grant_map.ops) } } };
@@ -134,6 +136,9 @@ export class PrivilegedService {
   }
 
   private create(c: Extract<Request, { op: 'create' }>['create']): Reply {
+    if ((c.emulated_disks ?? []).length > 0 || c.uart_console === true) {
+      throw new RequestError(95, 'emulated devices are not available in this hypervisor yet');
+    }
     if (this.hv.list().some((d) => d.name === c.name)) throw new RequestError(EEXIST, `a domain named '${c.name}' already exists`);
     let d: Domain;
     try {
