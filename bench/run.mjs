@@ -11,6 +11,7 @@ const BENCHMARKS = {
   evtchn: 'event-channel send (ioeventfd fast path) ÷ null hypercall, and the domU↔domU round trip',
   'grant-copy': 'GNTTABOP_copy of 4 KiB vs the guest copying 4 KiB itself',
   xenstore: 'xenstored READ/WRITE round trips over the Unix socket, and through a mock guest ring in-process',
+  block: 'PV block: guest seq/random I/O through blkback ÷ the host on the same file; exits per request',
 };
 
 function usage() {

@@ -1,0 +1,518 @@
+// block.mjs: the PV block path — a guest (test/guests/blkwork) reading and writing an image file
+// through blkfront → blkback, against the host doing the same preads/pwrites on the same file
+// from Node; plus exits per block request (pvkvm's user-space counters, and KVM's own counts from
+// its tracepoints through perf when they can be taken) and where the CPU time goes in each phase.
+import { build } from 'esbuild';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, createReadStream, existsSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, read as readCb, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { benchDir, describeFailure, epochMs, guestsDir, median, pvkvmJs, requireFile, root, round, runProcess } from './lib.mjs';
+
+const MiB = 1024 * 1024;
+/** Image size (MiB); random reads spread over all of it. */
+const IMAGE_MIB = Number(process.env.PVKVM_BENCH_BLK_IMAGE_MIB ?? 64);
+/** Bytes the guest reads and writes sequentially (64 KiB requests) per phase, MiB. */
+const SEQ_MIB = Number(process.env.PVKVM_BENCH_BLK_SEQ_MIB ?? 16);
+const SEQ_QD = Number(process.env.PVKVM_BENCH_BLK_SEQ_QD ?? 8);
+/** 4 KiB random reads the guest makes at QD 1 and at QD 8 / 32. */
+const RAND_OPS_QD1 = Number(process.env.PVKVM_BENCH_BLK_RAND_OPS_QD1 ?? 500);
+const RAND_OPS = Number(process.env.PVKVM_BENCH_BLK_RAND_OPS ?? 2000);
+/** Host-side repetitions (cheap: the median is recorded) and host random reads per repetition. */
+const HOST_RUNS = Number(process.env.PVKVM_BENCH_BLK_HOST_RUNS ?? 5);
+const HOST_RAND_OPS = Number(process.env.PVKVM_BENCH_BLK_HOST_RAND_OPS ?? 20000);
+
+const TARGETS = { seq_read_vs_host: 0.8, qd1_added_latency_us: 50, exits_per_request: 0.25 };
+
+// ---- daemons and the toolstack client ----
+
+/** Bundle the CLI's toolstack client (hypervisor/cli/control-client.ts) so this plain .mjs can use it. */
+async function loadControlClient() {
+  const out = join(benchDir, 'build', 'control-client.mjs');
+  await build({
+    entryPoints: [join(root, 'hypervisor/cli/control-client.ts')], outfile: out, bundle: true, platform: 'node',
+    format: 'esm', target: 'node20', logLevel: 'warning',
+  });
+  return (await import(pathToFileURL(out).href)).ControlClient;
+}
+
+/** `pvkvm up` in a private run directory; `down()` stops the daemons and removes it. */
+async function startDaemons() {
+  const runDir = mkdtempSync(join(tmpdir(), 'pvkvm-bench-blk-run-'));
+  const env = { ...process.env, PVKVM_RUN_DIR: runDir };
+  const cli = (args, opts = {}) => runProcess(process.execPath, [pvkvmJs, ...args], { env, timeoutMs: 60_000, ...opts });
+  const pid = (kind) => {
+    try {
+      const n = Number(readFileSync(join(runDir, `${kind}.pid`), 'utf8').trim());
+      return Number.isInteger(n) && n > 0 ? n : null;
+    } catch { return null; }
+  };
+  const down = async () => {
+    await cli(['down'], { timeoutMs: 30_000 }).catch(() => undefined);
+    for (const kind of ['dom0', 'hypervisor']) {
+      const p = pid(kind);
+      if (p !== null) try { process.kill(p, 'SIGTERM'); } catch { /* gone, as it should be */ }
+    }
+    rmSync(runDir, { recursive: true, force: true });
+  };
+  const up = await cli(['up']);
+  if (up.code !== 0) {
+    await down();
+    throw new Error(describeFailure('pvkvm up', up));
+  }
+  const pids = { hypervisor: pid('hypervisor'), dom0: pid('dom0') };
+  if (pids.hypervisor === null || pids.dom0 === null) {
+    await down();
+    throw new Error(`pvkvm up: no pid files in ${runDir}`);
+  }
+  return { runDir, pids, down };
+}
+
+// ---- KVM's own counts (tracepoints through perf) ----
+
+/**
+ * KVM sees exits pvkvm never does: ioeventfd port writes, in-kernel HLT, MSR and CPUID. Its own
+ * counters cannot be read from here: debugfs is not mounted, and where it is, kernel lockdown
+ * (`integrity`) refuses the cumulative ones (`exits`, `io_exits`, …: EPERM); KVM_GET_STATS_FD is
+ * refused to any process but the VM's owner (EIO). KVM's tracepoints can be counted, though:
+ * `perf stat -p HYPERVISOR_PID` (inherited by the vCPU threads started later), with tracefs
+ * mounted in a private mount namespace (`unshare -m`, needs CAP_SYS_ADMIN; invisible outside perf
+ * and gone with it) when /sys/kernel/tracing is not mounted. perf starts with its counters off
+ * (`-D -1`) and is switched on and off through its control FIFO at the phase's two markers.
+ * kvm_pvm does not emit `kvm_exit` itself, so the exit kinds are counted one by one.
+ */
+const KVM_EVENTS = ['kvm_pio', 'kvm_userspace_exit', 'kvm_msr', 'kvm_cpuid', 'kvm_mmio', 'kvm_fast_mmio', 'kvm_hypercall',
+  'kvm_vcpu_wakeup', 'kvm_emulate_insn', 'kvm_page_fault', 'kvm_exit'];
+/** The ones that are exits (kvm_emulate_insn counts instructions run by the emulator, not exits). */
+const KVM_EXIT_EVENTS = ['kvm_pio', 'kvm_msr', 'kvm_cpuid', 'kvm_mmio', 'kvm_fast_mmio', 'kvm_hypercall', 'kvm_vcpu_wakeup'];
+const PERF_SCRIPT = `set -e
+[ -d /sys/kernel/tracing/events/kvm ] || mount -t tracefs tracefs /sys/kernel/tracing
+exec perf stat -x, -D -1 --control "fifo:$1,$2" -e "$3" -p "$4"
+`;
+
+/** Start perf on `pid` (counters off); resolves to a session, or throws with perf's complaint. */
+async function startPerf(dir, pid) {
+  const ctl = join(dir, 'perf-ctl');
+  const ack = join(dir, 'perf-ack');
+  rmSync(ctl, { force: true });
+  rmSync(ack, { force: true });
+  execFileSync('mkfifo', [ctl, ack]);
+  const events = KVM_EVENTS.map((e) => `kvm:${e}`).join(',');
+  const args = ['sh', '-c', PERF_SCRIPT, 'sh', ctl, ack, events, String(pid)];
+  const child = existsSync('/sys/kernel/tracing/events/kvm')
+    ? spawn(args[0], args.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] })
+    : spawn('unshare', ['-m', '--propagation', 'private', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.setEncoding('utf8');
+  const exited = new Promise((resolve) => child.on('close', resolve));
+  child.on('error', (e) => { err += `${e.message}\n`; });
+  const ready = await Promise.race([
+    new Promise((resolve) => child.stderr.on('data', (d) => { err += d; if (err.includes('Events disabled')) resolve(true); })),
+    exited.then(() => false),
+    new Promise((resolve) => setTimeout(() => resolve(false), 15_000)),
+  ]);
+  if (!ready) {
+    child.kill('SIGKILL');
+    throw new Error(err.trim().split('\n').filter((l) => !/libtraceevent|bad op token|expected type/.test(l)).pop() || 'perf did not start');
+  }
+  const ctlFd = openSync(ctl, 'w'); // perf holds both FIFOs open read-write: no blocking here
+  const acks = [];
+  let acked = 0;
+  const ackStream = createReadStream(null, { fd: openSync(ack, 'r'), encoding: 'utf8' });
+  ackStream.on('data', (d) => {
+    acked += (d.match(/ack/g) ?? []).length;
+    while (acks.length > 0 && acks[0].n <= acked) acks.shift().resolve(true);
+  });
+  ackStream.on('error', () => undefined);
+  let sent = 0;
+  return {
+    /** Send 'enable' or 'disable'; resolves once perf acknowledged it (false after 3 s). */
+    command(cmd) {
+      try { writeSync(ctlFd, `${cmd}\n`); } catch { return Promise.resolve(false); }
+      const n = ++sent;
+      return Promise.race([
+        new Promise((resolve) => acks.push({ n, resolve })),
+        new Promise((resolve) => setTimeout(() => resolve(false), 3000)),
+      ]);
+    },
+    /** Stop perf; resolves to { event: count } (null where perf could not count). */
+    async stop() {
+      try { closeSync(ctlFd); } catch { /* closed */ }
+      child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+      ackStream.destroy();
+      const counts = {};
+      for (const line of err.split('\n')) {
+        const f = line.split(',');
+        if (f.length >= 3 && f[2].startsWith('kvm:')) counts[f[2].slice(4)] = /^\d+$/.test(f[0]) ? Number(f[0]) : null;
+      }
+      return counts;
+    },
+  };
+}
+
+// ---- CPU time per process and thread (/proc) ----
+
+const CLK_TCK = 100; // USER_HZ on Linux x86
+
+/** utime + stime of every thread of `pid`, in ms. */
+function cpuTimes(pid) {
+  const threads = {};
+  let total = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const ms = ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK; // fields 14 and 15
+        threads[tid] = ms;
+        total += ms;
+      } catch { /* thread gone */ }
+    }
+  } catch { /* process gone */ }
+  return { total, threads };
+}
+
+function cpuDelta(a, b) {
+  let top = 0;
+  for (const [tid, ms] of Object.entries(b.threads)) top = Math.max(top, ms - (a.threads[tid] ?? 0));
+  return { total_ms: b.total - a.total, busiest_thread_ms: top };
+}
+
+// ---- one guest phase ----
+
+const BENCH_LINE = /^blkwork bench (.*)$/m;
+const STATS_LINE = /^blkwork stats (.*)$/m;
+const fields = (s) => Object.fromEntries([...s.matchAll(/(\w+)=([\d.]+)/g)].map((m) => [m[1], Number(m[2])]));
+
+function diff(a, b) {
+  if (!a || !b) return null;
+  const out = {};
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const d = (b[k] ?? 0) - (a[k] ?? 0);
+    if (d !== 0) out[k] = d;
+  }
+  return out;
+}
+
+/**
+ * Create blkwork on the image through dom0's toolstack (the `create` request `pvkvm create -c`
+ * sends, console streamed on that connection; `info`, `pause` and `unpause` on a second one, as
+ * `pvkvm info|pause|unpause` send them), and take counters at two points: when the
+ * `blkwork: disk` line arrives (just before the measured loop starts; perf's counters are
+ * switched on) and when the `blkwork bench` line arrives (right after the loop; the domain is
+ * paused first so that it cannot power off before `info` is read, perf's counters are switched
+ * off, then it is resumed). Returns the guest's numbers and the deltas over that window.
+ */
+async function guestPhase(ControlClient, env, label, cmdline) {
+  const { daemons, guest, image, kvm } = env;
+  const name = `blk-${label}`;
+  let perf = null;
+  if (kvm.available) {
+    try {
+      perf = await startPerf(env.scratch, daemons.pids.hypervisor);
+    } catch (err) {
+      kvm.available = false;
+      kvm.why = `perf stat on KVM tracepoints failed: ${err.message}`;
+    }
+  }
+  const ctl = await ControlClient.connect(daemons.runDir);
+  const con = await ControlClient.connect(daemons.runDir);
+  const snapshot = async () => {
+    const info = await ctl.request('info', { domain: name });
+    return { atMs: epochMs(), exits: info.exits ?? {}, hv: cpuTimes(daemons.pids.hypervisor), dom0: cpuTimes(daemons.pids.dom0) };
+  };
+  let perfOn = false;
+  try {
+    let text = '';
+    let start = null;
+    let end = null;
+    let endNote = null;
+    const done = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${name}: no end within 120 s`)), 120_000);
+      con.on('output', (bytes) => {
+        text += bytes.toString('utf8');
+        if (start === null && /^blkwork: disk .*\n/m.test(text)) {
+          if (perf !== null) perf.command('enable').then((ok) => { perfOn = ok; });
+          start = snapshot();
+        }
+        if (end === null && /^blkwork bench .*\n/m.test(text)) {
+          end = (async () => {
+            try {
+              await ctl.request('pause', { domain: name });
+            } catch (err) {
+              endNote = `pause failed: ${err.message}`;
+              return null;
+            }
+            try {
+              if (perf !== null && !(await perf.command('disable'))) perfOn = false;
+              return await snapshot();
+            } finally {
+              await ctl.request('unpause', { domain: name }).catch(() => undefined);
+            }
+          })().catch((err) => { endNote = err.message; return null; });
+        }
+      });
+      con.once('end', (e) => {
+        clearTimeout(timer);
+        if (e.kind !== 'shutdown') reject(new Error(`${name}: ${e.kind} (${e.detail})`));
+        else resolve();
+      });
+      con.once('close', () => { clearTimeout(timer); reject(new Error(`${name}: dom0 closed the connection`)); });
+    });
+    done.catch(() => undefined);
+    const settings = {
+      name, kernel: guest, cmdline, memoryMiB: 64, vcpus: 1, modules: [],
+      onPoweroff: 'destroy', onReboot: 'destroy', onCrash: 'destroy',
+      disks: [{ target: image, vdev: 'xvda', access: 'rw' }],
+    };
+    await con.request('create', { settings, console: true });
+    await done;
+    const bench = BENCH_LINE.exec(text);
+    const stats = STATS_LINE.exec(text);
+    if (bench === null || stats === null || !/^Test result: SUCCESS$/m.test(text)) {
+      throw new Error(`${name} (${cmdline}): ${text.trim().split('\n').slice(-4).join(' | ')}`);
+    }
+    const a = start === null ? null : await start.catch(() => null);
+    const b = end === null ? null : await end;
+    const kernel = perf !== null ? await perf.stop() : null;
+    perf = null;
+    const g = { ...fields(bench[1]), stats: fields(stats[1]), cmdline };
+    g.mb_s = g.read_mb_s ?? g.write_mb_s;
+    const requests = g.stats.requests;
+    if (a === null || b === null) {
+      g.counters = null;
+      g.counters_note = endNote ?? 'no counters at the start marker';
+      return g;
+    }
+    const exits = diff(a.exits, b.exits);
+    const wallMs = b.atMs - a.atMs;
+    const hv = cpuDelta(a.hv, b.hv);
+    const d0 = cpuDelta(a.dom0, b.dom0);
+    const userExits = Object.values(exits).reduce((x, y) => x + y, 0);
+    const perReq = (n) => (requests > 0 && Number.isFinite(n) ? round(n / requests, 4) : null);
+    const kernelOk = kernel !== null && perfOn;
+    const kernelExits = kernelOk ? KVM_EXIT_EVENTS.reduce((x, e) => x + (kernel[e] ?? 0), 0) : null;
+    g.counters = {
+      window_ms: round(wallMs, 1),
+      user_exits: userExits,
+      user_exits_by_kind: exits,
+      exits_per_request: perReq(userExits),
+      exits_per_request_by_kind: Object.fromEntries(Object.entries(exits).map(([k, v]) => [k, perReq(v)])),
+      // Each frontend notify is an EVTCHNOP_send on the ioeventfd port: an in-kernel exit.
+      notifies_per_request: perReq(g.stats.notifies),
+      user_exits_plus_kicks_per_request: perReq(userExits + g.stats.notifies),
+      kernel_events: kernelOk ? kernel : null,
+      kernel_exits_per_request: kernelOk ? perReq(kernelExits) : null,
+      kernel_per_request: kernelOk ? Object.fromEntries(Object.entries(kernel).map(([k, v]) => [k, perReq(v)])) : null,
+      // CPU busy during the window (1.0 = one CPU all the time): the vCPU thread is the busiest
+      // thread of the hypervisor; blkback's data path is a worker thread in dom0.
+      cpu: {
+        hypervisor: round(hv.total_ms / wallMs, 3),
+        vcpu_thread: round(hv.busiest_thread_ms / wallMs, 3),
+        dom0: round(d0.total_ms / wallMs, 3),
+        dom0_busiest_thread: round(d0.busiest_thread_ms / wallMs, 3),
+      },
+    };
+    return g;
+  } finally {
+    ctl.close();
+    con.close();
+    if (perf !== null) await perf.stop().catch(() => undefined);
+  }
+}
+
+// ---- the host side: the same file, the same requests, from Node ----
+
+function rng(seed) {
+  let s = BigInt(seed) * 0x9E3779B97F4A7C15n + 0x2545F4914F6CDD1Dn;
+  const M = (1n << 64n) - 1n;
+  return (n) => {
+    s ^= s >> 12n; s ^= (s << 25n) & M; s ^= s >> 27n;
+    return Number(((s * 0x2545F4914F6CDD1Dn) & M) % BigInt(n));
+  };
+}
+
+/** Sequential bs-sized preads (or pwrites) over [0, bytes), one at a time; MB/s (10^6 B/s). */
+function hostSeq(image, write, bytes, bs) {
+  const fd = openSync(image, write ? 'r+' : 'r');
+  try {
+    const buf = Buffer.alloc(bs, 0x5a);
+    const t0 = performance.now();
+    for (let off = 0; off < bytes; off += bs) {
+      const n = write ? writeSync(fd, buf, 0, bs, off) : readSync(fd, buf, 0, bs, off);
+      if (n !== bs) throw new Error(`host ${write ? 'pwrite' : 'pread'} at ${off}: ${n} bytes`);
+    }
+    const secs = (performance.now() - t0) / 1000;
+    return bytes / secs / 1e6;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `ops` random 4 KiB preads, one at a time (fs.readSync); IOPS and mean latency in µs. */
+function hostRandQd1(image, ops, seed) {
+  const fd = openSync(image, 'r');
+  try {
+    const pick = rng(seed);
+    const blocks = (IMAGE_MIB * MiB) / 4096;
+    const buf = Buffer.alloc(4096);
+    const t0 = performance.now();
+    for (let i = 0; i < ops; i++) readSync(fd, buf, 0, 4096, pick(blocks) * 4096);
+    const ms = performance.now() - t0;
+    return { iops: (ops * 1000) / ms, avg_lat_us: (ms * 1000) / ops };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `ops` random 4 KiB reads with `qd` asynchronous fs.read calls in flight (libuv's thread pool). */
+function hostRandAsync(image, ops, qd, seed) {
+  const fd = openSync(image, 'r');
+  const pick = rng(seed);
+  const blocks = (IMAGE_MIB * MiB) / 4096;
+  return new Promise((resolve, reject) => {
+    let issued = 0;
+    let completed = 0;
+    let failed = false;
+    const t0 = performance.now();
+    const issue = (buf) => {
+      issued++;
+      readCb(fd, buf, 0, 4096, pick(blocks) * 4096, (err) => {
+        if (failed) return;
+        if (err) { failed = true; closeSync(fd); reject(err); return; }
+        if (++completed === ops) {
+          const ms = performance.now() - t0;
+          closeSync(fd);
+          resolve({ iops: (ops * 1000) / ms });
+        } else if (issued < ops) issue(buf);
+      });
+    };
+    for (let i = 0; i < Math.min(qd, ops); i++) issue(Buffer.alloc(4096));
+  });
+}
+
+// ---- the benchmark ----
+
+export async function run({ log }) {
+  const guest = requireFile(join(guestsDir, 'blkwork.elf'), 'run `node build.mjs` first');
+  requireFile(pvkvmJs, 'run `node build.mjs` first');
+  const seqBytes = SEQ_MIB * MiB;
+  if (!(IMAGE_MIB >= 1) || !(SEQ_MIB >= 1) || SEQ_MIB > IMAGE_MIB || seqBytes % 65536 !== 0) {
+    throw new Error('PVKVM_BENCH_BLK_SEQ_MIB must be 1..PVKVM_BENCH_BLK_IMAGE_MIB');
+  }
+  const ControlClient = await loadControlClient();
+  const scratch = mkdtempSync(join(tmpdir(), 'pvkvm-bench-blk-'));
+  const image = join(scratch, 'disk.img');
+  let daemons = null;
+  try {
+    // A fully written image (no holes), then read once so that both sides run from the page cache.
+    const fd = openSync(image, 'w');
+    const chunk = Buffer.alloc(MiB);
+    for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 7 + (i >> 9)) & 0xff;
+    for (let m = 0; m < IMAGE_MIB; m++) writeSync(fd, chunk, 0, MiB, m * MiB);
+    closeSync(fd);
+    hostSeq(image, false, IMAGE_MIB * MiB, MiB);
+
+    daemons = await startDaemons();
+    const kvm = { available: true, why: null };
+    const env = { daemons, guest, image, kvm, scratch };
+    const phase = async (label, cmdline) => {
+      const g = await guestPhase(ControlClient, env, label, cmdline);
+      const c = g.counters;
+      log(`${label}: ${cmdline}: ${g.mb_s} MB/s, ${g.iops} IOPS, avg ${g.avg_lat_us} µs; requests ${g.stats.requests}, ` +
+        `notifies ${g.stats.notifies}` + (c ? `; user-space exits/request ${c.exits_per_request}, kernel ${c.kernel_exits_per_request ?? 'n/a'}; ` +
+          `CPU vCPU ${c.cpu.vcpu_thread} dom0 ${c.cpu.dom0}` : `; no counters (${g.counters_note})`));
+      return g;
+    };
+    const hostMedian = (fn) => median(Array.from({ length: HOST_RUNS }, fn));
+
+    // Untimed: one short guest run warms the daemons' code paths and the guest image.
+    await guestPhase(ControlClient, env, 'warm', 'mode=randread size=1M bs=4096 qd=8 ops=64');
+
+    const seqArgs = `size=${SEQ_MIB}M bs=65536 qd=${SEQ_QD}`;
+    const gRead = await phase('seq-read', `mode=bench ${seqArgs}`);
+    const hRead = hostMedian(() => hostSeq(image, false, seqBytes, 65536));
+    const gReadDirect = await phase('seq-read-direct', `mode=bench ${seqArgs} blkfront.persistent=0`);
+    const gWrite = await phase('seq-write', `mode=benchwrite ${seqArgs}`);
+    const hWrite = hostMedian(() => hostSeq(image, true, seqBytes, 65536));
+    const randArgs = (qd, ops) => `mode=randread size=${IMAGE_MIB}M bs=4096 qd=${qd} ops=${ops}`;
+    const gQd1 = await phase('rand-qd1', randArgs(1, RAND_OPS_QD1));
+    const hQd1s = Array.from({ length: HOST_RUNS }, (_, i) => hostRandQd1(image, HOST_RAND_OPS, i + 1));
+    const hQd1 = { iops: median(hQd1s.map((r) => r.iops)), avg_lat_us: median(hQd1s.map((r) => r.avg_lat_us)) };
+    const gQd8 = await phase('rand-qd8', randArgs(8, RAND_OPS));
+    const gQd32 = await phase('rand-qd32', randArgs(32, RAND_OPS));
+    const hQd32s = [];
+    for (let i = 0; i < HOST_RUNS; i++) hQd32s.push((await hostRandAsync(image, HOST_RAND_OPS, 32, 100 + i)).iops);
+    const hQd32 = median(hQd32s);
+
+    const ratio = (a, b) => round(a / b, 4);
+    const seqReadRatio = gRead.mb_s / hRead;
+    const addedLat = gQd1.avg_lat_us - hQd1.avg_lat_us;
+    const exitsPhase = gQd8.counters;
+    const guestNums = (g) => ({
+      mb_s: g.mb_s, iops: g.iops, avg_lat_us: g.avg_lat_us, max_lat_us: g.max_lat_us, ops: g.ops, bytes: g.bytes,
+      elapsed_us: g.elapsed_us, bs: g.bs, qd: g.qd, cmdline: g.cmdline, blkfront: g.stats, counters: g.counters,
+      ...(g.counters_note ? { counters_note: g.counters_note } : {}),
+    });
+    const phases = {
+      seq_read: gRead, seq_read_direct: gReadDirect, seq_write: gWrite, randread_qd1: gQd1, randread_qd8: gQd8, randread_qd32: gQd32,
+    };
+    const fmt = (x, d = 3) => (x === null || x === undefined ? 'n/a' : Number(x).toFixed(d));
+    return {
+      seq_read_vs_host: ratio(gRead.mb_s, hRead),
+      seq_read_direct_vs_host: ratio(gReadDirect.mb_s, hRead),
+      seq_write_vs_host: ratio(gWrite.mb_s, hWrite),
+      randread_iops_qd1: gQd1.iops,
+      host_randread_iops_qd1: Math.round(hQd1.iops),
+      randread_qd1_vs_host: ratio(gQd1.iops, hQd1.iops),
+      randread_iops_qd8: gQd8.iops,
+      randread_iops_qd32: gQd32.iops,
+      host_randread_iops_qd32: Math.round(hQd32),
+      randread_qd32_vs_host: ratio(gQd32.iops, hQd32),
+      qd1_added_latency_us: round(addedLat, 1),
+      guest_qd1_latency_us: gQd1.avg_lat_us,
+      host_qd1_latency_us: round(hQd1.avg_lat_us, 2),
+      exits_per_request: exitsPhase?.exits_per_request ?? null,
+      exits_per_request_by_kind: exitsPhase?.exits_per_request_by_kind ?? null,
+      user_exits_plus_kicks_per_request: exitsPhase?.user_exits_plus_kicks_per_request ?? null,
+      kernel_exits_per_request: exitsPhase?.kernel_exits_per_request ?? null,
+      emulated_insns_per_request: exitsPhase?.kernel_per_request?.kvm_emulate_insn ?? null,
+      limits: Object.fromEntries(Object.entries(phases).map(([k, g]) => [k, {
+        guest_us_per_request: round(g.elapsed_us / g.ops, 1),
+        vcpu_thread_busy: g.counters?.cpu.vcpu_thread ?? null,
+        dom0_busy: g.counters?.cpu.dom0 ?? null,
+        emulated_insns_per_request: g.counters?.kernel_per_request?.kvm_emulate_insn ?? null,
+        bounced_per_request: round(g.stats.bounced / g.stats.requests, 3),
+      }])),
+      kernel_counters: kvm.available ? `perf stat -p HYPERVISOR_PID on kvm:{${KVM_EVENTS.join(',')}}` : `unavailable: ${kvm.why}`,
+      exits_phase: 'rand-qd8 (4 KiB random reads, QD 8)',
+      targets: TARGETS,
+      host: {
+        seq_read_mb_s: round(hRead, 1), seq_write_mb_s: round(hWrite, 1),
+        randread_qd1_iops: Math.round(hQd1.iops), randread_qd1_avg_lat_us: round(hQd1.avg_lat_us, 2),
+        randread_qd32_iops: Math.round(hQd32),
+        runs: HOST_RUNS, rand_ops: HOST_RAND_OPS,
+        per_run: {
+          randread_qd1_iops: hQd1s.map((r) => Math.round(r.iops)), randread_qd32_iops: hQd32s.map(Math.round),
+        },
+      },
+      guest: Object.fromEntries(Object.entries(phases).map(([k, g]) => [k, guestNums(g)])),
+      image_mib: IMAGE_MIB,
+      seq_mib: SEQ_MIB,
+      summary: `seq_read_vs_host ${fmt(seqReadRatio, 4)} (guest ${gRead.mb_s} MB/s ÷ host ${hRead.toFixed(0)} MB/s; target ≥ 0.8); ` +
+        `seq_write_vs_host ${fmt(gWrite.mb_s / hWrite, 4)}; randread IOPS qd1 ${gQd1.iops} (host ${Math.round(hQd1.iops)}), ` +
+        `qd32 ${gQd32.iops} (host ${Math.round(hQd32)}); qd1_added_latency ${addedLat.toFixed(1)} µs (target ≤ 50); ` +
+        `exits/request at QD 8: user-space ${fmt(exitsPhase?.exits_per_request)}, +kicks ${fmt(exitsPhase?.user_exits_plus_kicks_per_request)}, ` +
+        `kernel ${fmt(exitsPhase?.kernel_exits_per_request)} (target ≤ 0.25); limit: vCPU thread busy ` +
+        `${fmt(median(Object.values(phases).map((g) => g.counters?.cpu.vcpu_thread ?? NaN)), 2)}, dom0 ` +
+        `${fmt(median(Object.values(phases).map((g) => g.counters?.cpu.dom0 ?? NaN)), 2)} (medians over phases)`,
+    };
+  } finally {
+    if (daemons !== null) await daemons.down();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
