@@ -122,8 +122,12 @@ export class PrivilegedService {
           fds: [m.memFd],
         };
       }
-      case 'console_input':
-        throw new RequestError(95, 'this domain has no emulated UART');
+      case 'console_input': {
+        const d = this.domain(req.console_input.domid);
+        if (d.config.uartConsole !== true) throw new RequestError(95, `domain ${d.domid} has no emulated UART`);
+        d.consoleInput(req.console_input.data);
+        return { body: {} };
+      }
       case 'grant_map':
         if (req.grant_map.ops.length > DOM0_MAX_BATCH) throw new RequestError(E2BIG, `at most ${DOM0_MAX_BATCH} grant operations per batch`);
         return { body: { body: 'grant_map', grant_map: { results: this.hv.dom0Grants.map(req.grant_map.ops) } } };
@@ -136,9 +140,6 @@ export class PrivilegedService {
   }
 
   private create(c: Extract<Request, { op: 'create' }>['create']): Reply {
-    if ((c.emulated_disks ?? []).length > 0 || c.uart_console === true) {
-      throw new RequestError(95, 'emulated devices are not available in this hypervisor yet');
-    }
     if (this.hv.list().some((d) => d.name === c.name)) throw new RequestError(EEXIST, `a domain named '${c.name}' already exists`);
     let d: Domain;
     try {
@@ -146,6 +147,8 @@ export class PrivilegedService {
         name: c.name, kernel: c.kernel, kernelName: c.kernel_name || c.name, memoryMiB: c.memory_mib, vcpus: c.vcpus,
         cmdline: c.cmdline, modules: c.modules.map((m) => ({ name: m.name, data: m.data })),
         startPaused: c.start_paused, dom0Rings: c.dom0_rings,
+        emulatedDisks: (c.emulated_disks ?? []).map((d) => ({ path: d.path, readonly: d.readonly })),
+        uartConsole: c.uart_console === true,
       });
     } catch (err) {
       if (err instanceof ImageError || err instanceof PvkvmError || err instanceof RangeError) throw new RequestError(EINVAL, err.message);

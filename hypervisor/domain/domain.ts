@@ -22,6 +22,7 @@ import { allocUnboundForDom0, releaseDomainDom0Channels } from '../events/dom0-c
 import { createVm, releaseVm, SPECIAL_BASE_GPA, SPECIAL_PAGES, type VmMemory } from './vm-setup.ts';
 import type { FaultReport, VcpuStats, VcpuWorkerInit, WorkerToMain } from '../vcpu/messages.ts';
 import { newExitStatsBuffer, readExitStats } from '../vcpu/exit-stats.ts';
+import { EmulatedHost } from '../devices/emulated-host.ts';
 
 export interface DomainConfig {
   readonly name: string;
@@ -36,6 +37,15 @@ export interface DomainConfig {
   readonly startPaused?: boolean;
   /** Allocate console and xenstore event channels for dom0 (unbound, remote dom0) in the HVM params. */
   readonly dom0Rings?: boolean;
+  /**
+   * Emulated ATA disks on the primary IDE channel (0x1F0, IRQ 14): the first is the master, a
+   * second the slave. PIO only; host I/O through the same code as blkback. Emulated devices are
+   * served on vCPU 0's thread: a guest touching them from another vCPU stops with fault kind
+   * `device-vcpu` (hypervisor/devices/domain-devices.ts).
+   */
+  readonly emulatedDisks?: readonly { path: string; readonly: boolean }[];
+  /** A 16550A UART at 0x3F8 (IRQ 4): its output is this domain's 'console' event, its input `consoleInput`. */
+  readonly uartConsole?: boolean;
 }
 
 export type DomainState = 'running' | 'paused' | 'shutdown' | 'dying' | 'dead';
@@ -80,6 +90,8 @@ export class Domain extends EventEmitter<DomainEvents> {
   readonly exitStatsSab = newExitStatsBuffer();
   readonly memmap: readonly MemmapEntry[];
   private readonly mem: VmMemory;
+  /** Disk images and UART console streams of the emulated devices (which run on vCPU 0's thread). */
+  private readonly emulated: EmulatedHost;
   /** This domain's event-channel handle on the main thread (dom0 bindings). */
   readonly events: DomainHandle;
   private readonly vcpus: VcpuHandle[] = [];
@@ -98,6 +110,7 @@ export class Domain extends EventEmitter<DomainEvents> {
       throw new RangeError(`vcpus must be between 1 and ${MAX_VCPUS} (got ${config.vcpus})`);
     }
     const image = parseElf(config.kernel, config.kernelName);
+    this.emulated = new EmulatedHost(config.emulatedDisks, config.uartConsole === true);
     // Start the vCPU threads now: their start-up (loading the bundle and koffi) overlaps the VM
     // set-up below, which shortens process start → first guest instruction.
     const workers = Array.from({ length: config.vcpus }, () => new Worker(workerUrl));
@@ -106,6 +119,7 @@ export class Domain extends EventEmitter<DomainEvents> {
       this.mem = createVm(sys, config.name, ramBytes);
     } catch (err) {
       stopWorkers();
+      this.emulated.close();
       throw err;
     }
     this.shared = hv.domain(hv.claim(domid));
@@ -142,6 +156,7 @@ export class Domain extends EventEmitter<DomainEvents> {
       workers.forEach((w, id) => this.startVcpu(sys, id, w, id === 0 ? { entry: loaded.entry, startInfoGpa: boot.startInfoGpa } : null));
     } catch (err) {
       stopWorkers();
+      this.emulated.close();
       this.shared.retire();
       hv.free(domid);
       releaseVm(this.mem);
@@ -195,6 +210,7 @@ export class Domain extends EventEmitter<DomainEvents> {
       memFd: this.mem.memFd, memBytes: this.mem.memBytes, memHostAddr: this.mem.hostAddr,
       ramBytes: this.mem.ramBytes, poolOffset: this.mem.poolOffset, poolPages: this.mem.poolPages,
       hvSab: this.hv.sab, regionsSab: this.mem.regions.sab, exitStatsSab: this.exitStatsSab, memmap: this.memmap,
+      devices: this.emulated.init,
     };
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     const handle: VcpuHandle = { id, fd, worker, exited, setup, run: setup.run, tid: null, stopped: false };
@@ -215,6 +231,9 @@ export class Domain extends EventEmitter<DomainEvents> {
       case 'console':
         this.emit('console', m.text);
         break;
+      case 'uart-output':
+        this.drainUart();
+        break;
       case 'first-entry':
         this.emit('first-entry', m.atEpochMs);
         break;
@@ -232,6 +251,7 @@ export class Domain extends EventEmitter<DomainEvents> {
         this.finish({ kind: 'fault', fault: m.fault });
         break;
       case 'stopped':
+        this.drainUart();
         v.stats = m.stats;
         this.onWorkerGone(v, `vCPU ${v.id} stopped`);
         // No kick can target this thread any more: let it end.
@@ -246,6 +266,24 @@ export class Domain extends EventEmitter<DomainEvents> {
     // A vCPU that stops on its own (not asked to) ends the domain.
     if (this.end === null) this.finish({ kind: 'destroyed', why });
     if (this.vcpus.every((x) => x.stopped)) this.release();
+  }
+
+  /**
+   * Feed bytes to the emulated UART's receiver (domains with `uartConsole`). They wait in a 4 KiB
+   * queue and enter the UART as its receiver has room (as QEMU's chardevs do), so typed or
+   * pasted input is not lost to overruns; returns how many bytes were queued (0 without a UART).
+   */
+  consoleInput(bytes: Uint8Array): number {
+    const n = this.emulated.pushInput(bytes);
+    // The devices live on vCPU 0's thread: kick it out of KVM_RUN (it may be halted) to take them.
+    const boot = this.vcpus[0];
+    if (n > 0 && boot !== undefined) this.kick(boot);
+    return n;
+  }
+
+  private drainUart(): void {
+    const text = this.emulated.drainOutput();
+    if (text.length > 0) this.emit('console', text);
   }
 
   /** Pause every vCPU (they leave KVM_RUN and wait). */
@@ -320,6 +358,7 @@ export class Domain extends EventEmitter<DomainEvents> {
       libc.close(v.fd);
     }
     releaseVm(this.mem);
+    this.emulated.close();
     // 'dead' means every resource is gone, threads included (each unmaps its own views first).
     void Promise.all(this.vcpus.map((v) => v.exited)).then(() => {
       this.setState('dead');

@@ -9,6 +9,7 @@ import { currentMode } from './hypercall-trap.ts';
 import type { WorkerDomainEnv } from './domain-env.ts';
 import type { FaultReport } from './messages.ts';
 import type { ExitCounter } from './exit-stats.ts';
+import type { DomainDevices } from '../devices/domain-devices.ts';
 
 /** Outcome of one exit: keep running, or stop this vCPU (and report a fault, if any). */
 export type ExitOutcome = { readonly stop: false } | { readonly stop: true; readonly fault?: FaultReport };
@@ -29,6 +30,8 @@ export class ExitHandler {
     private readonly env: WorkerDomainEnv,
     private readonly trap: HypercallTrap,
     private readonly live: ExitCounter | null = null,
+    /** Emulated devices (null for a pure PV domain: every other port floats). */
+    private readonly devices: DomainDevices | null = null,
   ) {}
 
   /** Exits by kind; hypercall traps are reported as `hypercall`. */
@@ -55,9 +58,7 @@ export class ExitHandler {
       case 'io':
         return this.io(exit);
       case 'mmio':
-        // Nothing is mapped there: reads see all-ones, writes are dropped.
-        if (!exit.write) this.vcpu.mmioData().fill(0xff);
-        return CONTINUE;
+        return this.mmio(exit);
       case 'wrmsr':
         this.vcpu.completeMsr(!this.wrmsr(exit.index, exit.data));
         return CONTINUE;
@@ -101,9 +102,41 @@ export class ExitHandler {
       }
       return CONTINUE;
     }
+    const claimed = this.devices?.ports.find(port);
+    if (claimed !== undefined) {
+      const dev = claimed.device;
+      if (dev === null) return this.elsewhere(claimed.name, `port 0x${port.toString(16)}`);
+      // String I/O (rep ins/outs) arrives as one exit with `count` elements in the data area.
+      for (let i = 0; i < count; i++) {
+        const at = dataOffset + i * size;
+        if (out) dev.write(port, size, this.vcpu.ioData(at, size));
+        else this.vcpu.setIoData(at, size, dev.read(port, size));
+      }
+      return CONTINUE;
+    }
     // Unclaimed ports: reads float high, writes vanish.
     if (!out) for (let i = 0; i < count; i++) this.vcpu.setIoData(dataOffset + i * size, size, 0xffffffff);
     return CONTINUE;
+  }
+
+  private mmio(exit: Extract<VcpuExit, { kind: 'mmio' }>): ExitOutcome {
+    const data = this.vcpu.mmioData().subarray(0, Math.min(exit.len, 8));
+    const gpa = Number(exit.gpa);
+    const claimed = this.devices?.mmio.find(gpa);
+    if (claimed !== undefined) {
+      if (claimed.device === null) return this.elsewhere(claimed.name, `MMIO 0x${gpa.toString(16)}`);
+      if (exit.write) claimed.device.write(gpa, data);
+      else claimed.device.read(gpa, data);
+      return CONTINUE;
+    }
+    // Nothing is mapped there: reads see all-ones, writes are dropped.
+    if (!exit.write) data.fill(0xff);
+    return CONTINUE;
+  }
+
+  /** Emulated devices live on vCPU 0's thread (domain-devices.ts): elsewhere, stop clearly. */
+  private elsewhere(device: string, where: string): ExitOutcome {
+    return this.fault('device-vcpu', `${device} (${where}) accessed from vCPU ${this.vcpuId}; emulated devices are served on vCPU 0 only`);
   }
 
   private debugconByte(b: number): void {

@@ -1,5 +1,6 @@
 // messages.ts: the typed messages between the main thread and a vCPU worker.
 import type { MemmapEntry } from '../boot/pvh-layout.ts';
+import type { EmulatedDevicesInit } from '../devices/domain-devices.ts';
 
 /** Everything a vCPU worker needs to run, passed as workerData. */
 export interface VcpuWorkerInit {
@@ -26,6 +27,8 @@ export interface VcpuWorkerInit {
   /** Live exit counters, all vCPUs of the domain (exit-stats.ts). */
   readonly exitStatsSab: SharedArrayBuffer;
   readonly memmap: readonly MemmapEntry[];
+  /** Emulated PC devices (full-virtualization comparator); absent for a pure PV domain. */
+  readonly devices?: EmulatedDevicesInit;
 }
 
 /** Why a vCPU stopped the domain without a guest-requested shutdown. */
@@ -45,6 +48,8 @@ export interface VcpuStats {
 export type WorkerToMain =
   | { readonly type: 'ready'; readonly vcpuId: number; readonly tid: bigint }
   | { readonly type: 'console'; readonly text: string }
+  /** The UART wrote to its console ring after the main thread last drained it. */
+  | { readonly type: 'uart-output' }
   | { readonly type: 'shutdown'; readonly reason: number }
   | { readonly type: 'remote-shutdown'; readonly domid: number; readonly reason: number }
   | { readonly type: 'kick'; readonly vcpuId: number }

@@ -12,6 +12,9 @@ import { buildHypercallTable } from '../hypercall/index.ts';
 import { WorkerDomainEnv } from './domain-env.ts';
 import { HypercallTrap } from './hypercall-trap.ts';
 import { ExitHandler } from './exit-handler.ts';
+import { KvmVm } from '../kvm/vm.ts';
+import { KvmIrqLine } from '../devices/irq-line.ts';
+import { buildDomainDevices } from '../devices/domain-devices.ts';
 import type { VcpuWorkerInit, WorkerToMain, FaultReport } from './messages.ts';
 
 const post = (m: WorkerToMain): void => parentPort!.postMessage(m);
@@ -34,7 +37,8 @@ function main(init: VcpuWorkerInit): void {
   const id = init.vcpuId;
   const ctl = (): VcpuCtl => env.shared.vcpuCtl(id);
   const trap = new HypercallTrap(vcpu, id, env, table, () => ctl() !== VcpuCtl.Run);
-  const handler = new ExitHandler(vcpu, id, env, trap, new ExitCounter(init.exitStatsSab, id));
+  const devices = buildDomainDevices(init.devices, id, (gsi) => new KvmIrqLine(new KvmVm(init.vmFd), gsi), () => post({ type: 'uart-output' }));
+  const handler = new ExitHandler(vcpu, id, env, trap, new ExitCounter(init.exitStatsSab, id), devices);
 
   // The TSC ↔ system-time pairing, taken once per vCPU on its own thread (a vCPU ioctl).
   const clock = sampleClock(vcpu, Math.max(vcpu.tscKhz(), 1));
@@ -52,6 +56,8 @@ function main(init: VcpuWorkerInit): void {
       // Clear the kick before reading the control word: a kick that lands after this point is
       // seen either by the read below or by KVM_RUN returning at once (no lost pause/stop).
       vcpu.immediateExit = false;
+      // Console input queued before a kick is taken in here, after the kick flag was cleared.
+      devices?.poll();
       const c = ctl();
       if (c === VcpuCtl.Stop || env.shared.shutdownReason >= 0) break;
       const flags = env.shared.vcpuFlags(id);
@@ -89,6 +95,7 @@ function main(init: VcpuWorkerInit): void {
     fault = { vcpuId: id, kind: 'host-error', detail, rip: '?' };
   }
   handler.flushDebugcon();
+  devices?.close();
   if (fault !== undefined) post({ type: 'fault', fault });
   post({ type: 'stopped', vcpuId: id, stats: { exits: handler.exitCounts, hypercalls: hypercallCounts(table) } });
   // Nothing on this thread touches guest memory or kvm_run any more: drop the mappings so the

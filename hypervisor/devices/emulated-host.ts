@@ -1,0 +1,67 @@
+// emulated-host.ts: the main thread's side of a domain's emulated devices — disk images and the UART console streams.
+import { openSync, closeSync } from 'node:fs';
+import { imageSize } from '../../dom0/blkback/host-io.ts';
+import { PvkvmError } from '../errors.ts';
+import { ConsoleRingsHostSide, newConsoleRings } from './console-rings.ts';
+import { SECTOR } from './sector-store.ts';
+import type { EmulatedDevicesInit } from './domain-devices.ts';
+
+export interface EmulatedDiskConfig {
+  readonly path: string;
+  readonly readonly: boolean;
+}
+
+/** The primary IDE channel has a master and a slave position. */
+export const MAX_EMULATED_DISKS = 2;
+
+export class EmulatedHost {
+  readonly init: EmulatedDevicesInit;
+  private readonly fds: number[] = [];
+  private readonly rings: ConsoleRingsHostSide | null;
+  private readonly decoder = new TextDecoder('utf-8');
+
+  /** Open the images (throws a one-line Error naming the bad one) and set up the console rings. */
+  constructor(disks: readonly EmulatedDiskConfig[] = [], uartConsole = false) {
+    if (disks.length > MAX_EMULATED_DISKS) throw new RangeError(`at most ${MAX_EMULATED_DISKS} emulated disks (primary master and slave), got ${disks.length}`);
+    const opened: { fd: number; readonly: boolean }[] = [];
+    try {
+      for (const d of disks) {
+        let fd: number;
+        try {
+          fd = openSync(d.path, d.readonly ? 'r' : 'r+');
+        } catch (err) {
+          throw new PvkvmError(`emulated disk ${d.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        }
+        this.fds.push(fd);
+        if (imageSize(fd) < SECTOR) throw new PvkvmError(`emulated disk ${d.path}: the image is smaller than one sector`);
+        opened.push({ fd, readonly: d.readonly });
+      }
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+    const sab = uartConsole ? newConsoleRings() : null;
+    this.rings = sab === null ? null : new ConsoleRingsHostSide(sab);
+    this.init = { uart: sab, disks: opened };
+  }
+
+  get hasUart(): boolean {
+    return this.rings !== null;
+  }
+
+  /** UART output written since the last call, decoded as UTF-8 across calls ('' if none). */
+  drainOutput(): string {
+    if (this.rings === null) return '';
+    const bytes = this.rings.drain();
+    return bytes.length === 0 ? '' : this.decoder.decode(bytes, { stream: true });
+  }
+
+  /** Queue bytes for the UART receiver; returns how many fitted (0 without a UART). */
+  pushInput(bytes: Uint8Array): number {
+    return this.rings === null ? 0 : this.rings.push(bytes);
+  }
+
+  close(): void {
+    for (const fd of this.fds.splice(0)) closeSync(fd);
+  }
+}
