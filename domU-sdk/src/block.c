@@ -1,12 +1,20 @@
-/* block.c: the driver-neutral block API — request checks, the queued interface, synchronous calls. */
+/* block.c: the driver-neutral block API — choosing the disk driver (PV blkfront or the emulated
+ * ATA disk), request checks, the queued interface, synchronous calls. */
 #include <stddef.h>
 #include <stdint.h>
+#include <pvkvm/ata.h>
 #include <pvkvm/block.h>
 #include <pvkvm/blkfront.h>
 #include <pvkvm/console.h>
+#include <pvkvm/hypercall.h>
+#include <pvkvm/isa.h>
+#include <pvkvm/start.h>
 #include <pvkvm/string.h>
 #include <pvkvm/time.h>
 #include <pvkvm/xenstore.h>
+
+/* Request timestamps and timeouts: pvclock with Xen, else the TSC (pvkvm_time_ns is 0 there). */
+static uint64_t now_ns(void) { return pvkvm_xen_present() ? pvkvm_time_ns() : isa_time_ns(); }
 
 const char *block_op_name(enum block_op op) {
   switch (op) {
@@ -20,13 +28,52 @@ const char *block_op_name(enum block_op op) {
 
 /* ---- opening ---- */
 
-int block_count(void) {
+enum block_driver { DRIVER_PV, DRIVER_ATA };
+
+/* PV disks (entries under device/vbd), or -errno when there is no Xen or no xenstore. */
+static int pv_disk_count(void) {
+  if (!pvkvm_xen_present()) return -XEN_ENODEV;
   int rc = xs_init();
   if (rc < 0) return rc;
   return blkfront_list(NULL, 0);
 }
 
+/* cmdline block=pv|ata forces a driver; otherwise PV when Xen is there with at least one
+ * device/vbd, and the emulated ATA disk in every other case (no Xen, no xenstore, no vbd). */
+static enum block_driver choose_driver(void) {
+  char want[8];
+  if (pvkvm_cmdline_get("block", want, sizeof(want)) >= 0) {
+    if (strcmp(want, "pv") == 0) return DRIVER_PV;
+    if (strcmp(want, "ata") == 0) return DRIVER_ATA;
+    printf("block: unknown block=%s (pv or ata); choosing by what is there\n", want);
+  }
+  return pv_disk_count() > 0 ? DRIVER_PV : DRIVER_ATA;
+}
+
+/* ata.mode=irq|polled (default polled) */
+static enum ata_mode ata_mode_from_cmdline(void) {
+  char m[8];
+  return pvkvm_cmdline_get("ata.mode", m, sizeof(m)) >= 0 && strcmp(m, "irq") == 0 ? ATA_IRQ : ATA_POLLED;
+}
+
+static int ata_open_block(unsigned index, struct block_dev **dev) {
+  if (index != 0) return -XEN_ENODEV; /* drive 0 of the primary channel only */
+  struct ata_dev *a;
+  int rc = ata_open(ata_mode_from_cmdline(), &a);
+  if (rc < 0) return rc;
+  *dev = ata_block(a);
+  return 0;
+}
+
+int block_count(void) {
+  if (choose_driver() == DRIVER_PV) return pv_disk_count();
+  struct block_dev *d;
+  int rc = ata_open_block(0, &d);
+  return rc == 0 ? 1 : rc == -XEN_ENODEV ? 0 : rc;
+}
+
 int block_open(unsigned index, struct block_dev **dev) {
+  if (choose_driver() == DRIVER_ATA) return ata_open_block(index, dev);
   struct blkfront_dev *bf;
   int rc = blkfront_open(index, &bf);
   if (rc < 0) return rc;
@@ -41,7 +88,7 @@ int block_close(struct block_dev *dev) { return dev->ops->close ? dev->ops->clos
 /* ---- the queued interface ---- */
 
 void block_complete(struct block_dev *dev, struct block_req *req, int status) {
-  req->done_ns = pvkvm_time_ns();
+  req->done_ns = now_ns();
   if (dev->inflight) dev->inflight--;
   __atomic_store_n(&req->status, status, __ATOMIC_RELEASE);
   if (req->done) req->done(req);
@@ -83,7 +130,7 @@ int block_submit(struct block_dev *dev, struct block_req *req) {
   int rc = check_req(dev, req);
   if (rc < 0) return rc;
   req->status = BLOCK_PENDING;
-  req->submit_ns = pvkvm_time_ns();
+  req->submit_ns = now_ns();
   req->done_ns = 0;
   req->next = NULL;
   dev->inflight++;
@@ -118,12 +165,12 @@ int block_poll(struct block_dev *dev, uint64_t timeout_ns) {
 }
 
 static uint64_t left_until(uint64_t deadline) {
-  uint64_t now = pvkvm_time_ns();
+  uint64_t now = now_ns();
   return now >= deadline ? 0 : deadline - now;
 }
 
 static uint64_t deadline_after(uint64_t ns) {
-  uint64_t now = pvkvm_time_ns();
+  uint64_t now = now_ns();
   return now + ns < now ? UINT64_MAX : now + ns;
 }
 

@@ -61,6 +61,7 @@ export function createVm(sys: KvmSystem, name: string, ramBytes: number): VmMemo
     vm.setUserMemoryRegion(1, SPECIAL_BASE_GPA, SPECIAL_PAGES * PAGE_SIZE, map.addr + BigInt(ramBytes));
     vm.setTssAddr(TSS_ADDR);
     vm.createIrqchip();
+    maskLegacyPics(vm);
     return {
       vm, memFd, memBytes, ramBytes, bytes: map.bytes, ptr: map.ptr, hostAddr: map.addr, regions,
       poolOffset, poolPages: POOL_PAGES,
@@ -69,6 +70,21 @@ export function createVm(sys: KvmSystem, name: string, ramBytes: number): VmMemo
     if (memFd >= 0) libc.close(memFd);
     vm.close();
     throw err;
+  }
+}
+
+/**
+ * Leave both 8259s masked, as firmware does before it hands over: KVM resets them unprogrammed
+ * (vector base 0) with every line open and the boot vCPU's LVT0 in ExtINT mode, so an ISA
+ * interrupt (the emulated ATA disk's IRQ 14) would otherwise arrive as vector 6 (#UD) in a guest
+ * that routes its devices through the IOAPIC. A guest that programs the PIC (or asks for the
+ * callback vector, which reprograms the master) sets its own mask.
+ */
+function maskLegacyPics(vm: KvmVm): void {
+  for (const chipId of [0, 1]) {
+    const chip = vm.getIrqchip(chipId);
+    chip[8 + 2] = 0xff; // kvm_pic_state.imr
+    vm.setIrqchip(chip);
   }
 }
 

@@ -1,8 +1,9 @@
 /*
- * pvkvm/block.h: a driver-neutral block device API (the PV disk today; an emulated ATA disk later).
+ * pvkvm/block.h: a driver-neutral block device API over the PV disk (blkfront, <pvkvm/blkfront.h>)
+ * or the emulated ATA disk (<pvkvm/ata.h>).
  *
  *   struct block_dev *d;
- *   if (block_open_default(&d) == 0) {                      // the first PV disk (device/vbd)
+ *   if (block_open_default(&d) == 0) {                      // the first PV disk, else the ATA disk
  *     static uint8_t buf[8192] __attribute__((aligned(4096)));
  *     block_read(d, 0, 8192 / d->sector_size, buf);         // synchronous, 0 or -XEN_E*
  *     block_write(d, 16, 8192 / d->sector_size, buf);
@@ -97,11 +98,14 @@ struct block_dev {
   struct block_req *sync_done; /* completions of the synchronous fallback, for block_poll */
 };
 
-/* The first PV disk (device/vbd with the lowest id); block_open(i, ...) the i-th (ascending ids).
- * 0, -XEN_ENODEV if there is none, or -errno of the handshake. */
+/* Which driver: cmdline block=pv or block=ata forces one; otherwise PV when Xen is present with at
+ * least one device/vbd, else the ATA disk (primary channel, drive 0; cmdline ata.mode=irq|polled,
+ * default polled; see <pvkvm/ata.h>) — so the same guest runs on pvkvm and under QEMU.
+ * PV: the first disk (device/vbd with the lowest id); block_open(i, ...) the i-th (ascending ids).
+ * ATA: index 0 only. 0, -XEN_ENODEV if there is none, or -errno of the handshake / probe. */
 int block_open_default(struct block_dev **dev);
 int block_open(unsigned index, struct block_dev **dev);
-/* How many disks there are (PV disks: entries under device/vbd), or -errno. */
+/* How many disks there are (PV: entries under device/vbd; ATA: 0 or 1), or -errno. */
 int block_count(void);
 int block_close(struct block_dev *dev);
 

@@ -1,9 +1,12 @@
 /*
  * pvkvm/console.h: text output.
  *
- * Output is line-buffered and written with console_io(CONSOLEIO_write). When there is no Xen
- * (e.g. under QEMU), or the hypervisor refuses console_io, it goes to the debug port 0xE9
- * instead (QEMU: -debugcon stdio).
+ * Output is line-buffered and written to the PV console ring (when the domain has a console
+ * backend) or with console_io(CONSOLEIO_write). When there is no Xen (e.g. under QEMU), or the
+ * hypervisor refuses console_io, it goes to the debug port 0xE9 instead (QEMU: -debugcon stdio).
+ * The 16550 UART at 0x3F8 (<pvkvm/uart.h>): cmdline console=uart sends output there only (when a
+ * UART answers); without Xen and without a console= option it gets a copy ("\n" as "\r\n").
+ * Any other console=VALUE keeps the UART out of it.
  *
  * printf supports %d %i %u %x %X %o %p %s %c %%, flags - 0 + space #, width and precision
  * (also *), and the hh h l ll z j t length modifiers.

@@ -1,5 +1,7 @@
 /*
- * blkwork: block workloads on a PV disk (blkfront through <pvkvm/block.h>).
+ * blkwork: block workloads on a disk through <pvkvm/block.h>: the PV disk (blkfront), or the
+ * emulated ATA disk when there is no PV disk (e.g. under QEMU with -drive if=ide; block=ata|pv
+ * forces one, ata.mode=irq|polled and ata.multiple=N tune the ATA driver).
  *
  * Modes (mode=...):
  *   seqwrite     write the guest pattern over [0, size) in bs-sized requests, then flush
@@ -14,8 +16,8 @@
  *   randread     ops= random bs-aligned reads in [0, size), qd in flight
  * Options: size=BYTES (K/M/G suffixes; default 1M, 4M for random), bs=BYTES (default 4096; a
  *   multiple of the sector size; larger than one request is split), qd=N (default 1, at most 64),
- *   disk=I (the I-th vbd by ascending id, default 0), seed=N (default 1), ops=N (random: default
- *   1000; randread: default size/bs), expect-readonly=1 (the disk must say read-only, a write must
+ *   disk=I (the I-th vbd by ascending id, default 0; ATA: 0 only), seed=N (default 1), ops=N
+ *   (random: default 1000; randread: default size/bs), expect-readonly=1 (the disk must say read-only, a write must
  *   fail and reads still work; then the mode, if any, runs), close=1 (close the device at the end
  *   and check the backend let go of every grant), timeout_ms=T (per wait, default 30000).
  *
@@ -32,13 +34,15 @@
  *    iops=31234 avg_lat_us=25.1 max_lat_us=80" (benchwrite: op=write and write_mb_s=; randread:
  *    op=randread and read_mb_s=; MB = 10^6 bytes),
  *   "blkwork stats requests=... indirect=... bounced=... notifies=... polls=... lazy_wakeups=...
- *    grant_end_failures=...", then exactly one "Test result: SUCCESS|FAILURE|ERROR" (ERROR: bad
- *   options) and poweroff.
+ *    grant_end_failures=..." (PV) or "blkwork ata-stats commands=... cmd28=... cmd48=...
+ *    multiple=... irqs=... flushes=... errors=... timeouts=..." (ATA), then exactly one
+ *   "Test result: SUCCESS|FAILURE|ERROR" (ERROR: bad options) and poweroff.
  */
 #include <pvkvm/pvkvm.h>
+#include <pvkvm/ata.h>
 #include <pvkvm/blkfront.h>
+#include <pvkvm/isa.h>
 #include <pvkvm/block.h>
-#include <pvkvm/xenstore.h>
 
 #define ARENA_BYTES (4u << 20)
 #define MAX_QD 64u
@@ -52,7 +56,8 @@ static uint32_t gen_of[MAX_BLOCKS]; /* random: generation last written to each b
 static uint8_t busy_of[MAX_BLOCKS]; /* random: block has a request in flight */
 
 static struct block_dev *dev;
-static struct blkfront_dev *bf;
+static struct blkfront_dev *bf; /* the PV disk's driver, or NULL */
+static struct ata_dev *ata;     /* the ATA disk's driver, or NULL */
 static uint64_t opt_size, opt_seed, opt_ops, opt_timeout_ns;
 static uint32_t opt_bs;
 static unsigned opt_qd;
@@ -125,6 +130,9 @@ static int host_check(const uint8_t *p, uint64_t off, uint32_t len) {
   return 0;
 }
 
+/* Elapsed time: pvclock with Xen; without it (QEMU) pvkvm_time_ns() is 0, so the TSC. */
+static uint64_t now_ns(void) { return pvkvm_xen_present() ? pvkvm_time_ns() : isa_time_ns(); }
+
 /* ---- PRNG (xorshift64*) ---- */
 
 static uint64_t rng_state;
@@ -196,7 +204,7 @@ static int run_job(struct job *j, unsigned qd) {
   uint64_t issued = 0;
   j->done_ops = j->bytes = j->lat_sum_ns = j->lat_max_ns = 0;
   j->err = 0;
-  uint64_t t0 = pvkvm_time_ns();
+  uint64_t t0 = now_ns();
   unsigned active = 0;
   while ((issued < j->nops && !j->err) || active) {
     /* Fill the queue: first what is half submitted, then new operations. */
@@ -260,13 +268,22 @@ static int run_job(struct job *j, unsigned qd) {
       j->bytes += opt_bs;
     }
   }
-  j->elapsed_ns = pvkvm_time_ns() - t0;
+  j->elapsed_ns = now_ns() - t0;
   return j->err;
 }
 
 /* ---- modes ---- */
 
 static void print_stats(void) {
+  if (ata) {
+    const struct ata_stats *a = ata_get_stats(ata);
+    printf("blkwork ata-stats commands=%llu cmd28=%llu cmd48=%llu multiple=%llu irqs=%llu flushes=%llu errors=%llu "
+           "timeouts=%llu\n",
+           (unsigned long long)a->commands, (unsigned long long)a->cmd28, (unsigned long long)a->cmd48,
+           (unsigned long long)a->multiple_cmds, (unsigned long long)a->irqs, (unsigned long long)a->flushes,
+           (unsigned long long)a->errors, (unsigned long long)a->timeouts);
+  }
+  if (!bf) return;
   const struct blkfront_stats *st = blkfront_get_stats(bf);
   printf("blkwork stats requests=%llu indirect=%llu bounced=%llu notifies=%llu polls=%llu lazy_wakeups=%llu "
          "grant_end_failures=%llu\n",
@@ -487,7 +504,6 @@ static void readonly_check(void) {
 }
 
 int main(void) {
-  REQUIRE_XEN();
   char mode[24] = "";
   pvkvm_cmdline_get("mode", mode, sizeof(mode));
   int expect_ro = pvkvm_cmdline_ull("expect-readonly", 0) != 0;
@@ -502,19 +518,16 @@ int main(void) {
   opt_timeout_ns = pvkvm_cmdline_ull("timeout_ms", 30000) * NSEC_PER_MSEC;
   unsigned disk = (unsigned)pvkvm_cmdline_ull("disk", 0);
 
-  int rc = xs_init();
-  if (rc < 0) {
-    printf("blkwork: no xenstore: %d\n", rc);
-    test_exit(TEST_FAILURE);
-  }
-  rc = blkfront_open(disk, &bf);
+  int rc = block_open(disk, &dev); /* PV when Xen has a device/vbd, else ATA */
   if (rc < 0) {
     printf("blkwork: cannot open disk %u: %d\n", disk, rc);
     test_exit(TEST_FAILURE);
   }
-  dev = blkfront_block(bf);
+  if (strcmp(dev->ops->name, "blkfront") == 0) bf = dev->priv;
+  if (strcmp(dev->ops->name, "ata") == 0) ata = dev->priv;
   dev->timeout_ns = opt_timeout_ns;
-  blkfront_print_info(bf);
+  if (bf) blkfront_print_info(bf);
+  if (ata) ata_print_info(ata);
   printf("blkwork: disk %u %s: %llu sectors of %u bytes, ro=%d, max %u sectors per request, queue depth %u\n",
          disk, dev->name, (unsigned long long)dev->nr_sectors, dev->sector_size, dev->readonly, dev->max_count,
          dev->queue_depth);
@@ -537,7 +550,7 @@ int main(void) {
 
   print_stats();
   if (pvkvm_cmdline_ull("close", 0)) {
-    rc = blkfront_close(bf);
+    rc = bf ? blkfront_close(bf) : block_close(dev);
     printf("blkwork: close: %d\n", rc);
     CHECK_EQ(rc, 0);
   }
