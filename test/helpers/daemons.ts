@@ -3,7 +3,8 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pvkvm, guestPath, type RunResult } from './run-guest.ts';
+import { pvkvm, guestPath, cleanEnv, PVKVM, type RunResult } from './run-guest.ts';
+import { spawnDaemon, waitForDom0 } from '../../hypervisor/cli/daemons.ts';
 
 export interface TestDaemons {
   readonly runDir: string;
@@ -19,8 +20,15 @@ export async function startDaemons(): Promise<TestDaemons> {
   const runDir = mkdtempSync(join(tmpdir(), 'pvkvm-test-'));
   const env = { PVKVM_RUN_DIR: runDir };
   const cli = (args: readonly string[], killAfterMs?: number): Promise<RunResult> => pvkvm(args, { env, killAfterMs });
-  const up = await cli(['up']);
-  if (up.code !== 0) throw new Error(`pvkvm up failed: ${up.stderr}`);
+  // The daemons `pvkvm up` would start, but tied to this test process (their stdin is a pipe from
+  // us): a test killed by its timeout leaves no daemons behind.
+  const children = (['hypervisor', 'dom0'] as const).map((kind) =>
+    spawnDaemon(kind, runDir, { withParent: true, script: PVKVM, env: { ...cleanEnv(), ...env } }));
+  const ready = await waitForDom0(runDir, 30_000, () => {
+    const dead = children.find((c) => c.child.exitCode !== null);
+    return dead ? `the ${dead.kind} daemon exited at start-up` : null;
+  });
+  ready.close();
   return {
     runDir,
     cli,
