@@ -3,12 +3,11 @@
 // from Node; plus exits per block request (pvkvm's user-space counters, and KVM's own counts from
 // its tracepoints through perf when they can be taken) and where the CPU time goes in each phase.
 import { build } from 'esbuild';
-import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, createReadStream, existsSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, read as readCb, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, read as readCb, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { benchDir, describeFailure, epochMs, guestsDir, median, pvkvmJs, requireFile, root, round, runProcess } from './lib.mjs';
+import { KVM_EVENTS, KVM_EXIT_EVENTS, cpuDelta, cpuTimes, counterDiff, kvFields, loadControlClient, startDaemons, startPerf } from './guest-window.mjs';
+import { epochMs, guestsDir, median, pvkvmJs, requireFile, round } from './lib.mjs';
 
 const MiB = 1024 * 1024;
 /** Image size (MiB); random reads spread over all of it. */
@@ -27,176 +26,11 @@ const TARGETS = { seq_read_vs_host: 0.8, qd1_added_latency_us: 50, exits_per_req
 
 // ---- daemons and the toolstack client ----
 
-/** Bundle the CLI's toolstack client (hypervisor/cli/control-client.ts) so this plain .mjs can use it. */
-async function loadControlClient() {
-  const out = join(benchDir, 'build', 'control-client.mjs');
-  await build({
-    entryPoints: [join(root, 'hypervisor/cli/control-client.ts')], outfile: out, bundle: true, platform: 'node',
-    format: 'esm', target: 'node20', logLevel: 'warning',
-  });
-  return (await import(pathToFileURL(out).href)).ControlClient;
-}
-
-/** `pvkvm up` in a private run directory; `down()` stops the daemons and removes it. */
-async function startDaemons() {
-  const runDir = mkdtempSync(join(tmpdir(), 'pvkvm-bench-blk-run-'));
-  const env = { ...process.env, PVKVM_RUN_DIR: runDir };
-  const cli = (args, opts = {}) => runProcess(process.execPath, [pvkvmJs, ...args], { env, timeoutMs: 60_000, ...opts });
-  const pid = (kind) => {
-    try {
-      const n = Number(readFileSync(join(runDir, `${kind}.pid`), 'utf8').trim());
-      return Number.isInteger(n) && n > 0 ? n : null;
-    } catch { return null; }
-  };
-  const down = async () => {
-    await cli(['down'], { timeoutMs: 30_000 }).catch(() => undefined);
-    for (const kind of ['dom0', 'hypervisor']) {
-      const p = pid(kind);
-      if (p !== null) try { process.kill(p, 'SIGTERM'); } catch { /* gone, as it should be */ }
-    }
-    rmSync(runDir, { recursive: true, force: true });
-  };
-  const up = await cli(['up']);
-  if (up.code !== 0) {
-    await down();
-    throw new Error(describeFailure('pvkvm up', up));
-  }
-  const pids = { hypervisor: pid('hypervisor'), dom0: pid('dom0') };
-  if (pids.hypervisor === null || pids.dom0 === null) {
-    await down();
-    throw new Error(`pvkvm up: no pid files in ${runDir}`);
-  }
-  return { runDir, pids, down };
-}
-
-// ---- KVM's own counts (tracepoints through perf) ----
-
-/**
- * KVM sees exits pvkvm never does: ioeventfd port writes, in-kernel HLT, MSR and CPUID. Its own
- * counters cannot be read from here: debugfs is not mounted, and where it is, kernel lockdown
- * (`integrity`) refuses the cumulative ones (`exits`, `io_exits`, …: EPERM); KVM_GET_STATS_FD is
- * refused to any process but the VM's owner (EIO). KVM's tracepoints can be counted, though:
- * `perf stat -p HYPERVISOR_PID` (inherited by the vCPU threads started later), with tracefs
- * mounted in a private mount namespace (`unshare -m`, needs CAP_SYS_ADMIN; invisible outside perf
- * and gone with it) when /sys/kernel/tracing is not mounted. perf starts with its counters off
- * (`-D -1`) and is switched on and off through its control FIFO at the phase's two markers.
- * kvm_pvm does not emit `kvm_exit` itself, so the exit kinds are counted one by one.
- */
-const KVM_EVENTS = ['kvm_pio', 'kvm_userspace_exit', 'kvm_msr', 'kvm_cpuid', 'kvm_mmio', 'kvm_fast_mmio', 'kvm_hypercall',
-  'kvm_vcpu_wakeup', 'kvm_emulate_insn', 'kvm_page_fault', 'kvm_exit'];
-/** The ones that are exits (kvm_emulate_insn counts instructions run by the emulator, not exits). */
-const KVM_EXIT_EVENTS = ['kvm_pio', 'kvm_msr', 'kvm_cpuid', 'kvm_mmio', 'kvm_fast_mmio', 'kvm_hypercall', 'kvm_vcpu_wakeup'];
-const PERF_SCRIPT = `set -e
-[ -d /sys/kernel/tracing/events/kvm ] || mount -t tracefs tracefs /sys/kernel/tracing
-exec perf stat -x, -D -1 --control "fifo:$1,$2" -e "$3" -p "$4"
-`;
-
-/** Start perf on `pid` (counters off); resolves to a session, or throws with perf's complaint. */
-async function startPerf(dir, pid) {
-  const ctl = join(dir, 'perf-ctl');
-  const ack = join(dir, 'perf-ack');
-  rmSync(ctl, { force: true });
-  rmSync(ack, { force: true });
-  execFileSync('mkfifo', [ctl, ack]);
-  const events = KVM_EVENTS.map((e) => `kvm:${e}`).join(',');
-  const args = ['sh', '-c', PERF_SCRIPT, 'sh', ctl, ack, events, String(pid)];
-  const child = existsSync('/sys/kernel/tracing/events/kvm')
-    ? spawn(args[0], args.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] })
-    : spawn('unshare', ['-m', '--propagation', 'private', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr.setEncoding('utf8');
-  const exited = new Promise((resolve) => child.on('close', resolve));
-  child.on('error', (e) => { err += `${e.message}\n`; });
-  const ready = await Promise.race([
-    new Promise((resolve) => child.stderr.on('data', (d) => { err += d; if (err.includes('Events disabled')) resolve(true); })),
-    exited.then(() => false),
-    new Promise((resolve) => setTimeout(() => resolve(false), 15_000)),
-  ]);
-  if (!ready) {
-    child.kill('SIGKILL');
-    throw new Error(err.trim().split('\n').filter((l) => !/libtraceevent|bad op token|expected type/.test(l)).pop() || 'perf did not start');
-  }
-  const ctlFd = openSync(ctl, 'w'); // perf holds both FIFOs open read-write: no blocking here
-  const acks = [];
-  let acked = 0;
-  const ackStream = createReadStream(null, { fd: openSync(ack, 'r'), encoding: 'utf8' });
-  ackStream.on('data', (d) => {
-    acked += (d.match(/ack/g) ?? []).length;
-    while (acks.length > 0 && acks[0].n <= acked) acks.shift().resolve(true);
-  });
-  ackStream.on('error', () => undefined);
-  let sent = 0;
-  return {
-    /** Send 'enable' or 'disable'; resolves once perf acknowledged it (false after 3 s). */
-    command(cmd) {
-      try { writeSync(ctlFd, `${cmd}\n`); } catch { return Promise.resolve(false); }
-      const n = ++sent;
-      return Promise.race([
-        new Promise((resolve) => acks.push({ n, resolve })),
-        new Promise((resolve) => setTimeout(() => resolve(false), 3000)),
-      ]);
-    },
-    /** Stop perf; resolves to { event: count } (null where perf could not count). */
-    async stop() {
-      try { closeSync(ctlFd); } catch { /* closed */ }
-      child.kill('SIGINT');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-      ackStream.destroy();
-      const counts = {};
-      for (const line of err.split('\n')) {
-        const f = line.split(',');
-        if (f.length >= 3 && f[2].startsWith('kvm:')) counts[f[2].slice(4)] = /^\d+$/.test(f[0]) ? Number(f[0]) : null;
-      }
-      return counts;
-    },
-  };
-}
-
-// ---- CPU time per process and thread (/proc) ----
-
-const CLK_TCK = 100; // USER_HZ on Linux x86
-
-/** utime + stime of every thread of `pid`, in ms. */
-function cpuTimes(pid) {
-  const threads = {};
-  let total = 0;
-  try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      try {
-        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        const ms = ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK; // fields 14 and 15
-        threads[tid] = ms;
-        total += ms;
-      } catch { /* thread gone */ }
-    }
-  } catch { /* process gone */ }
-  return { total, threads };
-}
-
-function cpuDelta(a, b) {
-  let top = 0;
-  for (const [tid, ms] of Object.entries(b.threads)) top = Math.max(top, ms - (a.threads[tid] ?? 0));
-  return { total_ms: b.total - a.total, busiest_thread_ms: top };
-}
-
 // ---- one guest phase ----
 
 const BENCH_LINE = /^blkwork bench (.*)$/m;
 const STATS_LINE = /^blkwork stats (.*)$/m;
-const fields = (s) => Object.fromEntries([...s.matchAll(/(\w+)=([\d.]+)/g)].map((m) => [m[1], Number(m[2])]));
 
-function diff(a, b) {
-  if (!a || !b) return null;
-  const out = {};
-  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    const d = (b[k] ?? 0) - (a[k] ?? 0);
-    if (d !== 0) out[k] = d;
-  }
-  return out;
-}
 
 /**
  * Create blkwork on the image through dom0's toolstack (the `create` request `pvkvm create -c`
@@ -280,7 +114,7 @@ async function guestPhase(ControlClient, env, label, cmdline) {
     const b = end === null ? null : await end;
     const kernel = perf !== null ? await perf.stop() : null;
     perf = null;
-    const g = { ...fields(bench[1]), stats: fields(stats[1]), cmdline };
+    const g = { ...kvFields(bench[1]), stats: kvFields(stats[1]), cmdline };
     g.mb_s = g.read_mb_s ?? g.write_mb_s;
     const requests = g.stats.requests;
     if (a === null || b === null) {
@@ -288,7 +122,7 @@ async function guestPhase(ControlClient, env, label, cmdline) {
       g.counters_note = endNote ?? 'no counters at the start marker';
       return g;
     }
-    const exits = diff(a.exits, b.exits);
+    const exits = counterDiff(a.exits, b.exits);
     const wallMs = b.atMs - a.atMs;
     const hv = cpuDelta(a.hv, b.hv);
     const d0 = cpuDelta(a.dom0, b.dom0);
@@ -417,7 +251,7 @@ export async function run({ log }) {
     closeSync(fd);
     hostSeq(image, false, IMAGE_MIB * MiB, MiB);
 
-    daemons = await startDaemons();
+    daemons = await startDaemons('pvkvm-bench-blk-run-');
     const kvm = { available: true, why: null };
     const env = { daemons, guest, image, kvm, scratch };
     const phase = async (label, cmdline) => {
