@@ -7,29 +7,19 @@ import { Domains } from '../events/domain-handle.ts';
 import { RELAY, MAX_RELAYS } from '../events/relays.ts';
 import { sendFrom } from '../events/send.ts';
 import { raiseFromDom0 } from '../events/dom0-channels.ts';
-import { libc, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLLIN, EPOLL_CLOEXEC } from '../kvm/libc.ts';
+import { libc } from '../kvm/libc.ts';
+import { EpollSet } from '../kvm/epoll.ts';
 import { runExpired } from './timers.ts';
 
 const IDLE_WAIT_MS = 1000;
-const MAX_EVENTS = 64;
-const EVENT_SIZE = 12; // packed struct epoll_event on x86_64
 const WAKE = 0xffffffff;
 
 const hv = new HypervisorShared((workerData as { hvSab: SharedArrayBuffer }).hvSab);
 const domains = new Domains(hv, -1, new Uint8Array(0));
-const epfd = libc.epollCreate1(EPOLL_CLOEXEC);
-const events = new Uint8Array(MAX_EVENTS * EVENT_SIZE);
-const ev = new DataView(events.buffer);
+const epoll = new EpollSet();
 const drain = new BigUint64Array(1);
 /** Relay entries this thread has in its epoll set: index → eventfd. */
 const watched = new Map<number, number>();
-
-function epollAdd(fd: number, data: number): void {
-  const e = new DataView(new ArrayBuffer(EVENT_SIZE));
-  e.setUint32(0, EPOLLIN, true);
-  e.setBigUint64(4, BigInt(data), true);
-  libc.epollCtl(epfd, EPOLL_CTL_ADD, fd, e);
-}
 
 /** Bring the epoll set in line with the relay table: watch new entries, reap closing ones. */
 function reconcile(): void {
@@ -37,10 +27,10 @@ function reconcile(): void {
     const s = hv.relays.state(i);
     if (s === RELAY.ACTIVE && !watched.has(i)) {
       watched.set(i, hv.relays.fd(i));
-      epollAdd(hv.relays.fd(i), i);
+      epoll.add(hv.relays.fd(i), i);
     } else if (s === RELAY.CLOSING) {
       const fd = watched.get(i) ?? hv.relays.fd(i);
-      libc.epollCtl(epfd, EPOLL_CTL_DEL, fd, null);
+      epoll.remove(fd);
       libc.close(fd);
       watched.delete(i);
       hv.relays.setState(i, RELAY.FREE);
@@ -48,7 +38,7 @@ function reconcile(): void {
   }
 }
 
-epollAdd(hv.wakeFd, WAKE);
+epoll.add(hv.wakeFd, WAKE);
 let seenRelaySeq = -1;
 while (!hv.timersStopped) {
   // Rescanning the relay table is only needed after it changed, not on every relayed send.
@@ -60,9 +50,7 @@ while (!hv.timersStopped) {
   const now = process.hrtime.bigint();
   const next = runExpired(hv, domains, now);
   const waitMs = next === 0n ? IDLE_WAIT_MS : Math.min(IDLE_WAIT_MS, Math.ceil(Number(next - process.hrtime.bigint()) / 1e6));
-  const n = waitMs > 0 ? libc.epollWait(epfd, events, MAX_EVENTS, waitMs) : 0;
-  for (let k = 0; k < n; k++) {
-    const data = Number(ev.getBigUint64(k * EVENT_SIZE + 4, true));
+  for (const data of waitMs > 0 ? epoll.wait(waitMs) : []) {
     if (data === WAKE) {
       libc.read(hv.wakeFd, drain, 8);
       continue;
@@ -82,5 +70,5 @@ while (!hv.timersStopped) {
   }
 }
 for (const fd of watched.values()) libc.close(fd);
-libc.close(epfd);
+epoll.close();
 parentPort?.postMessage('stopped');
