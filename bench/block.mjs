@@ -288,7 +288,8 @@ export async function run({ log }) {
     const addedLat = gQd1.avg_lat_us - hQd1.avg_lat_us;
     const exitsPhase = gQd8.counters;
     const guestNums = (g) => ({
-      mb_s: g.mb_s, iops: g.iops, avg_lat_us: g.avg_lat_us, max_lat_us: g.max_lat_us, ops: g.ops, bytes: g.bytes,
+      mb_s: g.mb_s, iops: g.iops, avg_lat_us: g.avg_lat_us, max_lat_us: g.max_lat_us,
+      p50_lat_us: g.p50_lat_us ?? null, p99_lat_us: g.p99_lat_us ?? null, ops: g.ops, bytes: g.bytes,
       elapsed_us: g.elapsed_us, bs: g.bs, qd: g.qd, cmdline: g.cmdline, blkfront: g.stats, counters: g.counters,
       ...(g.counters_note ? { counters_note: g.counters_note } : {}),
     });

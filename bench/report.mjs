@@ -234,7 +234,7 @@ function pvVsEmulatedSection(r) {
   const rows = ['host', 'pv', 'pv_direct', 'ata', 'ata_irq', 'qemu'].filter((k) => c[k]).map((k) => {
     const x = c[k];
     const kinds = x.exits_per_4k_by_kind ? Object.entries(x.exits_per_4k_by_kind).map(([kk, v]) => `${kk} ${fmtNum(v)}`).join(', ') : '';
-    return `| ${x.label} | ${fmtNum(x.mb_s)} | ${fmtNum(x.iops)} | ${fmtNum(x.avg_lat_us)} | ${fmtNum(x.max_lat_us)} | ` +
+    return `| ${x.label} | ${fmtNum(x.mb_s)} | ${fmtNum(x.iops)} | ${fmtNum(x.avg_lat_us)} | ${fmtNum(x.p50_lat_us)} | ${fmtNum(x.p99_lat_us)} | ${fmtNum(x.max_lat_us)} | ` +
       `${fmtNum(x.exits_per_4k)}${kinds ? ` (${kinds})` : ''} | ${fmtNum(x.kernel_exits_per_4k)} | ${fmtNum(x.emulated_insns_per_4k)} | ${fmtNum(x.cpu?.ms_per_mib)} |`;
   });
   // The PNG only when it is at least as new as the SVG (it is not redrawn without a renderer).
@@ -245,8 +245,8 @@ function pvVsEmulatedSection(r) {
     '',
     `![PV vs emulated ATA PIO](${chart})`,
     '',
-    '| configuration | MB/s | IOPS | avg latency µs | max latency µs | user-space exits / 4 KiB (by kind) | KVM-traced exits / 4 KiB | emulated insns / 4 KiB | CPU ms / MiB |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| configuration | MB/s | IOPS | avg latency µs | p50 µs | p99 µs | max latency µs | user-space exits / 4 KiB (by kind) | KVM-traced exits / 4 KiB | emulated insns / 4 KiB | CPU ms / MiB |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     `Latency percentiles: ${r.latency_percentiles ?? 'n/a'}. QEMU: ${r.qemu?.available ? `${r.qemu.accel}${r.qemu.fallback ? ` (${r.qemu.fallback})` : ''}` : r.qemu?.why ?? 'n/a'}. ` +

@@ -166,6 +166,34 @@ struct slot {
   unsigned nsub, submitted, first_sub;
 };
 
+/* Per-request latencies of the current job (µs), for its percentiles; later requests past the
+ * array are still counted in the average and maximum. */
+#define MAX_LAT_SAMPLES 16384u
+static uint32_t lat_us[MAX_LAT_SAMPLES];
+
+/* The k-th smallest of a[0..n) (quickselect; reorders a). */
+static uint32_t kth_smallest(uint32_t *a, unsigned n, unsigned k) {
+  unsigned lo = 0, hi = n - 1;
+  while (lo < hi) {
+    uint32_t pivot = a[(lo + hi) / 2];
+    unsigned i = lo, j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        uint32_t t = a[i]; a[i] = a[j]; a[j] = t;
+        i++;
+        if (j == 0) break;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return a[k];
+}
+
 static struct block_req subs[MAX_SUBS];
 static struct slot slots[MAX_QD];
 
@@ -264,6 +292,7 @@ static int run_job(struct job *j, unsigned qd) {
       uint64_t lat = last - subs[s->first_sub].submit_ns; /* from the first submit, not queueing */
       j->lat_sum_ns += lat;
       if (lat > j->lat_max_ns) j->lat_max_ns = lat;
+      if (j->done_ops < MAX_LAT_SAMPLES) lat_us[j->done_ops] = (uint32_t)(lat / 1000);
       j->done_ops++;
       j->bytes += opt_bs;
     }
@@ -318,12 +347,15 @@ static void bench_mode(const char *op, int write, int random) {
   uint64_t mmb = j.bytes * 1000000ull / ns; /* MB/s * 1000 */
   uint64_t iops = j.done_ops * 1000000000ull / ns;
   uint64_t lat10 = j.done_ops ? j.lat_sum_ns / j.done_ops / 100 : 0; /* 0.1 us */
+  unsigned samples = j.done_ops < MAX_LAT_SAMPLES ? (unsigned)j.done_ops : MAX_LAT_SAMPLES;
+  uint32_t p50 = samples ? kth_smallest(lat_us, samples, samples / 2) : 0;
+  uint32_t p99 = samples ? kth_smallest(lat_us, samples, (unsigned)((uint64_t)samples * 99 / 100)) : 0;
   printf("blkwork bench op=%s bs=%u qd=%u ops=%llu bytes=%llu elapsed_us=%llu %s_mb_s=%llu.%03llu iops=%llu "
-         "avg_lat_us=%llu.%llu max_lat_us=%llu\n",
+         "avg_lat_us=%llu.%llu max_lat_us=%llu p50_lat_us=%u p99_lat_us=%u\n",
          op, opt_bs, opt_qd, (unsigned long long)j.done_ops, (unsigned long long)j.bytes,
          (unsigned long long)(ns / 1000), write ? "write" : "read", (unsigned long long)(mmb / 1000),
          (unsigned long long)(mmb % 1000), (unsigned long long)iops, (unsigned long long)(lat10 / 10),
-         (unsigned long long)(lat10 % 10), (unsigned long long)(j.lat_max_ns / 1000));
+         (unsigned long long)(lat10 % 10), (unsigned long long)(j.lat_max_ns / 1000), p50, p99);
 }
 
 /* -- random torture -- */
