@@ -19,7 +19,7 @@ import {
 } from './event-channel.ts';
 import {
   VCPUOP, VCPU_SSHOTTMR, RUNSTATE, VCPU_HVM_MODE, VcpuSetSingleshotTimer, VcpuSetPeriodicTimer,
-  VcpuRegisterVcpuInfo, VcpuRunstateInfo, VcpuHvmContext,
+  VcpuRegisterVcpuInfo, VcpuRunstateInfo, VcpuHvmContext, VcpuHvmX86_32,
 } from './vcpu.ts';
 import {
   GNTTABOP, GTF, GNTMAP, GNTCOPY, GNTST, GNTTAB, GNTTAB_LIMITS, GrantEntryV1, GnttabMapGrantRef,
@@ -58,7 +58,7 @@ export const ABI_MODULES: readonly AbiModule[] = [
   },
   {
     header: 'vcpu.h', constants: [VCPUOP, VCPU_SSHOTTMR, RUNSTATE, VCPU_HVM_MODE],
-    structs: [VcpuSetSingleshotTimer, VcpuSetPeriodicTimer, VcpuRegisterVcpuInfo, VcpuRunstateInfo, VcpuHvmContext],
+    structs: [VcpuSetSingleshotTimer, VcpuSetPeriodicTimer, VcpuRegisterVcpuInfo, VcpuRunstateInfo, VcpuHvmContext, VcpuHvmX86_32],
   },
   {
     header: 'grant-table.h', constants: [GNTTABOP, GTF, GNTMAP, GNTCOPY, GNTST, GNTTAB, GNTTAB_LIMITS],

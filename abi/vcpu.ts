@@ -38,3 +38,18 @@ export const VcpuHvmContext = defineStruct('vcpu_hvm_context', 128, [
   ['cpu_regs.x86_64.rflags', 80, 'u64'], ['cpu_regs.x86_64.cr0', 88, 'u64'], ['cpu_regs.x86_64.cr3', 96, 'u64'],
   ['cpu_regs.x86_64.cr4', 104, 'u64'], ['cpu_regs.x86_64.efer', 112, 'u64'],
 ]);
+
+/**
+ * vcpu_hvm_x86_32: the 32-bit register set of a vcpu_hvm_context (mode 32B), at its cpu_regs
+ * (offset 8). Segment attributes (`*_ar`) use Xen's 12-bit format: type 0-3, S 4, DPL 5-6, P 7,
+ * AVL 8, L 9, D/B 10, G 11; limits are in bytes.
+ */
+export const VCPU_HVM_CONTEXT_REGS_OFFSET = 8;
+export const VcpuHvmX86_32 = defineStruct('vcpu_hvm_x86_32', 120, [
+  ['eax', 0, 'u32'], ['ecx', 4, 'u32'], ['edx', 8, 'u32'], ['ebx', 12, 'u32'], ['esp', 16, 'u32'], ['ebp', 20, 'u32'],
+  ['esi', 24, 'u32'], ['edi', 28, 'u32'], ['eip', 32, 'u32'], ['eflags', 36, 'u32'],
+  ['cr0', 40, 'u32'], ['cr3', 44, 'u32'], ['cr4', 48, 'u32'], ['efer', 56, 'u64'],
+  ['cs_base', 64, 'u32'], ['ds_base', 68, 'u32'], ['ss_base', 72, 'u32'], ['es_base', 76, 'u32'], ['tr_base', 80, 'u32'],
+  ['cs_limit', 84, 'u32'], ['ds_limit', 88, 'u32'], ['ss_limit', 92, 'u32'], ['es_limit', 96, 'u32'], ['tr_limit', 100, 'u32'],
+  ['cs_ar', 104, 'u16'], ['ds_ar', 106, 'u16'], ['ss_ar', 108, 'u16'], ['es_ar', 110, 'u16'], ['tr_ar', 112, 'u16'],
+]);

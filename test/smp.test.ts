@@ -19,3 +19,9 @@ t.test('one vCPU: the guest skips', kvmTest(), async (t) => {
   const r = await runGuest('smp', ['--vcpus', '1']);
   t.equal(testResult(r.stdout), 'SKIP');
 });
+
+t.test('VCPUOP_initialise with a 32-bit context starts a vCPU in protected mode', kvmTest(), async (t) => {
+  const r = await runGuest('smp32', ['--vcpus', '3']);
+  t.equal(testResult(r.stdout), 'SUCCESS', r.stdout + r.stderr);
+  t.match(r.stdout, /vCPU 1 ran 32-bit code: esi=0x5a5a1234/);
+});

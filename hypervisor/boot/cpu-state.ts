@@ -1,7 +1,7 @@
 // cpu-state.ts: initial vCPU states — PVH entry (32-bit, paging off) and VCPUOP_initialise contexts.
 import type { KvmVcpu, Segment } from '../kvm/vcpu.ts';
 import type { RegName } from '../kvm/run-layout.ts';
-import { VcpuHvmContext } from '../../abi/vcpu.ts';
+import { VcpuHvmContext, VcpuHvmX86_32, VCPU_HVM_MODE, VCPU_HVM_CONTEXT_REGS_OFFSET } from '../../abi/vcpu.ts';
 import { writeSegment } from '../kvm/vcpu.ts';
 import { SREGS } from '../kvm/run-layout.ts';
 
@@ -53,6 +53,10 @@ const TSS64: Segment = { ...TSS };
  * sets them. GDTR/IDTR are left for the guest to load.
  */
 export function applyHvmContext(vcpu: KvmVcpu, ctx: DataView): void {
+  if (ctx.getUint32(VcpuHvmContext.byName.mode.offset, true) === VCPU_HVM_MODE.values['32B']) {
+    applyHvmContext32(vcpu, ctx);
+    return;
+  }
   const r = (name: string): bigint => ctx.getBigUint64(VcpuHvmContext.byName[name as keyof typeof VcpuHvmContext.byName].offset, true);
   const sregs = vcpu.getSregs();
   const v = new DataView(sregs.buffer);
@@ -85,4 +89,74 @@ export function validHvmContext64(ctx: DataView): boolean {
   const efer = ctx.getBigUint64(f['cpu_regs.x86_64.efer'].offset, true);
   const PG = 1n << 31n, PE = 1n, PAE = 1n << 5n, LME = 1n << 8n;
   return (cr0 & (PG | PE)) === (PG | PE) && (cr4 & PAE) !== 0n && (efer & LME) !== 0n;
+}
+
+// ---- 32-bit contexts (mode 32B) ----
+
+const F32 = VcpuHvmX86_32.byName;
+type Seg32 = 'cs' | 'ds' | 'ss' | 'es' | 'tr';
+
+function u32(ctx: DataView, name: keyof typeof F32): number {
+  return ctx.getUint32(VCPU_HVM_CONTEXT_REGS_OFFSET + F32[name].offset, true);
+}
+
+/** A segment from the context's base, byte-granular limit and Xen's 12-bit attribute format. */
+function segment32(ctx: DataView, seg: Seg32, selector: number): Segment {
+  const ar = ctx.getUint16(VCPU_HVM_CONTEXT_REGS_OFFSET + F32[`${seg}_ar`].offset, true);
+  return {
+    base: BigInt(u32(ctx, `${seg}_base`)), limit: u32(ctx, `${seg}_limit`), selector,
+    type: ar & 0xf, s: (ar >> 4) & 1, dpl: (ar >> 5) & 3, present: (ar >> 7) & 1, avl: (ar >> 8) & 1,
+    l: (ar >> 9) & 1, db: (ar >> 10) & 1, g: (ar >> 11) & 1, unusable: (ar >> 7) & 1 ? 0 : 1,
+  };
+}
+
+/**
+ * Xen's checks on a 32B context (arch_set_info_hvm_guest): CR0.PE set and, without long mode,
+ * no EFER.LME; CS a present code segment; SS a present writable data segment; DS/ES null or usable
+ * data (or readable code) segments; TR a present busy 32-bit TSS; with G set a limit's low 12 bits
+ * must all be ones. Returns false for anything else.
+ */
+export function validHvmContext32(ctx: DataView): boolean {
+  const PE = 1, LME = 1n << 8n;
+  if ((u32(ctx, 'cr0') & PE) === 0) return false;
+  if ((ctx.getBigUint64(VCPU_HVM_CONTEXT_REGS_OFFSET + F32.efer.offset, true) & LME) !== 0n) return false;
+  const ok = (seg: Seg32): boolean => {
+    const s = segment32(ctx, seg, 0);
+    if (s.present === 0) return seg === 'ds' || seg === 'es';
+    if (s.g === 1 && (s.limit & 0xfff) !== 0xfff) return false;
+    if (s.g === 0 && s.limit > 0xfffff) return false;
+    const code = (s.type & 0x8) !== 0;
+    switch (seg) {
+      case 'cs': return s.s === 1 && code;
+      case 'ss': return s.s === 1 && !code && (s.type & 0x2) !== 0;
+      case 'tr': return s.s === 0 && s.type === 0xb;
+      default: return s.s === 1 && (!code || (s.type & 0x2) !== 0);
+    }
+  };
+  return (['cs', 'ds', 'ss', 'es', 'tr'] as const).every(ok);
+}
+
+/** Load a validated 32B context: 32-bit registers and EIP, control registers, and the segments. */
+export function applyHvmContext32(vcpu: KvmVcpu, ctx: DataView): void {
+  const sregs = vcpu.getSregs();
+  const v = new DataView(sregs.buffer);
+  writeSegment(v, SREGS.cs, segment32(ctx, 'cs', 0x08));
+  writeSegment(v, SREGS.ss, segment32(ctx, 'ss', 0x10));
+  writeSegment(v, SREGS.ds, segment32(ctx, 'ds', 0x10));
+  writeSegment(v, SREGS.es, segment32(ctx, 'es', 0x10));
+  writeSegment(v, SREGS.fs, segment32(ctx, 'ds', 0x10));
+  writeSegment(v, SREGS.gs, segment32(ctx, 'ds', 0x10));
+  writeSegment(v, SREGS.tr, segment32(ctx, 'tr', 0x18));
+  v.setBigUint64(SREGS.cr0, BigInt(u32(ctx, 'cr0')) | 0x10n, true); // ET is hard-wired to 1
+  v.setBigUint64(SREGS.cr3, BigInt(u32(ctx, 'cr3')), true);
+  v.setBigUint64(SREGS.cr4, BigInt(u32(ctx, 'cr4')), true);
+  v.setBigUint64(SREGS.efer, ctx.getBigUint64(VCPU_HVM_CONTEXT_REGS_OFFSET + F32.efer.offset, true), true);
+  vcpu.setSregs(sregs);
+  const regs: Partial<Record<RegName, bigint>> = {};
+  const names = [['rax', 'eax'], ['rcx', 'ecx'], ['rdx', 'edx'], ['rbx', 'ebx'], ['rsp', 'esp'], ['rbp', 'ebp'],
+    ['rsi', 'esi'], ['rdi', 'edi'], ['rip', 'eip'], ['rflags', 'eflags']] as const;
+  for (const [reg, field] of names) regs[reg] = BigInt(u32(ctx, field));
+  regs.rflags = (regs.rflags! | 2n) & ~(1n << 17n);
+  vcpu.setRegs(regs);
+  vcpu.setRunnable();
 }
