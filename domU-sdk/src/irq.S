@@ -7,6 +7,8 @@
  * an interrupt gate, so IF stays clear throughout and upcalls never nest. The SDK runs with
  * -mno-red-zone, so interrupting on the current stack is safe.
  */
+#include "gpr-frame.inc"
+
 	.text
 	.code64
 
@@ -14,41 +16,9 @@
 	.globl pvkvm_upcall_entry
 	.type pvkvm_upcall_entry, @function
 pvkvm_upcall_entry:
-	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
-	cld
-	movq %rsp, %rbx                 /* callee-saved: where the registers are */
-	andq $-16, %rsp
-	call pvkvm_upcall_interrupt
-	movq %rbx, %rsp
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rbp
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rbx
-	popq %rax
+	SAVE_GPRS
+	CALL_ALIGNED pvkvm_upcall_interrupt
+	RESTORE_GPRS
 	iretq
 	.size pvkvm_upcall_entry, . - pvkvm_upcall_entry
 

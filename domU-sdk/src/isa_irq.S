@@ -6,6 +6,8 @@
  * aligns the stack, calls isa_irq_dispatch(vector) (src/isa.c: handler, then EOI), restores and
  * returns with iretq. The gates are interrupt gates, so IF stays clear throughout.
  */
+#include "gpr-frame.inc"
+
 	.text
 	.code64
 
@@ -21,42 +23,10 @@ isa_stub_\vec:
 	.endr
 
 isa_irq_common:
-	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
-	cld
+	SAVE_GPRS
 	movq 15*8(%rsp), %rdi           /* the vector the stub pushed */
-	movq %rsp, %rbx                 /* callee-saved: where the registers are */
-	andq $-16, %rsp
-	call isa_irq_dispatch
-	movq %rbx, %rsp
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rbp
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rbx
-	popq %rax
+	CALL_ALIGNED isa_irq_dispatch
+	RESTORE_GPRS
 	addq $8, %rsp                   /* the vector */
 	iretq
 

@@ -4,6 +4,8 @@
  * and calls pvkvm_trap(struct pvkvm_trap_frame *). If that returns, the registers are restored
  * and the interrupted code resumes with iretq.
  */
+#include "gpr-frame.inc"
+
 	.text
 	.code64
 
@@ -22,42 +24,10 @@ trap_stub_\vec:
 	.endr
 
 trap_common:
-	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
-	cld
-	movq %rsp, %rdi
-	movq %rsp, %rbx                 /* callee-saved: the frame */
-	andq $-16, %rsp
-	call pvkvm_trap
-	movq %rbx, %rsp
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rbp
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rbx
-	popq %rax
+	SAVE_GPRS
+	movq %rsp, %rdi                 /* the frame */
+	CALL_ALIGNED pvkvm_trap
+	RESTORE_GPRS
 	addq $16, %rsp                  /* vector and error code */
 	iretq
 
