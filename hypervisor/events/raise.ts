@@ -2,13 +2,14 @@
 // with truly atomic read-modify-writes against the running guest, and upcall injection.
 //
 //   set_pending(port):  pending[port] test-and-set ──already set──▶ done (events coalesce)
-//                        │ newly set: wake poll/block waiters of the notify vCPU
-//                        ▼ mask[port] set? ──yes──▶ done (unmask re-raises later)
-//                       sel[port / BITS] test-and-set ──already set──▶ done
+//                        ▼ newly set
+//                       mask[port] set? ──yes──▶ (skip to the wake: unmask re-raises later)
+//                       sel[port / BITS] test-and-set ──already set──▶ (wake)
 //                        ▼
-//                       upcall_pending test-and-set ──already set──▶ done
+//                       upcall_pending test-and-set ──already set──▶ (wake)
 //                        ▼
 //                       inject: per-vCPU vector (MSI to its LAPIC) or the callback vector (PIC)
+//                       then wake poll/block waiters of the notify vCPU (last, as in Xen)
 import { SharedInfo32, SharedInfo64 } from '../../abi/shared-info.ts';
 import { HVM_PARAM } from '../../abi/hvm.ts';
 import type { DomainHandle } from './domain-handle.ts';
@@ -72,10 +73,11 @@ export function setPending(h: DomainHandle, port: number): void {
   const bit = 1 << (port & 31);
   if ((Atomics.or(h.i32, bitWord(si + L.pending, port), bit) & bit) !== 0) return;
   const vcpu = h.ports.get(port).vcpu;
-  // A newly pending port may end a SCHEDOP_poll, masked or not.
+  if ((Atomics.load(h.i32, bitWord(si + L.mask, port)) & bit) === 0) markSelector(h, vcpu, port, L);
+  // A newly pending port may end a SCHEDOP_poll, masked or not. Pollers are woken last, as in
+  // Xen's evtchn_2l_set_pending: a woken poller must find the selector and upcall bits already
+  // set, not have them appear after it has cleared the port.
   h.shared.wakeVcpu(vcpu);
-  if ((Atomics.load(h.i32, bitWord(si + L.mask, port)) & bit) !== 0) return;
-  markSelector(h, vcpu, port, L);
 }
 
 /** EVTCHNOP_unmask: clear the mask; re-raise the edge if the port was masked and is pending. */
