@@ -6,8 +6,8 @@ import { build } from 'esbuild';
 import { closeSync, mkdtempSync, openSync, readSync, read as readCb, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KVM_EVENTS, KVM_EXIT_EVENTS, cpuDelta, cpuTimes, counterDiff, kvFields, loadControlClient, startDaemons, startPerf } from './guest-window.mjs';
-import { epochMs, guestsDir, median, pvkvmJs, requireFile, round } from './lib.mjs';
+import { KVM_EVENTS, KVM_EXIT_EVENTS, guestWindow, kvFields, loadControlClient, startDaemons } from './guest-window.mjs';
+import { guestsDir, median, pvkvmJs, requireFile, round } from './lib.mjs';
 
 const MiB = 1024 * 1024;
 /** Image size (MiB); random reads spread over all of it. */
@@ -33,130 +33,62 @@ const STATS_LINE = /^blkwork stats (.*)$/m;
 
 
 /**
- * Create blkwork on the image through dom0's toolstack (the `create` request `pvkvm create -c`
- * sends, console streamed on that connection; `info`, `pause` and `unpause` on a second one, as
- * `pvkvm info|pause|unpause` send them), and take counters at two points: when the
- * `blkwork: disk` line arrives (just before the measured loop starts; perf's counters are
- * switched on) and when the `blkwork bench` line arrives (right after the loop; the domain is
- * paused first so that it cannot power off before `info` is read, perf's counters are switched
- * off, then it is resumed). Returns the guest's numbers and the deltas over that window.
+ * One blkwork run on the image through dom0's toolstack, with counters over the measured loop:
+ * from the `blkwork: disk` line (just before it) to the `blkwork bench` line (right after it),
+ * as guest-window.mjs takes them. Returns the guest's numbers and the per-request deltas.
  */
 async function guestPhase(ControlClient, env, label, cmdline) {
   const { daemons, guest, image, kvm } = env;
   const name = `blk-${label}`;
-  let perf = null;
-  if (kvm.available) {
-    try {
-      perf = await startPerf(env.scratch, daemons.pids.hypervisor);
-    } catch (err) {
-      kvm.available = false;
-      kvm.why = `perf stat on KVM tracepoints failed: ${err.message}`;
-    }
-  }
-  const ctl = await ControlClient.connect(daemons.runDir);
-  const con = await ControlClient.connect(daemons.runDir);
-  const snapshot = async () => {
-    const info = await ctl.request('info', { domain: name });
-    return { atMs: epochMs(), exits: info.exits ?? {}, hv: cpuTimes(daemons.pids.hypervisor), dom0: cpuTimes(daemons.pids.dom0) };
+  const settings = {
+    name, kernel: guest, cmdline, memoryMiB: 64, vcpus: 1, modules: [],
+    onPoweroff: 'destroy', onReboot: 'destroy', onCrash: 'destroy',
+    disks: [{ target: image, vdev: 'xvda', access: 'rw' }],
   };
-  let perfOn = false;
-  try {
-    let text = '';
-    let start = null;
-    let end = null;
-    let endNote = null;
-    const done = new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${name}: no end within 120 s`)), 120_000);
-      con.on('output', (bytes) => {
-        text += bytes.toString('utf8');
-        if (start === null && /^blkwork: disk .*\n/m.test(text)) {
-          if (perf !== null) perf.command('enable').then((ok) => { perfOn = ok; });
-          start = snapshot();
-        }
-        if (end === null && /^blkwork bench .*\n/m.test(text)) {
-          end = (async () => {
-            try {
-              await ctl.request('pause', { domain: name });
-            } catch (err) {
-              endNote = `pause failed: ${err.message}`;
-              return null;
-            }
-            try {
-              if (perf !== null && !(await perf.command('disable'))) perfOn = false;
-              return await snapshot();
-            } finally {
-              await ctl.request('unpause', { domain: name }).catch(() => undefined);
-            }
-          })().catch((err) => { endNote = err.message; return null; });
-        }
-      });
-      con.once('end', (e) => {
-        clearTimeout(timer);
-        if (e.kind !== 'shutdown') reject(new Error(`${name}: ${e.kind} (${e.detail})`));
-        else resolve();
-      });
-      con.once('close', () => { clearTimeout(timer); reject(new Error(`${name}: dom0 closed the connection`)); });
-    });
-    done.catch(() => undefined);
-    const settings = {
-      name, kernel: guest, cmdline, memoryMiB: 64, vcpus: 1, modules: [],
-      onPoweroff: 'destroy', onReboot: 'destroy', onCrash: 'destroy',
-      disks: [{ target: image, vdev: 'xvda', access: 'rw' }],
-    };
-    await con.request('create', { settings, console: true });
-    await done;
-    const bench = BENCH_LINE.exec(text);
-    const stats = STATS_LINE.exec(text);
-    if (bench === null || stats === null || !/^Test result: SUCCESS$/m.test(text)) {
-      throw new Error(`${name} (${cmdline}): ${text.trim().split('\n').slice(-4).join(' | ')}`);
-    }
-    const a = start === null ? null : await start.catch(() => null);
-    const b = end === null ? null : await end;
-    const kernel = perf !== null ? await perf.stop() : null;
-    perf = null;
-    const g = { ...kvFields(bench[1]), stats: kvFields(stats[1]), cmdline };
-    g.mb_s = g.read_mb_s ?? g.write_mb_s;
-    const requests = g.stats.requests;
-    if (a === null || b === null) {
-      g.counters = null;
-      g.counters_note = endNote ?? 'no counters at the start marker';
-      return g;
-    }
-    const exits = counterDiff(a.exits, b.exits);
-    const wallMs = b.atMs - a.atMs;
-    const hv = cpuDelta(a.hv, b.hv);
-    const d0 = cpuDelta(a.dom0, b.dom0);
-    const userExits = Object.values(exits).reduce((x, y) => x + y, 0);
-    const perReq = (n) => (requests > 0 && Number.isFinite(n) ? round(n / requests, 4) : null);
-    const kernelOk = kernel !== null && perfOn;
-    const kernelExits = kernelOk ? KVM_EXIT_EVENTS.reduce((x, e) => x + (kernel[e] ?? 0), 0) : null;
-    g.counters = {
-      window_ms: round(wallMs, 1),
-      user_exits: userExits,
-      user_exits_by_kind: exits,
-      exits_per_request: perReq(userExits),
-      exits_per_request_by_kind: Object.fromEntries(Object.entries(exits).map(([k, v]) => [k, perReq(v)])),
-      // Each frontend notify is an EVTCHNOP_send on the ioeventfd port: an in-kernel exit.
-      notifies_per_request: perReq(g.stats.notifies),
-      user_exits_plus_kicks_per_request: perReq(userExits + g.stats.notifies),
-      kernel_events: kernelOk ? kernel : null,
-      kernel_exits_per_request: kernelOk ? perReq(kernelExits) : null,
-      kernel_per_request: kernelOk ? Object.fromEntries(Object.entries(kernel).map(([k, v]) => [k, perReq(v)])) : null,
-      // CPU busy during the window (1.0 = one CPU all the time): the vCPU thread is the busiest
-      // thread of the hypervisor; blkback's data path is a worker thread in dom0.
-      cpu: {
-        hypervisor: round(hv.total_ms / wallMs, 3),
-        vcpu_thread: round(hv.busiest_thread_ms / wallMs, 3),
-        dom0: round(d0.total_ms / wallMs, 3),
-        dom0_busiest_thread: round(d0.busiest_thread_ms / wallMs, 3),
-      },
-    };
-    return g;
-  } finally {
-    ctl.close();
-    con.close();
-    if (perf !== null) await perf.stop().catch(() => undefined);
+  const { text, window, note } = await guestWindow(ControlClient, {
+    daemons, scratch: env.scratch, perfState: kvm, settings, startRe: /^blkwork: disk .*\n/m, endRe: /^blkwork bench .*\n/m,
+  });
+  const bench = BENCH_LINE.exec(text);
+  const stats = STATS_LINE.exec(text);
+  if (bench === null || stats === null || !/^Test result: SUCCESS$/m.test(text)) {
+    throw new Error(`${name} (${cmdline}): ${text.trim().split('\n').slice(-4).join(' | ')}`);
   }
+  const g = { ...kvFields(bench[1]), stats: kvFields(stats[1]), cmdline };
+  g.mb_s = g.read_mb_s ?? g.write_mb_s;
+  if (window === null) {
+    g.counters = null;
+    g.counters_note = note;
+    return g;
+  }
+  const requests = g.stats.requests;
+  const exits = window.userExits;
+  const wallMs = window.ms;
+  const kernel = window.kernel;
+  const userExits = Object.values(exits).reduce((x, y) => x + y, 0);
+  const perReq = (n) => (requests > 0 && Number.isFinite(n) ? round(n / requests, 4) : null);
+  const kernelExits = kernel !== null ? KVM_EXIT_EVENTS.reduce((x, e) => x + (kernel[e] ?? 0), 0) : null;
+  g.counters = {
+    window_ms: round(wallMs, 1),
+    user_exits: userExits,
+    user_exits_by_kind: exits,
+    exits_per_request: perReq(userExits),
+    exits_per_request_by_kind: Object.fromEntries(Object.entries(exits).map(([k, v]) => [k, perReq(v)])),
+    // Each frontend notify is an EVTCHNOP_send on the ioeventfd port: an in-kernel exit.
+    notifies_per_request: perReq(g.stats.notifies),
+    user_exits_plus_kicks_per_request: perReq(userExits + g.stats.notifies),
+    kernel_events: kernel,
+    kernel_exits_per_request: kernel !== null ? perReq(kernelExits) : null,
+    kernel_per_request: kernel !== null ? Object.fromEntries(Object.entries(kernel).map(([k, v]) => [k, perReq(v)])) : null,
+    // CPU busy during the window (1.0 = one CPU all the time): the vCPU thread is the busiest
+    // thread of the hypervisor; blkback's data path is a worker thread in dom0.
+    cpu: {
+      hypervisor: round(window.cpu.hypervisor_ms / wallMs, 3),
+      vcpu_thread: round(window.cpu.vcpu_thread_ms / wallMs, 3),
+      dom0: round(window.cpu.dom0_ms / wallMs, 3),
+      dom0_busiest_thread: round(window.cpu.dom0_busiest_thread_ms / wallMs, 3),
+    },
+  };
+  return g;
 }
 
 // ---- the host side: the same file, the same requests, from Node ----
