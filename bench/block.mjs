@@ -2,7 +2,6 @@
 // through blkfront → blkback, against the host doing the same preads/pwrites on the same file
 // from Node; plus exits per block request (pvkvm's user-space counters, and KVM's own counts from
 // its tracepoints through perf when they can be taken) and where the CPU time goes in each phase.
-import { build } from 'esbuild';
 import { closeSync, mkdtempSync, openSync, readSync, read as readCb, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,11 +1,8 @@
 // boot.mjs: `pvkvm run hello.elf` start-up — spawn → process start → first guest instruction → first output → exit, vs `node -e 0`;
 // and, with the daemons already up, the toolstack's `create` request → the guest's first instruction.
-import { build } from 'esbuild';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { benchDir, describeFailure, epochMs, guestsDir, median, pvkvmJs, requireFile, root, round, runProcess } from './lib.mjs';
+import { describeFailure, epochMs, guestsDir, median, pvkvmJs, requireFile, round, runProcess } from './lib.mjs';
+import { loadControlClient, startDaemons } from './guest-window.mjs';
 
 const RUNS = Number(process.env.PVKVM_BENCH_BOOT_RUNS ?? 10);
 /** DESIGN §7: first guest instruction within Node start-up + 5 ms. */
@@ -27,42 +24,6 @@ function parseTrace(what, r) {
     throw new Error(describeFailure(`${what}${why}`, r));
   }
   return t;
-}
-
-/** Bundle the CLI's toolstack client (hypervisor/cli/control-client.ts) so this plain .mjs can use it. */
-async function loadControlClient() {
-  const out = join(benchDir, 'build', 'control-client.mjs');
-  await build({
-    entryPoints: [join(root, 'hypervisor/cli/control-client.ts')], outfile: out, bundle: true, platform: 'node',
-    format: 'esm', target: 'node20', logLevel: 'warning',
-  });
-  return (await import(pathToFileURL(out).href)).ControlClient;
-}
-
-/**
- * Daemons of our own: `pvkvm up` in a private run directory (as test/helpers/daemons.ts does).
- * `down()` stops them (`pvkvm down`, then SIGTERM to any pid still recorded) and removes the dir.
- */
-async function startDaemons() {
-  const runDir = mkdtempSync(join(tmpdir(), 'pvkvm-bench-boot-'));
-  const env = { ...process.env, PVKVM_RUN_DIR: runDir };
-  const cli = (args) => runProcess(process.execPath, [pvkvmJs, ...args], { env, timeoutMs: 60_000 });
-  const down = async () => {
-    await cli(['down']).catch(() => undefined);
-    for (const kind of ['dom0', 'hypervisor']) {
-      try {
-        const pid = Number(readFileSync(join(runDir, `${kind}.pid`), 'utf8').trim());
-        if (Number.isInteger(pid) && pid > 0) process.kill(pid, 'SIGTERM');
-      } catch { /* gone, as it should be */ }
-    }
-    rmSync(runDir, { recursive: true, force: true });
-  };
-  const up = await cli(['up']);
-  if (up.code !== 0) {
-    await down();
-    throw new Error(describeFailure('pvkvm up', up));
-  }
-  return { runDir, down };
 }
 
 /**

@@ -2,24 +2,17 @@
 // over the guest's measured phase ("window") — the toolstack client, `pvkvm up` in a private run
 // directory, KVM tracepoint counts through perf, CPU time per process and thread from /proc, and
 // one guest run with counters between two console markers. The same technique as block.mjs.
-import { build } from 'esbuild';
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, createReadStream, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { benchDir, describeFailure, epochMs, pvkvmJs, root, runProcess } from './lib.mjs';
+import { describeFailure, epochMs, pvkvmJs, root, runProcess, importBundled } from './lib.mjs';
 
 // ---- daemons and the toolstack client ----
 
 /** Bundle the CLI's toolstack client (hypervisor/cli/control-client.ts) so plain .mjs can use it. */
 export async function loadControlClient() {
-  const out = join(benchDir, 'build', 'control-client.mjs');
-  await build({
-    entryPoints: [join(root, 'hypervisor/cli/control-client.ts')], outfile: out, bundle: true, platform: 'node',
-    format: 'esm', target: 'node20', logLevel: 'warning',
-  });
-  return (await import(pathToFileURL(out).href)).ControlClient;
+  return (await importBundled('hypervisor/cli/control-client.ts', 'control-client')).ControlClient;
 }
 
 /** `pvkvm up` in a private run directory; `down()` stops the daemons and removes it. */
@@ -51,7 +44,7 @@ export async function startDaemons(prefix = 'pvkvm-bench-run-') {
     await down();
     throw new Error(`pvkvm up: no pid files in ${runDir}`);
   }
-  return { runDir, pids, down };
+  return { runDir, pids, cli, down };
 }
 
 // ---- KVM's own counts (tracepoints through perf) ----

@@ -1,19 +1,13 @@
 // in-process.mjs: load pvkvm's Hypervisor into the benchmark process (bundled on the fly), for
 // benchmarks that need several domains in one hypervisor.
-import { build } from 'esbuild';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
-import { benchDir, guestsDir, root } from './lib.mjs';
+import { guestsDir, root, importBundled } from './lib.mjs';
 
 /** A Hypervisor whose vCPU threads run dist/vcpu-worker.js (run `node build.mjs` first). */
 export async function loadHypervisor() {
-  const out = join(benchDir, 'build', 'hypervisor.mjs');
-  await build({
-    entryPoints: [join(root, 'hypervisor/domain/hypervisor.ts')], outfile: out, bundle: true, platform: 'node',
-    format: 'esm', target: 'node20', external: ['koffi'], logLevel: 'warning',
-  });
-  const { Hypervisor } = await import(pathToFileURL(out).href);
+  const { Hypervisor } = await importBundled('hypervisor/domain/hypervisor.ts', 'hypervisor', ['koffi']);
   return new Hypervisor(pathToFileURL(join(root, 'dist', 'vcpu-worker.js')));
 }
 

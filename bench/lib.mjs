@@ -80,3 +80,18 @@ export function describeFailure(what, r) {
 
 export const pvkvmJs = join(root, 'dist', 'pvkvm.js');
 export const guestsDir = join(root, 'dist', 'guests');
+
+/**
+ * Bundle a TypeScript module of pvkvm (path relative to the repository) to bench/build/NAME.mjs
+ * and import it, so these plain .mjs benchmarks can use pvkvm's own code.
+ */
+export async function importBundled(entry, name, external = []) {
+  const { build } = await import('esbuild');
+  const { pathToFileURL } = await import('node:url');
+  const out = join(benchDir, 'build', `${name}.mjs`);
+  await build({
+    entryPoints: [join(root, entry)], outfile: out, bundle: true, platform: 'node', format: 'esm', target: 'node20',
+    external, logLevel: 'warning',
+  });
+  return import(pathToFileURL(out).href);
+}

@@ -2,13 +2,12 @@
 // operations through a mock guest ring in-process (no guest: the cost of the daemon and ring code),
 // and from a real guest (test/guests/xsbench) through its ring to dom0's xenstored, with the socket
 // measured against that same daemon in the same run.
-import { build } from 'esbuild';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { benchDir, describeFailure, guestsDir, median, pvkvmJs, requireFile, root, runProcess } from './lib.mjs';
+import { describeFailure, guestsDir, median, pvkvmJs, requireFile, importBundled } from './lib.mjs';
+import { startDaemons } from './guest-window.mjs';
 
 const RUNS = Number(process.env.PVKVM_BENCH_RUNS ?? 3);
 const SOCKET_OPS = Number(process.env.PVKVM_BENCH_XS_SOCKET_OPS ?? 20000);
@@ -20,14 +19,9 @@ const XS_READ = 2;
 const XS_WRITE = 11;
 const XS_ERROR = 16;
 
-/** Bundle the TypeScript daemon so this plain .mjs can load it. */
+/** The xenstored that dom0 runs, loaded into this process. */
 async function loadXenstored() {
-  const out = join(benchDir, 'build', 'xenstored.mjs');
-  await build({
-    entryPoints: [join(root, 'dom0/xenstore/xenstored.ts')], outfile: out, bundle: true, platform: 'node',
-    format: 'esm', target: 'node20', logLevel: 'warning',
-  });
-  return (await import(pathToFileURL(out).href)).Xenstored;
+  return (await importBundled('dom0/xenstore/xenstored.ts', 'xenstored')).Xenstored;
 }
 
 function frame(type, reqId, payload) {
@@ -107,31 +101,6 @@ function ringRun(xs, domid, ops) {
   return ops / secs;
 }
 
-/**
- * Daemons of our own: `pvkvm up` in a private run directory (as test/helpers/daemons.ts does).
- * `down()` stops them (`pvkvm down`, then SIGTERM to any pid still recorded) and removes the dir.
- */
-async function startDaemons() {
-  const runDir = mkdtempSync(join(tmpdir(), 'pvkvm-bench-xsd-'));
-  const env = { ...process.env, PVKVM_RUN_DIR: runDir };
-  const cli = (args, opts = {}) => runProcess(process.execPath, [pvkvmJs, ...args], { env, ...opts });
-  const down = async () => {
-    await cli(['down'], { timeoutMs: 30_000 }).catch(() => undefined);
-    for (const kind of ['dom0', 'hypervisor']) {
-      try {
-        const pid = Number(readFileSync(join(runDir, `${kind}.pid`), 'utf8').trim());
-        if (Number.isInteger(pid) && pid > 0) process.kill(pid, 'SIGTERM');
-      } catch { /* gone, as it should be */ }
-    }
-    rmSync(runDir, { recursive: true, force: true });
-  };
-  const up = await cli(['up'], { timeoutMs: 60_000 });
-  if (up.code !== 0) {
-    await down();
-    throw new Error(describeFailure('pvkvm up', up));
-  }
-  return { runDir, cli, down };
-}
 
 const XSBENCH_LINE = /^xsbench (.*)$/m;
 
@@ -163,7 +132,7 @@ export async function run(ctx) {
   try {
     const path = join(dir, 'socket');
     await xs.listen(path);
-    daemons = await startDaemons();
+    daemons = await startDaemons('pvkvm-bench-xsd-');
     const dom0Socket = join(daemons.runDir, 'xenstored.sock');
     // Warm-up, untimed: the guest image, the daemons' code paths, the socket client.
     await guestRun(daemons, guest, 'warm');

@@ -38,6 +38,8 @@ export class Domains {
    * The caller's own domain is passed straight through.
    */
   with<T>(domid: number, dead: T, fn: (h: DomainHandle) => T): T {
+    // A handle made off any vCPU thread (selfDomid -1) has no own domain: -1 names nothing.
+    if (domid < 0) return dead;
     if (domid === this.selfDomid) return fn(this.self());
     const slot = this.hv.slot(domid);
     if (slot < 0) return dead;
