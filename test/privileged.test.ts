@@ -5,6 +5,8 @@ import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { decodeFrame, encodeFrame, INTERFACE_VERSION, type Frame } from '../abi/privileged.ts';
+import { createServer, connect, type Socket } from 'node:net';
+import { FrameConnection } from '../hypervisor/ipc/frame-connection.ts';
 import { connectSeqpacket, listenSeqpacket, acceptNonblocking, sendWithFds, recvWithFds } from '../hypervisor/ipc/unix-fds.ts';
 import { libc, EFD_CLOEXEC, EFD_NONBLOCK } from '../hypervisor/kvm/libc.ts';
 import { PrivilegedService, RequestError } from '../hypervisor/daemon/privileged-service.ts';
@@ -44,6 +46,53 @@ t.test('file descriptors cross a SOCK_SEQPACKET socket by SCM_RIGHTS', async (t)
   libc.read(efd, v, 8);
   t.equal(v[0], 5n, 'the same eventfd behind both descriptors');
   for (const fd of [listenFd, client, server, efd, rec.fds[0]!]) libc.close(fd);
+});
+
+t.test('frames are reassembled from any chunking; oversized ones close the connection', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pvkvm-frames-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 's');
+  const accepted = new Promise<Socket>((resolve) => {
+    const server = createServer((s) => { server.close(); resolve(s); });
+    server.listen(path);
+  });
+  const client = connect(path);
+  const conn = new FrameConnection(await accepted);
+  const got: Frame[] = [];
+  conn.on('frame', (f) => got.push(f));
+  const big: Frame = { kind: 'request', request: { interface_version: 1, id: 1, op: 'create', create: {
+    name: 'k', kernel: new Uint8Array(300_000).fill(7), kernel_name: 'k', memory_mib: 2, vcpus: 1, cmdline: '', modules: [],
+    start_paused: false, dom0_rings: false,
+  } } };
+  const small: Frame = { kind: 'event', event: { domid: 3, what: 'state', state: 'paused' } };
+  const wire = (f: Frame): Buffer => {
+    const body = encodeFrame(f);
+    const head = Buffer.alloc(4);
+    head.writeUInt32LE(body.length, 0);
+    return Buffer.concat([head, body]);
+  };
+  const stream = Buffer.concat([wire(big), wire(small), wire(small)]);
+  // Odd-sized pieces, so the length prefix itself is split too.
+  for (let o = 0; o < stream.length; o += 4093) {
+    client.write(stream.subarray(o, o + 4093));
+    await new Promise((r) => setImmediate(r));
+  }
+  // And one frame a byte at a time: every split point of prefix and body.
+  for (const b of wire(small)) {
+    client.write(Buffer.from([b]));
+    await new Promise((r) => setImmediate(r));
+  }
+  await new Promise((r) => setTimeout(r, 100));
+  t.equal(got.length, 4, 'four frames');
+  t.equal(got[0]!.kind === 'request' && got[0]!.request.op === 'create' ? got[0]!.request.create.kernel.length : -1, 300_000);
+  t.match(got[2], small);
+  t.match(got[3], small);
+  const closed = new Promise<string>((resolve) => conn.once('close', resolve));
+  const huge = Buffer.alloc(4);
+  huge.writeUInt32LE(0xffffffff, 0);
+  client.write(huge);
+  t.match(await closed, /too large/);
+  client.destroy();
 });
 
 t.test('every request carries a checked interface version', async (t) => {

@@ -6,7 +6,7 @@ import { ImageError } from '../boot/image-error.ts';
 import { PvkvmError } from '../errors.ts';
 import type { Hypervisor } from '../domain/hypervisor.ts';
 import type { Domain } from '../domain/domain.ts';
-import { bindDom0, allocUnboundForDom0, unbindDom0 } from '../events/dom0-channels.ts';
+import { bindDom0, allocUnboundForDom0, unbindDom0, MAX_DOM0_CHANNELS } from '../events/dom0-channels.ts';
 import { PVKVM_VERSION } from '../version.ts';
 import { DOM0_MAX_BATCH } from '../grants/dom0-maps.ts';
 
@@ -107,7 +107,7 @@ export class PrivilegedService {
       }
       case 'unbind': {
         const c = req.unbind.channel;
-        const domid = c > 0 && c < 1024 ? this.hv.shared.dom0.guestDomid(c) : -1;
+        const domid = c > 0 && c < MAX_DOM0_CHANNELS ? this.hv.shared.dom0.guestDomid(c) : -1;
         const d = domid > 0 ? this.hv.domain(domid) : undefined;
         if (!unbindDom0(this.hv.shared, d?.events ?? null, c)) throw new RequestError(EINVAL, `no dom0 channel ${c}`);
         return { body: {} };

@@ -84,14 +84,16 @@ export class FrameConnection extends EventEmitter<FrameConnectionEvents> {
     this.chunks.push(d);
     this.buffered += d.length;
     while (!this.closed && this.buffered >= 4) {
-      const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-      this.chunks = [all];
-      const len = all.readUInt32LE(0);
+      // Join only what is needed: a frame carrying a kernel arrives in many chunks, and joining
+      // everything on every chunk would copy it over and over.
+      const head = this.chunks[0]!.length >= 4 ? this.chunks[0]! : this.join();
+      const len = head.readUInt32LE(0);
       if (len > MAX_FRAME_BYTES) {
         this.shut(`frame of ${len} bytes is too large`);
         return;
       }
-      if (all.length < 4 + len) return;
+      if (this.buffered < 4 + len) return;
+      const all = this.join();
       const body = all.subarray(4, 4 + len);
       const rest = all.subarray(4 + len);
       this.chunks = rest.length > 0 ? [rest] : [];
@@ -105,5 +107,11 @@ export class FrameConnection extends EventEmitter<FrameConnectionEvents> {
       }
       this.emit('frame', frame);
     }
+  }
+
+  /** Join the buffered chunks into one (and keep it as the only chunk). */
+  private join(): Buffer {
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
+    return this.chunks[0]!;
   }
 }
