@@ -2,7 +2,7 @@
 // paths, writes, watches, a value from dom0), `pvkvm shutdown` through control/shutdown, and the
 // PV console both ways through `pvkvm console` under a pseudo-terminal.
 import t from 'tap';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { kvmTest } from './helpers/kvm.ts';
 import { startDaemons, eventually } from './helpers/daemons.ts';
@@ -77,7 +77,11 @@ function consoleUnderPty(runDir: string, name: string, steps: { waitFor: RegExp;
   });
 }
 
-t.test('pvkvm console: output and input both ways under a pty, Ctrl-] detaches', kvmTest(), async (t) => {
+/** util-linux `script` gives `pvkvm console` a real terminal; outside CI its absence skips. */
+const NO_SCRIPT = spawnSync('script', ['--version']).error !== undefined && process.env.CI !== 'true'
+  ? 'util-linux script is not installed' : false;
+
+t.test('pvkvm console: output and input both ways under a pty, Ctrl-] detaches', { skip: kvmTest().skip || NO_SCRIPT }, async (t) => {
   const d = await startDaemons();
   t.teardown(() => d.down());
   t.equal((await d.cli(['create', d.config('echo', 'console-echo')])).code, 0);
