@@ -35,9 +35,9 @@ async function bundle() {
   await build({
     ...common,
     entryPoints: {
-      pvkvm: join(root, 'hypervisor/cli/main.ts'),
+      pvkvm: join(root, 'cli/main.ts'),
       'vcpu-worker': join(root, 'hypervisor/vcpu/worker.ts'),
-      'timer-worker': join(root, 'hypervisor/time/timer-worker.ts'),
+      'timer-thread': join(root, 'hypervisor/time/timer-thread.ts'),
       'dom0-event-thread': join(root, 'dom0/evtchn/event-thread.ts'),
       'blkback-worker': join(root, 'dom0/blkback/worker.ts'),
       'ramdisk-worker': join(root, 'dom0/ramdisk/worker.ts'),

@@ -37,9 +37,13 @@ export const EvtchnSend = defineStruct('evtchn_send', 4, [['port', 0, 'u32']]);
 export const EvtchnUnmask = defineStruct('evtchn_unmask', 4, [['port', 0, 'u32']]);
 export const EvtchnBindVcpu = defineStruct('evtchn_bind_vcpu', 8, [['port', 0, 'u32'], ['vcpu', 4, 'u32']]);
 export const EvtchnReset = defineStruct('evtchn_reset', 2, [['dom', 0, 'u16']]);
+/**
+ * The union `u` is declared by its widest member at offset 16: u.virq (u32). u.unbound.dom and
+ * u.interdomain.dom are the low 16 bits of that word, so they are written through it too.
+ */
 export const EvtchnStatus = defineStruct('evtchn_status', 24, [
   ['dom', 0, 'u16'], ['port', 4, 'u32'], ['status', 8, 'u32'], ['vcpu', 12, 'u32'],
-  ['u.interdomain.dom', 16, 'u16'], ['u.interdomain.port', 20, 'u32'],
+  ['u.virq', 16, 'u32'], ['u.interdomain.port', 20, 'u32'],
 ]);
 export const EvtchnInitControl = defineStruct('evtchn_init_control', 24, [
   ['control_gfn', 0, 'u64'], ['offset', 8, 'u32'], ['vcpu', 12, 'u32'], ['link_bits', 16, 'u8'],

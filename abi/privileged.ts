@@ -2,7 +2,7 @@
 // interface version, and typed encode/decode. This is the toolstack ABI: unlike the guest ABI it
 // may change between releases, which is what interface_version guards.
 //
-// Transport (hypervisor/ipc/): a Unix stream socket carrying frames of u32-LE length + one encoded
+// Transport (host/frame-connection.ts, host/unix-fds.ts): a Unix stream socket carrying frames of u32-LE length + one encoded
 // `Frame`; file descriptors (guest memfd, eventfds) travel on a second, SOCK_SEQPACKET socket by
 // SCM_RIGHTS and are sent *before* the Response that announces them in `fd_count`.
 import protobuf from 'protobufjs';

@@ -10,9 +10,9 @@ import { describeFailure, epochMs, pvkvmJs, root, runProcess, importBundled } fr
 
 // ---- daemons and the toolstack client ----
 
-/** Bundle the CLI's toolstack client (hypervisor/cli/control-client.ts) so plain .mjs can use it. */
+/** Bundle the CLI's toolstack client (cli/control-client.ts) so plain .mjs can use it. */
 export async function loadControlClient() {
-  return (await importBundled('hypervisor/cli/control-client.ts', 'control-client')).ControlClient;
+  return (await importBundled('cli/control-client.ts', 'control-client')).ControlClient;
 }
 
 /** `pvkvm up` in a private run directory; `down()` stops the daemons and removes it. */

@@ -1,18 +1,17 @@
 // dom0d.ts: the dom0 daemon — connects to the hypervisor daemon, runs xenstored and the console
 // backends, and serves the toolstack socket. It never opens /dev/kvm.
-import { join } from 'node:path';
 import { mkdirSync, rmSync } from 'node:fs';
 import { HvClient, HypervisorError } from './hv-client.ts';
 import { EventChannelListener } from './evtchn/event-listener.ts';
 import { Xenstored } from './xenstore/xenstored.ts';
 import { Toolstack } from './toolstack/toolstack.ts';
-import { ControlServer, CONTROL_SOCKET } from './toolstack/control-server.ts';
+import { ControlServer } from './toolstack/control-server.ts';
+import { runDirPath } from '../abi/run-dir.ts';
 import { writeDom0Nodes } from './toolstack/xenstore-layout.ts';
 import { Blkback, vdevToDevid } from './blkback/index.ts';
 import { makeBackendContext } from './backend-context.ts';
-import type { DiskSetting } from './toolstack/domain-settings.ts';
+import type { DiskSetting } from '../abi/domain-settings.ts';
 
-export const XENSTORED_SOCKET = 'xenstored.sock';
 
 export interface Dom0Options {
   readonly runDir: string;
@@ -38,9 +37,9 @@ async function connectWithRetry(runDir: string, timeoutMs: number): Promise<Awai
 
 /** Run dom0 until it is told to stop (or the hypervisor goes away); resolves when it has stopped. */
 export async function runDom0(opts: Dom0Options): Promise<void> {
-  mkdirSync(join(opts.runDir, 'logs'), { recursive: true, mode: 0o700 });
+  mkdirSync(runDirPath(opts.runDir, 'logs'), { recursive: true, mode: 0o700 });
   const { client: hv, hello } = await connectWithRetry(opts.runDir, opts.connectTimeoutMs ?? 10_000);
-  const xs = new Xenstored({ log: opts.log, persistPath: join(opts.runDir, 'xenstore.json') });
+  const xs = new Xenstored({ log: opts.log, persistPath: runDirPath(opts.runDir, 'xenstorePersist') });
   writeDom0Nodes(xs.local);
   const listener = new EventChannelListener(opts.eventThreadUrl);
   const blkback = new Blkback(makeBackendContext(hv, xs, opts.log), { workerUrl: new URL('./blkback-worker.js', opts.eventThreadUrl) });
@@ -51,7 +50,7 @@ export async function runDom0(opts: Dom0Options): Promise<void> {
     removeDomain: (domid: number) => blkback.removeDomain(domid),
   };
   const ts = new Toolstack(hv, xs, listener, {
-    logDir: join(opts.runDir, 'logs'), stateDir: join(opts.runDir, 'domains'), log: opts.log, disks,
+    logDir: runDirPath(opts.runDir, 'logs'), stateDir: runDirPath(opts.runDir, 'domains'), log: opts.log, disks,
   });
   // A restart: the hypervisor kept the guests running; take them over.
   await ts.adopt(hello.domains);
@@ -70,7 +69,7 @@ export async function runDom0(opts: Dom0Options): Promise<void> {
       await listener.close();
       hv.close();
       // After `down` nothing survives: the next `up` starts from an empty store.
-      if (destroyDomains) rmSync(join(opts.runDir, 'xenstore.json'), { force: true });
+      if (destroyDomains) rmSync(runDirPath(opts.runDir, 'xenstorePersist'), { force: true });
       done();
     })();
     return stopping;
@@ -79,8 +78,8 @@ export async function runDom0(opts: Dom0Options): Promise<void> {
     opts.log(`lost the hypervisor: ${why}`);
     void stop(false);
   });
-  await xs.listen(join(opts.runDir, XENSTORED_SOCKET));
-  await control.listen(join(opts.runDir, CONTROL_SOCKET));
+  await xs.listen(runDirPath(opts.runDir, 'xenstoredSocket'));
+  await control.listen(runDirPath(opts.runDir, 'controlSocket'));
   process.once('SIGTERM', () => { void stop(false); });
   process.once('SIGINT', () => { void stop(false); });
   opts.log(`dom0 ready in ${opts.runDir}`);

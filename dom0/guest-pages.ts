@@ -1,6 +1,6 @@
 // guest-pages.ts: dom0's mapping of a guest's special pages (console and xenstore rings) from the
 // guest memory file the hypervisor passed over the privileged interface — like Xen's foreign map.
-import { libc, mapShared, type NativePointer } from '../hypervisor/kvm/libc.ts';
+import { libc, mapShared, type NativePointer } from '../host/libc.ts';
 import type { MemoryLayoutMsg } from '../abi/privileged.ts';
 
 const PAGE = 4096;

@@ -2,14 +2,13 @@
 // requests, matches replies (with their SCM_RIGHTS fds) and re-emits lifecycle events.
 import { connect } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { INTERFACE_VERSION, type Event, type Frame, type RequestOp, type Response } from '../abi/privileged.ts';
-import { FrameConnection } from '../hypervisor/ipc/frame-connection.ts';
-import { connectSeqpacket, sendWithFds } from '../hypervisor/ipc/unix-fds.ts';
-import { HYPERVISOR_SOCKET, HYPERVISOR_FD_SOCKET } from '../hypervisor/daemon/privileged-server.ts';
-import { libc } from '../hypervisor/kvm/libc.ts';
-import { PvkvmError } from '../hypervisor/errors.ts';
+import { FrameConnection } from '../host/frame-connection.ts';
+import { connectSeqpacket, sendWithFds } from '../host/unix-fds.ts';
+import { runDirPath } from '../abi/run-dir.ts';
+import { libc } from '../host/libc.ts';
+import { PvkvmError } from '../host/errors.ts';
 
 /** A refused request, carrying the hypervisor's errno and message. */
 export class HypervisorError extends PvkvmError {
@@ -43,10 +42,10 @@ export class HvClient extends EventEmitter<HvClientEvents> {
   static async connect(runDir: string): Promise<{ client: HvClient; hello: Extract<Response, { body: 'hello' }>['hello'] }> {
     const token = randomBytes(16);
     // The side channel first: the hypervisor pairs it with this connection by the token in Hello.
-    const fdChan = connectSeqpacket(join(runDir, HYPERVISOR_FD_SOCKET));
+    const fdChan = connectSeqpacket(runDirPath(runDir, 'hypervisorFdSocket'));
     try {
       sendWithFds(fdChan, token, []);
-      const sock = connect(join(runDir, HYPERVISOR_SOCKET));
+      const sock = connect(runDirPath(runDir, 'hypervisorSocket'));
       await new Promise<void>((resolve, reject) => {
         sock.once('connect', () => resolve());
         sock.once('error', reject);

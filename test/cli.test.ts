@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kvmTest } from './helpers/kvm.ts';
 import { pvkvm, runGuest, guestPath } from './helpers/run-guest.ts';
-import { EXIT } from '../hypervisor/cli/exit-codes.ts';
+import { EXIT } from '../cli/exit-codes.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'pvkvm-cli-'));
 

@@ -9,10 +9,10 @@ import { readFileSync } from 'node:fs';
 import { kvmTest } from './helpers/kvm.ts';
 import { guestPath, PVKVM, cleanEnv } from './helpers/run-guest.ts';
 import { eventually } from './helpers/daemons.ts';
-import { spawnDaemon } from '../hypervisor/cli/daemons.ts';
+import { spawnDaemon } from '../cli/daemons.ts';
 import { HvClient } from '../dom0/hv-client.ts';
 import { GNTST } from '../abi/grant-table.ts';
-import { mapShared, libc } from '../hypervisor/kvm/libc.ts';
+import { mapShared, libc } from '../host/libc.ts';
 import type { Event } from '../abi/privileged.ts';
 
 const ST = GNTST.values;

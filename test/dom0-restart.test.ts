@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { kvmTest } from './helpers/kvm.ts';
 import { startDaemons, eventually } from './helpers/daemons.ts';
 import { XsSocketClient } from './helpers/xs-client.ts';
-import { ControlClient } from '../hypervisor/cli/control-client.ts';
+import { ControlClient } from '../cli/control-client.ts';
 
 function alive(pid: number): boolean {
   try {

@@ -1,8 +1,8 @@
 // domain-config.test.ts: xl.cfg-style domain config files — keys, defaults, syntax, disk and vif
 // specs, every error with its line, and a fuzz showing only ConfigError ever escapes.
 import t from 'tap';
-import { parseDomainConfig, defaultVdev, type DomainConfigSpec } from '../dom0/toolstack/config.ts';
-import { ConfigError, type ConfigErrorCode } from '../dom0/toolstack/config-error.ts';
+import { parseDomainConfig, defaultVdev, type DomainConfigSpec } from '../cli/config.ts';
+import { ConfigError, type ConfigErrorCode } from '../cli/config-error.ts';
 
 const OPTS = { file: 'web.cfg', baseDir: '/etc/pvkvm' };
 const parse = (text: string): DomainConfigSpec => parseDomainConfig(text, OPTS);

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kvmTest } from './helpers/kvm.ts';
 import { pvkvm, ROOT } from './helpers/run-guest.ts';
-import { EXIT } from '../hypervisor/cli/exit-codes.ts';
+import { EXIT } from '../cli/exit-codes.ts';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'elf32');
 const CI = process.env.CI === 'true';

@@ -7,7 +7,7 @@ import { kvmTest } from './helpers/kvm.ts';
 import { MiB, imageDir, image, guestPattern, hostPattern, sha256 } from './helpers/blk.ts';
 import { runGuest, testResult, guestPath } from './helpers/run-guest.ts';
 import { startDaemons } from './helpers/daemons.ts';
-import { ControlClient } from '../hypervisor/cli/control-client.ts';
+import { ControlClient } from '../cli/control-client.ts';
 import { readFileSync } from 'node:fs';
 
 const { dir, cleanup } = imageDir();

@@ -1,10 +1,11 @@
 // pvh-layout.test.ts: boot data placement, hvm_start_info contents and the guest memory map.
+import { maxGuestRamBytes } from '../abi/guest-limits.ts';
 import t from 'tap';
 import { readField, readNum } from '../abi/layout.ts';
 import { E820, HVM_START, HvmMemmapEntry, HvmModlistEntry, HvmStartInfo } from '../abi/start-info.ts';
 import { SPECIAL_PFN } from '../abi/hvm.ts';
 import {
-  MAX_CMDLINE_BYTES, PAGE_SIZE, buildMemmap, maxGuestRamBytes, validateRamSize, writeBootInfo,
+  MAX_CMDLINE_BYTES, PAGE_SIZE, buildMemmap, validateRamSize, writeBootInfo,
   type BootLayoutInput, type MemmapEntry,
 } from '../hypervisor/boot/pvh-layout.ts';
 import { ImageError } from '../hypervisor/boot/image-error.ts';

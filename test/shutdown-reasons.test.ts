@@ -2,7 +2,7 @@
 import t from 'tap';
 import { kvmTest } from './helpers/kvm.ts';
 import { runGuest, testResult } from './helpers/run-guest.ts';
-import { EXIT } from '../hypervisor/cli/exit-codes.ts';
+import { EXIT } from '../cli/exit-codes.ts';
 import { SHUTDOWN } from '../abi/sched.ts';
 
 const expected: Record<number, number> = {

@@ -4,7 +4,7 @@ import t from 'tap';
 import { kvmTest } from './helpers/kvm.ts';
 import { startDaemons, processFds, processRssKiB } from './helpers/daemons.ts';
 import { guestPath } from './helpers/run-guest.ts';
-import { ControlClient } from '../hypervisor/cli/control-client.ts';
+import { ControlClient } from '../cli/control-client.ts';
 
 const CYCLES = 50;
 /** Generous: V8's heap grows and shrinks on its own schedule; a leak of ~1 MiB per domain would show. */

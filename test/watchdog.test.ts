@@ -2,7 +2,7 @@
 import t from 'tap';
 import { kvmTest } from './helpers/kvm.ts';
 import { runGuest, testResult } from './helpers/run-guest.ts';
-import { EXIT } from '../hypervisor/cli/exit-codes.ts';
+import { EXIT } from '../cli/exit-codes.ts';
 
 t.test('create, re-arm and destroy return what Xen returns', kvmTest(), async (t) => {
   const r = await runGuest('watchdog', ['--cmdline', 'mode=api']);

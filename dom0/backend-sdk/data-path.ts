@@ -3,7 +3,7 @@
 // handle it holds so teardown can release them whatever state the worker is in, and stops it.
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { EventEmitter } from 'eventemitter3';
-import { libc, EFD_CLOEXEC } from '../../hypervisor/kvm/libc.ts';
+import { libc, EFD_CLOEXEC } from '../../host/libc.ts';
 import type { GrantService } from './context.ts';
 import { CTL_SEQ, CTL_STOP, CTL_WORDS, type DataPathInit, type MainToWorker, type WorkerToMain } from './messages.ts';
 

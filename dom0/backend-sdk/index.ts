@@ -6,7 +6,7 @@ export { PvDevice, type DeviceDriver, type FrontendLink, type PvDeviceEvents } f
 export { RingDriver, type RingDriverOptions } from './ring-device.ts';
 export { DataPath, type DataPathOptions } from './data-path.ts';
 export { readRingTransport, TransportError, type RingTransport, type RingProtocol } from './transport.ts';
-export { mapGuestMemory, type GuestMapping } from './guest-map.ts';
+export { mapGuestMemory, type GuestMapping } from '../../host/guest-memory-file.ts';
 export { createDevicePair, removeDevicePair, type DevicePairSpec } from '../xenbus/device-pair.ts';
 export { watchBackends } from '../xenbus/watch-backends.ts';
 export { XenbusState } from '../xenbus/state.ts';

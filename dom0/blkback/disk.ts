@@ -7,7 +7,7 @@ import { RingDriver } from '../backend-sdk/ring-device.ts';
 import { VDISK } from '../backend-sdk/blkif.ts';
 import { createDevicePair, removeDevicePair } from '../xenbus/device-pair.ts';
 import type { BlkWorkerConfig } from './handler.ts';
-import { imageSize } from './host-io.ts';
+import { imageSize } from '../../host/block-io.ts';
 
 export interface DiskConfig {
   /** Image file (or block device) on the host. */

@@ -4,7 +4,7 @@ import { BLKIF_OP, BLKIF_RSP, SECTOR_SIZE, blkifEntrySize } from '../backend-sdk
 import { resolveBatch, jobResponse, type BlkJob, type BlkLimits } from '../backend-sdk/blkif-requests.ts';
 import type { DataPathEnv, RingHandler } from '../backend-sdk/worker/runtime.ts';
 import type { RingProtocol } from '../backend-sdk/transport.ts';
-import { HostDisk } from './host-io.ts';
+import { HostDisk } from '../../host/block-io.ts';
 
 /** What the main thread tells the worker about the disk. */
 export interface BlkWorkerConfig extends BlkLimits {

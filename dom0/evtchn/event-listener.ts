@@ -2,7 +2,7 @@
 // whenever a guest signals a port bound to dom0 (xenstore and console rings). Data-path backends
 // run their own epoll threads instead (DESIGN §4); this is for low-rate control traffic.
 import { Worker } from 'node:worker_threads';
-import { libc, EFD_CLOEXEC, EFD_NONBLOCK } from '../../hypervisor/kvm/libc.ts';
+import { libc, EFD_CLOEXEC, EFD_NONBLOCK } from '../../host/libc.ts';
 import { WatchTable } from './watch-table.ts';
 
 const ONE = new BigUint64Array([1n]);

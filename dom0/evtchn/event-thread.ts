@@ -1,51 +1,17 @@
 // event-thread.ts: dom0's event thread — blocks in epoll_wait on the kick eventfds of dom0's
 // event channels and tells the main thread which fired (Node's event loop cannot poll an eventfd).
 import { parentPort, workerData } from 'node:worker_threads';
-import { libc } from '../../hypervisor/kvm/libc.ts';
-import { EpollSet } from '../../hypervisor/kvm/epoll.ts';
-import { WatchTable, WATCH, MAX_WATCHES } from './watch-table.ts';
+import { FdWatch } from '../../host/fd-watch.ts';
+import { WatchTable } from './watch-table.ts';
 
-const WAKE = 0xffffffff;
+/** Even when nothing fires, the thread looks at the stop flag this often. */
+const IDLE_WAIT_MS = 1000;
 
 const table = new WatchTable((workerData as { sab: SharedArrayBuffer }).sab);
-const epoll = new EpollSet();
-const drain = new BigUint64Array(1);
-const watched = new Set<number>();
+const watch = new FdWatch({ table, fdField: WatchTable.FD_FIELD, wakeFd: table.wakeFd, seq: () => table.seq() });
 
-function reconcile(): void {
-  for (let i = 0; i < MAX_WATCHES; i++) {
-    const s = table.state(i);
-    if (s === WATCH.ACTIVE && !watched.has(i)) {
-      watched.add(i);
-      epoll.add(table.fd(i), i);
-    } else if (s === WATCH.CLOSING) {
-      if (watched.has(i)) epoll.remove(table.fd(i));
-      libc.close(table.fd(i));
-      watched.delete(i);
-      table.setState(i, WATCH.FREE);
-    }
-  }
-}
-
-epoll.add(table.wakeFd, WAKE);
-let seen = -1;
 while (!table.stopped) {
-  const seq = table.seq();
-  if (seq !== seen) {
-    seen = seq;
-    reconcile();
-  }
-  const fired: number[] = [];
-  for (const data of epoll.wait(1000)) {
-    if (data === WAKE) {
-      libc.read(table.wakeFd, drain, 8);
-      continue;
-    }
-    if (!watched.has(data)) continue;
-    libc.read(table.fd(data), drain, 8); // one notification covers every kick since the last read
-    if (table.state(data) === WATCH.ACTIVE) fired.push(data);
-  }
+  const fired = watch.wait(IDLE_WAIT_MS);
   if (fired.length > 0) parentPort?.postMessage(fired);
 }
-for (const i of watched) libc.close(table.fd(i));
-epoll.close();
+watch.close();

@@ -5,24 +5,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, rmSync } from 'node:fs';
 import type { Toolstack } from './toolstack.ts';
 import { ToolstackError } from './toolstack.ts';
-import { settingsProblem, type DomainSettings } from './domain-settings.ts';
+import { settingsProblem } from '../../abi/domain-settings.ts';
 import type { GuestDomain } from './guest-domain.ts';
-
-export const CONTROL_SOCKET = 'dom0.sock';
-/** Longest request line accepted (settings are small; kernels are read by path). */
-const MAX_LINE = 1 << 20;
-
-export interface ControlRequest {
-  readonly id?: number;
-  readonly op: string;
-  readonly domain?: string;
-  readonly settings?: DomainSettings;
-  readonly mode?: string;
-  readonly timeoutMs?: number;
-  readonly backlog?: boolean;
-  /** create: turn this connection into the new domain's console stream (as `pvkvm run` does). */
-  readonly console?: boolean;
-}
+import { CONTROL_MAX_LINE, type ConsoleStreamMessage, type ControlReply, type ControlRequest, type CreatedDomain, type DomainEndReport } from '../../abi/control.ts';
 
 export class ControlServer {
   private server: Server | null = null;
@@ -54,7 +39,7 @@ export class ControlServer {
     sock.setEncoding('utf8');
     sock.on('data', (chunk: string) => {
       buf += chunk;
-      if (buf.length > MAX_LINE && !buf.includes('\n')) {
+      if (buf.length > CONTROL_MAX_LINE && !buf.includes('\n')) {
         sock.destroy();
         return;
       }
@@ -92,7 +77,7 @@ export class ControlServer {
     });
   }
 
-  private send(sock: Socket, obj: unknown): void {
+  private send(sock: Socket, obj: ControlReply | ConsoleStreamMessage): void {
     if (!sock.destroyed) sock.write(`${JSON.stringify(obj)}\n`);
   }
 
@@ -106,13 +91,14 @@ export class ControlServer {
   }
 
   private attachConsole(sock: Socket, req: ControlRequest, g: GuestDomain): GuestDomain {
-    this.send(sock, { id: req.id, ok: true, result: { domid: g.domid, name: g.name } });
+    const created: CreatedDomain = { domid: g.domid, name: g.name };
+    this.send(sock, { id: req.id, ok: true, result: created });
     if (req.backlog !== false) {
       const past = g.backlog();
       if (past.length > 0) this.send(sock, { type: 'output', data: Buffer.from(past).toString('base64') });
     }
     const onOutput = (bytes: Uint8Array): void => this.send(sock, { type: 'output', data: Buffer.from(bytes).toString('base64') });
-    const onEnd = (end: unknown): void => this.send(sock, { type: 'end', end });
+    const onEnd = (end: DomainEndReport): void => this.send(sock, { type: 'end', end });
     const onEntry = (atMs: number): void => this.send(sock, { type: 'first-entry', atMs });
     g.on('output', onOutput);
     g.on('end', onEnd);

@@ -3,14 +3,14 @@
 // teardown that releases everything it holds when the guest dies.
 import { EventEmitter } from 'eventemitter3';
 import type { CreateReplyMsg, DomainEndMsg, DomainInfoMsg } from '../../abi/privileged.ts';
-import { libc } from '../../hypervisor/kvm/libc.ts';
+import { libc } from '../../host/libc.ts';
 import type { HvClient } from '../hv-client.ts';
 import type { EventChannelListener } from '../evtchn/event-listener.ts';
 import { GuestPages } from '../guest-pages.ts';
 import { ConsoleBackend } from '../console/backend.ts';
 import type { Xenstored } from '../xenstore/xenstored.ts';
 import { writeDomainNodes, removeDomainNodes } from './xenstore-layout.ts';
-import type { DomainSettings } from './domain-settings.ts';
+import type { DomainSettings } from '../../abi/domain-settings.ts';
 
 const ONE = new BigUint64Array([1n]);
 /** Console output kept for clients that attach later. */

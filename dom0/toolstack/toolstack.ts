@@ -10,7 +10,7 @@ import type { HvClient } from '../hv-client.ts';
 import type { EventChannelListener } from '../evtchn/event-listener.ts';
 import type { Xenstored } from '../xenstore/xenstored.ts';
 import { GuestDomain } from './guest-domain.ts';
-import { settingsProblem, type DiskSetting, type DomainSettings, type OnAction } from './domain-settings.ts';
+import { settingsProblem, type DiskSetting, type DomainSettings, type OnAction } from '../../abi/domain-settings.ts';
 
 /** A toolstack request that cannot be done: one line for the user. */
 export class ToolstackError extends Error {}

@@ -2,7 +2,7 @@
 //
 // Callers (CLI, toolstack) switch on `code`, which is stable; `message` is one human line that
 // starts with the image's name, e.g. "guest.elf: truncated program header table".
-import { PvkvmError } from '../errors.ts';
+import { PvkvmError } from '../../host/errors.ts';
 
 export type ImageErrorCode =
   /** Not an ELF file at all (short, or wrong magic). */

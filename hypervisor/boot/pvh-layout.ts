@@ -7,16 +7,13 @@
 import { writeField } from '../../abi/layout.ts';
 import { E820, HVM_START, HvmMemmapEntry, HvmModlistEntry, HvmStartInfo } from '../../abi/start-info.ts';
 import { ImageError } from './image-error.ts';
+import { GUEST_LIMITS, minGuestRamBytes, maxGuestRamBytes } from '../../abi/guest-limits.ts';
 
 export const PAGE_SIZE = 4096;
 const MIB = 1024 * 1024;
 /** Boot data never goes below this (the legacy PC region), whatever the image's placement. */
 const BOOT_DATA_MIN = 0x100000;
-export const minGuestRamBytes = 2 * MIB;
-/** 3 GiB: keeps RAM clear of the special-page region and the MMIO hole from 0xF0000000. */
-export const maxGuestRamBytes = 3072 * MIB;
-/** Longest command line, including its terminating NUL. */
-export const MAX_CMDLINE_BYTES = 64 * 1024;
+export const MAX_CMDLINE_BYTES = GUEST_LIMITS.maxCmdlineBytes;
 /**
  * Special pages are reserved in aligned groups of 8 frames: libxenguest's special region is the
  * 8 frames ending at 0xFF000, so the default console/xenstore PFNs yield [0xFEFF8000, 0xFF000000).

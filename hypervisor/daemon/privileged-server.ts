@@ -5,18 +5,16 @@
 //   RUN_DIR/hypervisor-fd.sock   SOCK_SEQPACKET, SCM_RIGHTS only   (mode 0600)
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Frame, Request, Event } from '../../abi/privileged.ts';
-import { FrameConnection } from '../ipc/frame-connection.ts';
-import { acceptNonblocking, listenSeqpacket, peerCredentials, recvWithFds, socketFd } from '../ipc/unix-fds.ts';
-import { libc } from '../kvm/libc.ts';
+import { FrameConnection } from '../../host/frame-connection.ts';
+import { acceptNonblocking, listenSeqpacket, peerCredentials, recvWithFds, socketFd } from '../../host/unix-fds.ts';
+import { libc } from '../../host/libc.ts';
 import { releaseAllDom0Channels } from '../events/dom0-channels.ts';
 import type { Hypervisor } from '../domain/hypervisor.ts';
 import type { Domain, DomainEnd } from '../domain/domain.ts';
 import { PrivilegedService, errorResponse, RequestError } from './privileged-service.ts';
+import { runDirPath } from '../../abi/run-dir.ts';
 
-export const HYPERVISOR_SOCKET = 'hypervisor.sock';
-export const HYPERVISOR_FD_SOCKET = 'hypervisor-fd.sock';
 
 function endMessage(end: DomainEnd): Extract<Event, { what: 'dead' }>['dead'] {
   const base = { kind: end.kind, reason: 0, detail: '', fault_vcpu: 0, fault_kind: '', fault_rip: '' };
@@ -42,8 +40,8 @@ export class PrivilegedServer {
   }
 
   async listen(): Promise<void> {
-    const main = join(this.runDir, HYPERVISOR_SOCKET);
-    const fds = join(this.runDir, HYPERVISOR_FD_SOCKET);
+    const main = runDirPath(this.runDir, 'hypervisorSocket');
+    const fds = runDirPath(this.runDir, 'hypervisorFdSocket');
     rmSync(main, { force: true });
     rmSync(fds, { force: true });
     this.fdListen = listenSeqpacket(fds);
@@ -61,8 +59,8 @@ export class PrivilegedServer {
     if (this.fdListen >= 0) libc.close(this.fdListen);
     this.fdListen = -1;
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    rmSync(join(this.runDir, HYPERVISOR_SOCKET), { force: true });
-    rmSync(join(this.runDir, HYPERVISOR_FD_SOCKET), { force: true });
+    rmSync(runDirPath(this.runDir, 'hypervisorSocket'), { force: true });
+    rmSync(runDirPath(this.runDir, 'hypervisorFdSocket'), { force: true });
   }
 
   private onConnection(sock: Socket): void {

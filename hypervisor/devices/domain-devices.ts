@@ -7,7 +7,7 @@ import { PRIMARY, MAX_MULTIPLE } from './ata-regs.ts';
 import { SectorStore } from './sector-store.ts';
 import { ConsoleRingsGuestSide } from './console-rings.ts';
 import { HYPERCALL_PAGE, DEBUGCONS } from '../../abi/hypercalls.ts';
-import { PVKVM_VERSION } from '../version.ts';
+import { PVKVM_VERSION } from '../../abi/pvkvm-version.ts';
 
 /** What the main thread hands every vCPU worker (see emulated-host.ts for the other end). */
 export interface EmulatedDevicesInit {

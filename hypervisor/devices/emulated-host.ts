@@ -1,7 +1,7 @@
 // emulated-host.ts: the main thread's side of a domain's emulated devices — disk images and the UART console streams.
 import { openSync, closeSync } from 'node:fs';
-import { imageSize } from '../../dom0/blkback/host-io.ts';
-import { PvkvmError } from '../errors.ts';
+import { imageSize } from '../../host/block-io.ts';
+import { PvkvmError } from '../../host/errors.ts';
 import { ConsoleRingsHostSide, newConsoleRings } from './console-rings.ts';
 import { SECTOR } from './sector-store.ts';
 import type { EmulatedDevicesInit } from './domain-devices.ts';

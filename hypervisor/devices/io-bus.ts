@@ -1,5 +1,5 @@
 // io-bus.ts: a domain's port-I/O and MMIO address maps — devices claim disjoint ranges, exits dispatch by address.
-import { PvkvmError } from '../errors.ts';
+import { PvkvmError } from '../../host/errors.ts';
 
 /** A device reached through `in`/`out`. `size` is 1, 2 or 4; reads return the zero-extended value. */
 export interface PortDevice {

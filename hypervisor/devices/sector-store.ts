@@ -1,13 +1,10 @@
 // sector-store.ts: an emulated disk's image, read and written through blkback's host I/O code into a native sector buffer.
-import koffi from 'koffi';
-import { libc, viewAt, PROT_READ, PROT_WRITE, type NativePointer } from '../kvm/libc.ts';
+import { libc, mapAnonymous, type NativePointer } from '../../host/libc.ts';
 // The same host-side path as the PV disk (preadv/pwritev/fdatasync), so PV and emulated
 // disks differ only in their device model.
-import { HostDisk, imageSize } from '../../dom0/blkback/host-io.ts';
+import { HostDisk, imageSize } from '../../host/block-io.ts';
 
 export const SECTOR = 512;
-const MAP_PRIVATE = 0x02;
-const MAP_ANONYMOUS = 0x20;
 
 /** Host errors come back as errno values (0 = success), as in blkback. */
 export class SectorStore {
@@ -20,10 +17,9 @@ export class SectorStore {
   constructor(readonly fd: number, readonly readonly: boolean, readonly maxSectors: number) {
     this.sectors = Math.floor(imageSize(fd) / SECTOR);
     const len = maxSectors * SECTOR;
-    this.ptr = libc.mmap(null, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    const addr = koffi.address(this.ptr) as bigint;
-    if (addr === 0xffffffffffffffffn) throw new Error('emulated disk: cannot allocate its sector buffer');
-    this.buffer = viewAt(addr, len);
+    const { ptr, addr, bytes } = mapAnonymous(len, 'mmap the emulated disk\'s sector buffer');
+    this.ptr = ptr;
+    this.buffer = bytes;
     // HostDisk moves data between the image and "guest memory" at a base address: here the
     // base is our buffer, and every transfer is one span at offset 0.
     this.host = new HostDisk(fd, addr);

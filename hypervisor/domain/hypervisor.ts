@@ -2,12 +2,12 @@
 import { Worker } from 'node:worker_threads';
 import { EventEmitter } from 'eventemitter3';
 import { KvmSystem } from '../kvm/system.ts';
-import { libc, EFD_CLOEXEC, EFD_NONBLOCK } from '../kvm/libc.ts';
+import { libc, EFD_CLOEXEC, EFD_NONBLOCK } from '../../host/libc.ts';
 import { requireCapabilities, type CapabilityReport } from '../kvm/capabilities.ts';
 import { SHUTDOWN } from '../../abi/sched.ts';
-import { PvkvmError } from '../errors.ts';
+import { PvkvmError } from '../../host/errors.ts';
 import { Domain, type DomainConfig } from './domain.ts';
-import { HypervisorShared } from './global-state.ts';
+import { HypervisorShared } from '../state/global-state.ts';
 import { Dom0GrantMaps } from '../grants/dom0-maps.ts';
 
 const WATCHDOG_POLL_MS = 100;
@@ -104,7 +104,7 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
   /** The timer thread fires vCPU timers (VIRQ_TIMER) for every domain. */
   private startTimers(): void {
     if (this.timerWorker !== null) return;
-    const url = new URL('./timer-worker.js', this.workerUrl ?? new URL('./vcpu-worker.js', import.meta.url));
+    const url = new URL('./timer-thread.js', this.workerUrl ?? new URL('./vcpu-worker.js', import.meta.url));
     this.wakeFd = libc.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     this.shared.setWakeFd(this.wakeFd);
     this.timerWorker = new Worker(url, { workerData: { hvSab: this.shared.sab } });

@@ -1,25 +1,12 @@
 // vm-setup.ts: create and wire a KVM VM for one domain — memory slots, irqchip, MSR trap.
 import { KvmVm } from '../kvm/vm.ts';
-import { libc, check, mapShared, MFD_CLOEXEC, type NativePointer } from '../kvm/libc.ts';
+import { libc, check, mapShared, MFD_CLOEXEC, type NativePointer } from '../../host/libc.ts';
 import { KVM_CAP, KVM_MSR_EXIT_REASON, KVM_MSR_FILTER } from '../kvm/ioctls.ts';
 import type { KvmSystem } from '../kvm/system.ts';
 import { RegionTable, PAGE_SIZE } from '../memory/regions.ts';
 import { PVKVM_MSR } from '../../abi/cpuid.ts';
+import { SPECIAL_BASE_GPA, SPECIAL_PAGES, POOL_PAGES, poolOffsetFor } from '../memory/memfd-layout.ts';
 
-/** Special pages live in one 8-frame group ending at GFN 0xFF000 (libxenguest's convention). */
-export const SPECIAL_BASE_GPA = 0xfeff8000;
-export const SPECIAL_PAGES = 8;
-/**
- * Spare frames after the special pages: pages a guest places beyond RAM (shared_info, grant
- * frames) and hypervisor-private pages (each grant frame's home and its active-entry page).
- * 32 grant frames take up to 96 of them; the memfd is sparse, so unused ones cost nothing.
- */
-export const POOL_PAGES = 192;
-
-/** Offset in the memfd of the first pool page, for a domain with `ramBytes` of RAM. */
-export function poolOffsetFor(ramBytes: number): number {
-  return ramBytes + SPECIAL_PAGES * PAGE_SIZE;
-}
 /** Where KVM may put its TSS/identity-map pages: inside the legacy hole, never RAM. */
 const TSS_ADDR = 0xfffbd000;
 

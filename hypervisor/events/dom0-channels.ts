@@ -10,59 +10,16 @@
 // hypervisor keeps its own copies until the channel is unbound or the guest dies.
 import { EVTCHNSTAT } from '../../abi/event-channel.ts';
 import { HYPERCALL_PAGE } from '../../abi/hypercalls.ts';
-import { libc, EFD_CLOEXEC, EFD_NONBLOCK } from '../kvm/libc.ts';
-import type { HypervisorShared } from '../domain/global-state.ts';
-import type { DomainHandle } from './domain-handle.ts';
+import { libc, EFD_CLOEXEC, EFD_NONBLOCK } from '../../host/libc.ts';
+import type { HypervisorShared } from '../state/global-state.ts';
+import type { DomainHandle } from '../state/domain-handle.ts';
 import { portLimit, setPending } from './raise.ts';
-import { RELAY, MAX_RELAYS } from './relays.ts';
-
-export const MAX_DOM0_CHANNELS = 1024;
-const WORDS = 5; // state, guest domid, guest port, kick fd, notify fd
-export const DOM0_CHANNEL_TABLE_BYTES = MAX_DOM0_CHANNELS * WORDS * 4;
-
-/** ACTIVE: bound both ways. GUEST_CLOSED: the guest closed its port; dom0 still holds the fds. */
-export const DOM0_CHANNEL = { FREE: 0, ACTIVE: 1, GUEST_CLOSED: 2, CLAIMED: 3 } as const;
+import { RELAY } from '../state/relay-table.ts';
+import { DOM0_CHANNEL, MAX_DOM0_CHANNELS } from '../state/dom0-channel-table.ts';
+import { E } from '../../abi/errno.ts';
 
 const S = EVTCHNSTAT.values;
 const ONE = new BigUint64Array([1n]);
-
-export class Dom0ChannelTable {
-  private readonly w: Int32Array;
-
-  constructor(sab: SharedArrayBuffer, offset: number) {
-    this.w = new Int32Array(sab, offset, MAX_DOM0_CHANNELS * WORDS);
-  }
-
-  state(c: number): number { return Atomics.load(this.w, c * WORDS); }
-  guestDomid(c: number): number { return this.w[c * WORDS + 1]!; }
-  guestPort(c: number): number { return this.w[c * WORDS + 2]!; }
-  kickFd(c: number): number { return this.w[c * WORDS + 3]!; }
-  notifyFd(c: number): number { return this.w[c * WORDS + 4]!; }
-  setState(c: number, s: number): void { Atomics.store(this.w, c * WORDS, s); }
-
-  /** Channel numbers start at 1 (0 means "none" in the guest's port table too). */
-  claim(): number {
-    for (let c = 1; c < MAX_DOM0_CHANNELS; c++) {
-      if (Atomics.compareExchange(this.w, c * WORDS, DOM0_CHANNEL.FREE, DOM0_CHANNEL.CLAIMED) === DOM0_CHANNEL.FREE) return c;
-    }
-    return -1;
-  }
-
-  fill(c: number, guestDomid: number, guestPort: number, kickFd: number, notifyFd: number): void {
-    const o = c * WORDS;
-    this.w[o + 1] = guestDomid;
-    this.w[o + 2] = guestPort;
-    this.w[o + 3] = kickFd;
-    this.w[o + 4] = notifyFd;
-    Atomics.store(this.w, o, DOM0_CHANNEL.ACTIVE);
-  }
-
-  /** Does `c` currently connect exactly this guest port? */
-  connects(c: number, guestDomid: number, guestPort: number): boolean {
-    return c > 0 && c < MAX_DOM0_CHANNELS && this.state(c) === DOM0_CHANNEL.ACTIVE &&
-      this.guestDomid(c) === guestDomid && this.guestPort(c) === guestPort;
-  }
-}
 
 /** The guest sent on a port bound to dom0 channel `c` (the user-space path; any thread). */
 export function kickDom0(hv: HypervisorShared, c: number, guestDomid: number, guestPort: number): void {
@@ -96,9 +53,9 @@ export interface Dom0Binding { readonly channel: number; readonly kickFd: number
  * Returns the channel and the two eventfds, or a negative errno.
  */
 export function bindDom0(hv: HypervisorShared, guest: DomainHandle, port: number): Dom0Binding | number {
-  if (!Number.isInteger(port) || port <= 0 || port >= portLimit(guest)) return -22;
-  const c = hv.dom0.claim();
-  if (c < 0) return -28;
+  if (!Number.isInteger(port) || port <= 0 || port >= portLimit(guest)) return -E.EINVAL;
+  const c = hv.dom0.claimChannel();
+  if (c < 0) return -E.ENOSPC;
   const kickFd = libc.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   const notifyFd = libc.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   const relay = hv.relays.claim();
@@ -109,12 +66,12 @@ export function bindDom0(hv: HypervisorShared, guest: DomainHandle, port: number
     hv.dom0.setState(c, DOM0_CHANNEL.FREE);
     return err;
   };
-  if (kickFd < 0 || notifyFd < 0 || relay < 0) return undo(-12);
+  if (kickFd < 0 || notifyFd < 0 || relay < 0) return undo(-E.ENOMEM);
   guest.shared.lockEvents();
   try {
     const p = guest.ports.get(port);
-    if (p.state !== S.unbound || p.remoteDom !== 0) return undo(-22);
-    hv.dom0.fill(c, guest.domid, port, kickFd, notifyFd);
+    if (p.state !== S.unbound || p.remoteDom !== 0) return undo(-E.EINVAL);
+    hv.dom0.publish(c, guest.domid, port, kickFd, notifyFd);
     guest.ports.set(port, { state: S.interdomain, vcpu: p.vcpu, remoteDom: 0, remotePort: c });
   } finally {
     guest.shared.unlockEvents();
@@ -125,7 +82,7 @@ export function bindDom0(hv: HypervisorShared, guest: DomainHandle, port: number
     // No fast path: sends still reach dom0 through the hypercall path (kickDom0).
   }
   // dom0's sends: the relay thread watches the notify eventfd (a dup it closes when reaped).
-  hv.relays.fill(relay, notifyFd, 0, c);
+  hv.relays.publish(relay, notifyFd, 0, c);
   hv.relaysChanged();
   // As Xen's bind: the new end is marked pending in case the peer signalled first.
   libc.write(kickFd, ONE, 8);
@@ -151,7 +108,7 @@ export function guestClosedDom0(hv: HypervisorShared, guest: DomainHandle, c: nu
  * relay is reaped and the hypervisor's copies of the eventfds are closed.
  */
 export function unbindDom0(hv: HypervisorShared, guest: DomainHandle | null, c: number): boolean {
-  if (c <= 0 || c >= MAX_DOM0_CHANNELS) return false;
+  if (!hv.dom0.inRange(c)) return false;
   const st = hv.dom0.state(c);
   if (st !== DOM0_CHANNEL.ACTIVE && st !== DOM0_CHANNEL.GUEST_CLOSED) return false;
   const port = hv.dom0.guestPort(c);
@@ -202,11 +159,7 @@ export function releaseAllDom0Channels(hv: HypervisorShared, guestOf: (domid: nu
 }
 
 function releaseChannel(hv: HypervisorShared, c: number): void {
-  for (let i = 0; i < MAX_RELAYS; i++) {
-    if (hv.relays.state(i) === RELAY.ACTIVE && hv.relays.domid(i) === 0 && hv.relays.port(i) === c) {
-      hv.relays.setState(i, RELAY.CLOSING); // the relay thread closes the notify eventfd
-    }
-  }
+  hv.relays.retire(0, c); // the relay thread closes the notify eventfd
   hv.relaysChanged();
   libc.close(hv.dom0.kickFd(c));
   hv.dom0.setState(c, DOM0_CHANNEL.FREE);

@@ -12,7 +12,7 @@
 //                       then wake poll/block waiters of the notify vCPU (last, as in Xen)
 import { SharedInfo32, SharedInfo64 } from '../../abi/shared-info.ts';
 import { HVM_PARAM } from '../../abi/hvm.ts';
-import type { DomainHandle } from './domain-handle.ts';
+import type { DomainHandle } from '../state/domain-handle.ts';
 
 const P64 = SharedInfo64.byName;
 const P32 = SharedInfo32.byName;

@@ -4,46 +4,11 @@
 //
 //   guest: out SEND_PORT, port ──KVM ioeventfd──▶ eventfd ──epoll──▶ relay thread ──▶ setPending
 //   (ports without a relay still exit to user space and are sent by the vCPU thread)
-import { libc, EFD_CLOEXEC, EFD_NONBLOCK } from '../kvm/libc.ts';
+import { libc, EFD_CLOEXEC, EFD_NONBLOCK } from '../../host/libc.ts';
 import { HYPERCALL_PAGE } from '../../abi/hypercalls.ts';
-import type { HypervisorShared } from '../domain/global-state.ts';
-import type { DomainHandle } from './domain-handle.ts';
-
-export const MAX_RELAYS = 1024;
-const WORDS = 4; // state, eventfd, domid, port
-export const RELAY_TABLE_BYTES = MAX_RELAYS * WORDS * 4;
-
-/** Entry states. CLOSING entries are reaped (epoll removal, close) by the relay thread. */
-export const RELAY = { FREE: 0, ACTIVE: 1, CLOSING: 2, CLAIMED: 3 } as const;
-
-export class RelayTable {
-  readonly w: Int32Array;
-
-  constructor(sab: SharedArrayBuffer, offset: number) {
-    this.w = new Int32Array(sab, offset, MAX_RELAYS * WORDS);
-  }
-
-  state(i: number): number { return Atomics.load(this.w, i * WORDS); }
-  fd(i: number): number { return this.w[i * WORDS + 1]!; }
-  domid(i: number): number { return this.w[i * WORDS + 2]!; }
-  port(i: number): number { return this.w[i * WORDS + 3]!; }
-  setState(i: number, s: number): void { Atomics.store(this.w, i * WORDS, s); }
-
-  claim(): number {
-    for (let i = 0; i < MAX_RELAYS; i++) {
-      if (Atomics.compareExchange(this.w, i * WORDS, RELAY.FREE, RELAY.CLAIMED) === RELAY.FREE) return i;
-    }
-    return -1;
-  }
-
-  fill(i: number, fd: number, domid: number, port: number): void {
-    const o = i * WORDS;
-    this.w[o + 1] = fd;
-    this.w[o + 2] = domid;
-    this.w[o + 3] = port;
-    Atomics.store(this.w, o, RELAY.ACTIVE);
-  }
-}
+import type { HypervisorShared } from '../state/global-state.ts';
+import { RELAY } from '../state/relay-table.ts';
+import type { DomainHandle } from '../state/domain-handle.ts';
 
 /**
  * Wire `port` of domain `h` to the fast path. Best effort: without a free entry or eventfd the
@@ -65,14 +30,14 @@ export function addRelay(hv: HypervisorShared, h: DomainHandle, port: number): v
     table.setState(i, RELAY.FREE);
     return;
   }
-  table.fill(i, fd, h.domid, port);
+  table.publish(i, fd, h.domid, port);
   hv.relaysChanged(); // the relay thread adds the eventfd to its epoll set
 }
 
 /** Unwire `port` of `h` (closed or rebound); the relay thread closes the eventfd. */
 export function removeRelay(hv: HypervisorShared, h: DomainHandle | null, domid: number, port: number): void {
   const table = hv.relays;
-  for (let i = 0; i < MAX_RELAYS; i++) {
+  for (let i = 0; i < table.slots; i++) {
     if (table.state(i) !== RELAY.ACTIVE || table.domid(i) !== domid || table.port(i) !== port) continue;
     if (h !== null) {
       try {
@@ -88,9 +53,6 @@ export function removeRelay(hv: HypervisorShared, h: DomainHandle | null, domid:
 
 /** Every relay of a dying domain (its VM fd closes right after, taking the ioeventfds). */
 export function removeDomainRelays(hv: HypervisorShared, domid: number): void {
-  const table = hv.relays;
-  for (let i = 0; i < MAX_RELAYS; i++) {
-    if (table.state(i) === RELAY.ACTIVE && table.domid(i) === domid) table.setState(i, RELAY.CLOSING);
-  }
+  hv.relays.retire(domid);
   hv.relaysChanged();
 }

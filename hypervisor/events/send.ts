@@ -1,6 +1,7 @@
 // send.ts: EVTCHNOP_send's effect, shared by the hypercall and the ioeventfd relay thread.
 import { EVTCHNSTAT } from '../../abi/event-channel.ts';
-import type { DomainHandle, Domains } from './domain-handle.ts';
+import { E } from '../../abi/errno.ts';
+import type { DomainHandle, Domains } from '../state/domain-handle.ts';
 import { setPending, portLimit } from './raise.ts';
 import { kickDom0 } from './dom0-channels.ts';
 
@@ -8,7 +9,7 @@ const S = EVTCHNSTAT.values;
 
 /** Send on `port` of domain `h`: 0, or −EINVAL for ports that cannot be sent on. */
 export function sendFrom(domains: Domains, h: DomainHandle, port: number): number {
-  if (!Number.isInteger(port) || port <= 0 || port >= portLimit(h)) return -22;
+  if (!Number.isInteger(port) || port <= 0 || port >= portLimit(h)) return -E.EINVAL;
   const p = h.ports.get(port);
   switch (p.state) {
     case S.interdomain:
@@ -24,6 +25,6 @@ export function sendFrom(domains: Domains, h: DomainHandle, port: number): numbe
     case S.unbound:
       return 0; // nobody listens yet: dropped, as in Xen
     default:
-      return -22;
+      return -E.EINVAL;
   }
 }

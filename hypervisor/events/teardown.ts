@@ -1,7 +1,7 @@
 // teardown.ts: closing every event channel of a dying domain (Xen's evtchn_destroy).
 import { EVTCHNSTAT } from '../../abi/event-channel.ts';
-import type { HypervisorShared } from '../domain/global-state.ts';
-import { MAX_PORTS } from './port-table.ts';
+import type { HypervisorShared } from '../state/global-state.ts';
+import { MAX_PORTS } from '../state/port-table.ts';
 
 const S = EVTCHNSTAT.values;
 

@@ -4,8 +4,8 @@
 import { GNTCOPY, GNTST } from '../../abi/grant-table.ts';
 import { DOMID } from '../../abi/multicall.ts';
 import { PAGE_SIZE } from '../memory/regions.ts';
-import type { HypercallContext } from '../hypercall/context.ts';
-import type { DomainHandle } from '../events/domain-handle.ts';
+import type { GrantCaller } from './caller.ts';
+import type { DomainHandle } from '../state/domain-handle.ts';
 import { pinEntry, unpinEntry } from './entries.ts';
 
 const ST = GNTST.values;
@@ -37,17 +37,17 @@ interface Claim {
  * permission_denied; an unknown domain: bad_domain), then claim the source (read) and the dest
  * (write), then offsets and length (bad_copy_arg), then copy.
  */
-export function copyOne(ctx: HypercallContext, req: CopyRequest): number {
-  const src = resolve(ctx, req.source, (req.flags & GNTCOPY.values.source_gref) !== 0);
+export function copyOne(dom: GrantCaller, req: CopyRequest): number {
+  const src = resolve(dom, req.source, (req.flags & GNTCOPY.values.source_gref) !== 0);
   if (typeof src === 'number') return src;
-  const dst = resolve(ctx, req.dest, (req.flags & GNTCOPY.values.dest_gref) !== 0);
+  const dst = resolve(dom, req.dest, (req.flags & GNTCOPY.values.dest_gref) !== 0);
   if (typeof dst === 'number') return dst;
-  const domains = ctx.dom.domains;
+  const domains = dom.domains;
   return domains.with(src.domid, ST.bad_domain, (hs) => domains.with(dst.domid, ST.bad_domain, (hd) => {
-    const s = claim(ctx, hs, src.isGref, req.source.refOrGfn, true);
+    const s = claim(dom, hs, src.isGref, req.source.refOrGfn, true);
     if (typeof s === 'number') return s;
     try {
-      const d = claim(ctx, hd, dst.isGref, req.dest.refOrGfn, false);
+      const d = claim(dom, hd, dst.isGref, req.dest.refOrGfn, false);
       if (typeof d === 'number') return d;
       try {
         if (req.source.offset + req.len > PAGE_SIZE || req.dest.offset + req.len > PAGE_SIZE) return ST.bad_copy_arg;
@@ -69,25 +69,25 @@ interface Side {
   readonly isGref: boolean;
 }
 
-function resolve(ctx: HypercallContext, side: CopySide, isGref: boolean): Side | number {
+function resolve(dom: GrantCaller, side: CopySide, isGref: boolean): Side | number {
   // Only DOMID_SELF may name a frame directly (not even the caller's own numeric id).
   if (!isGref && side.domid !== DOMID.values.SELF) return ST.permission_denied;
-  const domid = side.domid === DOMID.values.SELF ? ctx.dom.domid : side.domid;
-  if (domid !== ctx.dom.domid && !ctx.dom.domains.with(domid, false, () => true)) return ST.bad_domain;
+  const domid = side.domid === DOMID.values.SELF ? dom.domid : side.domid;
+  if (domid !== dom.domid && !dom.domains.with(domid, false, () => true)) return ST.bad_domain;
   return { domid, isGref };
 }
 
-function claim(ctx: HypercallContext, h: DomainHandle, isGref: boolean, refOrGfn: bigint, readonly: boolean): Claim | number {
+function claim(dom: GrantCaller, h: DomainHandle, isGref: boolean, refOrGfn: bigint, readonly: boolean): Claim | number {
   if (!isGref) {
     // A local frame must be the caller's own RAM.
-    if (refOrGfn >= BigInt(Math.floor(ctx.dom.ramBytes / PAGE_SIZE))) return ST.bad_page;
+    if (refOrGfn >= BigInt(Math.floor(dom.ramBytes / PAGE_SIZE))) return ST.bad_page;
     return { h, pageOffset: Number(refOrGfn) * PAGE_SIZE, ref: null, readonly };
   }
   const ref = Number(refOrGfn & 0xffffffffn);
   const gs = h.shared.grants;
   gs.lock();
   try {
-    const p = pinEntry(h, ref, ctx.dom.domid, readonly, false);
+    const p = pinEntry(h, ref, dom.domid, readonly, false);
     if (p.status !== ST.okay) return p.status;
     return { h, pageOffset: p.frame * PAGE_SIZE, ref, readonly };
   } finally {

@@ -4,8 +4,8 @@
 // then maps that page of the file itself, as vhost-user backends do.
 import { GNTST } from '../../abi/grant-table.ts';
 import { PAGE_SIZE } from '../memory/regions.ts';
-import type { HypervisorShared } from '../domain/global-state.ts';
-import { Domains } from '../events/domain-handle.ts';
+import type { HypervisorShared } from '../state/global-state.ts';
+import { Domains } from '../state/domain-handle.ts';
 import { pinEntry, unpinEntry } from './entries.ts';
 import type { GrantMapOpMsg, GrantMapResultMsg } from '../../abi/privileged.ts';
 

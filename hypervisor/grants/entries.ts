@@ -12,7 +12,7 @@
 //   word 1: the granted frame (GFN in the granter)
 // Every function here runs with the granter's grant lock held.
 import { GTF, GNTST } from '../../abi/grant-table.ts';
-import type { DomainHandle } from '../events/domain-handle.ts';
+import type { DomainHandle } from '../state/domain-handle.ts';
 
 const G = GTF.values;
 const ST = GNTST.values;

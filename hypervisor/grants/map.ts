@@ -10,8 +10,8 @@
 // removes every slot that points into its memory before that memory is unmapped.
 import { GNTMAP, GNTST } from '../../abi/grant-table.ts';
 import { PAGE_SIZE } from '../memory/regions.ts';
-import type { HypercallContext } from '../hypercall/context.ts';
-import { MAPTRACK_SIZE, Mt, type MaptrackEntry } from './grant-state.ts';
+import type { GrantCaller } from './caller.ts';
+import { MAPTRACK_SIZE, Mt, type MaptrackEntry } from '../state/grant-state.ts';
 import { pinEntry, unpinEntry, type Pinned } from './entries.ts';
 import { addForeignSlot, removeForeignSlot } from './foreign-slots.ts';
 
@@ -30,21 +30,21 @@ export interface MapResult {
   readonly handle: number;
 }
 
-export function mapGrantRef(ctx: HypercallContext, req: MapRequest): MapResult {
+export function mapGrantRef(dom: GrantCaller, req: MapRequest): MapResult {
   const fail = (status: number): MapResult => ({ status, handle: 0 });
   if ((req.flags & (M.device_map | M.host_map)) === 0) return fail(ST.bad_gntref);
   // An HVM caller has no device mappings or PV page-table tricks.
   if ((req.flags & (M.device_map | M.application_map | M.contains_pte)) !== 0) return fail(ST.general_error);
-  const self = ctx.dom.domid;
+  const self = dom.domid;
   // Looked up by number: DOMID_SELF names no domain here (Xen: rcu_lock_domain_by_id).
-  if (req.dom !== self && !ctx.dom.domains.with(req.dom, false, () => true)) return fail(ST.bad_domain);
-  const mt = ctx.dom.shared.grants;
+  if (req.dom !== self && !dom.domains.with(req.dom, false, () => true)) return fail(ST.bad_domain);
+  const mt = dom.shared.grants;
   mt.lockMaptrack();
   const handle = mt.reserveHandle();
   mt.unlockMaptrack();
   if (handle < 0) return fail(ST.no_device_space);
   const readonly = (req.flags & M.readonly) !== 0;
-  const status = ctx.dom.domains.with(req.dom, ST.bad_domain, (h) => {
+  const status = dom.domains.with(req.dom, ST.bad_domain, (h) => {
     const gs = h.shared.grants;
     gs.lock();
     let pinned: Pinned;
@@ -57,7 +57,7 @@ export function mapGrantRef(ctx: HypercallContext, req: MapRequest): MapResult {
     // Xen's HVM host mapping takes exactly host_map (+ readonly) and the page number of host_addr.
     const gpa = Number(req.hostAddr >> 12n) * PAGE_SIZE;
     const slot = (req.flags & ~M.readonly) !== M.host_map ? null
-      : addForeignSlot(ctx.dom.mem.regions, ctx.dom.domains.self().vm, gpa, h.shared.memBase + BigInt(pinned.frame * PAGE_SIZE), readonly);
+      : addForeignSlot(dom.mem.regions, dom.domains.self().vm, gpa, h.shared.memBase + BigInt(pinned.frame * PAGE_SIZE), readonly);
     if (slot === null) {
       gs.lock();
       try {
@@ -93,10 +93,10 @@ export interface UnmapRequest {
  * host_addr must name the mapping's page. A handle whose granter died (its page already gone)
  * unmaps cleanly.
  */
-export function unmapGrantRef(ctx: HypercallContext, req: UnmapRequest): number {
+export function unmapGrantRef(dom: GrantCaller, req: UnmapRequest): number {
   if (req.handle >= MAPTRACK_SIZE) return ST.bad_handle;
-  const mt = ctx.dom.shared.grants;
-  const regions = ctx.dom.mem.regions;
+  const mt = dom.shared.grants;
+  const regions = dom.mem.regions;
   mt.lockMaptrack();
   let e: MaptrackEntry;
   try {
@@ -111,13 +111,13 @@ export function unmapGrantRef(ctx: HypercallContext, req: UnmapRequest): number 
     if (req.hostAddr === 0n) return ST.okay;
     if (req.hostAddr >> 12n !== BigInt(e.gpa / PAGE_SIZE)) return ST.general_error;
     // Under the maptrack lock, so the granter's teardown never deletes this slot a second time.
-    removeForeignSlot(regions, ctx.dom.domains.self().vm, e.gpa, e.slot);
+    removeForeignSlot(regions, dom.domains.self().vm, e.gpa, e.slot);
     mt.freeHandle(req.handle);
   } finally {
     mt.unlockMaptrack();
   }
   const { granter, ref, readonly } = e;
-  ctx.dom.domains.with(granter, undefined, (h) => {
+  dom.domains.with(granter, undefined, (h) => {
     h.shared.grants.lock();
     try {
       unpinEntry(h, ref, readonly);

@@ -7,9 +7,9 @@
 // them. Frames move only under the grant lock, which every cross-domain pin also takes.
 import { neg } from '../../abi/errno.ts';
 import { PAGE_SIZE } from '../memory/regions.ts';
-import { POOL_PAGES, poolOffsetFor } from '../domain/vm-setup.ts';
-import type { HypercallContext } from '../hypercall/context.ts';
-import { MAX_FRAMES, type GrantState } from './grant-state.ts';
+import { POOL_PAGES, poolOffsetFor } from '../memory/memfd-layout.ts';
+import type { GrantCaller } from './caller.ts';
+import { MAX_FRAMES, type GrantState } from '../state/grant-state.ts';
 
 /** Guest frame numbers beyond this are refused (as for shared_info placement). */
 const MAX_GFN = 2 ** 40;
@@ -19,18 +19,18 @@ const MAX_GFN = 2 ** 40;
  * lazy first-use initialisation: frames exist from domain creation but get pages only when the
  * domain first touches its table. False when `n` is beyond the limit or the pool is exhausted.
  */
-export function growTable(ctx: HypercallContext, n: number): boolean {
+export function growTable(dom: GrantCaller, n: number): boolean {
   if (n > MAX_FRAMES) return false;
-  const gs = ctx.dom.shared.grants;
+  const gs = dom.shared.grants;
   gs.lock();
   try {
-    gs.ramPages = Math.floor(ctx.dom.ramBytes / PAGE_SIZE);
+    gs.ramPages = Math.floor(dom.ramBytes / PAGE_SIZE);
     const want = Math.max(n, gs.nrFrames);
     while (gs.allocatedFrames < want) {
-      const idx = ctx.dom.mem.regions.allocPoolPages(2, POOL_PAGES);
+      const idx = dom.mem.regions.allocPoolPages(2, POOL_PAGES);
       if (idx === null) return false;
-      const home = poolOffsetFor(ctx.dom.ramBytes) + idx * PAGE_SIZE;
-      ctx.dom.mem.bytes.fill(0, home, home + 2 * PAGE_SIZE);
+      const home = poolOffsetFor(dom.ramBytes) + idx * PAGE_SIZE;
+      dom.mem.bytes.fill(0, home, home + 2 * PAGE_SIZE);
       gs.addFrameStorage(home, home + PAGE_SIZE);
     }
     gs.nrFrames = want;
@@ -41,9 +41,9 @@ export function growTable(ctx: HypercallContext, n: number): boolean {
 }
 
 /** Make sure the caller's current frames have storage (first use of the table). */
-export function ensureTable(ctx: HypercallContext): boolean {
-  const gs = ctx.dom.shared.grants;
-  return gs.allocatedFrames >= gs.nrFrames || growTable(ctx, gs.nrFrames);
+export function ensureTable(dom: GrantCaller): boolean {
+  const gs = dom.shared.grants;
+  return gs.allocatedFrames >= gs.nrFrames || growTable(dom, gs.nrFrames);
 }
 
 /**
@@ -52,17 +52,17 @@ export function ensureTable(ctx: HypercallContext): boolean {
  * v1, so -EINVAL, as in Xen. A frame appears at one GFN only: a frame already at `gpfn` goes
  * back to its home page.
  */
-export function placeGrantFrame(ctx: HypercallContext, idx: bigint, gpfn: bigint): bigint {
+export function placeGrantFrame(dom: GrantCaller, idx: bigint, gpfn: bigint): bigint {
   if (idx >= BigInt(MAX_FRAMES)) return neg('EINVAL');
   const i = Number(idx);
-  if (!growTable(ctx, i + 1)) return neg('EINVAL');
+  if (!growTable(dom, i + 1)) return neg('EINVAL');
   if (gpfn >= BigInt(MAX_GFN)) return neg('EINVAL');
   const gfn = Number(gpfn);
-  if (!ctx.dom.backSpecialPage(gfn)) return neg('EINVAL');
-  const mem = ctx.dom.mem;
+  if (!dom.backSpecialPage(gfn)) return neg('EINVAL');
+  const mem = dom.mem;
   const target = mem.offsetOf(gfn * PAGE_SIZE, PAGE_SIZE);
   if (target < 0) return neg('EINVAL');
-  const gs = ctx.dom.shared.grants;
+  const gs = dom.shared.grants;
   gs.lock();
   try {
     for (let j = 0; j < gs.allocatedFrames; j++) {

@@ -1,9 +1,9 @@
 // teardown.ts: releasing every grant mapping that involves a dying domain (main thread, after
 // DomainShared.retire() and before its memory is unmapped) — Xen's gnttab_release_mappings, plus
 // revoking other domains' mappings of the dying domain's pages.
-import type { HypervisorShared } from '../domain/global-state.ts';
-import { Domains } from '../events/domain-handle.ts';
-import { MAPTRACK_SIZE, Mt } from './grant-state.ts';
+import type { HypervisorShared } from '../state/global-state.ts';
+import { Domains } from '../state/domain-handle.ts';
+import { MAPTRACK_SIZE, Mt } from '../state/grant-state.ts';
 import { unpinEntry } from './entries.ts';
 import { deleteKvmSlot } from './foreign-slots.ts';
 

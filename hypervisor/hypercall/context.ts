@@ -1,9 +1,9 @@
 // context.ts: what a hypercall handler sees — the calling vCPU, its domain, and guest memory.
 import type { GuestVirtual } from '../memory/guest-access.ts';
 import type { PhysMemory } from '../memory/phys-memory.ts';
-import type { DomainShared } from '../domain/shared-state.ts';
+import type { DomainShared } from '../state/shared-state.ts';
 import type { MemmapEntry } from '../boot/pvh-layout.ts';
-import type { Domains } from '../events/domain-handle.ts';
+import type { Domains } from '../state/domain-handle.ts';
 import { DOMID } from '../../abi/multicall.ts';
 import { neg } from '../../abi/errno.ts';
 

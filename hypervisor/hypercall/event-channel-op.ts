@@ -1,12 +1,16 @@
 // event-channel-op.ts: hypercall 32, event_channel_op — the 2-level event channel ABI.
 import { HC } from '../../abi/hypercalls.ts';
-import { EVTCHNOP, EVTCHNSTAT, VIRQ, NR_VIRQS } from '../../abi/event-channel.ts';
+import {
+  EVTCHNOP, EVTCHNSTAT, VIRQ, NR_VIRQS, EvtchnAllocUnbound, EvtchnBindInterdomain, EvtchnBindVirq, EvtchnBindIpi,
+  EvtchnClose, EvtchnSend, EvtchnUnmask, EvtchnBindVcpu, EvtchnReset, EvtchnStatus,
+} from '../../abi/event-channel.ts';
 import { DOMID } from '../../abi/multicall.ts';
-import { neg } from '../../abi/errno.ts';
+import { neg, E } from '../../abi/errno.ts';
+import { GuestStruct } from './guest-struct.ts';
 import type { HypercallContext } from './context.ts';
 import type { HypercallTable } from './table.ts';
-import type { DomainHandle } from '../events/domain-handle.ts';
-import type { Port } from '../events/port-table.ts';
+import type { DomainHandle } from '../state/domain-handle.ts';
+import type { Port } from '../state/port-table.ts';
 import { setPending, unmask, clearPending, portLimit } from '../events/raise.ts';
 import { sendFrom } from '../events/send.ts';
 import { addRelay, removeRelay } from '../events/relays.ts';
@@ -49,19 +53,6 @@ function validPort(h: DomainHandle, port: number): boolean {
   return inRange(h, port) && port > 0;
 }
 
-/** The fields of one EVTCHNOP argument struct, read once (no double fetch) and written back. */
-class Arg {
-  readonly v: DataView;
-  constructor(private readonly ctx: HypercallContext, private readonly ptr: bigint, size: number) {
-    this.v = ctx.guest.readView(ptr, size);
-  }
-  u16(off: number): number { return this.v.getUint16(off, true); }
-  u32(off: number): number { return this.v.getUint32(off, true); }
-  put32(off: number, value: number): void { this.v.setUint32(off, value >>> 0, true); }
-  put16(off: number, value: number): void { this.v.setUint16(off, value, true); }
-  writeBack(): void { this.ctx.guest.writeView(this.ptr, this.v); }
-}
-
 /**
  * The `dom` argument of ops that act on a domain's own table: an unknown domain is -ESRCH (Xen
  * looks it up first), another existing domain is -EPERM for an unprivileged caller.
@@ -82,31 +73,31 @@ function allocPort(self: DomainHandle, entry: Port): number {
 }
 
 function allocUnbound(ctx: HypercallContext, arg: bigint): bigint {
-  const a = new Arg(ctx, arg, 8);
-  const bad = checkOwnDom(ctx, a.u16(0));
+  const a = new GuestStruct(ctx, arg, EvtchnAllocUnbound);
+  const bad = checkOwnDom(ctx, a.get('dom'));
   if (bad !== null) return bad;
   // The remote domain need not exist yet: Xen only records its id.
-  const remote = resolveDom(ctx, a.u16(2));
+  const remote = resolveDom(ctx, a.get('remote_dom'));
   const self = ctx.dom.domains.self();
   const port = allocPort(self, { state: S.unbound, vcpu: 0, remoteDom: remote, remotePort: 0 });
   if (port < 0) return neg('ENOSPC');
-  a.put32(4, port);
+  a.set('port', port);
   a.writeBack();
   return 0n;
 }
 
 function bindInterdomain(ctx: HypercallContext, arg: bigint): bigint {
-  const a = new Arg(ctx, arg, 12);
-  const remoteDom = resolveDom(ctx, a.u16(0));
-  const remotePort = a.u32(4);
+  const a = new GuestStruct(ctx, arg, EvtchnBindInterdomain);
+  const remoteDom = resolveDom(ctx, a.get('remote_dom'));
+  const remotePort = a.get('remote_port');
   const self = ctx.dom.domains.self();
-  const result = ctx.dom.domains.with(remoteDom, -3, (remote) => {
-    if (!validPort(remote, remotePort)) return -22;
+  const result = ctx.dom.domains.with(remoteDom, -E.ESRCH, (remote) => {
+    if (!validPort(remote, remotePort)) return -E.EINVAL;
     return locked(self, remote, () => {
       const r = remote.ports.get(remotePort);
-      if (r.state !== S.unbound || r.remoteDom !== self.domid) return -22;
+      if (r.state !== S.unbound || r.remoteDom !== self.domid) return -E.EINVAL;
       const local = self.ports.findFree(portLimit(self));
-      if (local < 0) return -28;
+      if (local < 0) return -E.ENOSPC;
       self.ports.set(local, { state: S.interdomain, vcpu: 0, remoteDom, remotePort });
       remote.ports.set(remotePort, { state: S.interdomain, vcpu: r.vcpu, remoteDom: self.domid, remotePort: local });
       return local;
@@ -123,15 +114,15 @@ function bindInterdomain(ctx: HypercallContext, arg: bigint): bigint {
   }
   // Xen marks the new local port pending, in case the peer sent before the bind.
   setPending(self, result);
-  a.put32(8, result);
+  a.set('local_port', result);
   a.writeBack();
   return 0n;
 }
 
 function bindVirq(ctx: HypercallContext, arg: bigint): bigint {
-  const a = new Arg(ctx, arg, 12);
-  const virq = a.u32(0);
-  const vcpu = a.u32(4);
+  const a = new GuestStruct(ctx, arg, EvtchnBindVirq);
+  const virq = a.get('virq');
+  const vcpu = a.get('vcpu');
   if (virq >= NR_VIRQS) return neg('EINVAL');
   const perVcpu = PER_VCPU_VIRQS.has(virq);
   if (!perVcpu && vcpu !== 0) return neg('EINVAL');
@@ -140,36 +131,36 @@ function bindVirq(ctx: HypercallContext, arg: bigint): bigint {
   if (!perVcpu && !PER_DOMAIN_VIRQS.has(virq) && !ctx.dom.privileged) return neg('EBUSY');
   const self = ctx.dom.domains.self();
   const port = locked(self, null, () => {
-    if (self.ports.virqPort(vcpu, virq) !== 0) return -17;
+    if (self.ports.virqPort(vcpu, virq) !== 0) return -E.EEXIST;
     const p = self.ports.findFree(portLimit(self));
-    if (p < 0) return -28;
+    if (p < 0) return -E.ENOSPC;
     self.ports.set(p, { state: S.virq, vcpu, remoteDom: 0, remotePort: virq });
     self.ports.setVirqPort(vcpu, virq, p);
     return p;
   });
-  if (port < 0) return -BigInt(-port);
-  a.put32(8, port);
+  if (port < 0) return BigInt(port);
+  a.set('port', port);
   a.writeBack();
   return 0n;
 }
 
 function bindIpi(ctx: HypercallContext, arg: bigint): bigint {
-  const a = new Arg(ctx, arg, 8);
-  const vcpu = a.u32(0);
+  const a = new GuestStruct(ctx, arg, EvtchnBindIpi);
+  const vcpu = a.get('vcpu');
   if (vcpu >= ctx.dom.nrVcpus) return neg('ENOENT');
   const self = ctx.dom.domains.self();
   const port = allocPort(self, { state: S.ipi, vcpu, remoteDom: 0, remotePort: 0 });
   if (port < 0) return neg('ENOSPC');
-  a.put32(4, port);
+  a.set('port', port);
   a.writeBack();
   return 0n;
 }
 
 /** Close one port of `self`; an interdomain peer reverts to unbound. Returns 0 or -errno. */
 export function closePort(ctx: HypercallContext, self: DomainHandle, port: number): number {
-  if (!validPort(self, port)) return -22;
+  if (!validPort(self, port)) return -E.EINVAL;
   const p = self.ports.get(port);
-  if (p.state === S.closed) return -22;
+  if (p.state === S.closed) return -E.EINVAL;
   const clear = (): void => {
     if (p.state === S.virq) self.ports.setVirqPort(p.vcpu, p.remotePort, 0);
     self.ports.set(port, { state: S.closed, vcpu: 0, remoteDom: 0, remotePort: 0 });
@@ -205,28 +196,26 @@ export function sendPort(ctx: HypercallContext, port: number): bigint {
 }
 
 function status(ctx: HypercallContext, arg: bigint): bigint {
-  const a = new Arg(ctx, arg, 24);
-  const bad = checkOwnDom(ctx, a.u16(0));
+  const a = new GuestStruct(ctx, arg, EvtchnStatus);
+  const bad = checkOwnDom(ctx, a.get('dom'));
   if (bad !== null) return bad;
   const self = ctx.dom.domains.self();
-  const port = a.u32(4);
+  const port = a.get('port');
   if (!inRange(self, port)) return neg('EINVAL');
   const p = self.ports.get(port);
-  a.put32(8, p.state);
-  a.put32(12, p.vcpu);
-  a.put32(16, 0);
-  a.put32(20, 0);
-  if (p.state === S.unbound) a.put16(16, p.remoteDom);
-  if (p.state === S.interdomain) { a.put16(16, p.remoteDom); a.put32(20, p.remotePort); }
-  if (p.state === S.virq) a.put32(16, p.remotePort);
+  a.set('status', p.state);
+  a.set('vcpu', p.vcpu);
+  // The union u: u.virq's word also carries unbound.dom and interdomain.dom (abi/event-channel.ts).
+  a.set('u.virq', p.state === S.unbound || p.state === S.interdomain ? p.remoteDom : p.state === S.virq ? p.remotePort : 0);
+  a.set('u.interdomain.port', p.state === S.interdomain ? p.remotePort : 0);
   a.writeBack();
   return 0n;
 }
 
 function bindVcpu(ctx: HypercallContext, arg: bigint): bigint {
-  const a = new Arg(ctx, arg, 8);
-  const port = a.u32(0);
-  const vcpu = a.u32(4);
+  const a = new GuestStruct(ctx, arg, EvtchnBindVcpu);
+  const port = a.get('port');
+  const vcpu = a.get('vcpu');
   const self = ctx.dom.domains.self();
   if (!validPort(self, port)) return neg('EINVAL');
   if (vcpu >= ctx.dom.nrVcpus) return neg('ENOENT');
@@ -241,8 +230,8 @@ function bindVcpu(ctx: HypercallContext, arg: bigint): bigint {
 }
 
 function reset(ctx: HypercallContext, arg: bigint): bigint {
-  const a = new Arg(ctx, arg, 2);
-  const bad = checkOwnDom(ctx, a.u16(0));
+  const a = new GuestStruct(ctx, arg, EvtchnReset);
+  const bad = checkOwnDom(ctx, a.get('dom'));
   if (bad !== null) return bad;
   const self = ctx.dom.domains.self();
   const limit = portLimit(self);
@@ -261,14 +250,14 @@ export function eventChannelOp(ctx: HypercallContext, args: readonly bigint[]): 
     case OP.bind_virq: return bindVirq(ctx, arg);
     case OP.bind_ipi: return bindIpi(ctx, arg);
     case OP.close: {
-      const r = closePort(ctx, ctx.dom.domains.self(), new Arg(ctx, arg, 4).u32(0));
+      const r = closePort(ctx, ctx.dom.domains.self(), new GuestStruct(ctx, arg, EvtchnClose).get('port'));
       return BigInt(r);
     }
-    case OP.send: return sendPort(ctx, new Arg(ctx, arg, 4).u32(0));
+    case OP.send: return sendPort(ctx, new GuestStruct(ctx, arg, EvtchnSend).get('port'));
     case OP.status: return status(ctx, arg);
     case OP.bind_vcpu: return bindVcpu(ctx, arg);
     case OP.unmask: {
-      const port = new Arg(ctx, arg, 4).u32(0);
+      const port = new GuestStruct(ctx, arg, EvtchnUnmask).get('port');
       const self = ctx.dom.domains.self();
       if (!inRange(self, port)) return neg('EINVAL');
       unmask(self, port);

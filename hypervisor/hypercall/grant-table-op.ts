@@ -12,7 +12,7 @@ import { neg } from '../../abi/errno.ts';
 import { GuestFault } from '../memory/guest-access.ts';
 import type { HypercallContext } from './context.ts';
 import type { HypercallTable } from './table.ts';
-import { MAX_FRAMES } from '../grants/grant-state.ts';
+import { MAX_FRAMES } from '../state/grant-state.ts';
 import { ensureTable, growTable, frameGfns } from '../grants/table.ts';
 import { mapGrantRef, unmapGrantRef } from '../grants/map.ts';
 import { copyOne, type CopySide } from '../grants/copy.ts';
@@ -63,7 +63,7 @@ function writeStatus(ctx: HypercallContext, at: bigint, offset: number, status: 
 function mapOps(ctx: HypercallContext, uop: bigint, count: number): bigint {
   const S = GnttabMapGrantRef;
   return eachOp(ctx, uop, count, S.size, (v, at) => {
-    const r = mapGrantRef(ctx, {
+    const r = mapGrantRef(ctx.dom, {
       hostAddr: v.getBigUint64(S.byName.host_addr.offset, true), flags: readNum(v, 0, S, 'flags'),
       ref: readNum(v, 0, S, 'ref'), dom: readNum(v, 0, S, 'dom'),
     });
@@ -80,7 +80,7 @@ function mapOps(ctx: HypercallContext, uop: bigint, count: number): bigint {
 function unmapOps(ctx: HypercallContext, uop: bigint, count: number): bigint {
   const S = GnttabUnmapGrantRef;
   return eachOp(ctx, uop, count, S.size, (v, at) => {
-    const status = unmapGrantRef(ctx, {
+    const status = unmapGrantRef(ctx.dom, {
       hostAddr: v.getBigUint64(S.byName.host_addr.offset, true),
       devBusAddr: v.getBigUint64(S.byName.dev_bus_addr.offset, true), handle: readNum(v, 0, S, 'handle'),
     });
@@ -99,11 +99,11 @@ function copyOps(ctx: HypercallContext, uop: bigint, count: number): bigint {
       domid: v.getUint16(domid, true), offset: v.getUint16(off, true),
     });
     const status = compat
-      ? copyOne(ctx, {
+      ? copyOne(ctx.dom, {
         source: side(C.srcU, C.srcDomid, C.srcOff), dest: side(C.dstU, C.dstDomid, C.dstOff),
         len: v.getUint16(C.len, true), flags: v.getUint16(C.flags, true),
       })
-      : copyOne(ctx, {
+      : copyOne(ctx.dom, {
         source: side(N['source.u.ref'].offset, N['source.domid'].offset, N['source.offset'].offset),
         dest: side(N['dest.u.ref'].offset, N['dest.domid'].offset, N['dest.offset'].offset),
         len: readNum(v, 0, GnttabCopy, 'len'), flags: readNum(v, 0, GnttabCopy, 'flags'),
@@ -128,7 +128,7 @@ function setupTable(ctx: HypercallContext, uop: bigint, count: number): bigint {
   else {
     const domid = t.kind === 'other' ? t.domid : ctx.dom.domid;
     // Growing needs the owner's page pool, so only the caller's own table grows here.
-    const grown = t.kind === 'self' ? growTable(ctx, nr) : ctx.dom.domains.with(domid, false, (h) => nr <= h.shared.grants.nrFrames);
+    const grown = t.kind === 'self' ? growTable(ctx.dom, nr) : ctx.dom.domains.with(domid, false, (h) => nr <= h.shared.grants.nrFrames);
     const gfns = grown ? ctx.dom.domains.with(domid, null, (h) => frameGfns(h.shared.grants, nr)) : null;
     if (gfns === null) status = ST.general_error;
     else {
@@ -231,7 +231,7 @@ export function grantTableOp(ctx: HypercallContext, args: readonly bigint[]): bi
   if (!HVM_ALLOWED.has(Number(cmd))) return neg('ENOSYS');
   if (count >= 0x80000000) return neg('EINVAL');
   // The table gets its pages when the domain first uses it.
-  if (!ensureTable(ctx)) return neg('ENOMEM');
+  if (!ensureTable(ctx.dom)) return neg('ENOMEM');
   switch (Number(cmd)) {
     case OP.map_grant_ref: return mapOps(ctx, uop, count);
     case OP.unmap_grant_ref: return unmapOps(ctx, uop, count);

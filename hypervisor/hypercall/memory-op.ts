@@ -51,7 +51,7 @@ function addToPhysmap(ctx: HypercallContext, arg: bigint): bigint {
       if (idx !== 0n) return neg('EINVAL');
       return placeSharedInfo(ctx, gpfn);
     case XENMAPSPACE.values.grant_table:
-      return placeGrantFrame(ctx, idx, gpfn);
+      return placeGrantFrame(ctx.dom, idx, gpfn);
     case XENMAPSPACE.values.gmfn_foreign:
       // Only valid through the batch variant.
       return neg('EINVAL');

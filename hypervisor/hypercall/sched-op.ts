@@ -4,7 +4,7 @@ import { SCHEDOP, SchedPoll, SchedRemoteShutdown, SchedWatchdog } from '../../ab
 import { isPending, portLimit } from '../events/raise.ts';
 import { readNum } from '../../abi/layout.ts';
 import { neg } from '../../abi/errno.ts';
-import { NR_WATCHDOGS } from '../domain/shared-state.ts';
+import { NR_WATCHDOGS } from '../state/shared-state.ts';
 import type { HypercallContext } from './context.ts';
 import type { HypercallTable } from './table.ts';
 

@@ -3,7 +3,7 @@ import { HC } from '../../abi/hypercalls.ts';
 import {
   VCPUOP, VCPU_HVM_MODE, VcpuSetSingleshotTimer, VcpuSetPeriodicTimer, VcpuHvmContext, VcpuRegisterVcpuInfo,
 } from '../../abi/vcpu.ts';
-import { VCPU_FLAG } from '../domain/shared-state.ts';
+import { VCPU_FLAG } from '../state/shared-state.ts';
 import { validHvmContext32, validHvmContext64 } from '../boot/cpu-state.ts';
 import { markVcpuPending } from '../events/raise.ts';
 import { neg } from '../../abi/errno.ts';

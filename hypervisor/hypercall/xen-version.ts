@@ -5,7 +5,7 @@ import { PVKVM_XEN_VERSION } from '../../abi/cpuid.ts';
 import { neg } from '../../abi/errno.ts';
 import { fixedString, type HypercallContext } from './context.ts';
 import type { HypercallTable } from './table.ts';
-import { PVKVM_VERSION } from '../version.ts';
+import { PVKVM_VERSION } from '../../abi/pvkvm-version.ts';
 
 const V = XENVER.values;
 const L = XENVER_LEN.values;

@@ -1,6 +1,6 @@
 // capabilities.ts: the start-up probe — every KVM capability pvkvm relies on, named when missing.
 import { KVM_CAP } from './ioctls.ts';
-import { PvkvmError } from '../errors.ts';
+import { PvkvmError } from '../../host/errors.ts';
 import type { KvmSystem } from './system.ts';
 
 /** Capabilities pvkvm cannot run without, with what each is for. */

@@ -1,7 +1,7 @@
 // system.ts: the /dev/kvm system fd — API version, capabilities, supported CPUID, VM creation.
-import { libc, check, O_RDWR, O_CLOEXEC, HostError, errno } from './libc.ts';
+import { libc, check, O_RDWR, O_CLOEXEC, HostError, errno } from '../../host/libc.ts';
 import { KVM, KVM_API_VERSION, KVM_STRUCT_SIZE } from './ioctls.ts';
-import { PvkvmError } from '../errors.ts';
+import { PvkvmError } from '../../host/errors.ts';
 
 export interface CpuidEntry {
   function: number;

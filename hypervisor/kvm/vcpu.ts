@@ -1,5 +1,5 @@
 // vcpu.ts: the KVM vCPU fd — KVM_RUN with sync_regs, typed exits, register access without ioctls.
-import { libc, check, mapShared, errno, EINTR, HostError } from './libc.ts';
+import { libc, check, mapShared, errno, EINTR, HostError } from '../../host/libc.ts';
 import { KVM, KVM_EXIT, KVM_SYNC_X86, KVM_STRUCT_SIZE } from './ioctls.ts';
 import {
   RUN, EXIT_IO, EXIT_MMIO, EXIT_MSR, EXIT_INTERNAL, EXIT_FAIL_ENTRY, EXIT_SYSTEM_EVENT,

@@ -1,6 +1,6 @@
 // vm.ts: the KVM VM fd — memory slots, vCPU creation, irqchip, MSR filter, eventfd wiring.
 import koffi from 'koffi';
-import { libc, check } from './libc.ts';
+import { libc, check } from '../../host/libc.ts';
 import { KVM, KVM_STRUCT_SIZE, KVM_MSR_FILTER, KVM_IOEVENTFD_FLAG } from './ioctls.ts';
 
 export interface MsrFilterRange {

@@ -1,7 +1,7 @@
 // pvclock.ts: publishing Xen system time to a vCPU (vcpu_info.time) — the version protocol,
 // mul/shift from the TSC frequency, and the TSC-stable flag.
 import { VcpuTimeInfo, PVCLOCK } from '../../abi/shared-info.ts';
-import { tscScale } from '../vcpu/xen-cpuid.ts';
+import { tscScale } from './tsc-scale.ts';
 import type { KvmVcpu } from '../kvm/vcpu.ts';
 
 const IA32_TSC = 0x10;

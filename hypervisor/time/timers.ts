@@ -1,9 +1,9 @@
 // timers.ts: per-vCPU timers (set_timer_op, VCPUOP single-shot and periodic) and their expiry,
 // which raises VIRQ_TIMER on the vCPU's bound port.
 import { VIRQ } from '../../abi/event-channel.ts';
-import type { DomainShared } from '../domain/shared-state.ts';
-import type { HypervisorShared } from '../domain/global-state.ts';
-import type { Domains } from '../events/domain-handle.ts';
+import type { DomainShared } from '../state/shared-state.ts';
+import type { HypervisorShared } from '../state/global-state.ts';
+import type { Domains } from '../state/domain-handle.ts';
 import { setPending } from '../events/raise.ts';
 
 /** Deadlines further out than ~2^50 ns (or negative) count as 100 ms from now, as in Xen. */

@@ -2,9 +2,9 @@
 import { KvmVm } from '../kvm/vm.ts';
 import { PhysMemory } from '../memory/phys-memory.ts';
 import { RegionTable, PAGE_SIZE } from '../memory/regions.ts';
-import type { DomainShared } from '../domain/shared-state.ts';
-import { HypervisorShared } from '../domain/global-state.ts';
-import { Domains } from '../events/domain-handle.ts';
+import type { DomainShared } from '../state/shared-state.ts';
+import { HypervisorShared } from '../state/global-state.ts';
+import { Domains } from '../state/domain-handle.ts';
 import type { DomainEnv } from '../hypercall/context.ts';
 import type { MemmapEntry } from '../boot/pvh-layout.ts';
 import type { VcpuWorkerInit, WorkerToMain } from './messages.ts';

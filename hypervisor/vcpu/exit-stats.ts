@@ -1,6 +1,6 @@
 // exit-stats.ts: live per-vCPU exit counters in a SharedArrayBuffer — the vCPU thread counts,
 // the main thread reads them at any time (`pvkvm info`), without messages to a busy thread.
-import { MAX_VCPUS } from '../domain/shared-state.ts';
+import { MAX_VCPUS } from '../state/shared-state.ts';
 
 /** Exit kinds as VcpuExit names them, plus the hypercall trap. */
 export const EXIT_KINDS = [

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pvkvm, guestPath, cleanEnv, PVKVM, type RunResult } from './run-guest.ts';
-import { spawnDaemon, waitForDom0 } from '../../hypervisor/cli/daemons.ts';
+import { spawnDaemon, waitForDom0 } from '../../cli/daemons.ts';
 
 export interface TestDaemons {
   readonly runDir: string;

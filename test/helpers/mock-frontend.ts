@@ -7,10 +7,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { createRequire } from 'node:module';
-import { libc, mapShared, EFD_CLOEXEC, EFD_NONBLOCK, MFD_CLOEXEC } from '../../hypervisor/kvm/libc.ts';
-import koffi from 'koffi';
-
-const dupFd = koffi.load('libc.so.6').func('int dup(int fd)') as (fd: number) => number;
+import { libc, mapShared, EFD_CLOEXEC, EFD_NONBLOCK, MFD_CLOEXEC } from '../../host/libc.ts';
 import type { XenbusPerm, XenbusStore, XenbusTx } from '../../dom0/xenbus/store-api.ts';
 import type { BackendContext, BoundChannel, ChannelService, GrantMapOp, GrantMapResult, GrantService } from '../../dom0/backend-sdk/context.ts';
 
@@ -18,7 +15,6 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PAGE = 4096;
 const KOFFI = pathToFileURL(createRequire(import.meta.url).resolve('koffi')).href;
 let handleSeq = 1;
-const dup = koffi.load('libc.so.6').func('int dup(int fd)') as (fd: number) => number;
 
 /** Bundle a worker entry (TS) into a temp dir once per process; its URL for `new Worker`. */
 const bundles = new Map<string, Promise<URL>>();
@@ -181,7 +177,7 @@ export class FakeChannels implements ChannelService {
     if (p === undefined) throw new Error(`no unbound port ${port}`);
     const channel = this.nextChannel++;
     this.bound.set(channel, port);
-    return { channel, kickFd: dup(p.kick), notifyFd: dup(p.notify) };
+    return { channel, kickFd: libc.dup(p.kick), notifyFd: libc.dup(p.notify) };
   }
   async unbind(channel: number): Promise<void> { this.bound.delete(channel); }
   closeAll(): void {
@@ -221,7 +217,7 @@ export class MockDom0 {
       guestMemoryFd: async (domid) => {
         const g = this.guests.get(domid);
         if (g === undefined) throw new Error(`no domain ${domid}`);
-        return dupFd(g.memFd); // like an fd received by SCM_RIGHTS: the caller's to close
+        return libc.dup(g.memFd); // like an fd received by SCM_RIGHTS: the caller's to close
       },
     };
   }

@@ -1,6 +1,6 @@
 // guest-memory.ts: a data-path worker's view of guest memory — dom0's mapping of the whole
 // guest memory file, addressed by the byte offsets grant maps return.
-import { viewAt } from '../../../hypervisor/kvm/libc.ts';
+import { viewAt } from '../../../host/libc.ts';
 import { PAGE_SIZE } from '../context.ts';
 
 /** JS views are made per 1 GiB chunk: one view of a large guest would exceed typed-array limits. */

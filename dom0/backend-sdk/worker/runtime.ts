@@ -2,7 +2,8 @@
 // drain the ring in batches through the backend's handler, push responses, notify the guest
 // only when it asked (req_event/rsp_event), and stop when dom0's main thread says so.
 import { parentPort, workerData } from 'node:worker_threads';
-import { libc, EPOLL_CTL_ADD, EPOLLIN, EPOLL_CLOEXEC } from '../../../hypervisor/kvm/libc.ts';
+import { libc } from '../../../host/libc.ts';
+import { EpollSet } from '../../../host/epoll.ts';
 import { BackRing, RingOverflowError } from '../ring.ts';
 import { CTL_STOP, type DataPathInit, type WorkerToMain } from '../messages.ts';
 import { GuestMemory } from './guest-memory.ts';
@@ -33,7 +34,6 @@ export interface RingHandler {
   close?(): void;
 }
 
-const EVENT_SIZE = 12; // packed struct epoll_event on x86_64
 const KICK = 0;
 const WAKE = 1;
 const ONE = new BigUint64Array([1n]);
@@ -54,15 +54,10 @@ export function runDataPath<C>(setup: (env: DataPathEnv<C>) => RingHandler): voi
   const handler = setup(env);
   const ring = new BackRing(init.ringOffsets.map((o) => memory.page(o)), handler.entrySize);
 
-  const epfd = libc.epollCreate1(EPOLL_CLOEXEC);
-  const ev = new DataView(new ArrayBuffer(EVENT_SIZE));
+  const epoll = new EpollSet(2);
   for (const [fd, tag] of [[init.kickFd, KICK], [init.wakeFd, WAKE]] as const) {
-    ev.setUint32(0, EPOLLIN, true);
-    ev.setBigUint64(4, BigInt(tag), true);
-    if (libc.epollCtl(epfd, EPOLL_CTL_ADD, fd, ev) < 0) throw new Error(`epoll_ctl on fd ${fd} failed`);
+    if (!epoll.add(fd, tag)) throw new Error(`epoll_ctl on fd ${fd} failed`);
   }
-  const events = new Uint8Array(2 * EVENT_SIZE);
-  const evView = new DataView(events.buffer);
   const drain = new BigUint64Array(1);
   const stopped = (): boolean => Atomics.load(ctl, CTL_STOP) !== 0;
   let broken = false;
@@ -87,9 +82,7 @@ export function runDataPath<C>(setup: (env: DataPathEnv<C>) => RingHandler): voi
     let kicked = first;
     first = false;
     if (!kicked) {
-      const n = libc.epollWait(epfd, events, 2, 1000);
-      for (let k = 0; k < n; k++) {
-        const tag = Number(evView.getBigUint64(k * EVENT_SIZE + 4, true));
+      for (const tag of epoll.wait(1000)) {
         // One read covers every signal since the last one.
         libc.read(tag === KICK ? init.kickFd : init.wakeFd, drain, 8);
         if (tag === KICK) kicked = true;
@@ -106,7 +99,7 @@ export function runDataPath<C>(setup: (env: DataPathEnv<C>) => RingHandler): voi
     }
   }
   handler.close?.();
-  libc.close(epfd);
+  epoll.close();
   port.close();
   parentPort?.close();
 }

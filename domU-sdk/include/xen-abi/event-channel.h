@@ -134,8 +134,7 @@ struct evtchn_status {
     uint32_t port;
     uint32_t status;
     uint32_t vcpu;
-    uint16_t u_interdomain_dom;
-    uint8_t _pad1[2];
+    uint32_t u_virq;
     uint32_t u_interdomain_port;
 };
 _Static_assert(sizeof(struct evtchn_status) == 24, "evtchn_status: size");
@@ -143,7 +142,7 @@ _Static_assert(__builtin_offsetof(struct evtchn_status, dom) == 0, "evtchn_statu
 _Static_assert(__builtin_offsetof(struct evtchn_status, port) == 4, "evtchn_status: offset of port");
 _Static_assert(__builtin_offsetof(struct evtchn_status, status) == 8, "evtchn_status: offset of status");
 _Static_assert(__builtin_offsetof(struct evtchn_status, vcpu) == 12, "evtchn_status: offset of vcpu");
-_Static_assert(__builtin_offsetof(struct evtchn_status, u_interdomain_dom) == 16, "evtchn_status: offset of u_interdomain_dom");
+_Static_assert(__builtin_offsetof(struct evtchn_status, u_virq) == 16, "evtchn_status: offset of u_virq");
 _Static_assert(__builtin_offsetof(struct evtchn_status, u_interdomain_port) == 20, "evtchn_status: offset of u_interdomain_port");
 
 /* evtchn_init_control: 24 bytes (Xen: struct evtchn_init_control). */

@@ -1,0 +1,65 @@
+// control.ts: the toolstack protocol between the `pvkvm` CLI and dom0 (RUN_DIR/dom0.sock) — one
+// JSON object per line. Like the privileged interface it may change between releases; unlike the
+// guest ABI it is pvkvm's own.
+//
+//   CLI → dom0:  ControlRequest {id, op, …}           dom0 → CLI: ControlReply {id, ok, result | error}
+//   A `console` request (or `create` with console: true) turns the connection into a console
+//   stream: ConsoleStreamMessage from dom0, ConsoleInput from the CLI.
+import type { DomainSettings } from './domain-settings.ts';
+
+export const CONTROL_OPS = ['ping', 'create', 'list', 'info', 'pause', 'unpause', 'destroy', 'shutdown', 'wait', 'stop', 'console'] as const;
+export type ControlOp = (typeof CONTROL_OPS)[number];
+
+/** Longest request line dom0 accepts (settings are small; kernels are read by path). */
+export const CONTROL_MAX_LINE = 1 << 20;
+
+export interface ControlRequest {
+  readonly id?: number;
+  readonly op: string;
+  /** The domain a request is about: its name or id. */
+  readonly domain?: string;
+  /** create: what to build. */
+  readonly settings?: DomainSettings;
+  /** shutdown: 'poweroff' (default) or 'reboot'. */
+  readonly mode?: string;
+  /** shutdown: how long the guest has before it is destroyed. */
+  readonly timeoutMs?: number;
+  /** console: replay the console's backlog first (default true). */
+  readonly backlog?: boolean;
+  /** create: turn this connection into the new domain's console stream (as `pvkvm run` does). */
+  readonly console?: boolean;
+}
+
+export type ControlReply =
+  | { readonly id?: number; readonly ok: true; readonly result: unknown }
+  | { readonly id?: number; readonly ok: false; readonly error: string };
+
+/** create's (and console's) result. */
+export interface CreatedDomain {
+  readonly domid: number;
+  readonly name: string;
+}
+
+/** How a domain ended, as dom0 reports it (the privileged interface's DomainEnd, flattened). */
+export interface DomainEndReport {
+  /** 'shutdown', 'fault' or 'destroyed'. */
+  readonly kind: string;
+  /** SHUTDOWN_* for 'shutdown'. */
+  readonly reason: number;
+  readonly detail: string;
+  readonly fault_vcpu: number;
+  readonly fault_kind: string;
+  readonly fault_rip: string;
+}
+
+/** dom0 → CLI on a console stream; `data` is base64. */
+export type ConsoleStreamMessage =
+  | { readonly type: 'output'; readonly data: string }
+  | { readonly type: 'end'; readonly end: DomainEndReport }
+  | { readonly type: 'first-entry'; readonly atMs: number };
+
+/** CLI → dom0 on a console stream: terminal input, base64. */
+export interface ConsoleInput {
+  readonly type: 'input';
+  readonly data: string;
+}

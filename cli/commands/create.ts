@@ -1,0 +1,72 @@
+// create.ts: `pvkvm create CONFIG [-c]` — build a domain from an xl-style config file through
+// dom0's toolstack, optionally attaching its console.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse, runDirOf, helpRequested, RUN_DIR_HELP, type Command } from '../command.ts';
+import { UsageError } from '../usage-error.ts';
+import { ControlClient } from '../control-client.ts';
+import { parseDomainConfig } from '../config.ts';
+import { ConfigError } from '../config-error.ts';
+import { describeEnd } from '../exit-codes.ts';
+import { streamOutput, attachConsole } from '../console-attach.ts';
+import type { DomainSettings } from '../../abi/domain-settings.ts';
+import type { CreatedDomain } from '../../abi/control.ts';
+
+/** Read and parse CONFIG into the settings the toolstack takes; config mistakes are one line. */
+function settingsFrom(path: string): DomainSettings {
+  const file = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`${file}: cannot read config (${(err as NodeJS.ErrnoException).code})`, 1);
+  }
+  let spec;
+  try {
+    spec = parseDomainConfig(text, { file: path, baseDir: dirname(file) });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message, 1);
+    throw err;
+  }
+  if (spec.vifs.length > 0) throw new UsageError(`${path}: vif devices are not supported yet`, 1);
+  return {
+    name: spec.name, kernel: spec.kernel, cmdline: spec.cmdline, memoryMiB: spec.memoryMiB, vcpus: spec.vcpus,
+    modules: [], onPoweroff: spec.onPoweroff, onReboot: spec.onReboot, onCrash: spec.onCrash,
+    disks: spec.disks.map((d) => ({ target: d.target, vdev: d.vdev, access: d.access })),
+    emulatedDisks: spec.emulatedDisks.map((d) => ({ target: d.target, vdev: d.vdev, access: d.access })),
+    console: spec.console,
+  };
+}
+
+export const create: Command = {
+  name: 'create',
+  synopsis: 'pvkvm create CONFIG [-c]       create a domain from an xl-style config (-c: attach its console)',
+  help: `Usage: pvkvm create CONFIG [-c|--console] [--run-dir DIR]
+
+Create a domain from an xl.cfg-style file (name, kernel, cmdline, memory, vcpus, disk,
+on_poweroff/on_reboot/on_crash, …). Errors name the file and line.
+
+  -c, --console   attach the new domain's console (Ctrl-] detaches)
+${RUN_DIR_HELP}`,
+  async run(argv) {
+    const p = parse('create', argv, { console: { type: 'boolean', short: 'c' } });
+    if (helpRequested(p, create)) return 0;
+    if (p.positionals.length !== 1) throw new UsageError('create: expected one CONFIG file');
+    const settings = settingsFrom(p.positionals[0]!);
+    const attach = p.values.console === true;
+    const c = await ControlClient.connect(runDirOf(p));
+    if (attach) streamOutput(c);
+    try {
+      const r = await c.request<CreatedDomain>('create', { settings, console: attach });
+      if (!attach) {
+        process.stdout.write(`created domain ${r.domid} (${r.name})\n`);
+        return 0;
+      }
+      const how = await attachConsole(c);
+      if (how !== 'detached') process.stderr.write(`pvkvm: domain ${r.domid} (${r.name}) ${describeEnd(how)}\n`);
+      return 0;
+    } finally {
+      c.close();
+    }
+  },
+};

@@ -1,0 +1,135 @@
+// domain-commands.ts: the xl-like commands on existing domains — list, info, console, pause,
+// unpause, shutdown, destroy — each one request to dom0's toolstack.
+import { parse, runDirOf, helpRequested, oneDomain, withClient, RUN_DIR_HELP, type Command } from '../command.ts';
+import { UsageError } from '../usage-error.ts';
+import { ControlClient } from '../control-client.ts';
+import { describeEnd } from '../exit-codes.ts';
+import { streamOutput, attachConsole } from '../console-attach.ts';
+import type { DomainEndReport } from '../../abi/control.ts';
+
+export const list: Command = {
+  name: 'list',
+  synopsis: 'pvkvm list [--json]            list domains',
+  help: `Usage: pvkvm list [--json] [--run-dir DIR]
+
+One line per domain: name, id, memory (MiB), vCPUs, state and uptime.
+
+  --json          print the list as JSON
+${RUN_DIR_HELP}`,
+  async run(argv) {
+    const p = parse('list', argv, { json: { type: 'boolean' } });
+    if (helpRequested(p, list)) return 0;
+    const domains = await withClient(runDirOf(p), (c) => c.request<Record<string, unknown>[]>('list'));
+    if (p.values.json) {
+      process.stdout.write(`${JSON.stringify(domains)}\n`);
+      return 0;
+    }
+    process.stdout.write(`${'Name'.padEnd(24)}${'ID'.padStart(5)}${'Mem'.padStart(7)}${'VCPUs'.padStart(6)}  ${'State'.padEnd(9)}${'Time(s)'.padStart(9)}\n`);
+    for (const d of domains) {
+      process.stdout.write(`${String(d.name).padEnd(24)}${String(d.domid).padStart(5)}${String(d.memory_mib).padStart(7)}` +
+        `${String(d.vcpus).padStart(6)}  ${String(d.state).padEnd(9)}${Number(d.uptime_s).toFixed(1).padStart(9)}\n`);
+    }
+    return 0;
+  },
+};
+
+export const info: Command = {
+  name: 'info',
+  synopsis: 'pvkvm info DOMAIN              show one domain (state, memory, vCPUs, uptime, exits)',
+  help: `Usage: pvkvm info DOMAIN [--run-dir DIR]
+
+Print one domain as JSON, including its live exit counts by kind. DOMAIN is a name or an id.
+
+${RUN_DIR_HELP}`,
+  async run(argv) {
+    const p = parse('info', argv, {});
+    if (helpRequested(p, info)) return 0;
+    const domain = oneDomain('info', p.positionals);
+    const result = await withClient(runDirOf(p), (c) => c.request('info', { domain }));
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return 0;
+  },
+};
+
+export const consoleCmd: Command = {
+  name: 'console',
+  synopsis: 'pvkvm console DOMAIN           attach to a domain\'s console (Ctrl-] detaches)',
+  help: `Usage: pvkvm console DOMAIN [--run-dir DIR]
+
+Attach the terminal to a domain's console: its backlog first, then live output; keystrokes go to
+the guest. Ctrl-] detaches and leaves the domain running.
+
+${RUN_DIR_HELP}`,
+  async run(argv) {
+    const p = parse('console', argv, {});
+    if (helpRequested(p, consoleCmd)) return 0;
+    const domain = oneDomain('console', p.positionals);
+    const c = await ControlClient.connect(runDirOf(p));
+    streamOutput(c);
+    try {
+      await c.request('console', { domain });
+      const how = await attachConsole(c);
+      if (how !== 'detached') process.stderr.write(`\npvkvm: domain ${domain} ${describeEnd(how)}\n`);
+      return 0;
+    } finally {
+      c.close();
+    }
+  },
+};
+
+/** pause, unpause and destroy: one request naming one domain. */
+function simple(name: 'pause' | 'unpause' | 'destroy', synopsis: string, what: string): Command {
+  const cmd: Command = {
+    name,
+    synopsis,
+    help: `Usage: pvkvm ${name} DOMAIN [--run-dir DIR]
+
+${what}
+
+${RUN_DIR_HELP}`,
+    async run(argv) {
+      const p = parse(name, argv, {});
+      if (helpRequested(p, cmd)) return 0;
+      const domain = oneDomain(name, p.positionals);
+      await withClient(runDirOf(p), (c) => c.request(name, { domain }));
+      return 0;
+    },
+  };
+  return cmd;
+}
+
+export const pause = simple('pause', 'pvkvm pause|unpause DOMAIN     stop or resume a domain\'s vCPUs', 'Stop a domain\'s vCPUs; it keeps its memory and devices.');
+export const unpause = simple('unpause', '', 'Resume a paused domain.');
+export const destroy = simple('destroy', 'pvkvm destroy DOMAIN           stop a domain at once', 'Stop a domain at once and release everything it holds.');
+
+export const shutdown: Command = {
+  name: 'shutdown',
+  synopsis: `pvkvm shutdown DOMAIN [--reboot] [--timeout S] [--no-wait]
+                                 ask the guest to shut down (control/shutdown), destroy after S s`,
+  help: `Usage: pvkvm shutdown DOMAIN [--reboot] [--timeout S] [--no-wait] [--run-dir DIR]
+
+Ask the guest to shut down by writing control/shutdown in xenstore; a guest that has not gone
+after S seconds (default 30) is destroyed.
+
+  --reboot        ask for a reboot instead of a power-off
+  --timeout S     seconds before the domain is destroyed
+  --no-wait       return once the request is sent
+${RUN_DIR_HELP}`,
+  async run(argv) {
+    const p = parse('shutdown', argv, { reboot: { type: 'boolean' }, timeout: { type: 'string' }, 'no-wait': { type: 'boolean' } });
+    if (helpRequested(p, shutdown)) return 0;
+    const domain = oneDomain('shutdown', p.positionals);
+    const t = p.values.timeout === undefined ? 30 : Number(p.values.timeout as string);
+    if (!Number.isInteger(t) || t <= 0) throw new UsageError('--timeout must be a positive whole number of seconds');
+    const req = withClient(runDirOf(p), (c) =>
+      c.request<DomainEndReport>('shutdown', { domain, mode: p.values.reboot ? 'reboot' : 'poweroff', timeoutMs: t * 1000 }));
+    if (p.values['no-wait']) {
+      // The request is written; dom0 carries on without us.
+      await new Promise((r) => setTimeout(r, 50));
+      return 0;
+    }
+    const end = await req;
+    process.stdout.write(`domain ${domain} ${describeEnd(end)}\n`);
+    return 0;
+  },
+};

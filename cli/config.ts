@@ -1,0 +1,431 @@
+// config.ts: parse an xl.cfg(5)-style domain config file (the subset pvkvm supports) into a spec.
+//
+// Three stages, each reporting the line it is looking at: a lexer (strings, numbers, brackets),
+// a parser for `key = value` settings, and per-key interpretation with xl's defaults. Every
+// problem is a ConfigError; any other exception escaping from here is a bug (the tests fuzz it).
+import { resolve } from 'node:path';
+import { ConfigError, type ConfigErrorCode } from './config-error.ts';
+import { minGuestRamBytes, maxGuestRamBytes } from '../abi/guest-limits.ts';
+
+export interface DiskSpec { target: string; vdev: string; access: 'rw' | 'ro'; format: 'raw' }
+export interface VifSpec { mac?: string; bridge?: string }
+export type OnAction = 'destroy' | 'restart' | 'preserve' | 'rename-restart' | 'coredump-destroy' | 'coredump-restart';
+export interface DomainConfigSpec {
+  name: string;
+  /** Absolute: resolved against the config file's directory. */
+  kernel: string;
+  cmdline: string;
+  memoryMiB: number;
+  vcpus: number;
+  disks: DiskSpec[];
+  vifs: VifSpec[];
+  onPoweroff: OnAction;
+  onReboot: OnAction;
+  onCrash: OnAction;
+  /** Emulated ATA disks (pvkvm's `emulated_disk`, same spec syntax as `disk`). */
+  emulatedDisks: DiskSpec[];
+  /** pvkvm's `console = "pv" | "uart"`. */
+  console: 'pv' | 'uart';
+}
+
+export interface ParseOptions {
+  /** Name used in error messages. */
+  readonly file: string;
+  /** Relative kernel and disk paths are resolved against this (normally the file's directory). */
+  readonly baseDir: string;
+}
+
+const MIB = 1024 * 1024;
+export const MEMORY_MIB_DEFAULT = 128;
+export const VCPUS_MAX = 32;
+const ON_ACTIONS: readonly OnAction[] = [
+  'destroy', 'restart', 'preserve', 'rename-restart', 'coredump-destroy', 'coredump-restart',
+];
+const KNOWN_KEYS = [
+  'name', 'type', 'kernel', 'cmdline', 'extra', 'root', 'memory', 'vcpus', 'disk', 'vif',
+  'on_poweroff', 'on_reboot', 'on_crash',
+  // pvkvm's own, for the full-virtualization comparator: disks on the emulated IDE channel and
+  // the console device (not xl keys).
+  'emulated_disk', 'console',
+] as const;
+type Key = (typeof KNOWN_KEYS)[number];
+
+// ---- values and errors ----------------------------------------------------------------------
+
+type Scalar = { kind: 'string'; value: string; line: number } | { kind: 'number'; value: number; line: number };
+type Value = Scalar | { kind: 'list'; items: Scalar[]; line: number };
+type Fail = (code: ConfigErrorCode, line: number | null, msg: string) => never;
+
+/** Show user text inside a one-line message: quoted, escaped, and cut short. */
+function show(s: string): string {
+  const cut = s.length > 60 ? `${s.slice(0, 60)}…` : s;
+  return `'${JSON.stringify(cut).slice(1, -1)}'`;
+}
+
+function describe(v: Value): string {
+  return v.kind === 'list' ? 'a list' : v.kind === 'number' ? 'a number' : 'a string';
+}
+
+// ---- lexer ----------------------------------------------------------------------------------
+
+type Tok =
+  | { kind: 'ident'; text: string; line: number }
+  | { kind: 'string' | 'number'; value: Scalar; line: number }
+  | { kind: '[' | ']' | ',' | '=' | ';' | 'nl' | 'eof'; line: number };
+
+const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r' };
+
+function lex(text: string, fail: Fail): Tok[] {
+  const toks: Tok[] = [];
+  let line = 1;
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === '\n') {
+      toks.push({ kind: 'nl', line });
+      line++;
+      i++;
+    } else if (c === ' ' || c === '\t' || c === '\r' || c === '\f' || c === '\v' || c === '\ufeff') {
+      i++;
+    } else if (c === '#') {
+      while (i < text.length && text[i] !== '\n') i++;
+    } else if (c === '[' || c === ']' || c === ',' || c === '=' || c === ';') {
+      toks.push({ kind: c, line });
+      i++;
+    } else if (/[A-Za-z_]/.test(c)) {
+      let j = i;
+      while (j < text.length && /[A-Za-z0-9_]/.test(text[j]!)) j++;
+      toks.push({ kind: 'ident', text: text.slice(i, j), line });
+      i = j;
+    } else if (/[0-9]/.test(c)) {
+      let j = i;
+      while (j < text.length && /[A-Za-z0-9_.]/.test(text[j]!)) j++;
+      const word = text.slice(i, j);
+      const value = /^[0-9]+$/.test(word) ? Number(word) : /^0x[0-9a-f]+$/i.test(word) ? Number(word) : NaN;
+      if (!Number.isSafeInteger(value)) fail('SYNTAX', line, `bad number ${show(word)}`);
+      toks.push({ kind: 'number', value: { kind: 'number', value, line }, line });
+      i = j;
+    } else if (c === '"' || c === "'") {
+      let value = '';
+      let j = i + 1;
+      for (;;) {
+        if (j >= text.length || text[j] === '\n') fail('SYNTAX', line, 'unterminated string');
+        const d = text[j]!;
+        if (d === c) break;
+        if (d === '\\' && j + 1 < text.length && text[j + 1] !== '\n') {
+          const e = text[j + 1]!;
+          value += ESCAPES[e] ?? e;
+          j += 2;
+          continue;
+        }
+        value += d;
+        j++;
+      }
+      // A NUL would truncate the string wherever it ends up as C (command line, paths).
+      if (value.includes('\0')) fail('BAD_VALUE', line, 'strings must not contain NUL characters');
+      toks.push({ kind: 'string', value: { kind: 'string', value, line }, line });
+      i = j + 1;
+    } else {
+      fail('SYNTAX', line, `unexpected character ${show(c)}`);
+    }
+  }
+  toks.push({ kind: 'eof', line });
+  return toks;
+}
+
+// ---- parser ---------------------------------------------------------------------------------
+
+interface Setting { key: Key; value: Value; line: number }
+
+function tokName(t: Tok): string {
+  switch (t.kind) {
+    case 'ident': return `'${t.text}'`;
+    case 'string': return 'a string';
+    case 'number': return 'a number';
+    case 'nl': return 'end of line';
+    case 'eof': return 'end of file';
+    default: return `'${t.kind}'`;
+  }
+}
+
+function parseSettings(toks: readonly Tok[], fail: Fail): Map<Key, Setting> {
+  const settings = new Map<Key, Setting>();
+  let p = 0;
+  const skipNewlines = (): void => {
+    while (toks[p]!.kind === 'nl') p++;
+  };
+  const scalar = (): Scalar => {
+    const t = toks[p++]!;
+    if (t.kind === 'string' || t.kind === 'number') return t.value;
+    if (t.kind === '[') fail('BAD_TYPE', t.line, 'lists cannot be nested');
+    if (t.kind === 'ident') fail('SYNTAX', t.line, `${tokName(t)} must be quoted`);
+    return fail('SYNTAX', t.line, `expected a value, got ${tokName(t)}`);
+  };
+  const value = (): Value => {
+    const open = toks[p]!;
+    if (open.kind !== '[') return scalar();
+    p++;
+    const items: Scalar[] = [];
+    for (;;) {
+      skipNewlines();
+      if (toks[p]!.kind === ']') break; // empty list, or a trailing comma
+      if (toks[p]!.kind === 'eof') fail('SYNTAX', open.line, "list is missing its closing ']'");
+      items.push(scalar());
+      skipNewlines();
+      const sep = toks[p]!;
+      if (sep.kind === ']') break;
+      if (sep.kind === 'eof') fail('SYNTAX', open.line, "list is missing its closing ']'");
+      if (sep.kind !== ',') fail('SYNTAX', sep.line, `expected ',' or ']' in list, got ${tokName(sep)}`);
+      p++;
+    }
+    p++;
+    return { kind: 'list', items, line: open.line };
+  };
+
+  for (;;) {
+    const t = toks[p++]!;
+    if (t.kind === 'nl' || t.kind === ';') continue;
+    if (t.kind === 'eof') return settings;
+    if (t.kind !== 'ident') fail('SYNTAX', t.line, `expected a key, got ${tokName(t)}`);
+    if (toks[p]!.kind !== '=') fail('SYNTAX', t.line, `expected '=' after '${t.text}'`);
+    p++;
+    const v = value();
+    const end = toks[p]!;
+    if (end.kind !== 'nl' && end.kind !== ';' && end.kind !== 'eof') {
+      fail('SYNTAX', end.line, `unexpected ${tokName(end)} after the value of '${t.text}'`);
+    }
+    if (!(KNOWN_KEYS as readonly string[]).includes(t.text)) {
+      fail('UNKNOWN_KEY', t.line, `unknown key '${t.text}' (pvkvm knows: ${KNOWN_KEYS.join(', ')})`);
+    }
+    const key = t.text as Key;
+    const prev = settings.get(key);
+    if (prev) fail('DUPLICATE_KEY', t.line, `'${key}' is already set on line ${prev.line}`);
+    settings.set(key, { key, value: v, line: t.line });
+  }
+}
+
+// ---- disk and vif specs -----------------------------------------------------------------------
+
+/** xm-era target prefixes xl still accepts; those naming a raw file or device are stripped. */
+const RAW_PREFIX = /^(?:phy|file|aio|tap:aio|raw|tap:raw):/;
+const OTHER_PREFIX = /^(?:tap:)?(qcow2?|vhd|qed):/;
+const VDEV = /^(?:xvd[a-z]{1,3}|sd[a-z]{1,3}|hd[a-z])$/;
+
+/** The n-th default disk name (0 → xvda, 25 → xvdz, 26 → xvdaa), as Linux names disks. */
+export function defaultVdev(n: number): string {
+  let s = '';
+  for (let i = n + 1; i > 0; i = Math.floor((i - 1) / 26)) s = String.fromCharCode(97 + ((i - 1) % 26)) + s;
+  return `xvd${s}`;
+}
+
+/** Split at commas, except that a `target=` parameter swallows the rest (xl-disk-configuration). */
+function splitDiskSpec(spec: string): { params: string[]; target: string | null } {
+  const params: string[] = [];
+  let rest = spec;
+  for (;;) {
+    if (/^\s*target=/.test(rest)) return { params, target: rest.replace(/^\s*target=/, '') };
+    const comma = rest.indexOf(',');
+    if (comma < 0) {
+      params.push(rest.trim());
+      return { params, target: null };
+    }
+    params.push(rest.slice(0, comma).trim());
+    rest = rest.slice(comma + 1);
+  }
+}
+
+const SLOTS = ['target', 'format', 'vdev', 'access'] as const;
+type Slot = (typeof SLOTS)[number];
+/** xl's bare-word flags; none of them means anything to pvkvm yet. */
+const DISK_FLAGS = ['cdrom', 'discard', 'no-discard', 'direct-io-safe', 'trusted', 'untrusted', 'colo'];
+
+/**
+ * xl-disk-configuration(5): a bare parameter fills the first slot (target, format, vdev, access)
+ * not yet given; `key=value` fills a slot by name; an empty value means "the default"; a
+ * deprecated target prefix such as `phy:` also gives the format, which is how the xm form
+ * 'phy:/dev/vg/x,xvda,w' lands its vdev and access in the right slots.
+ */
+function parseDisk(spec: string, index: number, baseDir: string, bad: (msg: string) => never): DiskSpec {
+  const { params, target: namedTarget } = splitDiskSpec(spec);
+  const given: Record<Slot, string | null> = { target: null, format: null, vdev: null, access: null };
+  const fill = (slot: Slot, v: string): void => {
+    if (given[slot] !== null) bad(`disk ${index}: ${slot} given twice`);
+    given[slot] = v;
+    if (slot !== 'target') return;
+    const other = OTHER_PREFIX.exec(v);
+    if (other) bad(`disk ${index}: format ${show(other[1]!)} is not supported (only raw)`);
+    if (RAW_PREFIX.test(v)) {
+      given.target = v.replace(RAW_PREFIX, '');
+      given.format ??= 'raw';
+    }
+  };
+  for (const p of params) {
+    const eq = p.indexOf('=');
+    if (eq >= 0) {
+      const k = p.slice(0, eq).trim();
+      const v = p.slice(eq + 1).trim();
+      if ((SLOTS as readonly string[]).includes(k)) fill(k as Slot, v);
+      else if (k === 'devtype') {
+        if (v !== 'disk') bad(`disk ${index}: devtype ${show(v)} is not supported (only disk)`);
+      } else bad(`disk ${index}: parameter ${show(k)} is not supported`);
+    } else if (DISK_FLAGS.includes(p)) {
+      bad(`disk ${index}: ${show(p)} is not supported`);
+    } else {
+      const slot = SLOTS.find((s) => given[s] === null);
+      if (slot === undefined) bad(`disk ${index}: unexpected parameter ${show(p)}`);
+      fill(slot, p);
+    }
+  }
+  // `target=` comes last and may follow an empty positional target, but not a real one.
+  if (namedTarget !== null) {
+    if (given.target) bad(`disk ${index}: target given twice`);
+    given.target = namedTarget;
+  }
+
+  const target = given.target;
+  if (!target) bad(`disk ${index}: no target (the image file or device)`);
+  const format = given.format || 'raw';
+  if (format !== 'raw') bad(`disk ${index}: format ${show(format)} is not supported (only raw)`);
+
+  let name = given.vdev || defaultVdev(index);
+  const colon = name.indexOf(':');
+  if (colon >= 0) {
+    const devtype = name.slice(colon + 1);
+    if (devtype !== 'disk') bad(`disk ${index}: devtype ${show(devtype)} is not supported (only disk)`);
+    name = name.slice(0, colon);
+  }
+  if (!VDEV.test(name)) bad(`disk ${index}: bad vdev ${show(name)} (expected e.g. xvda, sdb or hdc)`);
+
+  const acc = given.access || 'rw';
+  if (!['rw', 'w', 'ro', 'r'].includes(acc)) bad(`disk ${index}: access must be rw or ro (got ${show(acc)})`);
+  return { target: resolve(baseDir, target), vdev: name, access: acc === 'r' || acc === 'ro' ? 'ro' : 'rw', format: 'raw' };
+}
+
+const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/i;
+const BRIDGE = /^[A-Za-z0-9_.-]{1,15}$/; // a Linux interface name (IFNAMSIZ − 1)
+
+function parseVif(spec: string, index: number, bad: (msg: string) => never): VifSpec {
+  const vif: VifSpec = {};
+  for (const raw of spec.split(',')) {
+    const p = raw.trim();
+    if (p === '') continue;
+    const eq = p.indexOf('=');
+    if (eq < 0) bad(`vif ${index}: expected key=value, got ${show(p)}`);
+    const k = p.slice(0, eq).trim();
+    const v = p.slice(eq + 1).trim();
+    if (k === 'mac') {
+      if (vif.mac !== undefined) bad(`vif ${index}: mac given twice`);
+      if (!MAC.test(v)) bad(`vif ${index}: bad mac ${show(v)} (expected six hex octets, e.g. 00:16:3e:12:34:56)`);
+      // The I/G bit: a multicast source address would be dropped by every switch.
+      if (parseInt(v.slice(0, 2), 16) & 1) bad(`vif ${index}: mac ${show(v)} is a multicast address`);
+      vif.mac = v.toLowerCase();
+    } else if (k === 'bridge') {
+      if (vif.bridge !== undefined) bad(`vif ${index}: bridge given twice`);
+      if (!BRIDGE.test(v)) bad(`vif ${index}: bad bridge name ${show(v)}`);
+      vif.bridge = v;
+    } else {
+      bad(`vif ${index}: parameter ${show(k)} is not supported (only mac and bridge)`);
+    }
+  }
+  return vif;
+}
+
+// ---- interpretation ---------------------------------------------------------------------------
+
+export function parseDomainConfig(text: string, opts: ParseOptions): DomainConfigSpec {
+  // Annotated so that TypeScript narrows after a call (a `never` call must have a declared type).
+  const fail: Fail = (code, line, msg) => {
+    throw new ConfigError(code, opts.file, line, msg);
+  };
+  const settings = parseSettings(lex(text, fail), fail);
+
+  const get = (key: Key): Setting | undefined => settings.get(key);
+  const str = (key: Key): { value: string; line: number } | undefined => {
+    const s = get(key);
+    if (s === undefined) return undefined;
+    if (s.value.kind !== 'string') fail('BAD_TYPE', s.line, `'${key}' must be a string, not ${describe(s.value)}`);
+    return { value: s.value.value, line: s.line };
+  };
+  const int = (key: Key, def: number, min: number, max: number): number => {
+    const s = get(key);
+    if (s === undefined) return def;
+    if (s.value.kind !== 'number') fail('BAD_TYPE', s.line, `'${key}' must be a number, not ${describe(s.value)}`);
+    const n = s.value.value;
+    if (n < min || n > max) fail('BAD_VALUE', s.line, `'${key}' must be between ${min} and ${max} (got ${n})`);
+    return n;
+  };
+  const strings = (key: Key): Array<{ value: string; line: number }> => {
+    const s = get(key);
+    if (s === undefined) return [];
+    if (s.value.kind !== 'list') fail('BAD_TYPE', s.line, `'${key}' must be a list, not ${describe(s.value)}`);
+    return s.value.items.map((item) => {
+      if (item.kind !== 'string') fail('BAD_TYPE', item.line, `'${key}' entries must be strings, not ${describe(item)}`);
+      return { value: item.value, line: item.line };
+    });
+  };
+  const action = (key: Key, def: OnAction): OnAction => {
+    const s = str(key);
+    if (s === undefined) return def;
+    if (!(ON_ACTIONS as readonly string[]).includes(s.value)) {
+      fail('BAD_VALUE', s.line, `'${key}' must be one of ${ON_ACTIONS.join(', ')} (got ${show(s.value)})`);
+    }
+    return s.value as OnAction;
+  };
+
+  const name = str('name');
+  if (name === undefined) fail('MISSING_KEY', null, "missing required key 'name'");
+  // Names become file names (console logs) and CLI arguments next to domain ids.
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name.value)) {
+    fail('BAD_VALUE', name.line, `'name' must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit (got ${show(name.value)})`);
+  }
+  if (/^[0-9]+$/.test(name.value)) fail('BAD_VALUE', name.line, `'name' must not be all digits (it would read as a domain id)`);
+
+  const type = str('type');
+  if (type !== undefined && type.value !== 'pvh') fail('BAD_VALUE', type.line, `'type' must be 'pvh' (got ${show(type.value)})`);
+
+  const kernel = str('kernel');
+  if (kernel === undefined) fail('MISSING_KEY', null, "missing required key 'kernel'");
+  if (kernel.value === '') fail('BAD_VALUE', kernel.line, "'kernel' is empty");
+
+  // xl: `cmdline`, or else `root=ROOT EXTRA` assembled from the legacy keys.
+  const cmdline = str('cmdline');
+  const root = str('root');
+  const extra = str('extra');
+  if (cmdline !== undefined && (root !== undefined || extra !== undefined)) {
+    fail('BAD_VALUE', cmdline.line, `'cmdline' cannot be combined with 'root' or 'extra' (xl would ignore them)`);
+  }
+  const legacy = [root && `root=${root.value}`, extra?.value].filter((s) => s !== undefined && s !== '');
+
+  const vdevs = new Map<string, number>();
+  const disks: DiskSpec[] = strings('disk').map((d, i) => {
+    const disk = parseDisk(d.value, i, opts.baseDir, (msg) => fail('BAD_VALUE', d.line, msg));
+    const prev = vdevs.get(disk.vdev);
+    if (prev !== undefined) fail('BAD_VALUE', d.line, `disk ${i}: vdev ${disk.vdev} is already used by disk ${prev}`);
+    vdevs.set(disk.vdev, i);
+    return disk;
+  });
+
+  const emulatedDisks: DiskSpec[] = strings('emulated_disk').map((d, i) => {
+    if (i > 0) fail('BAD_VALUE', d.line, 'only one emulated disk (the primary master) is supported');
+    return parseDisk(d.value, i, opts.baseDir, (msg) => fail('BAD_VALUE', d.line, msg));
+  });
+  const consoleKey = str('console');
+  if (consoleKey !== undefined && consoleKey.value !== 'pv' && consoleKey.value !== 'uart') {
+    fail('BAD_VALUE', consoleKey.line, `'console' must be "pv" or "uart"`);
+  }
+
+  return {
+    name: name.value,
+    kernel: resolve(opts.baseDir, kernel.value),
+    cmdline: cmdline?.value ?? legacy.join(' '),
+    memoryMiB: int('memory', MEMORY_MIB_DEFAULT, minGuestRamBytes / MIB, maxGuestRamBytes / MIB),
+    vcpus: int('vcpus', 1, 1, VCPUS_MAX),
+    disks,
+    vifs: strings('vif').map((v, i) => parseVif(v.value, i, (msg) => fail('BAD_VALUE', v.line, msg))),
+    onPoweroff: action('on_poweroff', 'destroy'),
+    onReboot: action('on_reboot', 'restart'),
+    onCrash: action('on_crash', 'destroy'),
+    emulatedDisks,
+    console: consoleKey?.value === 'uart' ? 'uart' : 'pv',
+  };
+}

@@ -1,0 +1,81 @@
+// run.ts: `pvkvm run` — the embedded default: private hypervisor and dom0 daemons, one domain
+// created through the toolstack with its console on stdout, then teardown; exits with a code
+// derived from the guest's shutdown reason. Same code paths as `pvkvm up` + `create -c`.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { exitCodeFor, describeEnd } from './exit-codes.ts';
+import type { RunOptions } from './run-args.ts';
+import { spawnDaemon, waitForDom0, logTail, type DaemonChild } from './daemons.ts';
+import { ControlClient, type DomainEndReport } from './control-client.ts';
+import { PvkvmError } from '../host/errors.ts';
+
+async function stopDaemons(daemons: readonly DaemonChild[]): Promise<void> {
+  for (const d of daemons) if (d.child.exitCode === null) d.child.kill('SIGTERM');
+  const killer = setTimeout(() => { for (const d of daemons) if (d.child.exitCode === null) d.child.kill('SIGKILL'); }, 5000);
+  await Promise.all(daemons.map((d) => d.exited));
+  clearTimeout(killer);
+}
+
+/** Boot the guest and resolve with the process exit code once it is gone. */
+export async function runGuest(opts: RunOptions): Promise<number> {
+  // PVKVM_BOOT_TRACE=1: timestamps (epoch ms) of each boot stage on stderr, for `bench boot`.
+  const trace = process.env.PVKVM_BOOT_TRACE === '1';
+  const mark = (event: string, atMs = performance.timeOrigin + performance.now()): void => {
+    if (trace) process.stderr.write(`pvkvm-trace ${event} ${atMs.toFixed(3)}\n`);
+  };
+  mark('process-start', performance.timeOrigin);
+  const runDir = mkdtempSync(join(tmpdir(), 'pvkvm-run-'));
+  const daemons = [spawnDaemon('hypervisor', runDir, { withParent: true }), spawnDaemon('dom0', runDir, { withParent: true })];
+  mark('hypervisor-start');
+  let timedOut = false;
+  let client: ControlClient | null = null;
+  try {
+    const dead = (): string | null => {
+      const d = daemons.find((x) => x.child.exitCode !== null);
+      return d ? `the ${d.kind} daemon exited at start-up:\n${logTail(runDir, d.kind)}` : null;
+    };
+    client = await waitForDom0(runDir, 30_000, dead);
+    let firstOutput = true;
+    client.on('output', (bytes) => {
+      if (firstOutput) mark('first-output');
+      firstOutput = false;
+      process.stdout.write(bytes);
+    });
+    client.on('first-entry', (atMs) => mark('first-instruction', atMs));
+    const ended = new Promise<DomainEndReport>((res, rej) => {
+      client!.once('end', res);
+      client!.once('close', () => rej(new PvkvmError(`dom0 went away:\n${logTail(runDir, 'dom0')}\n${logTail(runDir, 'hypervisor')}`)));
+    });
+    ended.catch(() => undefined); // observed below; an early failure must not surface twice
+    const settings = {
+      name: opts.domain.name, kernel: resolve(opts.kernelPath), cmdline: opts.domain.cmdline, memoryMiB: opts.domain.memoryMiB,
+      vcpus: opts.domain.vcpus, modules: opts.modulePaths.map((p) => resolve(p)),
+      disks: opts.disks.map((d) => ({ ...d, target: resolve(d.target) })),
+      emulatedDisks: opts.emulatedDisks.map((d) => ({ ...d, target: resolve(d.target) })),
+      console: opts.console,
+      onPoweroff: 'destroy', onReboot: 'destroy', onCrash: 'destroy',
+    };
+    const created = await client.request<{ domid: number; name: string }>('create', { settings, console: true });
+    const destroy = (why: string): void => {
+      void ControlClient.connect(runDir).then((c) => c.request('destroy', { domain: String(created.domid), why }).finally(() => c.close()))
+        .catch(() => undefined);
+    };
+    const onSignal = (): void => destroy('interrupted');
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const timer = opts.timeoutS > 0 ? setTimeout(() => { timedOut = true; destroy('timeout'); }, opts.timeoutS * 1000) : null;
+    const report = await ended;
+    if (timer !== null) clearTimeout(timer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    const how = timedOut ? `timed out after ${opts.timeoutS} s` : describeEnd(report);
+    if (!opts.quiet) process.stderr.write(`pvkvm: domain ${created.domid} (${created.name}) ${how}\n`);
+    mark('guest-end');
+    return exitCodeFor(report, timedOut);
+  } finally {
+    client?.close();
+    await stopDaemons(daemons);
+    rmSync(runDir, { recursive: true, force: true });
+  }
+}
