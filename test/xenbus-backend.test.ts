@@ -2,12 +2,12 @@
 // creation and removal, the state handshake with orderly, skipping, coalescing and hostile
 // frontends, and the backend enumerator.
 import t, { type Test } from 'tap';
-import type { XenbusPerm, XenbusStore, XenbusTx } from '../dom0/xenbus/store-api.ts';
-import { XenbusState, parseState, stateName, type XenbusStateValue } from '../dom0/xenbus/state.ts';
-import { createDevicePair, removeDevicePair } from '../dom0/xenbus/device-pair.ts';
-import { frontendPath, backendPath } from '../dom0/xenbus/paths.ts';
-import { BackendDevice } from '../dom0/xenbus/backend-device.ts';
-import { watchBackends } from '../dom0/xenbus/watch-backends.ts';
+import type { XenbusPerm, XenbusStore, XenbusTx } from '../dom0/backend-sdk/xenbus/store-api.ts';
+import { XenbusState, parseState, stateName, type XenbusStateValue } from '../dom0/backend-sdk/xenbus/state.ts';
+import { createDevicePair, removeDevicePair } from '../dom0/backend-sdk/xenbus/device-pair.ts';
+import { frontendPath, backendPath } from '../dom0/backend-sdk/xenbus/paths.ts';
+import { BackendDevice } from '../dom0/backend-sdk/xenbus/backend-device.ts';
+import { watchBackends } from '../dom0/backend-sdk/xenbus/watch-backends.ts';
 
 const S = XenbusState;
 

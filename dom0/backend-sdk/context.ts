@@ -1,8 +1,8 @@
 // context.ts: what dom0 hands a backend for its guests — xenstore, grant maps, event channels and
 // guest memory — as interfaces, so backends run against dom0 proper or the test mock alike.
-import type { XenbusStore } from '../xenbus/store-api.ts';
+import type { XenbusStore } from './xenbus/store-api.ts';
 
-export type { XenbusStore } from '../xenbus/store-api.ts';
+export type { XenbusStore } from './xenbus/store-api.ts';
 
 /** One grant to map: `readonly` asks for a read-only mapping (the guest may have granted only that). */
 export interface GrantMapOp {
@@ -43,7 +43,7 @@ export interface ChannelService {
 }
 
 export interface BackendContext {
-  /** From dom0/xenbus/store-api.ts (Xenstored.local satisfies it). */
+  /** From ./xenbus/store-api.ts (Xenstored.local satisfies it). */
   readonly store: XenbusStore;
   readonly grants: GrantService;
   readonly channels: ChannelService;

@@ -3,8 +3,8 @@
 // Connected; on Closing/Closed, a malformed ring or any error, undo it all and end in Closed.
 import { EventEmitter } from 'eventemitter3';
 import { libc } from '../../host/libc.ts';
-import { BackendDevice } from '../xenbus/backend-device.ts';
-import { XenbusState, type XenbusStateValue } from '../xenbus/state.ts';
+import { BackendDevice } from './xenbus/backend-device.ts';
+import { XenbusState, type XenbusStateValue } from './xenbus/state.ts';
 import { PAGE_SIZE, type BackendContext, type BoundChannel } from './context.ts';
 import { mapGuestMemory, type GuestMapping } from '../../host/guest-memory-file.ts';
 import { readRingTransport, type RingTransport } from './transport.ts';

@@ -5,7 +5,7 @@ import type { BackendContext } from '../backend-sdk/context.ts';
 import { PvDevice } from '../backend-sdk/device.ts';
 import { RingDriver } from '../backend-sdk/ring-device.ts';
 import { VDISK } from '../backend-sdk/blkif.ts';
-import { createDevicePair, removeDevicePair } from '../xenbus/device-pair.ts';
+import { createDevicePair, removeDevicePair } from '../backend-sdk/xenbus/device-pair.ts';
 import type { BlkWorkerConfig } from './handler.ts';
 import { imageSize } from '../../host/block-io.ts';
 

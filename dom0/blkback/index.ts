@@ -1,7 +1,7 @@
 // index.ts: blkback, the block backend on raw image files — the toolstack's entry point.
 // Each disk of each domain is its own device with its own data-path worker.
 import type { BackendContext } from '../backend-sdk/context.ts';
-import { watchBackends } from '../xenbus/watch-backends.ts';
+import { watchBackends } from '../backend-sdk/xenbus/watch-backends.ts';
 import { Disk, type DiskConfig } from './disk.ts';
 
 export type { DiskConfig } from './disk.ts';

@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { createRequire } from 'node:module';
 import { libc, mapShared, EFD_CLOEXEC, EFD_NONBLOCK, MFD_CLOEXEC } from '../../host/libc.ts';
-import type { XenbusPerm, XenbusStore, XenbusTx } from '../../dom0/xenbus/store-api.ts';
+import type { XenbusPerm, XenbusStore, XenbusTx } from '../../dom0/backend-sdk/xenbus/store-api.ts';
 import type { BackendContext, BoundChannel, ChannelService, GrantMapOp, GrantMapResult, GrantService } from '../../dom0/backend-sdk/context.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
