@@ -8,7 +8,8 @@ import type { NodeView, Store } from './store.ts';
 import { Transaction } from './transactions.ts';
 import type { Change } from './tree-ops.ts';
 import type { WatchOwner, WatchTable } from './watches.ts';
-import { PAYLOAD_MAX, XS, encodeMsg, nulJoin, type XsMsg } from './wire.ts';
+import { XS } from '../../abi/io/xs-wire.ts';
+import { PAYLOAD_MAX, encodeMsg, nulJoin, type XsMsg } from './wire.ts';
 
 /** What a connection needs from the daemon. */
 export interface XsCore {

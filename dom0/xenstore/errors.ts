@@ -1,12 +1,8 @@
-// errors.ts: xenstore error names (xs_wire.h's xsd_errors) and the exception that carries one.
+// errors.ts: the exception that carries a xenstore error name (xs_wire.h's xsd_errors, listed in
+// abi/io/xs-wire.ts) to the ERROR reply.
+import type { XsdError } from '../../abi/io/xs-wire.ts';
 
-/** The error names a server may put in an ERROR reply, in xsd_errors order. */
-export const XSD_ERRORS = [
-  'EINVAL', 'EACCES', 'EEXIST', 'EISDIR', 'ENOENT', 'ENOMEM', 'ENOSPC', 'EIO',
-  'ENOTEMPTY', 'ENOSYS', 'EROFS', 'EBUSY', 'EAGAIN', 'EISCONN', 'E2BIG', 'EPERM',
-] as const;
-
-export type XsdError = (typeof XSD_ERRORS)[number];
+export type { XsdError };
 
 /** A failed xenstore operation; `code` is what goes on the wire. */
 export class XsError extends Error {
@@ -19,6 +15,3 @@ export class XsError extends Error {
   }
 }
 
-export function isXsdError(s: string): s is XsdError {
-  return (XSD_ERRORS as readonly string[]).includes(s);
-}

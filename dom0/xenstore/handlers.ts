@@ -7,7 +7,8 @@ import { resolvePath } from './path.ts';
 import { formatPerm, parsePerm } from './permissions.ts';
 import { checkTransactions, checkWatches } from './quota.ts';
 import * as ops from './tree-ops.ts';
-import { PAYLOAD_MAX, XS, decimalArg, nulJoin, stringArgs, writeArgs, type XsMsg } from './wire.ts';
+import { XS } from '../../abi/io/xs-wire.ts';
+import { PAYLOAD_MAX, decimalArg, nulJoin, stringArgs, writeArgs, type XsMsg } from './wire.ts';
 
 export type Handler = (c: Connection, m: XsMsg) => Buffer;
 
