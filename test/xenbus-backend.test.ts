@@ -3,7 +3,8 @@
 // frontends, and the backend enumerator.
 import t, { type Test } from 'tap';
 import type { XenbusPerm, XenbusStore, XenbusTx } from '../dom0/xenbus/store-api.ts';
-import { XenbusState, parseState, stateName, type XenbusStateValue } from '../dom0/xenbus/state.ts';
+import { XenbusState, type XenbusStateValue } from '../abi/io/xenbus.ts';
+import { parseState, stateName } from '../dom0/xenbus/state.ts';
 import { createDevicePair, removeDevicePair } from '../dom0/xenbus/device-pair.ts';
 import { frontendPath, backendPath } from '../dom0/xenbus/paths.ts';
 import { BackendDevice } from '../dom0/xenbus/backend-device.ts';

@@ -9,7 +9,8 @@
 import { EventEmitter } from 'eventemitter3';
 import { XsError } from '../xenstore/errors.ts';
 import type { XenbusStore } from './store-api.ts';
-import { XenbusState, parseState, type XenbusStateValue } from './state.ts';
+import { XenbusState, type XenbusStateValue } from '../../abi/io/xenbus.ts';
+import { parseState } from './state.ts';
 
 const S = XenbusState;
 
