@@ -36,6 +36,11 @@ export interface StructDef<N extends string = string> {
    * headers have them, and accepts the older, shorter size too.
    */
   readonly notInXen: readonly string[];
+  /**
+   * Fields that are unnamed padding in Xen's header, named here because C code sets them (e.g.
+   * blkif_request_segment's tail, zeroed by blkfront). Generated C has them; the probe skips them.
+   */
+  readonly padding: readonly string[];
 }
 
 type FieldSpec = readonly [name: string, offset: number, type: Scalar | StructDef, count?: number];
@@ -58,7 +63,7 @@ export function defineStruct<const T extends readonly FieldSpec[]>(
   cName: string,
   size: number,
   specs: T,
-  opts: { xenName?: string | null; notInXen?: readonly NamesOf<T>[] } = {},
+  opts: { xenName?: string | null; notInXen?: readonly NamesOf<T>[]; padding?: readonly NamesOf<T>[] } = {},
 ): StructDef<NamesOf<T>> {
   const fields: FieldDef[] = specs.map(([name, offset, type, count]) => ({
     name, offset, type, count: count ?? 1,
@@ -76,10 +81,11 @@ export function defineStruct<const T extends readonly FieldSpec[]>(
   if (end > size) throw new Error(`abi: ${cName} fields end at ${end}, past size ${size}`);
   const byName = Object.fromEntries(fields.map((f) => [f.name, f])) as Record<NamesOf<T>, FieldDef>;
   const notInXen = opts.notInXen ?? [];
-  for (const n of notInXen) {
-    if (!(n in byName)) throw new Error(`abi: ${cName}.${n} in notInXen is not a field`);
+  const padding = opts.padding ?? [];
+  for (const n of [...notInXen, ...padding]) {
+    if (!(n in byName)) throw new Error(`abi: ${cName}.${n} in notInXen/padding is not a field`);
   }
-  return { cName, xenName: opts.xenName === undefined ? cName : opts.xenName, size, align, fields, byName, notInXen };
+  return { cName, xenName: opts.xenName === undefined ? cName : opts.xenName, size, align, fields, byName, notInXen, padding };
 }
 
 /** Byte offset of a (scalar) field, for code that does its own atomics on shared memory. */

@@ -63,6 +63,7 @@ t.test('generated io headers', async (t) => {
   const blkif = headers.get('io/blkif.h')!;
   t.match(blkif, /#include "ring.h"\n/, 'includes its neighbour by a relative name');
   t.match(blkif, /union blkif_sring_entry \{\n +struct blkif_request req;\n +struct blkif_request_discard discard;\n +struct blkif_request_indirect indirect;\n +struct blkif_response rsp;\n\};\nDEFINE_RING_STRUCTS\(blkif\);/, 'the blkif ring');
+  t.match(blkif, /struct blkif_request_segment \{[^}]*uint16_t _pad;\n\};/, 'named padding keeps its name');
   t.match(blkif, /struct blkif_x86_32_request \{[^}]*\} __attribute__\(\(packed\)\);/, 'x86_32 layouts are packed');
   t.match(blkif, /XEN_CONST_RING_SIZE\(blkif_x86_32, 4096\) == 32/, 'x86_32 ring size asserted');
   const xs = headers.get('io/xs-wire.h')!;

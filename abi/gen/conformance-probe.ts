@@ -124,6 +124,7 @@ function structItems(s: StructDef): Omit<ProbeItem, 'symbol'>[] {
     ...(newer.size > 0 ? { alsoMatches: BigInt(sizeWithout(s, newer)) } : {}),
   }];
   for (const f of s.fields) {
+    if (s.padding.includes(f.name)) continue; // unnamed in Xen's header
     const optional = newer.has(f.name);
     out.push({
       kind: 'offsetof', label: `offsetof(${ty}, ${f.name})`, source: `abi ${s.cName}.${f.name}`,

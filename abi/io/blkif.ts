@@ -29,9 +29,10 @@ export const VDISK = defineConstants('Virtual disk info flags', 'VDISK_', {
   CDROM: 0x1, REMOVABLE: 0x2, READONLY: 0x4,
 });
 
+/** `_pad` is the tail padding Xen leaves unnamed; blkfront zeroes it by that name. */
 export const BlkifRequestSegment = defineStruct('blkif_request_segment', 8, [
-  ['gref', 0, 'u32'], ['first_sect', 4, 'u8'], ['last_sect', 5, 'u8'],
-]);
+  ['gref', 0, 'u32'], ['first_sect', 4, 'u8'], ['last_sect', 5, 'u8'], ['_pad', 6, 'u16'],
+], { padding: ['_pad'] });
 
 const MAX_SEGS = BLKIF_LIMITS.values.MAX_SEGMENTS_PER_REQUEST;
 const MAX_IND = BLKIF_LIMITS.values.MAX_INDIRECT_PAGES_PER_REQUEST;

@@ -40,12 +40,13 @@ struct blkif_request_segment {
     uint32_t gref;
     uint8_t first_sect;
     uint8_t last_sect;
-    uint8_t _pad0[2];
+    uint16_t _pad;
 };
 _Static_assert(sizeof(struct blkif_request_segment) == 8, "blkif_request_segment: size");
 _Static_assert(__builtin_offsetof(struct blkif_request_segment, gref) == 0, "blkif_request_segment: offset of gref");
 _Static_assert(__builtin_offsetof(struct blkif_request_segment, first_sect) == 4, "blkif_request_segment: offset of first_sect");
 _Static_assert(__builtin_offsetof(struct blkif_request_segment, last_sect) == 5, "blkif_request_segment: offset of last_sect");
+_Static_assert(__builtin_offsetof(struct blkif_request_segment, _pad) == 6, "blkif_request_segment: offset of _pad");
 
 /* blkif_request: 112 bytes (Xen: struct blkif_request). */
 struct blkif_request {
