@@ -1,7 +1,8 @@
-// c-headers.ts: generates the domU-sdk C headers (domU-sdk/include/xen-abi/*.h) from ABI_MODULES, so
-// guest C code and the hypervisor share one definition of every constant and struct layout. Each
-// struct gets explicit padding plus _Static_asserts on its size and every field offset, so a header
-// that drifts from abi/ fails to compile (for -m64 and -m32 alike).
+// c-headers.ts: generates the domU-sdk C headers (domU-sdk/include/xen-abi/*.h and io/*.h) from
+// ABI_MODULES, so guest C code, dom0 and the hypervisor share one definition of every constant and
+// struct layout. Each struct gets explicit padding plus _Static_asserts on its size and every field
+// offset, so a header that drifts from abi/ fails to compile (for -m64 and -m32 alike). Rings, the
+// ring macros and errno tables come from c-fragments.ts.
 import { mkdirSync, readFileSync, readdirSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { ABI_MODULES, type AbiModule } from '../index.ts';

@@ -1,7 +1,8 @@
 // conformance-probe.ts: builds a C probe that evaluates every checkable ABI item against Xen's own
 // public headers (Debian libxen-dev, /usr/include/xen). The probe is only ever compiled to assembly
 // (`gcc -S`): each item becomes an initialised `unsigned long long` whose value is read back out of the
-// `.long`/`.quad` directives, so it works for -m64 and -m32 alike without a 32-bit libc.
+// `.long`/`.quad` directives, so it works for -m64 and -m32 alike without a 32-bit libc. Strings are
+// compared as their bytes, rings by entry size, header offsets and __CONST_RING_SIZE.
 import { ABI_MODULES, type AbiModule } from '../index.ts';
 import { E } from '../errno.ts';
 import { SringHeader, ringEntries, type RingDef } from '../io/ring.ts';
