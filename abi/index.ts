@@ -1,6 +1,9 @@
 // index.ts: the catalogue of every ABI constant group and struct, for the header generator and the
 // conformance probe. Code that uses the ABI imports the individual modules directly.
-import type { ConstGroup, StructDef } from './layout.ts';
+import type { ConstGroup, StringGroup, StructDef } from './layout.ts';
+import type { RingDef, RingMacros } from './io/ring.ts';
+import type { ErrnoTable } from './io/xs-wire.ts';
+import { IO_MODULES } from './io/index.ts';
 import { XEN_ERRNO } from './errno.ts';
 import { HYPERCALL, HYPERCALL_PAGE, DEBUGCONS, MULTICALL } from './hypercalls.ts';
 import { XEN_CPUID, XEN_HVM_CPUID, PVKVM_MSR, PVKVM_XEN_VERSION } from './cpuid.ts';
@@ -27,14 +30,24 @@ import {
   GnttabSwapGrantRef,
 } from './grant-table.ts';
 
+/**
+ * C that is more than constants and structs: ring-entry unions with their ring structs, the ring
+ * macros, an errno-name table. abi/gen knows how to emit and check each kind.
+ */
+export type AbiFragment = RingDef | RingMacros | ErrnoTable;
+
 /** One generated C header per entry: file name (under domU-sdk/include/xen-abi/) → contents. */
 export interface AbiModule {
+  /** File name, at most one folder deep (`io/blkif.h`). */
   readonly header: string;
   readonly constants: readonly ConstGroup[];
+  readonly strings?: readonly StringGroup[];
   /** Structs in the native (64-bit) layout. */
   readonly structs: readonly StructDef[];
   /** Structs only valid for 32-bit (compat) guests; checked against the headers with -m32. */
   readonly compatStructs?: readonly StructDef[];
+  /** Emitted after the structs, in order. */
+  readonly fragments?: readonly AbiFragment[];
 }
 
 export const ABI_MODULES: readonly AbiModule[] = [
@@ -65,4 +78,6 @@ export const ABI_MODULES: readonly AbiModule[] = [
     structs: [GrantEntryV1, GnttabMapGrantRef, GnttabUnmapGrantRef, GnttabSetupTable, GnttabCopy, GnttabQuerySize,
       GnttabSetVersion, GnttabGetVersion, GnttabSwapGrantRef],
   },
+  // Device protocols (Xen's io/ headers): ring, blkif, console, xs_wire, xenbus.
+  ...IO_MODULES,
 ];

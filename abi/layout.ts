@@ -30,6 +30,17 @@ export interface StructDef<N extends string = string> {
   readonly align: number;
   readonly fields: readonly FieldDef[];
   readonly byName: Readonly<Record<N, FieldDef>>;
+  /**
+   * Fields that only Xen headers newer than the release pvkvm is checked against (4.17) declare,
+   * appended at the end (e.g. xencons_interface.connection). The probe checks them only when the
+   * headers have them, and accepts the older, shorter size too.
+   */
+  readonly notInXen: readonly string[];
+  /**
+   * Fields that are unnamed padding in Xen's header, named here because C code sets them (e.g.
+   * blkif_request_segment's tail, zeroed by blkfront). Generated C has them; the probe skips them.
+   */
+  readonly padding: readonly string[];
 }
 
 type FieldSpec = readonly [name: string, offset: number, type: Scalar | StructDef, count?: number];
@@ -52,7 +63,7 @@ export function defineStruct<const T extends readonly FieldSpec[]>(
   cName: string,
   size: number,
   specs: T,
-  opts: { xenName?: string | null } = {},
+  opts: { xenName?: string | null; notInXen?: readonly NamesOf<T>[]; padding?: readonly NamesOf<T>[] } = {},
 ): StructDef<NamesOf<T>> {
   const fields: FieldDef[] = specs.map(([name, offset, type, count]) => ({
     name, offset, type, count: count ?? 1,
@@ -69,7 +80,12 @@ export function defineStruct<const T extends readonly FieldSpec[]>(
   }
   if (end > size) throw new Error(`abi: ${cName} fields end at ${end}, past size ${size}`);
   const byName = Object.fromEntries(fields.map((f) => [f.name, f])) as Record<NamesOf<T>, FieldDef>;
-  return { cName, xenName: opts.xenName === undefined ? cName : opts.xenName, size, align, fields, byName };
+  const notInXen = opts.notInXen ?? [];
+  const padding = opts.padding ?? [];
+  for (const n of [...notInXen, ...padding]) {
+    if (!(n in byName)) throw new Error(`abi: ${cName}.${n} in notInXen/padding is not a field`);
+  }
+  return { cName, xenName: opts.xenName === undefined ? cName : opts.xenName, size, align, fields, byName, notInXen, padding };
 }
 
 /** Byte offset of a (scalar) field, for code that does its own atomics on shared memory. */
@@ -135,14 +151,44 @@ export interface ConstGroup<K extends string = string> {
    */
   readonly notInXen?: readonly K[];
   readonly values: Readonly<Record<K, number | bigint>>;
+  /** Emit the group as this C enum (as Xen does, e.g. `xenbus_state`) instead of #defines. */
+  readonly cEnum?: string;
 }
 
 export function defineConstants<const V extends Record<string, number | bigint>>(
   title: string, cPrefix: string, values: V,
-  opts: { inXenHeaders?: boolean; notInXen?: readonly Extract<keyof V, string>[] } = {},
+  opts: { inXenHeaders?: boolean; notInXen?: readonly Extract<keyof V, string>[]; cEnum?: string } = {},
 ): ConstGroup<Extract<keyof V, string>> & { readonly values: V } {
   for (const k of opts.notInXen ?? []) {
     if (!(k in values)) throw new Error(`abi: ${cPrefix}${k} in notInXen is not a constant of the group`);
+  }
+  const group = { title, cPrefix, inXenHeaders: opts.inXenHeaders ?? true, notInXen: opts.notInXen ?? [], values };
+  return opts.cEnum === undefined ? group : { ...group, cEnum: opts.cEnum };
+}
+
+/** A named group of string constants (C string-literal macros), e.g. xenstore write modes. */
+export interface StringGroup<K extends string = string> {
+  readonly title: string;
+  readonly cPrefix: string;
+  readonly inXenHeaders: boolean;
+  readonly notInXen?: readonly K[];
+  readonly values: Readonly<Record<K, string>>;
+}
+
+/** Printable ASCII without quote or backslash: the text goes into C literals unescaped. */
+const PLAIN_STRING = /^[\x20-\x7e]*$/;
+
+export function defineStrings<const V extends Record<string, string>>(
+  title: string, cPrefix: string, values: V,
+  opts: { inXenHeaders?: boolean; notInXen?: readonly Extract<keyof V, string>[] } = {},
+): StringGroup<Extract<keyof V, string>> & { readonly values: V } {
+  for (const [k, v] of Object.entries(values)) {
+    if (!PLAIN_STRING.test(v) || v.includes('"') || v.includes('\\')) {
+      throw new Error(`abi: ${cPrefix}${k} is not a plain ASCII string`);
+    }
+  }
+  for (const k of opts.notInXen ?? []) {
+    if (!(k in values)) throw new Error(`abi: ${cPrefix}${k} in notInXen is not a string of the group`);
   }
   return { title, cPrefix, inXenHeaders: opts.inXenHeaders ?? true, notInXen: opts.notInXen ?? [], values };
 }

@@ -2,12 +2,12 @@
 // -m64 and -m32, and the committed copies in domU-sdk/include/xen-abi are up to date.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ABI_MODULES } from '../abi/index.ts';
-import { cLiteral, generateCHeaders, needsPacked, writeCHeaders } from '../abi/gen/c-headers.ts';
+import { cLiteral, generateCHeaders, listHeaders, needsPacked, writeCHeaders } from '../abi/gen/c-headers.ts';
 import { E820Entry } from '../abi/memory.ts';
 import { SharedInfo64 } from '../abi/shared-info.ts';
 
@@ -49,6 +49,31 @@ t.test('generated headers', async (t) => {
   t.match(headers.get('memory.h')!, /struct e820entry \{[^}]*\} __attribute__\(\(packed\)\);/, 'e820entry packed');
 });
 
+t.test('generated io headers', async (t) => {
+  const ring = headers.get('io/ring.h')!;
+  for (const m of ['DEFINE_RING_TYPES(name, req_t, rsp_t)', 'DEFINE_RING_STRUCTS(name)', 'SHARED_RING_INIT(s)',
+    'FRONT_RING_INIT(r, s, bytes)', 'BACK_RING_INIT(r, s, bytes)', 'RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(r, notify)',
+    'RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(r, notify)', 'RING_FINAL_CHECK_FOR_REQUESTS(r, work)',
+    'RING_FINAL_CHECK_FOR_RESPONSES(r, work)', 'XEN_CONST_RING_SIZE(name, bytes)']) {
+    t.ok(ring.includes(`#define ${m}`), `io/ring.h defines ${m}`);
+  }
+  t.match(ring, /#define XEN_IO_PROTO_ABI_X86_64 "x86_64-abi"\n/, 'string constant');
+  t.match(ring, /RING_IDX req_prod; +\\\n +RING_IDX req_event;/, 'the ring header comes from abi/io/ring.ts');
+  t.match(ring, /uint8_t _pad\[48\];/, 'padded to 64 bytes');
+  const blkif = headers.get('io/blkif.h')!;
+  t.match(blkif, /#include "ring.h"\n/, 'includes its neighbour by a relative name');
+  t.match(blkif, /union blkif_sring_entry \{\n +struct blkif_request req;\n +struct blkif_request_discard discard;\n +struct blkif_request_indirect indirect;\n +struct blkif_response rsp;\n\};\nDEFINE_RING_STRUCTS\(blkif\);/, 'the blkif ring');
+  t.match(blkif, /struct blkif_request_segment \{[^}]*uint16_t _pad;\n\};/, 'named padding keeps its name');
+  t.match(blkif, /struct blkif_x86_32_request \{[^}]*\} __attribute__\(\(packed\)\);/, 'x86_32 layouts are packed');
+  t.match(blkif, /XEN_CONST_RING_SIZE\(blkif_x86_32, 4096\) == 32/, 'x86_32 ring size asserted');
+  const xs = headers.get('io/xs-wire.h')!;
+  t.match(xs, /#include "\.\.\/errno\.h"\n/, 'includes a top-level header by a relative name');
+  t.match(xs, /enum xsd_sockmsg_type \{\n +XS_CONTROL += 0,/, 'an enum group');
+  t.match(xs, /\{ XEN_EINVAL, "EINVAL" \},\n +\{ XEN_EACCES, "EACCES" \},/, 'the xsd_errors table');
+  t.match(headers.get('io/xenbus.h')!, /enum xenbus_state \{\n +XenbusStateUnknown += 0,/, 'XenbusState is an enum');
+  t.match(headers.get('io/console.h')!, /uint8_t connection;/, 'newer fields are in the C layout');
+});
+
 /** Why `gcc -m32` cannot compile here, or null when it can. */
 function m32Problem(): string | null {
   const dir = mkdtempSync(join(tmpdir(), 'pvkvm-abi-trial-'));
@@ -80,7 +105,9 @@ t.test('headers compile with their static asserts', async (t) => {
     writeFileSync(f, `#include "xen-abi/${h}"\n#include "xen-abi/${h}"\nint pvkvm_alone_${i};\n`);
     return f;
   });
-  const flags = ['-ffreestanding', '-std=c11', '-Wall', '-Wextra', '-Werror', `-I${dir}`];
+  // The guest SDK's code-generation flags: the ring macros must build freestanding without SSE.
+  const flags = ['-ffreestanding', '-fno-pie', '-mno-red-zone', '-mno-sse', '-mno-mmx', '-std=c11', '-Wall', '-Wextra',
+    '-Werror', `-I${dir}`];
   for (const m of ['-m64', '-m32']) {
     if (m === '-m32' && NO_M32) continue;
     const r = gcc([m, ...flags, '-c', '-o', join(dir, `all${m}.o`), all]);
@@ -101,14 +128,17 @@ t.test('writeCHeaders writes only changed files and prunes stale generated ones'
   const dir = mkdtempSync(join(tmpdir(), 'pvkvm-abi-write-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeCHeaders(dir);
-  const before = new Map(readdirSync(dir).map((f) => [f, statSync(join(dir, f)).mtimeMs]));
+  const before = new Map(listHeaders(dir).map((f) => [f, statSync(join(dir, f)).mtimeMs]));
+  t.ok(before.has('io/blkif.h'), 'headers in a subfolder are written');
   writeFileSync(join(dir, 'errno.h'), 'stale');
   writeFileSync(join(dir, 'gone.h'), `${headers.get('errno.h')}`);
+  writeFileSync(join(dir, 'io', 'gone.h'), `${headers.get('io/xenbus.h')}`);
   writeFileSync(join(dir, 'handwritten.h'), '/* mine */\n');
   await new Promise((r) => setTimeout(r, 20));
   writeCHeaders(dir);
   t.equal(readFileSync(join(dir, 'errno.h'), 'utf8'), headers.get('errno.h'), 'changed file rewritten');
   t.notOk(existsSync(join(dir, 'gone.h')), 'stale generated header removed');
+  t.notOk(existsSync(join(dir, 'io', 'gone.h')), 'stale generated header in a subfolder removed');
   t.ok(existsSync(join(dir, 'handwritten.h')), 'other files left alone');
   for (const [f, mtime] of before) {
     if (f !== 'errno.h') t.equal(statSync(join(dir, f)).mtimeMs, mtime, `${f} untouched`);
@@ -116,7 +146,7 @@ t.test('writeCHeaders writes only changed files and prunes stale generated ones'
 });
 
 t.test('committed headers are up to date', async (t) => {
-  const present = existsSync(COMMITTED) ? readdirSync(COMMITTED).filter((f) => f.endsWith('.h')).sort() : [];
+  const present = listHeaders(COMMITTED);
   t.same(present, [...headers.keys()].sort(),
     'domU-sdk/include/xen-abi holds exactly the generated headers (regenerate with writeCHeaders)');
   for (const [name, text] of headers) {

@@ -7,7 +7,21 @@ import { join } from 'node:path';
 import { ConsoleRing } from '../dom0/console/ring.ts';
 import { ConsoleBackend, BACKLOG_MAX, INPUT_QUEUE_MAX } from '../dom0/console/backend.ts';
 import { Backlog } from '../dom0/console/backlog.ts';
-import { XENCONS } from '../dom0/console/layout.ts';
+import { offsetOf } from '../abi/layout.ts';
+import { XENCONS as XENCONS_SIZES, XenconsInterface } from '../abi/io/console.ts';
+
+/** The guest's view of the page, by byte offset (abi/io/console.ts, checked against Xen's header). */
+const XENCONS = {
+  IN_OFFSET: offsetOf(XenconsInterface, 'in'),
+  IN_SIZE: XENCONS_SIZES.values.IN_SIZE,
+  OUT_OFFSET: offsetOf(XenconsInterface, 'out'),
+  OUT_SIZE: XENCONS_SIZES.values.OUT_SIZE,
+  IN_CONS: offsetOf(XenconsInterface, 'in_cons'),
+  IN_PROD: offsetOf(XenconsInterface, 'in_prod'),
+  OUT_CONS: offsetOf(XenconsInterface, 'out_cons'),
+  OUT_PROD: offsetOf(XenconsInterface, 'out_prod'),
+  CONNECTION: offsetOf(XenconsInterface, 'connection'),
+} as const;
 
 const tmp = mkdtempSync(join(tmpdir(), 'pvkvm-console-'));
 

@@ -3,7 +3,8 @@
 // frontends, and the backend enumerator.
 import t, { type Test } from 'tap';
 import type { XenbusPerm, XenbusStore, XenbusTx } from '../dom0/backend-sdk/xenbus/store-api.ts';
-import { XenbusState, parseState, stateName, type XenbusStateValue } from '../dom0/backend-sdk/xenbus/state.ts';
+import { XenbusState, type XenbusStateValue } from '../abi/io/xenbus.ts';
+import { parseState, stateName } from '../dom0/backend-sdk/xenbus/state.ts';
 import { createDevicePair, removeDevicePair } from '../dom0/backend-sdk/xenbus/device-pair.ts';
 import { frontendPath, backendPath } from '../dom0/backend-sdk/xenbus/paths.ts';
 import { BackendDevice } from '../dom0/backend-sdk/xenbus/backend-device.ts';

@@ -1,7 +1,8 @@
 // xenstore-hostile.test.ts: hostile socket clients — malformed frames, oversize payloads, bad
 // paths, floods. Each gets an error reply or loses its own connection; others keep being served.
 import t from 'tap';
-import { XS, encodeMsg } from '../dom0/xenstore/wire.ts';
+import { XS } from '../abi/io/xs-wire.ts';
+import { encodeMsg } from '../dom0/xenstore/wire.ts';
 import { startXenstored } from './helpers/xs-client.ts';
 
 t.test('a header announcing more than 4096 bytes drops that client only', async (t) => {

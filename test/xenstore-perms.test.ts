@@ -1,7 +1,7 @@
 // xenstore-perms.test.ts: what guests may do — Xen's permission model, relative paths, event
 // visibility, privileged-only messages and per-domain quotas, with guests on mock rings.
 import t from 'tap';
-import { XS } from '../dom0/xenstore/wire.ts';
+import { XS } from '../abi/io/xs-wire.ts';
 import { startXenstored } from './helpers/xs-client.ts';
 
 t.test('guests: relative paths, ownership and inheritance', async (t) => {

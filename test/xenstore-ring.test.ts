@@ -1,8 +1,11 @@
 // xenstore-ring.test.ts: the guest ring transport with a mock guest in a plain Uint8Array —
 // wrapping, split messages, full rsp rings, reconnection, and hostile indices or lengths.
 import t from 'tap';
-import { ERROR_PROTO, ERROR_RINGIDX, IDX, SERVER_FEATURES } from '../dom0/xenstore/ring-transport.ts';
-import { XS, encodeMsg } from '../dom0/xenstore/wire.ts';
+import { IDX, SERVER_FEATURES } from '../dom0/xenstore/ring-transport.ts';
+import { XENSTORE, XS } from '../abi/io/xs-wire.ts';
+import { encodeMsg } from '../dom0/xenstore/wire.ts';
+
+const { ERROR_PROTO, ERROR_RINGIDX } = XENSTORE.values;
 import { MockGuestRing, replyStrings, startXenstored } from './helpers/xs-client.ts';
 
 t.test('introduce advertises server_features and serves requests', async (t) => {

@@ -1,7 +1,7 @@
 // xenstore-watch-tx.test.ts: transactions and watches over the Unix socket — snapshots, commit,
 // abort, EAGAIN, and watch semantics (immediate fire, recursion, depth, specials, commit-only).
 import t from 'tap';
-import { XS } from '../dom0/xenstore/wire.ts';
+import { XS } from '../abi/io/xs-wire.ts';
 import { errorCode, replyStrings, startXenstored } from './helpers/xs-client.ts';
 
 t.test('transactions: snapshot reads, commit, abort, EAGAIN, unknown ids', async (t) => {

@@ -2,7 +2,8 @@
 // replies and errors, paths, perms, DIRECTORY_PART and the domain messages, as dom0 sees them.
 // (Transactions and watches are in xenstore-watch-tx.test.ts.)
 import t from 'tap';
-import { XS, encodeMsg } from '../dom0/xenstore/wire.ts';
+import { XS } from '../abi/io/xs-wire.ts';
+import { encodeMsg } from '../dom0/xenstore/wire.ts';
 import { replyStrings, startXenstored } from './helpers/xs-client.ts';
 
 t.test('replies echo type, req_id and tx_id; errors echo req_id and tx_id', async (t) => {

@@ -1,11 +1,13 @@
-// c-headers.ts: generates the domU-sdk C headers (domU-sdk/include/xen-abi/*.h) from ABI_MODULES, so
-// guest C code and the hypervisor share one definition of every constant and struct layout. Each
-// struct gets explicit padding plus _Static_asserts on its size and every field offset, so a header
-// that drifts from abi/ fails to compile (for -m64 and -m32 alike).
+// c-headers.ts: generates the domU-sdk C headers (domU-sdk/include/xen-abi/*.h and io/*.h) from
+// ABI_MODULES, so guest C code, dom0 and the hypervisor share one definition of every constant and
+// struct layout. Each struct gets explicit padding plus _Static_asserts on its size and every field
+// offset, so a header that drifts from abi/ fails to compile (for -m64 and -m32 alike). Rings, the
+// ring macros and errno tables come from c-fragments.ts.
 import { mkdirSync, readFileSync, readdirSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import { ABI_MODULES, type AbiModule } from '../index.ts';
-import { fieldSize, scalarSize, type ConstGroup, type FieldDef, type Scalar, type StructDef } from '../layout.ts';
+import { fieldSize, scalarSize, type ConstGroup, type FieldDef, type Scalar, type StringGroup, type StructDef } from '../layout.ts';
+import { emitFragment, type FragmentNeeds } from './c-fragments.ts';
 
 const BANNER_PREFIX = '/* Generated from abi/';
 
@@ -83,19 +85,50 @@ function emitStruct(s: StructDef, compat: boolean): string[] {
   return out;
 }
 
+function comment(text: string): string {
+  return `/* ${text.replace(/\*\//g, '* /')} */`;
+}
+
 function emitConstants(g: ConstGroup): string[] {
   const entries = Object.entries(g.values) as [string, number | bigint][];
   if (entries.length === 0) return [];
   const names = entries.map(([k]) => ident(g.cPrefix + k, 'constant'));
   const width = Math.max(...names.map((n) => n.length));
-  const out = [`/* ${g.title.replace(/\*\//g, '* /')} */`];
+  const out = [comment(g.title)];
+  if (g.cEnum !== undefined) {
+    // An enum, as Xen declares these: C code may name the type (enum xenbus_state).
+    out.push(`enum ${ident(g.cEnum, 'enum')} {`);
+    entries.forEach(([, v], i) => {
+      if (BigInt(v) < -(2n ** 31n) || BigInt(v) >= 2n ** 31n) throw new Error(`c-headers: ${names[i]} does not fit an enum`);
+      out.push(`    ${names[i]!.padEnd(width)} = ${cLiteral(v)},`);
+    });
+    out.push('};');
+    return out;
+  }
   entries.forEach(([, v], i) => out.push(`#define ${names[i]!.padEnd(width)} ${cLiteral(v)}`));
   return out;
+}
+
+function emitStrings(g: StringGroup): string[] {
+  const entries = Object.entries(g.values) as [string, string][];
+  if (entries.length === 0) return [];
+  const names = entries.map(([k]) => ident(g.cPrefix + k, 'string constant'));
+  const width = Math.max(...names.map((n) => n.length));
+  // defineStrings admits only printable ASCII without quote or backslash: no escaping needed.
+  return [comment(g.title), ...entries.map(([, v], i) => `#define ${names[i]!.padEnd(width)} "${v}"`)];
 }
 
 function guardOf(header: string): string {
   return `PVKVM_XEN_ABI_${header.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 }
+
+/** The #include spelling of generated header `to` from generated header `from`. */
+function includePath(from: string, to: string): string {
+  return posix.relative(posix.dirname(from), to);
+}
+
+/** Header file names may sit one folder deep (io/blkif.h). */
+const HEADER_NAME = /^(?:[\w-]+\/)?[\w.-]+\.h$/;
 
 /** Every generated header: file name (relative to domU-sdk/include/xen-abi/) → contents. */
 export function generateCHeaders(modules: readonly AbiModule[] = ABI_MODULES): Map<string, string> {
@@ -105,10 +138,17 @@ export function generateCHeaders(modules: readonly AbiModule[] = ABI_MODULES): M
   for (const mod of modules) {
     for (const s of [...mod.structs, ...(mod.compatStructs ?? [])]) if (!home.has(s)) home.set(s, mod.header);
   }
+  // Where each constant name and the ring macros are defined, for fragments that use them.
+  const constHome = new Map<string, string>();
+  let ringMacrosHome: string | null = null;
+  for (const mod of modules) {
+    for (const g of mod.constants) for (const k of Object.keys(g.values)) constHome.set(g.cPrefix + k, mod.header);
+    if (mod.fragments?.some((f) => f.kind === 'ring-macros')) ringMacrosHome = mod.header;
+  }
   const cNames = new Map<string, StructDef>();
   const files = new Map<string, string>();
   for (const mod of modules) {
-    if (!/^[\w.-]+\.h$/.test(mod.header)) throw new Error(`c-headers: bad header name '${mod.header}'`);
+    if (!HEADER_NAME.test(mod.header)) throw new Error(`c-headers: bad header name '${mod.header}'`);
     if (files.has(mod.header)) throw new Error(`c-headers: header '${mod.header}' listed twice`);
     const includes = new Set<string>();
     const body: string[] = [];
@@ -127,8 +167,24 @@ export function generateCHeaders(modules: readonly AbiModule[] = ABI_MODULES): M
       body.push('', ...emitStruct(s, compat));
     };
     for (const g of mod.constants) body.push('', ...emitConstants(g));
+    for (const g of mod.strings ?? []) body.push('', ...emitStrings(g));
     for (const s of mod.structs) emit(s, false, []);
     for (const s of mod.compatStructs ?? []) emit(s, true, []);
+    for (const f of mod.fragments ?? []) {
+      const needs: FragmentNeeds = { ringMacros: false, structs: [], constants: [] };
+      const lines = emitFragment(f, needs);
+      for (const s of needs.structs) emit(s, false, []);
+      if (needs.ringMacros && ringMacrosHome !== mod.header) {
+        if (ringMacrosHome === null) throw new Error(`c-headers: ${mod.header} needs the ring macros, which no module has`);
+        includes.add(ringMacrosHome);
+      }
+      for (const c of needs.constants) {
+        const h = constHome.get(c);
+        if (h === undefined) throw new Error(`c-headers: ${mod.header} uses ${c}, which no module defines`);
+        if (h !== mod.header) includes.add(h);
+      }
+      body.push('', ...lines);
+    }
     const guard = guardOf(mod.header);
     const lines = [
       `${BANNER_PREFIX}index.ts (ABI_MODULES "${mod.header}") by abi/gen/c-headers.ts; do not edit. */`,
@@ -136,7 +192,7 @@ export function generateCHeaders(modules: readonly AbiModule[] = ABI_MODULES): M
       `#define ${guard}`,
       '',
       '#include <stdint.h>',
-      ...[...includes].sort().map((h) => `#include "${h}"`),
+      ...[...includes].sort().map((h) => `#include "${includePath(mod.header, h)}"`),
       ...body,
       '',
       `#endif /* ${guard} */`,
@@ -156,11 +212,26 @@ export function writeCHeaders(outDir: string): void {
   for (const [name, text] of files) {
     const path = join(outDir, name);
     if (existsSync(path) && readFileSync(path, 'utf8') === text) continue;
+    mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, text);
   }
-  for (const name of readdirSync(outDir)) {
-    if (!name.endsWith('.h') || files.has(name)) continue;
+  for (const name of listHeaders(outDir)) {
+    if (files.has(name)) continue;
     const path = join(outDir, name);
     if (readFileSync(path, 'utf8').startsWith(BANNER_PREFIX)) unlinkSync(path);
   }
+}
+
+/** `.h` files in `dir` and its immediate subfolders, as `name.h` / `sub/name.h`. */
+export function listHeaders(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isFile() && e.name.endsWith('.h')) out.push(e.name);
+    if (!e.isDirectory()) continue;
+    for (const f of readdirSync(join(dir, e.name), { withFileTypes: true })) {
+      if (f.isFile() && f.name.endsWith('.h')) out.push(`${e.name}/${f.name}`);
+    }
+  }
+  return out.sort();
 }

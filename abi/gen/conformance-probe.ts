@@ -1,9 +1,13 @@
 // conformance-probe.ts: builds a C probe that evaluates every checkable ABI item against Xen's own
 // public headers (Debian libxen-dev, /usr/include/xen). The probe is only ever compiled to assembly
 // (`gcc -S`): each item becomes an initialised `unsigned long long` whose value is read back out of the
-// `.long`/`.quad` directives, so it works for -m64 and -m32 alike without a 32-bit libc.
+// `.long`/`.quad` directives, so it works for -m64 and -m32 alike without a 32-bit libc. Strings are
+// compared as their bytes, rings by entry size, header offsets and __CONST_RING_SIZE.
 import { ABI_MODULES, type AbiModule } from '../index.ts';
-import type { StructDef } from '../layout.ts';
+import { E } from '../errno.ts';
+import { SringHeader, ringEntries, type RingDef } from '../io/ring.ts';
+import type { ErrnoTable } from '../io/xs-wire.ts';
+import type { StringGroup, StructDef } from '../layout.ts';
 
 /**
  * The interface version the probe asks for. 0x00040e00 is `__XEN_LATEST_INTERFACE_VERSION__` of the
@@ -17,15 +21,27 @@ export const XEN_PROBE_HEADERS: readonly string[] = [
   'xen/xen.h', 'xen/errno.h', 'xen/elfnote.h', 'xen/features.h', 'xen/version.h', 'xen/sched.h',
   'xen/memory.h', 'xen/event_channel.h', 'xen/hvm/hvm_op.h', 'xen/hvm/params.h',
   'xen/arch-x86/cpuid.h', 'xen/arch-x86/hvm/start_info.h', 'xen/vcpu.h', 'xen/hvm/hvm_vcpu.h',
-  'xen/grant_table.h',
+  'xen/grant_table.h', 'xen/io/ring.h', 'xen/io/protocols.h', 'xen/io/blkif.h', 'xen/io/console.h',
+  'xen/io/xenbus.h',
 ];
+
+/**
+ * Included last, after the errno-table prelude: xs_wire.h declares its `xsd_errors` table only
+ * when EINVAL is defined, filling `errnum` from the includer's errno macros. The probe defines
+ * each name as its Xen errno (all distinct), so `xsd_errors[i].errnum` tells which name Xen put at
+ * index i: the order and the names are checked without comparing strings.
+ */
+export const XEN_PROBE_LATE_HEADERS: readonly string[] = ['xen/io/xs_wire.h'];
+
+/** Orders of the ring sizes the probe compares (1 to 16 pages). */
+const RING_ORDERS = [0, 1, 2, 3, 4];
 
 export type ProbeMode = 'm64' | 'm32';
 
 export interface ProbeItem {
   /** Symbol the value is stored under in the assembly (`pvkvm_probe_<n>`). */
   readonly symbol: string;
-  readonly kind: 'constant' | 'sizeof' | 'offsetof' | 'membersize';
+  readonly kind: 'constant' | 'string' | 'sizeof' | 'offsetof' | 'membersize' | 'ring' | 'table';
   /** Human-readable name of what is checked, e.g. `offsetof(struct vcpu_info, arch.cr2)`. */
   readonly label: string;
   /** Where the expected value comes from, e.g. `abi compat_shared_info.arch.wc_sec_hi`. */
@@ -35,6 +51,8 @@ export interface ProbeItem {
   readonly expr: string;
   /** The item may be absent from the headers (a `notInXen` constant): absent is not a failure. */
   readonly optional: boolean;
+  /** A second value that also passes: the size headers older than a struct's notInXen fields give. */
+  readonly alsoMatches?: bigint;
 }
 
 export interface Probe {
@@ -85,37 +103,144 @@ export function collectProbeItems(mode: ProbeMode, modules: readonly AbiModule[]
           });
         }
       }
+      for (const g of mod.strings ?? []) for (const it of stringItems(g, mod.header)) push(it);
     }
     const structs = mode === 'm64' ? mod.structs : (mod.compatStructs ?? []);
-    for (const s of structs) {
-      if (s.xenName === null) continue;
-      const ty = `struct ${s.xenName}`;
-      push({
-        kind: 'sizeof', label: `sizeof(${ty})`, source: `abi ${s.cName}`,
-        expected: BigInt(s.size), expr: `sizeof(${ty})`, optional: false,
-      });
-      for (const f of s.fields) {
-        push({
-          kind: 'offsetof', label: `offsetof(${ty}, ${f.name})`, source: `abi ${s.cName}.${f.name}`,
-          expected: BigInt(f.offset), expr: `__builtin_offsetof(${ty}, ${f.name})`, optional: false,
-        });
-        push({
-          kind: 'membersize', label: `sizeof(((${ty} *)0)->${f.name})`, source: `abi ${s.cName}.${f.name}`,
-          expected: BigInt(fieldSize(f.type, f.count)), expr: `sizeof(((${ty} *)0)->${f.name})`,
-          optional: false,
-        });
-      }
+    for (const s of structs) for (const it of structItems(s)) push(it);
+    for (const f of mod.fragments ?? []) {
+      if (f.kind === 'ring' && (f.abi === 'x86_64') === (mode === 'm64')) for (const it of ringItems(f)) push(it);
+      if (f.kind === 'errno-table' && mode === 'm64') for (const it of errnoTableItems(f)) push(it);
     }
   }
   return items.map((it, i) => ({ ...it, symbol: `pvkvm_probe_${i}` }));
 }
 
+function structItems(s: StructDef): Omit<ProbeItem, 'symbol'>[] {
+  if (s.xenName === null) return [];
+  const ty = `struct ${s.xenName}`;
+  const newer = new Set(s.notInXen);
+  const out: Omit<ProbeItem, 'symbol'>[] = [{
+    kind: 'sizeof', label: `sizeof(${ty})`, source: `abi ${s.cName}`,
+    expected: BigInt(s.size), expr: `sizeof(${ty})`, optional: false,
+    ...(newer.size > 0 ? { alsoMatches: BigInt(sizeWithout(s, newer)) } : {}),
+  }];
+  for (const f of s.fields) {
+    if (s.padding.includes(f.name)) continue; // unnamed in Xen's header
+    const optional = newer.has(f.name);
+    out.push({
+      kind: 'offsetof', label: `offsetof(${ty}, ${f.name})`, source: `abi ${s.cName}.${f.name}`,
+      expected: BigInt(f.offset), expr: `__builtin_offsetof(${ty}, ${f.name})`, optional,
+    });
+    out.push({
+      kind: 'membersize', label: `sizeof(((${ty} *)0)->${f.name})`, source: `abi ${s.cName}.${f.name}`,
+      expected: BigInt(fieldSize(f.type, f.count)), expr: `sizeof(((${ty} *)0)->${f.name})`, optional,
+    });
+  }
+  return out;
+}
+
+/** The size of `s` as headers without its `newer` fields declare it (they are all at the end). */
+function sizeWithout(s: StructDef, newer: ReadonlySet<string>): number {
+  let end = 0;
+  let align = 1;
+  for (const f of s.fields) {
+    if (newer.has(f.name)) continue;
+    end = Math.max(end, f.offset + fieldSize(f.type, f.count));
+    align = Math.max(align, typeof f.type === 'string' ? Number(f.type.slice(1)) / 8 : f.type.align);
+  }
+  return Math.ceil(end / align) * align;
+}
+
+/** A string macro: its sizeof, then its bytes eight at a time as little-endian integers. */
+function stringItems(g: StringGroup, header: string): Omit<ProbeItem, 'symbol'>[] {
+  if (!g.inXenHeaders) return [];
+  const absent = new Set<string>(g.notInXen ?? []);
+  const out: Omit<ProbeItem, 'symbol'>[] = [];
+  for (const [k, v] of Object.entries(g.values) as [string, string][]) {
+    const name = g.cPrefix + k;
+    const bytes = [...Buffer.from(`${v}\0`, 'latin1')];
+    const source = `abi ${g.title} (${header}) "${v}"`;
+    out.push({ kind: 'string', label: `sizeof(${name})`, source, expected: BigInt(bytes.length), expr: `sizeof(${name})`, optional: absent.has(k) });
+    for (let at = 0; at < bytes.length; at += 8) {
+      const chunk = bytes.slice(at, at + 8);
+      const expected = chunk.reduceRight((acc, b) => (acc << 8n) | BigInt(b), 0n);
+      // Indexing a string literal folds to a constant; the guard keeps a shorter string in bounds.
+      const expr = chunk.map((_, j) => {
+        const i = at + j;
+        return `((unsigned long long)(${i} < sizeof(${name}) ? (unsigned char)(${name})[${i}] : 0) << ${8 * j})`;
+      }).join(' | ');
+      out.push({ kind: 'string', label: `${name} bytes ${at}..${at + chunk.length - 1}`, source, expected, expr, optional: absent.has(k) });
+    }
+  }
+  return out;
+}
+
+/** A ring: its entry size, where the entries start, the header indices and the ring sizes. */
+function ringItems(r: RingDef): Omit<ProbeItem, 'symbol'>[] {
+  if (r.xenName === null) return [];
+  const sring = `struct ${r.xenName}_sring`;
+  const source = `abi ring ${r.name} (${r.abi})`;
+  const out: Omit<ProbeItem, 'symbol'>[] = [{
+    kind: 'ring', label: `sizeof(union ${r.xenName}_sring_entry)`, source,
+    expected: BigInt(r.entrySize), expr: `sizeof(union ${r.xenName}_sring_entry)`, optional: false,
+  }, {
+    kind: 'ring', label: `offsetof(${sring}, ring)`, source: `abi ${SringHeader.cName} size`,
+    expected: BigInt(SringHeader.size), expr: `__builtin_offsetof(${sring}, ring)`, optional: false,
+  }];
+  for (const f of SringHeader.fields) {
+    out.push({
+      kind: 'ring', label: `offsetof(${sring}, ${f.name})`, source: `abi ${SringHeader.cName}.${f.name}`,
+      expected: BigInt(f.offset), expr: `__builtin_offsetof(${sring}, ${f.name})`, optional: false,
+    });
+    out.push({
+      kind: 'ring', label: `sizeof(((${sring} *)0)->${f.name})`, source: `abi ${SringHeader.cName}.${f.name}`,
+      expected: BigInt(fieldSize(f.type, f.count)), expr: `sizeof(((${sring} *)0)->${f.name})`, optional: false,
+    });
+  }
+  for (const order of RING_ORDERS) {
+    const bytes = 4096 << order;
+    out.push({
+      kind: 'ring', label: `__CONST_RING_SIZE(${r.xenName}, ${bytes})`, source: `${source} ringEntries(${bytes}, ${r.entrySize})`,
+      expected: BigInt(ringEntries(bytes, r.entrySize)), expr: `__CONST_RING_SIZE(${r.xenName}, ${bytes})`, optional: false,
+    });
+  }
+  return out;
+}
+
+/** An errno table: its length, and at each index the errno of the name there (see the prelude). */
+function errnoTableItems(t: ErrnoTable): Omit<ProbeItem, 'symbol'>[] {
+  const source = `abi ${t.cName}`;
+  const out: Omit<ProbeItem, 'symbol'>[] = [{
+    kind: 'table', label: `entries of ${t.cName}`, source, expected: BigInt(t.names.length),
+    expr: `sizeof(${t.cName}) / sizeof(${t.cName}[0])`, optional: false,
+  }];
+  t.names.forEach((n, i) => out.push({
+    kind: 'table', label: `${t.cName}[${i}] is ${n}`, source: `${source}[${i}] (errnum = Xen's ${n})`,
+    expected: BigInt(t.errnos[i]!), expr: `${t.cName}[${i}].errnum`, optional: false,
+  }));
+  return out;
+}
+
+/** `#define NAME errno` for every name an errno table of `modules` uses (the xs_wire.h prelude). */
+function errnoPrelude(modules: readonly AbiModule[]): string[] {
+  const names = new Set<keyof typeof E>();
+  for (const mod of modules) {
+    for (const f of mod.fragments ?? []) if (f.kind === 'errno-table') for (const n of f.names) names.add(n);
+  }
+  return [...names].map((n) => `#define ${n} ${E[n]}`);
+}
+
 /** C source for `items` (one initialised 64-bit object per item, one item per line). */
-export function buildConformanceProbe(mode: ProbeMode, items: readonly ProbeItem[]): Probe {
+export function buildConformanceProbe(
+  mode: ProbeMode, items: readonly ProbeItem[], modules: readonly AbiModule[] = ABI_MODULES,
+): Probe {
   const lines = [
     `/* pvkvm ABI conformance probe (${mode}); generated by abi/gen/conformance-probe.ts. */`,
+    '#include <stddef.h>', // offsetof, for io/ring.h's __CONST_RING_SIZE
     '#include <stdint.h>',
     ...XEN_PROBE_HEADERS.map((h) => `#include <${h}>`),
+    ...errnoPrelude(modules),
+    ...XEN_PROBE_LATE_HEADERS.map((h) => `#include <${h}>`),
   ];
   const itemAtLine = new Map<number, ProbeItem>();
   for (const it of items) {

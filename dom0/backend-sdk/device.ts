@@ -4,7 +4,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { libc } from '../../host/libc.ts';
 import { BackendDevice } from './xenbus/backend-device.ts';
-import { XenbusState, type XenbusStateValue } from './xenbus/state.ts';
+import { XenbusState, type XenbusStateValue } from '../../abi/io/xenbus.ts';
 import { PAGE_SIZE, type BackendContext, type BoundChannel } from './context.ts';
 import { mapGuestMemory, type GuestMapping } from '../../host/guest-memory-file.ts';
 import { readRingTransport, type RingTransport } from './transport.ts';

@@ -9,4 +9,4 @@ export { readRingTransport, TransportError, type RingTransport, type RingProtoco
 export { mapGuestMemory, type GuestMapping } from '../../host/guest-memory-file.ts';
 export { createDevicePair, removeDevicePair, type DevicePairSpec } from './xenbus/device-pair.ts';
 export { watchBackends } from './xenbus/watch-backends.ts';
-export { XenbusState } from './xenbus/state.ts';
+export { XenbusState } from '../../abi/io/xenbus.ts';

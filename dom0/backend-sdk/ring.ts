@@ -1,28 +1,31 @@
-// ring.ts: the back end of a Xen shared ring (io/ring.h, xen-abi-facts §8) over one or more
-// mapped ring pages — take requests, put responses, with Xen's event suppression.
+// ring.ts: the back end of a Xen shared ring (io/ring.h, xen-abi-facts §8; layout in
+// abi/io/ring.ts) over one or more mapped ring pages — take requests, put responses, with Xen's
+// event suppression.
 //
 // The guest may write anything at any time: every request is copied into a private buffer
 // before anyone parses it (no double fetch), and a producer index that claims more requests
 // than the ring holds breaks the ring for good. The pages need not be contiguous in our address
 // space (each granted page is mapped on its own), so entries that straddle a page boundary are
 // copied in pieces.
+import { offsetOf } from '../../abi/layout.ts';
+import { SringHeader, ringEntries } from '../../abi/io/ring.ts';
 import { PAGE_SIZE } from './context.ts';
 
-const HEADER = 64;
-const REQ_PROD = 0; // word indices of the shared header
-const REQ_EVENT = 1;
-const RSP_PROD = 2;
-const RSP_EVENT = 3;
+const HEADER = SringHeader.size;
+// Word indices of the shared header, for Atomics on an Int32Array over it.
+const REQ_PROD = offsetOf(SringHeader, 'req_prod') / 4;
+const REQ_EVENT = offsetOf(SringHeader, 'req_event') / 4;
+const RSP_PROD = offsetOf(SringHeader, 'rsp_prod') / 4;
+const RSP_EVENT = offsetOf(SringHeader, 'rsp_event') / 4;
 
 /** The frontend published impossible indices; the device must disconnect. */
 export class RingOverflowError extends Error {
   override name = 'RingOverflowError';
 }
 
-/** RING_SIZE: entries that fit after the header, rounded down to a power of two. */
+/** RING_SIZE of a ring of `pages` pages: entries that fit after the header, rounded down to a power of two. */
 export function ringSize(pages: number, entrySize: number): number {
-  const n = Math.floor((pages * PAGE_SIZE - HEADER) / entrySize);
-  return n < 1 ? 0 : 2 ** Math.floor(Math.log2(n));
+  return ringEntries(pages * PAGE_SIZE, entrySize);
 }
 
 export class BackRing {
@@ -38,7 +41,7 @@ export class BackRing {
     this.size = ringSize(pages.length, entrySize);
     if (this.size === 0) throw new RangeError(`ring entries of ${entrySize} bytes do not fit`);
     const p0 = pages[0]!;
-    this.hdr = new Int32Array(p0.buffer, p0.byteOffset, 4);
+    this.hdr = new Int32Array(p0.buffer, p0.byteOffset, RSP_EVENT + 1);
     // The frontend initialised the page; pick up where its indices stand (a reconnect restarts them).
     this.reqCons = this.rspProdPvt = this.rspPushed = Atomics.load(this.hdr, RSP_PROD) >>> 0;
   }

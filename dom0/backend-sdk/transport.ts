@@ -1,7 +1,8 @@
 // transport.ts: read and check the transport keys a frontend publishes before Initialised —
 // ring-ref or ring-ref0..N with ring-page-order, event-channel, protocol (xen-abi-facts §9.3, §13).
+import { RING_PROTOCOLS, XEN_IO_PROTO, type RingProtocol } from '../../abi/io/ring.ts';
 
-export type RingProtocol = 'x86_64-abi' | 'x86_32-abi';
+export type { RingProtocol };
 
 export interface RingTransport {
   /** Grant references of the ring pages, in order. */
@@ -46,7 +47,11 @@ export function readRingTransport(read: (key: string) => string | null, maxOrder
     refs = [u32(read, 'ring-ref')];
   }
   const port = u32(read, 'event-channel');
-  const proto = read('protocol')?.trim() ?? 'x86_64-abi';
-  if (proto !== 'x86_64-abi' && proto !== 'x86_32-abi') throw new TransportError(`unsupported protocol '${proto.slice(0, 32)}'`);
+  const proto = read('protocol')?.trim() ?? XEN_IO_PROTO.values.X86_64;
+  if (!isRingProtocol(proto)) throw new TransportError(`unsupported protocol '${proto.slice(0, 32)}'`);
   return { refs, order, port, protocol: proto };
+}
+
+function isRingProtocol(s: string): s is RingProtocol {
+  return (RING_PROTOCOLS as readonly string[]).includes(s);
 }

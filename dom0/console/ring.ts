@@ -6,7 +6,25 @@
 // does. Indices go through Atomics so that data copies are ordered against index updates:
 // the guest must see our bytes before the index that publishes them, and we must read its
 // bytes only after the index that published them.
-import { XENCONS, IN_MASK, OUT_MASK } from './layout.ts';
+import { offsetOf } from '../../abi/layout.ts';
+import { XENCONS as XENCONS_SIZES, XenconsInterface } from '../../abi/io/console.ts';
+
+/** Byte offsets and sizes of xencons_interface (abi/io/console.ts). */
+const XENCONS = {
+  IN_OFFSET: offsetOf(XenconsInterface, 'in'),
+  IN_SIZE: XENCONS_SIZES.values.IN_SIZE,
+  OUT_OFFSET: offsetOf(XenconsInterface, 'out'),
+  OUT_SIZE: XENCONS_SIZES.values.OUT_SIZE,
+  IN_CONS: offsetOf(XenconsInterface, 'in_cons'),
+  IN_PROD: offsetOf(XenconsInterface, 'in_prod'),
+  OUT_CONS: offsetOf(XenconsInterface, 'out_cons'),
+  OUT_PROD: offsetOf(XenconsInterface, 'out_prod'),
+  /** sizeof(struct xencons_interface), with the newer connection byte (pvkvm leaves it alone). */
+  STRUCT_SIZE: XenconsInterface.size,
+} as const;
+/** Masks for the free-running indices: both ring sizes are powers of two. */
+const IN_MASK = XENCONS.IN_SIZE - 1;
+const OUT_MASK = XENCONS.OUT_SIZE - 1;
 
 const EMPTY = new Uint8Array(0);
 

@@ -1,6 +1,6 @@
 // connection.ts: one xenstore client (a guest ring or a socket client) — its transactions and
 // watches, request dispatch, and the reply/WATCH_EVENT messages it sends back.
-import { XsError } from './errors.ts';
+import { XsError } from '../../abi/io/xs-error.ts';
 import { HANDLERS } from './handlers.ts';
 import type { Caller } from './permissions.ts';
 import type { XsQuota } from './quota.ts';
@@ -8,7 +8,8 @@ import type { NodeView, Store } from './store.ts';
 import { Transaction } from './transactions.ts';
 import type { Change } from './tree-ops.ts';
 import type { WatchOwner, WatchTable } from './watches.ts';
-import { PAYLOAD_MAX, XS, encodeMsg, nulJoin, type XsMsg } from './wire.ts';
+import { XS } from '../../abi/io/xs-wire.ts';
+import { PAYLOAD_MAX, encodeMsg, nulJoin, type XsMsg } from './wire.ts';
 
 /** What a connection needs from the daemon. */
 export interface XsCore {

@@ -1,10 +1,11 @@
 // domain-handlers.ts: the domain-management and CONTROL message types. All but GET_DOMAIN_PATH
 // are for privileged callers only (EACCES for guests), as in xenstored.
 import type { Connection } from './connection.ts';
-import { XsError } from './errors.ts';
+import { XsError } from '../../abi/io/xs-error.ts';
 import type { Handler } from './handlers.ts';
 import { domainPath } from './path.ts';
-import { XS, decimalArg, nulJoin, stringArgs, type XsMsg } from './wire.ts';
+import { XS } from '../../abi/io/xs-wire.ts';
+import { decimalArg, nulJoin, stringArgs, type XsMsg } from './wire.ts';
 
 const OK = nulJoin(['OK']);
 /** domid_t is 16 bits; DOMID_FIRST_RESERVED (0x7FF0) and above are never real domains. */

@@ -2,12 +2,13 @@
 // does the work through tree-ops and returns the reply payload (errors are thrown as XsError).
 import type { Connection } from './connection.ts';
 import { DOMAIN_HANDLERS } from './domain-handlers.ts';
-import { XsError } from './errors.ts';
+import { XsError } from '../../abi/io/xs-error.ts';
 import { resolvePath } from './path.ts';
 import { formatPerm, parsePerm } from './permissions.ts';
 import { checkTransactions, checkWatches } from './quota.ts';
 import * as ops from './tree-ops.ts';
-import { PAYLOAD_MAX, XS, decimalArg, nulJoin, stringArgs, writeArgs, type XsMsg } from './wire.ts';
+import { XS } from '../../abi/io/xs-wire.ts';
+import { PAYLOAD_MAX, decimalArg, nulJoin, stringArgs, writeArgs, type XsMsg } from './wire.ts';
 
 export type Handler = (c: Connection, m: XsMsg) => Buffer;
 

@@ -1,5 +1,5 @@
 // local.ts: XsLocal, the synchronous in-process dom0 API the toolstack and backends use.
-import { XsError } from './errors.ts';
+import { XsError } from '../../abi/io/xs-error.ts';
 import { resolvePath } from './path.ts';
 import { DOM0_CALLER, type XsPerm } from './permissions.ts';
 import type { NodeView } from './store.ts';

@@ -1,9 +1,10 @@
 // path.ts: xenstore path validation, relative-path resolution and tree relationships.
-import { XsError } from './errors.ts';
+import { XENSTORE } from '../../abi/io/xs-wire.ts';
+import { XsError } from '../../abi/io/xs-error.ts';
 
 /** XENSTORE_ABS_PATH_MAX and XENSTORE_REL_PATH_MAX (xs_wire.h). */
-export const ABS_PATH_MAX = 3072;
-export const REL_PATH_MAX = 2048;
+export const ABS_PATH_MAX = XENSTORE.values.ABS_PATH_MAX;
+export const REL_PATH_MAX = XENSTORE.values.REL_PATH_MAX;
 
 export const DOMAIN_ROOT = '/local/domain';
 

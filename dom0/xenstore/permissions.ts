@@ -1,5 +1,5 @@
 // permissions.ts: Xen's node permission lists — parsing, formatting and the access check.
-import { XsError } from './errors.ts';
+import { XsError } from '../../abi/io/xs-error.ts';
 
 /** n = none, r = read, w = write, b = both. */
 export type XsPermLetter = 'n' | 'r' | 'w' | 'b';

@@ -1,5 +1,5 @@
 // quota.ts: per-domain limits for unprivileged callers, with Xen's defaults and Xen's error codes.
-import { XsError } from './errors.ts';
+import { XsError } from '../../abi/io/xs-error.ts';
 
 export interface XsQuota {
   /** Nodes a domain may own (Xen: quota_nb_entry_per_domain, default 1000). */

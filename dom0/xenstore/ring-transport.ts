@@ -1,7 +1,9 @@
 // ring-transport.ts: serves one guest's xenstore_domain_interface page — copies requests out of the
 // req ring, feeds them to the guest's Connection, and streams replies and watch events into rsp.
+import { offsetOf } from '../../abi/layout.ts';
+import { XENSTORE, XS, XenstoreDomainInterface } from '../../abi/io/xs-wire.ts';
 import type { Connection } from './connection.ts';
-import { FrameParser, FrameTooLong, XS } from './wire.ts';
+import { FrameParser, FrameTooLong } from './wire.ts';
 
 /** What the toolstack hands over when it introduces a domain. */
 export interface XsRingTransport {
@@ -11,24 +13,24 @@ export interface XsRingTransport {
   notify(): void;
 }
 
-/** Layout of xenstore_domain_interface (xs_wire.h, xen-abi-facts §12.2). */
-export const RING_SIZE = 1024;
-export const REQ_OFFSET = 0;
-export const RSP_OFFSET = 1024;
-export const INDEX_OFFSET = 2048;
+/** Layout of xenstore_domain_interface (xs_wire.h, xen-abi-facts §12.2; abi/io/xs-wire.ts). */
+const XSI = XenstoreDomainInterface;
+export const RING_SIZE = XENSTORE.values.RING_SIZE;
+const REQ_OFFSET = offsetOf(XSI, 'req');
+const RSP_OFFSET = offsetOf(XSI, 'rsp');
+/** The u32 indices and flags that follow the two rings. */
+const INDEX_OFFSET = offsetOf(XSI, 'req_cons');
+const word = (f: 'req_cons' | 'req_prod' | 'rsp_cons' | 'rsp_prod' | 'server_features' | 'connection' | 'error' | 'evtchn_port'): number =>
+  (offsetOf(XSI, f) - INDEX_OFFSET) / 4;
 /** Word indices in the Int32Array over the index block. */
-export const IDX = { reqCons: 0, reqProd: 1, rspCons: 2, rspProd: 3, serverFeatures: 4, connection: 5, error: 6, evtchnPort: 7 } as const;
+export const IDX = {
+  reqCons: word('req_cons'), reqProd: word('req_prod'), rspCons: word('rsp_cons'), rspProd: word('rsp_prod'),
+  serverFeatures: word('server_features'), connection: word('connection'), error: word('error'), evtchnPort: word('evtchn_port'),
+} as const;
 
-export const FEATURE_RECONNECTION = 1;
-export const FEATURE_ERROR = 2;
-export const FEATURE_WATCHDEPTH = 4;
-export const SERVER_FEATURES = FEATURE_RECONNECTION | FEATURE_ERROR | FEATURE_WATCHDEPTH;
-
-export const CONNECTED = 0;
-export const RECONNECT = 1;
-export const ERROR_NONE = 0;
-export const ERROR_RINGIDX = 2;
-export const ERROR_PROTO = 3;
+const X = XENSTORE.values;
+/** What this server offers in server_features. */
+export const SERVER_FEATURES = X.SERVER_FEATURE_RECONNECTION | X.SERVER_FEATURE_ERROR | X.SERVER_FEATURE_WATCHDEPTH;
 
 /** Stop taking requests while this many reply bytes wait for rsp space (back-pressure). */
 const BACKLOG_LIMIT = 16 * 1024;
@@ -57,7 +59,7 @@ export class RingServer {
   ) {
     const { page } = ring;
     if (page.length < 4096 || (page.byteOffset + INDEX_OFFSET) % 4 !== 0) throw new Error('xenstore ring page must be a 4096-byte, 4-aligned view');
-    this.idx = new Int32Array(page.buffer, page.byteOffset + INDEX_OFFSET, 8);
+    this.idx = new Int32Array(page.buffer, page.byteOffset + INDEX_OFFSET, IDX.evtchnPort + 1);
     Atomics.store(this.idx, IDX.serverFeatures, SERVER_FEATURES);
   }
 
@@ -82,7 +84,7 @@ export class RingServer {
   /** The guest signalled: handle a reconnect, drain replies, consume and answer requests. */
   kick(): void {
     if (this.dead) return;
-    if (Atomics.load(this.idx, IDX.connection) === RECONNECT) {
+    if (Atomics.load(this.idx, IDX.connection) === X.RECONNECT) {
       this.reconnect();
       return;
     }
@@ -97,7 +99,7 @@ export class RingServer {
           msgs = this.parser.push(bytes);
         } catch (e) {
           if (!(e instanceof FrameTooLong)) throw e;
-          this.fail(ERROR_PROTO, e.message);
+          this.fail(X.ERROR_PROTO, e.message);
           break;
         }
         for (const m of msgs) this.conn.handle(m);
@@ -124,7 +126,7 @@ export class RingServer {
     const cons = Atomics.load(this.idx, IDX.reqCons) >>> 0;
     const avail = (prod - cons) >>> 0;
     if (avail > RING_SIZE) {
-      this.fail(ERROR_RINGIDX, `req indices cons=${cons} prod=${prod}`);
+      this.fail(X.ERROR_RINGIDX, `req indices cons=${cons} prod=${prod}`);
       return undefined;
     }
     const bytes = Buffer.allocUnsafe(avail);
@@ -147,7 +149,7 @@ export class RingServer {
     const prod = Atomics.load(this.idx, IDX.rspProd) >>> 0;
     const used = (prod - cons) >>> 0;
     if (used > RING_SIZE) {
-      this.fail(ERROR_RINGIDX, `rsp indices cons=${cons} prod=${prod}`);
+      this.fail(X.ERROR_RINGIDX, `rsp indices cons=${cons} prod=${prod}`);
       return;
     }
     let free = RING_SIZE - used;
@@ -184,7 +186,7 @@ export class RingServer {
     this.outHead = 0;
     this.queued = 0;
     for (const i of [IDX.reqCons, IDX.reqProd, IDX.rspCons, IDX.rspProd]) Atomics.store(this.idx, i, 0);
-    Atomics.store(this.idx, IDX.connection, CONNECTED);
+    Atomics.store(this.idx, IDX.connection, X.CONNECTED);
     this.signal();
   }
 

@@ -1,6 +1,6 @@
 // tree-ops.ts: the node operations (read, write, mkdir, rm, directory, perms) over a NodeView,
 // with Xen's permission checks and quotas. Each mutation returns the Change that watches see.
-import { XsError } from './errors.ts';
+import { XsError } from '../../abi/io/xs-error.ts';
 import { baseName, childPath, parentOf } from './path.ts';
 import { accessFor, checkPermList, type Access, type Caller, type XsPerm } from './permissions.ts';
 import { checkEntrySize, checkNodes, type XsQuota } from './quota.ts';

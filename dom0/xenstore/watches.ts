@@ -1,6 +1,6 @@
 // watches.ts: the watch table — registration, quotas' counts, and firing events for tree changes
 // and for the @introduceDomain/@releaseDomain pseudo paths.
-import { XsError } from './errors.ts';
+import { XsError } from '../../abi/io/xs-error.ts';
 import { depthBelow, viewPath } from './path.ts';
 import { canRead, type Caller, type XsPerm } from './permissions.ts';
 import type { Change } from './tree-ops.ts';

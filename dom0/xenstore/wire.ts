@@ -1,20 +1,17 @@
-// wire.ts: the xs_wire message format — type numbers, the 16-byte header, framing and payload strings.
-import { XsError } from './errors.ts';
-
-export const XS = {
-  CONTROL: 0, DIRECTORY: 1, READ: 2, GET_PERMS: 3, WATCH: 4, UNWATCH: 5, TRANSACTION_START: 6,
-  TRANSACTION_END: 7, INTRODUCE: 8, RELEASE: 9, GET_DOMAIN_PATH: 10, WRITE: 11, MKDIR: 12, RM: 13,
-  SET_PERMS: 14, WATCH_EVENT: 15, ERROR: 16, IS_DOMAIN_INTRODUCED: 17, RESUME: 18, SET_TARGET: 19,
-  RESET_WATCHES: 21, DIRECTORY_PART: 22, GET_FEATURE: 23, SET_FEATURE: 24, GET_QUOTA: 25,
-  SET_QUOTA: 26, INVALID: 0xffff,
-} as const;
-
-export type XsType = (typeof XS)[keyof typeof XS];
+// wire.ts: xs_wire message framing — the xsd_sockmsg header and payload strings. Type numbers,
+// the header layout and the limits are abi/io/xs-wire.ts's.
+import { offsetOf } from '../../abi/layout.ts';
+import { XENSTORE, XsdSockmsg } from '../../abi/io/xs-wire.ts';
+import { XsError } from '../../abi/io/xs-error.ts';
 
 /** Header: u32 type, req_id, tx_id, len (little-endian). */
-export const HEADER_SIZE = 16;
+export const HEADER_SIZE = XsdSockmsg.size;
 /** XENSTORE_PAYLOAD_MAX, in each direction; a request over it kills the connection. */
-export const PAYLOAD_MAX = 4096;
+export const PAYLOAD_MAX = XENSTORE.values.PAYLOAD_MAX;
+const TYPE = offsetOf(XsdSockmsg, 'type');
+const REQ_ID = offsetOf(XsdSockmsg, 'req_id');
+const TX_ID = offsetOf(XsdSockmsg, 'tx_id');
+const LEN = offsetOf(XsdSockmsg, 'len');
 
 export interface XsMsg {
   type: number;
@@ -26,10 +23,10 @@ export interface XsMsg {
 export function encodeMsg(type: number, reqId: number, txId: number, payload: Buffer | string): Buffer {
   const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
   const out = Buffer.allocUnsafe(HEADER_SIZE + body.length);
-  out.writeUInt32LE(type >>> 0, 0);
-  out.writeUInt32LE(reqId >>> 0, 4);
-  out.writeUInt32LE(txId >>> 0, 8);
-  out.writeUInt32LE(body.length, 12);
+  out.writeUInt32LE(type >>> 0, TYPE);
+  out.writeUInt32LE(reqId >>> 0, REQ_ID);
+  out.writeUInt32LE(txId >>> 0, TX_ID);
+  out.writeUInt32LE(body.length, LEN);
   body.copy(out, HEADER_SIZE);
   return out;
 }
@@ -59,12 +56,12 @@ export class FrameParser {
     for (;;) {
       if (this.buffered < HEADER_SIZE) break;
       const head = this.peek(HEADER_SIZE);
-      const len = head.readUInt32LE(12);
+      const len = head.readUInt32LE(LEN);
       if (len > PAYLOAD_MAX) throw new FrameTooLong(len);
       if (this.buffered < HEADER_SIZE + len) break;
       const whole = this.take(HEADER_SIZE + len);
       out.push({
-        type: whole.readUInt32LE(0), reqId: whole.readUInt32LE(4), txId: whole.readUInt32LE(8),
+        type: whole.readUInt32LE(TYPE), reqId: whole.readUInt32LE(REQ_ID), txId: whole.readUInt32LE(TX_ID),
         payload: whole.subarray(HEADER_SIZE),
       });
     }

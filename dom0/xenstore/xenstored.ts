@@ -2,7 +2,7 @@
 // clients, and the synchronous in-process API (`local`) for the toolstack and backends.
 import { EventEmitter } from 'eventemitter3';
 import { Connection, type XsCore } from './connection.ts';
-import { XsError } from './errors.ts';
+import { XsError } from '../../abi/io/xs-error.ts';
 import { makeLocal, type XsLocal } from './local.ts';
 import { INTRODUCE_DOMAIN, RELEASE_DOMAIN } from './path.ts';
 import type { Caller, XsPerm } from './permissions.ts';
@@ -14,7 +14,7 @@ import { loadStore, StoreSaver } from './persist.ts';
 import type { Change } from './tree-ops.ts';
 import { WatchTable } from './watches.ts';
 
-export { XsError, type XsdError } from './errors.ts';
+export { XsError, type XsdError } from '../../abi/io/xs-error.ts';
 export type { XsLocal, XsLocalTx } from './local.ts';
 export type { XsPerm, XsPermLetter } from './permissions.ts';
 export type { XsQuota } from './quota.ts';

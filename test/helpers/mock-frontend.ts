@@ -241,7 +241,10 @@ export class MockDom0 {
 // ---- blkfront --------------------------------------------------------------------------------
 
 export type Proto = 'x86_64-abi' | 'x86_32-abi';
-/** Written independently of the SDK's codec, so a layout mistake there cannot cancel out here. */
+/**
+ * Written independently of abi/io/blkif.ts and the SDK's codec on purpose (not imported): a layout
+ * mistake there cannot cancel out here. Xen's headers check abi/io; this checks the codec.
+ */
 const LAYOUT = {
   'x86_64-abi': { entry: 112, id: 8, sector: 16, seg: 24, nr: 24, indH: 24, indG: 28 },
   'x86_32-abi': { entry: 108, id: 4, sector: 12, seg: 20, nr: 20, indH: 20, indG: 24 },

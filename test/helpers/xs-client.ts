@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { XsQuota } from '../../dom0/xenstore/quota.ts';
 import type { XsRingTransport } from '../../dom0/xenstore/ring-transport.ts';
-import { FrameParser, XS, encodeMsg, type XsMsg } from '../../dom0/xenstore/wire.ts';
+import { XS } from '../../abi/io/xs-wire.ts';
+import { FrameParser, encodeMsg, type XsMsg } from '../../dom0/xenstore/wire.ts';
 import { Xenstored } from '../../dom0/xenstore/xenstored.ts';
 
 /** Generous: only there so a broken server fails a test instead of hanging it. */
@@ -204,6 +205,8 @@ export class XsSocketClient extends XsClientBase {
   }
 }
 
+// The guest's view of xenstore_domain_interface, written out here on purpose rather than taken
+// from abi/io/xs-wire.ts: a mock with its own numbers cannot share a layout mistake with the server.
 const RING = 1024;
 const RSP = 1024;
 const IDX = 2048;

@@ -7,9 +7,10 @@
 // only decides *when*: it tolerates skipped and coalesced frontend states, a frontend that
 // restarts without closing, garbage in `state`, and a frontend directory that disappears.
 import { EventEmitter } from 'eventemitter3';
-import { XsError } from '../../xenstore/errors.ts';
+import { XsError } from '../../../abi/io/xs-error.ts';
 import type { XenbusStore } from './store-api.ts';
-import { XenbusState, parseState, type XenbusStateValue } from './state.ts';
+import { XenbusState, type XenbusStateValue } from '../../../abi/io/xenbus.ts';
+import { parseState } from './state.ts';
 
 const S = XenbusState;
 

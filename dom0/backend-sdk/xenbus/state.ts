@@ -1,20 +1,11 @@
-// state.ts: xenbus device states (io/xenbus.h), as each side writes them to its `state` node.
+// state.ts: reading and naming xenbus device states (io/xenbus.h; the values are
+// abi/io/xenbus.ts's), as each side writes them to its `state` node.
+import { XenbusState, type XenbusStateValue } from '../../../abi/io/xenbus.ts';
 
-export const XenbusState = {
-  Unknown: 0,
-  Initialising: 1,
-  InitWait: 2,
-  Initialised: 3,
-  Connected: 4,
-  Closing: 5,
-  Closed: 6,
-  Reconfiguring: 7,
-  Reconfigured: 8,
-} as const;
-
-export type XenbusStateValue = (typeof XenbusState)[keyof typeof XenbusState];
-
-const NAMES: readonly string[] = Object.keys(XenbusState);
+/** Names by value (the values are 0..8 in order). */
+const NAMES: readonly string[] = Object.keys(XenbusState).sort(
+  (a, b) => XenbusState[a as keyof typeof XenbusState] - XenbusState[b as keyof typeof XenbusState],
+);
 
 /** "Connected", or "state 42" for a value outside the enum. */
 export function stateName(s: number): string {

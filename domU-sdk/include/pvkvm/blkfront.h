@@ -1,6 +1,6 @@
 /*
- * pvkvm/blkfront.h: the Xen PV block frontend (blkif, xen-abi-facts §8, §9, §13) and its wire
- * structs.
+ * pvkvm/blkfront.h: the Xen PV block frontend (blkif, xen-abi-facts §8, §9, §13). Its wire
+ * structs come from <xen-abi/io/blkif.h>, generated from abi/io.
  *
  *   struct blkfront_dev *bf;
  *   if (blkfront_open(0, &bf) == 0) {          // the first device/vbd: handshake with the backend
@@ -43,135 +43,14 @@
 #include <stdint.h>
 #include <pvkvm/block.h>
 #include <pvkvm/grant.h>
+#include <xen-abi/io/blkif.h>
 
-/* ---- blkif wire ABI (io/blkif.h, x86_64-abi; xen-abi-facts §9). Not generated yet: defined
- * here, skipped if a generated xen-abi/blkif.h was included first. ---- */
-#ifndef PVKVM_XEN_ABI_BLKIF_H
-#define BLKIF_OP_READ 0
-#define BLKIF_OP_WRITE 1
-#define BLKIF_OP_WRITE_BARRIER 2
-#define BLKIF_OP_FLUSH_DISKCACHE 3
-#define BLKIF_OP_RESERVED_1 4
-#define BLKIF_OP_DISCARD 5
-#define BLKIF_OP_INDIRECT 6
+/* The blkif wire ABI (io/blkif.h, xen-abi-facts §9) is generated from abi/io/blkif.ts: BLKIF_OP_*,
+ * BLKIF_RSP_*, VDISK_*, the request/response structs, union blkif_sring_entry, struct blkif_sring
+ * and the ring macros of <xen-abi/io/ring.h>. */
 
-#define BLKIF_MAX_SEGMENTS_PER_REQUEST 11
-#define BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST 8
-#define BLKIF_SEGS_PER_INDIRECT_FRAME 512 /* 4096 / sizeof(struct blkif_request_segment) */
-
-#define BLKIF_RSP_EOPNOTSUPP (-2)
-#define BLKIF_RSP_ERROR (-1)
-#define BLKIF_RSP_OKAY 0
-
-#define BLKIF_DISCARD_SECURE 1 /* blkif_request_discard.flag */
-
-#define VDISK_CDROM 0x1
-#define VDISK_REMOVABLE 0x2
-#define VDISK_READONLY 0x4
-
-#define BLKIF_SECTOR_SIZE 512 /* the unit of sector_number, first/last_sect and `sectors` */
-
-struct blkif_request_segment {
-  uint32_t gref;      /* grant of the data page */
-  uint8_t first_sect; /* first and last 512-byte sector in the page, inclusive, 0..7 */
-  uint8_t last_sect;
-  uint16_t _pad;
-};
-
-struct blkif_request { /* READ, WRITE, WRITE_BARRIER, FLUSH_DISKCACHE */
-  uint8_t operation;
-  uint8_t nr_segments;
-  uint16_t handle; /* the virtual-device id */
-  uint32_t _pad;
-  uint64_t id;
-  uint64_t sector_number;
-  struct blkif_request_segment seg[BLKIF_MAX_SEGMENTS_PER_REQUEST];
-};
-
-struct blkif_request_discard {
-  uint8_t operation; /* BLKIF_OP_DISCARD */
-  uint8_t flag;      /* BLKIF_DISCARD_SECURE */
-  uint16_t handle;
-  uint32_t _pad;
-  uint64_t id;
-  uint64_t sector_number;
-  uint64_t nr_sectors;
-};
-
-struct blkif_request_indirect {
-  uint8_t operation;   /* BLKIF_OP_INDIRECT */
-  uint8_t indirect_op; /* READ or WRITE */
-  uint16_t nr_segments;
-  uint32_t _pad1;
-  uint64_t id;
-  uint64_t sector_number;
-  uint16_t handle;
-  uint16_t _pad2;
-  uint32_t indirect_grefs[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST];
-  uint32_t _pad3;
-};
-
-struct blkif_response {
-  uint64_t id;
-  uint8_t operation;
-  uint8_t _pad;
-  int16_t status; /* BLKIF_RSP_* */
-  uint32_t _pad2;
-};
-
-union blkif_sring_entry {
-  struct blkif_request req;
-  struct blkif_request_discard discard;
-  struct blkif_request_indirect indirect;
-  struct blkif_response rsp;
-};
-
-struct blkif_sring {
-  uint32_t req_prod;
-  uint32_t req_event;
-  uint32_t rsp_prod;
-  uint32_t rsp_event;
-  uint8_t pvt[4];
-  uint8_t _pad[44];
-  union blkif_sring_entry ring[]; /* RING_SIZE entries */
-};
-
-_Static_assert(sizeof(struct blkif_request_segment) == 8, "blkif_request_segment: size");
-_Static_assert(offsetof(struct blkif_request_segment, first_sect) == 4, "segment.first_sect");
-_Static_assert(offsetof(struct blkif_request_segment, last_sect) == 5, "segment.last_sect");
-_Static_assert(sizeof(struct blkif_request) == 112, "blkif_request: size");
-_Static_assert(offsetof(struct blkif_request, nr_segments) == 1, "blkif_request.nr_segments");
-_Static_assert(offsetof(struct blkif_request, handle) == 2, "blkif_request.handle");
-_Static_assert(offsetof(struct blkif_request, id) == 8, "blkif_request.id");
-_Static_assert(offsetof(struct blkif_request, sector_number) == 16, "blkif_request.sector_number");
-_Static_assert(offsetof(struct blkif_request, seg) == 24, "blkif_request.seg");
-_Static_assert(sizeof(struct blkif_request_discard) == 32, "blkif_request_discard: size");
-_Static_assert(offsetof(struct blkif_request_discard, flag) == 1, "discard.flag");
-_Static_assert(offsetof(struct blkif_request_discard, handle) == 2, "discard.handle");
-_Static_assert(offsetof(struct blkif_request_discard, id) == 8, "discard.id");
-_Static_assert(offsetof(struct blkif_request_discard, sector_number) == 16, "discard.sector_number");
-_Static_assert(offsetof(struct blkif_request_discard, nr_sectors) == 24, "discard.nr_sectors");
-_Static_assert(sizeof(struct blkif_request_indirect) == 64, "blkif_request_indirect: size");
-_Static_assert(offsetof(struct blkif_request_indirect, indirect_op) == 1, "indirect.indirect_op");
-_Static_assert(offsetof(struct blkif_request_indirect, nr_segments) == 2, "indirect.nr_segments");
-_Static_assert(offsetof(struct blkif_request_indirect, id) == 8, "indirect.id");
-_Static_assert(offsetof(struct blkif_request_indirect, sector_number) == 16, "indirect.sector_number");
-_Static_assert(offsetof(struct blkif_request_indirect, handle) == 24, "indirect.handle");
-_Static_assert(offsetof(struct blkif_request_indirect, indirect_grefs) == 28, "indirect.indirect_grefs");
-_Static_assert(sizeof(struct blkif_response) == 16, "blkif_response: size");
-_Static_assert(offsetof(struct blkif_response, operation) == 8, "blkif_response.operation");
-_Static_assert(offsetof(struct blkif_response, status) == 10, "blkif_response.status");
-_Static_assert(sizeof(union blkif_sring_entry) == 112, "blkif_sring_entry: size");
-_Static_assert(offsetof(struct blkif_sring, rsp_prod) == 8, "blkif_sring.rsp_prod");
-_Static_assert(offsetof(struct blkif_sring, rsp_event) == 12, "blkif_sring.rsp_event");
-_Static_assert(offsetof(struct blkif_sring, ring) == 64, "blkif_sring.ring");
-#endif /* PVKVM_XEN_ABI_BLKIF_H */
-
-/* Entries in a blkif ring of `pages` pages: (bytes - 64) / 112 rounded down to a power of two. */
-#define BLKIF_RING_SIZE_1PAGE 32u
-_Static_assert((4096 - 64) / sizeof(union blkif_sring_entry) >= BLKIF_RING_SIZE_1PAGE &&
-                   (4096 - 64) / sizeof(union blkif_sring_entry) < 2 * BLKIF_RING_SIZE_1PAGE,
-               "one-page blkif ring: 32 entries");
+/* Entries in a one-page blkif ring: (4096 - 64) / 112 rounded down to a power of two (32). */
+#define BLKIF_RING_SIZE_1PAGE XEN_CONST_RING_SIZE(blkif, 4096)
 
 /* ---- frontend limits ---- */
 #define BLKFRONT_MAX_DEVICES 2

@@ -26,21 +26,10 @@
 #include <stdint.h>
 #include <pvkvm/evtchn.h>
 #include <pvkvm/time.h>
+#include <xen-abi/io/console.h>
 
-/* xencons_interface (not in xen-abi/: defined here, layout from xen-abi-facts §11). */
-#define XENCONS_IN_SIZE 1024u
-#define XENCONS_OUT_SIZE 2048u
-struct xencons_interface {
-  char in[XENCONS_IN_SIZE];   /* backend → guest */
-  char out[XENCONS_OUT_SIZE]; /* guest → backend */
-  uint32_t in_cons, in_prod;
-  uint32_t out_cons, out_prod;
-  uint8_t connection; /* 0 connected, 1 disconnected */
-};
-_Static_assert(sizeof(struct xencons_interface) == 3092, "xencons_interface: 3092 bytes");
-_Static_assert(__builtin_offsetof(struct xencons_interface, in_cons) == 3072, "in_cons @3072");
-_Static_assert(__builtin_offsetof(struct xencons_interface, out_prod) == 3084, "out_prod @3084");
-_Static_assert(__builtin_offsetof(struct xencons_interface, connection) == 3088, "connection @3088");
+/* struct xencons_interface and XENCONS_IN_SIZE / XENCONS_OUT_SIZE come from
+ * <xen-abi/io/console.h>, generated from abi/io/console.ts (xen-abi-facts §11). */
 
 #define PVCONSOLE_FOREVER UINT64_MAX
 /* A write gives up on the ring when the backend has taken nothing for this long. */

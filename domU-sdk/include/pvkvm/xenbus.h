@@ -19,19 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <pvkvm/xenstore.h>
+#include <xen-abi/io/xenbus.h>
 
-/* XenbusState (not in xen-abi/: defined here, values from xen-abi-facts §13). */
-enum xenbus_state {
-  XenbusStateUnknown = 0,
-  XenbusStateInitialising = 1,
-  XenbusStateInitWait = 2,
-  XenbusStateInitialised = 3,
-  XenbusStateConnected = 4,
-  XenbusStateClosing = 5,
-  XenbusStateClosed = 6,
-  XenbusStateReconfiguring = 7,
-  XenbusStateReconfigured = 8,
-};
+/* enum xenbus_state (XenbusStateUnknown … XenbusStateReconfigured) comes from
+ * <xen-abi/io/xenbus.h>, generated from abi/io/xenbus.ts (xen-abi-facts §13). */
 #define XENBUS_STATE_BIT(s) (1u << (s))
 
 const char *xenbus_state_name(int state); /* "Connected", ...; "?" if out of range */
