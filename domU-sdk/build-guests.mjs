@@ -80,11 +80,21 @@ function mtime(file) {
   }
 }
 
+const isSource = (f) => f.endsWith('.c') || f.endsWith('.S');
+
 function sourcesIn(dir) {
   return readdirSync(dir)
-    .filter((f) => f.endsWith('.c') || f.endsWith('.S'))
+    .filter(isSource)
     .sort()
     .map((f) => path.join(dir, f));
+}
+
+/** Sources in dir and every folder below it (the runtime: src/arch, src/xen, ...), sorted. */
+function sourcesUnder(dir) {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && isSource(e.name))
+    .map((e) => path.join(e.parentPath ?? e.path, e.name))
+    .sort();
 }
 
 /** Files a gcc -MMD dependency file lists (the source and every header it included). */
@@ -147,11 +157,12 @@ export async function buildGuests({ root, outDir }) {
   const jobs = Math.max(1, cpus().length);
   mkdirSync(outDir, { recursive: true });
 
-  // 1. The runtime, compiled once for every guest.
+  // 1. The runtime (every source under src/, in its folders), compiled once for every guest.
   const sdkObjs = [];
   const compiles = [];
-  for (const src of sourcesIn(path.join(sdk, 'src'))) {
-    const obj = path.join(objDir, 'sdk', `${path.basename(src)}.o`);
+  const srcRoot = path.join(sdk, 'src');
+  for (const src of sourcesUnder(srcRoot)) {
+    const obj = path.join(objDir, 'sdk', `${path.relative(srcRoot, src)}.o`);
     sdkObjs.push(obj);
     const job = compileJob(src, obj, baseFlags);
     if (job) compiles.push(job);
@@ -169,7 +180,8 @@ export async function buildGuests({ root, outDir }) {
   });
   await pool(compiles, jobs);
 
-  // 3. Link: runtime objects first (entry.S's .text.boot goes first anyway via link.ld), then libgcc.
+  // 3. Link: runtime objects first (pvh_entry.S's .text.boot goes first anyway via link.ld), then
+  // libgcc.
   const links = [];
   for (const g of guests) {
     const inputs = [...sdkObjs, ...g.objs, linkScript, fileURLToPath(import.meta.url)];

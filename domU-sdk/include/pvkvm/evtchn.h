@@ -42,7 +42,7 @@ typedef uint16_t domid_t;
 #define EVTCHN_NR_PORTS 4096u  /* 2-level ABI, 64-bit guest: 64 words x 64 bits */
 #define PVKVM_MAX_VCPUS 32u    /* vcpu_info slots in shared_info */
 
-/* CPUID leaf Xen base + 4, set by pvkvm_smp_prepare (src/smp.c) before a secondary vCPU starts;
+/* CPUID leaf Xen base + 4, set by pvkvm_smp_prepare (src/xen/smp.c) before a secondary vCPU starts;
  * 0 while only the boot vCPU runs. */
 extern uint32_t pvkvm_smp_id_leaf;
 

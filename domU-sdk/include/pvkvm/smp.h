@@ -7,9 +7,9 @@
  *
  * pvkvm_start_vcpu gives the vCPU a 16 KiB stack (a static slot per vCPU id) and a 64-bit
  * vcpu_hvm_context that shares the caller's paging (its CR0, CR3, CR4 and EFER), then calls
- * VCPUOP_initialise and VCPUOP_up. The secondary enters src/smp.S with interrupts off: it loads
- * the SDK's GDT (and reloads CS and the data segments), the caller's IDT, and runs the per-CPU
- * set-up in C: its own local APIC is software-enabled, and if the caller had registered an
+ * VCPUOP_initialise and VCPUOP_up. The secondary enters src/arch/smp_entry.S with interrupts off:
+ * it loads the SDK's GDT (and reloads CS and the data segments), the caller's IDT, and runs the
+ * per-CPU set-up in C: its own local APIC is software-enabled, and if the caller had registered an
  * event-channel upcall (evtchn_init) the same mode is registered for the new vCPU. Then fn(arg)
  * runs, with interrupts still off. When fn returns, the vCPU parks: it calls VCPUOP_down on
  * itself in a loop; pvkvm_start_vcpu on a parked vCPU hands it the next function and ups it.
@@ -70,7 +70,7 @@ long pvkvm_vcpu_init_result(unsigned vcpu);
 /* Wait (spinning) up to timeout_ns for an SDK-started vCPU to park. Returns 1 if it did. */
 int pvkvm_wait_vcpu_parked(unsigned vcpu, uint64_t timeout_ns);
 
-/* The secondary entry point (src/smp.S) and its C half; not for direct use. */
+/* The secondary entry point (src/arch/smp_entry.S) and its C half; not for direct use. */
 void pvkvm_secondary_entry(void);
 void pvkvm_secondary_main(unsigned vcpu) __attribute__((noreturn));
 

@@ -1,9 +1,10 @@
 /*
- * irq.S: interrupt entry stubs for the event-channel upcall vector and the APIC spurious vector.
+ * upcall_entry.S: interrupt entry stubs for the event-channel upcall vector and the APIC
+ * spurious vector.
  *
  * pvkvm_upcall_entry saves every general register (the SDK is built without SSE, so C code never
- * touches vector registers), aligns the stack, calls pvkvm_upcall_interrupt() (src/irq.c: EOI in
- * per-vCPU-vector mode, then the event dispatcher), restores and returns with iretq. The gate is
+ * touches vector registers), aligns the stack, calls pvkvm_upcall_interrupt() (src/xen/evtchn.c:
+ * EOI in per-vCPU-vector mode, then the event dispatcher), restores and returns with iretq. The gate is
  * an interrupt gate, so IF stays clear throughout and upcalls never nest. The SDK runs with
  * -mno-red-zone, so interrupting on the current stack is safe.
  */

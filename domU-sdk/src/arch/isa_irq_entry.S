@@ -1,9 +1,9 @@
 /*
- * isa_irq.S: interrupt entry stubs for the ISA IRQ vectors 0x20..0x2F and the isa_idle() tick
- * (0x30), see <pvkvm/isa.h>.
+ * isa_irq_entry.S: interrupt entry stubs for the ISA IRQ vectors 0x20..0x2F and the isa_idle()
+ * tick (0x30), see <pvkvm/isa.h>.
  *
  * Each stub pushes its vector and joins isa_irq_common, which saves every general register,
- * aligns the stack, calls isa_irq_dispatch(vector) (src/isa.c: handler, then EOI), restores and
+ * aligns the stack, calls isa_irq_dispatch(vector) (isa.c: handler, then EOI), restores and
  * returns with iretq. The gates are interrupt gates, so IF stays clear throughout.
  */
 #include "gpr-frame.inc"

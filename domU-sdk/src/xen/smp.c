@@ -31,7 +31,7 @@ struct smp_cpu {
 };
 static struct smp_cpu cpus[PVKVM_MAX_VCPUS];
 
-/* One stack per secondary vCPU id (vCPU 0 runs on entry.S's stack). */
+/* One stack per secondary vCPU id (vCPU 0 runs on pvh_entry.S's stack). */
 static uint8_t stacks[PVKVM_MAX_VCPUS - 1][PVKVM_SMP_STACK_SIZE] __attribute__((aligned(16)));
 
 /* The IDT every vCPU loads (the starter's, taken with sidt). */

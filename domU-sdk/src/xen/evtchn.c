@@ -153,7 +153,7 @@ extern void pvkvm_upcall_entry(void);
 extern void pvkvm_spurious_entry(void);
 void pvkvm_upcall_interrupt(void);
 
-/* Called by irq.S with interrupts disabled. */
+/* Called by src/arch/upcall_entry.S with interrupts disabled. */
 void pvkvm_upcall_interrupt(void) {
   unsigned cpu = pvkvm_vcpu_id();
   vstate[cpu].upcalls++;

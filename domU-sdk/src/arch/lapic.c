@@ -1,4 +1,5 @@
-/* irq.c: the local APIC (see pvkvm/lapic.h); the upcall entry itself is in irq.S and evtchn.c. */
+/* lapic.c: software-enabling the local APIC (see pvkvm/lapic.h); the upcall entry that uses it
+ * is in upcall_entry.S and xen/evtchn.c. */
 #include <stdint.h>
 #include <pvkvm/lapic.h>
 

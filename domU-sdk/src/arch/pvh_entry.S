@@ -1,5 +1,5 @@
 /*
- * entry.S: the PVH entry point.
+ * pvh_entry.S: the PVH entry point.
  *
  * A PVH loader (pvkvm, Xen, QEMU -kernel) enters _start32 in 32-bit protected mode with paging
  * off and EBX = physical address of struct hvm_start_info. This host's KVM runs 32-bit unpaged

@@ -42,8 +42,8 @@
 #define PIT_PORT_B 0x61
 #define PIT_CAL_LATCH (PIT_HZ / 100) /* 10 ms */
 
-extern const uint64_t isa_irq_stubs[17]; /* src/isa_irq.S: vectors 0x20..0x30 */
-extern void pvkvm_spurious_entry(void);  /* src/irq.S */
+extern const uint64_t isa_irq_stubs[17]; /* isa_irq_entry.S: vectors 0x20..0x30 */
+extern void pvkvm_spurious_entry(void);  /* upcall_entry.S */
 
 struct isa_handler {
   isa_irq_handler_t fn;
@@ -180,7 +180,7 @@ uint64_t isa_irq_spurious(void) { return spurious; }
 
 int isa_in_irq(void) { return in_irq != 0; }
 
-/* Called by src/isa_irq.S with interrupts off. */
+/* Called by isa_irq_entry.S with interrupts off. */
 void isa_irq_dispatch(uint64_t vector);
 void isa_irq_dispatch(uint64_t vector) {
   if (vector == ISA_TICK_VECTOR) {

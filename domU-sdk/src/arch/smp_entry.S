@@ -1,5 +1,5 @@
 /*
- * smp.S: entry of a secondary vCPU started by pvkvm_start_vcpu (src/smp.c).
+ * smp_entry.S: entry of a secondary vCPU started by pvkvm_start_vcpu (src/xen/smp.c).
  *
  * VCPUOP_initialise (64-bit vcpu_hvm_context) starts us in long mode with paging on (the boot
  * vCPU's CR0/CR3/CR4/EFER), IF = 0, RSP = top of this vCPU's stack, RDI = our vCPU id, flat

@@ -1,5 +1,5 @@
 /*
- * traps.S: entry stubs for the 32 CPU exception vectors. Each stub makes the frame uniform
+ * trap_entry.S: entry stubs for the 32 CPU exception vectors. Each stub makes the frame uniform
  * (a zero error code where the CPU pushes none), pushes its vector and the general registers,
  * and calls pvkvm_trap(struct pvkvm_trap_frame *). If that returns, the registers are restored
  * and the interrupted code resumes with iretq.

@@ -1,4 +1,4 @@
-/* start.c: main_entry (called by entry.S in long mode), start info, command line, memory map. */
+/* start.c: main_entry (called by pvh_entry.S in long mode), start info, command line, memory map. */
 #include <stdint.h>
 #include <pvkvm/console.h>
 #include <pvkvm/hypercall.h>
@@ -6,7 +6,7 @@
 #include <pvkvm/string.h>
 #include <pvkvm/traps.h>
 
-_Static_assert(XEN_ELFNOTE_PHYS32_ENTRY == 18, "entry.S writes the PHYS32_ENTRY note as type 18");
+_Static_assert(XEN_ELFNOTE_PHYS32_ENTRY == 18, "pvh_entry.S writes the PHYS32_ENTRY note as type 18");
 _Static_assert(sizeof(struct hvm_start_info) == 56, "hvm_start_info layout");
 _Static_assert(sizeof(struct hvm_memmap_table_entry) == 24, "hvm_memmap_table_entry layout");
 
