@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <pvkvm/arch.h>
 #include <pvkvm/console.h>
+#include <pvkvm/deadline.h>
 #include <pvkvm/hypercall.h>
 #include <pvkvm/isa.h>
 #include <pvkvm/lapic.h>
@@ -253,10 +254,7 @@ uint64_t isa_time_ns(void) {
   return (uint64_t)(((unsigned __int128)(rdtsc() - tsc_base) * ns_mul) >> 32);
 }
 
-uint64_t isa_deadline(uint64_t ns) {
-  uint64_t now = isa_time_ns();
-  return now + ns < now ? UINT64_MAX : now + ns;
-}
+uint64_t isa_deadline(uint64_t ns) { return deadline_add(isa_time_ns(), ns); }
 
 void isa_delay_ns(uint64_t ns) {
   uint64_t end = isa_deadline(ns);

@@ -11,18 +11,21 @@
  *          notify iff req_event lies in (old, new]: (u32)(new - req_event) < (u32)(new - old).
  *   reap:  load rsp_prod (acquire: entries are read after it); reject rsp_prod - rsp_cons above
  *          what is in flight (so also above ring_size); copy each entry before looking at it.
- *   sleep: clear the port's pending bit (atomic RMW, a full barrier), reap; if nothing, store
- *          rsp_event = rsp_cons + 1, full fence, look at rsp_prod again, and only then
- *          SCHEDOP_poll. A response pushed after our look finds rsp_event in range, so the
- *          backend notifies and the pending bit (set after our clear) ends the poll at once.
+ *   sleep: port_wait (<pvkvm/port_wait.h>): clear the port's pending bit (atomic RMW, a full
+ *          barrier), reap; if nothing, store rsp_event = rsp_cons + 1, full fence, reap again,
+ *          and only then SCHEDOP_poll. A response pushed after our look finds rsp_event in
+ *          range, so the backend notifies and the pending bit (set after our clear) ends the
+ *          poll at once.
  * The port is masked (like the xenstore port), so an upcall dispatcher never consumes it.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <pvkvm/blkfront.h>
 #include <pvkvm/console.h>
+#include <pvkvm/deadline.h>
 #include <pvkvm/evtchn.h>
 #include <pvkvm/hypercall.h>
+#include <pvkvm/port_wait.h>
 #include <pvkvm/start.h>
 #include <pvkvm/string.h>
 #include <pvkvm/time.h>
@@ -165,11 +168,6 @@ static const struct block_ops blkfront_ops;
 static uint64_t gfn_of(const void *p) { return (uintptr_t)p >> 12; }
 static uint8_t *pool_page(struct blkfront_dev *d, unsigned i) { return slot_mem[d->slot].pool[i]; }
 static uint8_t *indirect_page(struct blkfront_dev *d, unsigned id) { return slot_mem[d->slot].indirect[id]; }
-
-static uint64_t deadline_after(uint64_t ns) {
-  uint64_t now = pvkvm_time_ns();
-  return now + ns < now ? UINT64_MAX : now + ns;
-}
 
 /* ---- xenstore helpers ---- */
 
@@ -524,30 +522,44 @@ static int reap(struct blkfront_dev *d) {
 
 static void bf_kick(struct block_dev *bd) { push(bd->priv); }
 
+/* A bf_poll in progress: the device, whether it may wait, and what it reaped. */
+struct reap_wait {
+  struct blkfront_dev *d;
+  int may_wait;
+  int reaped;
+};
+
+/* port_wait look: reap; done (1) once something completed or nothing is left to wait for. */
+static int look_responses(struct port_wait *w) {
+  struct reap_wait *rw = w->arg;
+  struct blkfront_dev *d = rw->d;
+  if (d->broken) return -XEN_EIO;
+  int n = reap(d);
+  if (n < 0) return n;
+  rw->reaped = n;
+  return n != 0 || d->inflight == 0 || !rw->may_wait;
+}
+
+/* port_wait arm: ask for an event with the next response (RING_FINAL_CHECK_FOR_RESPONSES). */
+static void arm_responses(struct port_wait *w) {
+  struct blkfront_dev *d = ((struct reap_wait *)w->arg)->d;
+  __atomic_store_n(&d->sring->rsp_event, d->rsp_cons + 1, __ATOMIC_RELAXED);
+}
+
 static int bf_poll(struct block_dev *bd, uint64_t timeout_ns) {
   struct blkfront_dev *d = bd->priv;
   push(d);
-  uint64_t deadline = 0;
-  for (;;) {
-    if (d->broken) return -XEN_EIO;
-    evtchn_clear(d->info.port); /* before looking: a later notification leaves it set */
-    int n = reap(d);
-    if (n != 0 || d->inflight == 0 || timeout_ns == 0) return n;
-    /* Final check before sleeping (RING_FINAL_CHECK_FOR_RESPONSES). */
-    __atomic_store_n(&d->sring->rsp_event, d->rsp_cons + 1, __ATOMIC_RELAXED);
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&d->sring->rsp_prod, __ATOMIC_ACQUIRE) != d->rsp_cons) continue;
-    uint64_t now = pvkvm_time_ns();
-    if (deadline == 0) deadline = now + timeout_ns < now ? UINT64_MAX : now + timeout_ns;
-    if (now >= deadline) return -XEN_ETIMEDOUT;
-    uint64_t until = now + BLKFRONT_POLL_SLICE_NS;
-    if (until > deadline) until = deadline;
-    long rc = evtchn_poll(&d->info.port, 1, until);
-    d->stats.polls++;
-    if (rc < 0) return (int)rc;
-    if (!evtchn_pending(d->info.port) && __atomic_load_n(&d->sring->rsp_prod, __ATOMIC_ACQUIRE) != d->rsp_cons)
-      d->stats.lazy_wakeups++; /* responses came without the event they asked for */
-  }
+  struct reap_wait rw = {.d = d, .may_wait = timeout_ns != 0};
+  struct port_wait w = {.port = d->info.port,
+                        .deadline = deadline_after(timeout_ns),
+                        .slice_ns = BLKFRONT_POLL_SLICE_NS,
+                        .look = look_responses,
+                        .arm = arm_responses,
+                        .arg = &rw};
+  int rc = port_wait(&w);
+  d->stats.polls += w.polls;
+  d->stats.lazy_wakeups += w.quiet_wakeups; /* responses that came without the event they asked for */
+  return rc < 0 ? rc : rw.reaped;
 }
 
 static void bf_abandon(struct block_dev *bd) {

@@ -7,6 +7,7 @@
 #include <pvkvm/console.h>
 #include <pvkvm/evtchn.h>
 #include <pvkvm/hypercall.h>
+#include <pvkvm/lock.h>
 #include <pvkvm/pvconsole.h>
 #include <pvkvm/start.h>
 #include <pvkvm/string.h>
@@ -20,32 +21,25 @@ static size_t line_len;
 static int console_io_failed;
 
 /*
- * SMP: one vCPU at a time owns the line buffer. The lock is recursive per vCPU (owner = vCPU id
- * + 1), so an event handler or trap that prints while its vCPU holds it does not deadlock. Until
- * a secondary vCPU starts (pvkvm_smp_id_leaf = 0) it is skipped.
+ * SMP: one vCPU at a time owns the line buffer. The lock is recursive per vCPU (an owner lock and
+ * a depth), so an event handler or trap that prints while its vCPU holds it does not deadlock.
+ * Until a secondary vCPU starts (pvkvm_smp_id_leaf = 0) it is skipped.
  */
-static uint32_t console_owner;
+static pvkvm_owner_lock_t console_owner = PVKVM_OWNER_LOCK_INIT;
 static unsigned console_depth;
 
 static int console_lock(void) {
   if (!__atomic_load_n(&pvkvm_smp_id_leaf, __ATOMIC_RELAXED)) return 0;
-  uint32_t me = pvkvm_vcpu_id() + 1;
-  if (__atomic_load_n(&console_owner, __ATOMIC_ACQUIRE) == me) {
+  if (owner_lock(&console_owner) == -XEN_EDEADLK) { /* this vCPU holds it: one level deeper */
     console_depth++;
     return 1;
-  }
-  for (;;) {
-    uint32_t free = 0;
-    if (__atomic_compare_exchange_n(&console_owner, &free, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-      break;
-    cpu_relax();
   }
   console_depth = 1;
   return 1;
 }
 
 static void console_unlock(int locked) {
-  if (locked && --console_depth == 0) __atomic_store_n(&console_owner, 0, __ATOMIC_RELEASE);
+  if (locked && --console_depth == 0) owner_unlock(&console_owner);
 }
 
 void debugcon_write(const char *s, size_t n) {

@@ -11,11 +11,11 @@
  *           send the event so the backend can push more.
  * A producer index more than the ring size ahead of the consumer marks the ring broken.
  *
- * Waiting is SCHEDOP_poll on the console port, masked at init so the upcall dispatcher never
- * clears its pending bit (see xenstore.c for why poll rather than evtchn_block). Every wait loop
- * clears the pending bit before it looks at the ring and polls only if it saw no progress, so an
- * event raised after the look ends the poll at once: no lost wake-up. Polls are capped at a
- * slice, a safety net only (e.g. another vCPU cleared the bit first).
+ * Waiting is port_wait (<pvkvm/port_wait.h>): SCHEDOP_poll on the console port, masked at init
+ * so the upcall dispatcher never clears its pending bit (see xenstore.c for why poll rather than
+ * evtchn_block). It clears the pending bit before each look at the ring and polls only if it saw
+ * no progress, so an event raised after the look ends the poll at once: no lost wake-up. Polls
+ * are capped at a slice, a safety net only (e.g. another vCPU cleared the bit first).
  *
  * Locking: output and input each have a lock owned by one vCPU at a time. A writer keeps
  * interrupts off while it holds the output lock, so an event handler on the same vCPU cannot
@@ -24,9 +24,12 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <pvkvm/deadline.h>
 #include <pvkvm/evtchn.h>
 #include <pvkvm/hypercall.h>
 #include <pvkvm/lapic.h>
+#include <pvkvm/lock.h>
+#include <pvkvm/port_wait.h>
 #include <pvkvm/pvconsole.h>
 #include <pvkvm/string.h>
 #include <pvkvm/time.h>
@@ -52,21 +55,8 @@ static char pend[XENCONS_IN_SIZE];
 static size_t pend_len;
 static int skip_lf; /* the last line ended with '\r': swallow a '\n' that follows */
 
-/* ---- per-direction locks (vCPU id + 1; re-entry on the same vCPU is refused) ---- */
-
-static uint32_t out_owner, in_owner;
-
-static int owner_lock(uint32_t *owner) {
-  uint32_t me = pvkvm_vcpu_id() + 1;
-  if (__atomic_load_n(owner, __ATOMIC_ACQUIRE) == me) return -XEN_EDEADLK;
-  for (;;) {
-    uint32_t free = 0;
-    if (__atomic_compare_exchange_n(owner, &free, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) return 0;
-    cpu_relax();
-  }
-}
-
-static void owner_unlock(uint32_t *owner) { __atomic_store_n(owner, 0, __ATOMIC_RELEASE); }
+/* Per-direction locks (re-entry on the same vCPU is refused with -XEN_EDEADLK). */
+static pvkvm_owner_lock_t out_lock = PVKVM_OWNER_LOCK_INIT, in_lock = PVKVM_OWNER_LOCK_INIT;
 
 /* ---- set-up ---- */
 
@@ -98,25 +88,51 @@ int pvconsole_init(void) {
 int pvconsole_available(void) { return __atomic_load_n(&ready, __ATOMIC_ACQUIRE); }
 evtchn_port_t pvconsole_port(void) { return cons_port; }
 
-static uint64_t deadline_after(uint64_t ns) {
-  if (ns == PVCONSOLE_FOREVER) return PVCONSOLE_FOREVER;
-  uint64_t now = pvkvm_time_ns();
-  return now + ns < now ? PVCONSOLE_FOREVER : now + ns;
+/* Wait on the console port until look(w) reports progress (port_wait, <pvkvm/port_wait.h>). */
+static int cons_wait(int (*look)(struct port_wait *w), void *arg, uint64_t deadline, uint64_t slice,
+                     int notify) {
+  struct port_wait w = {
+      .port = cons_port, .deadline = deadline, .slice_ns = slice, .look = look, .notify = notify, .arg = arg};
+  return port_wait(&w);
 }
 
-/* Poll the port until now + slice (or the deadline if sooner). */
-static void poll_port(uint64_t now, uint64_t slice, uint64_t deadline) {
-  uint64_t until = now + slice;
-  if (until > deadline) until = deadline;
-  evtchn_poll(&cons_port, 1, until);
+/* Remember where a backend stopped draining: later writes and drains do not wait for it again
+ * until out_cons moves. */
+static void note_stall(void) {
+  stalled = 1;
+  stalled_cons = __atomic_load_n(&cons_intf->out_cons, __ATOMIC_ACQUIRE);
 }
 
 /* ---- output ---- */
 
+/* port_wait look: free bytes in the out ring (> 0), 0 while it is full, -XEN_EIO if corrupt,
+ * -XEN_ETIMEDOUT if it is full and the backend is still where it stalled last time. */
+static int look_out_room(struct port_wait *w) {
+  struct xencons_interface *c = cons_intf;
+  uint32_t cons = __atomic_load_n(&c->out_cons, __ATOMIC_ACQUIRE);
+  uint32_t prod = __atomic_load_n(&c->out_prod, __ATOMIC_RELAXED); /* we are the only writer */
+  if (prod - cons > XENCONS_OUT_SIZE) {
+    broken = 1;
+    return -XEN_EIO;
+  }
+  uint32_t space = XENCONS_OUT_SIZE - (prod - cons);
+  if (space == 0 && stalled && cons == stalled_cons) return -XEN_ETIMEDOUT;
+  return (int)space;
+}
+
+/* Room in the out ring, waiting while it is full (with an event before each poll: the backend
+ * drains on every event). -XEN_ETIMEDOUT when the backend took nothing for PVCONSOLE_STALL_NS. */
+static int out_room(void) {
+  int rc = cons_wait(look_out_room, NULL, deadline_after(PVCONSOLE_STALL_NS), WRITE_SLICE_NS, 1);
+  if (rc > 0) stalled = 0;
+  if (rc == -XEN_ETIMEDOUT) note_stall();
+  return rc;
+}
+
 long pvconsole_write(const void *buf, size_t n) {
   if (!ready) return -XEN_ENODEV;
   unsigned long flags = local_irq_save();
-  int rc = owner_lock(&out_owner);
+  int rc = owner_lock(&out_lock);
   if (rc < 0) {
     local_irq_restore(flags);
     return rc;
@@ -124,66 +140,40 @@ long pvconsole_write(const void *buf, size_t n) {
   struct xencons_interface *c = cons_intf;
   const char *s = buf;
   size_t done = 0;
-  uint64_t stall_since = 0; /* when the ring was first seen full with no progress; 0 = not */
-  uint32_t stall_cons = 0;
   while (done < n && !broken) {
-    evtchn_clear(cons_port); /* before looking at the ring */
-    uint32_t cons = __atomic_load_n(&c->out_cons, __ATOMIC_ACQUIRE);
-    uint32_t prod = __atomic_load_n(&c->out_prod, __ATOMIC_RELAXED); /* we are the only writer */
-    if (prod - cons > XENCONS_OUT_SIZE) {
-      broken = 1;
-      break;
-    }
-    uint32_t space = XENCONS_OUT_SIZE - (prod - cons);
-    if (space == 0) {
-      if (stalled && cons == stalled_cons) break; /* still stuck since the last give-up */
-      uint64_t now = pvkvm_time_ns();
-      if (!stall_since || cons != stall_cons) {
-        stall_since = now;
-        stall_cons = cons;
-      } else if (now - stall_since >= PVCONSOLE_STALL_NS) {
-        stalled = 1;
-        stalled_cons = cons;
-        break;
-      }
-      evtchn_send(cons_port); /* the backend drains on every event */
-      poll_port(now, WRITE_SLICE_NS, PVCONSOLE_FOREVER);
-      continue;
-    }
-    stalled = 0;
-    stall_since = 0;
+    int space = out_room();
+    if (space < 0) break;
+    uint32_t prod = __atomic_load_n(&c->out_prod, __ATOMIC_RELAXED);
     size_t chunk = n - done;
-    if (chunk > space) chunk = space;
+    if (chunk > (size_t)space) chunk = (size_t)space;
     for (size_t i = 0; i < chunk; i++) c->out[OUT_MASK(prod + (uint32_t)i)] = s[done + i];
     __atomic_store_n(&c->out_prod, prod + (uint32_t)chunk, __ATOMIC_RELEASE);
     evtchn_send(cons_port);
     done += chunk;
   }
-  owner_unlock(&out_owner);
+  owner_unlock(&out_lock);
   local_irq_restore(flags);
   if (done == 0 && broken) return -XEN_EIO;
   return (long)done;
 }
 
+/* port_wait look: 1 once the backend has taken everything, 0 while not, -XEN_EIO if the ring is
+ * broken, -XEN_ETIMEDOUT if the backend is still where it stalled last time. */
+static int look_drained(struct port_wait *w) {
+  struct xencons_interface *c = cons_intf;
+  uint32_t cons = __atomic_load_n(&c->out_cons, __ATOMIC_ACQUIRE);
+  uint32_t prod = __atomic_load_n(&c->out_prod, __ATOMIC_ACQUIRE);
+  if (cons == prod) return 1;
+  if (broken || prod - cons > XENCONS_OUT_SIZE) return -XEN_EIO;
+  if (stalled && cons == stalled_cons) return -XEN_ETIMEDOUT;
+  return 0;
+}
+
 int pvconsole_drain(uint64_t timeout_ns) {
   if (!ready) return -XEN_ENODEV;
-  uint64_t deadline = deadline_after(timeout_ns);
-  struct xencons_interface *c = cons_intf;
-  for (;;) {
-    evtchn_clear(cons_port);
-    uint32_t cons = __atomic_load_n(&c->out_cons, __ATOMIC_ACQUIRE);
-    uint32_t prod = __atomic_load_n(&c->out_prod, __ATOMIC_ACQUIRE);
-    if (cons == prod) return 0;
-    if (broken || prod - cons > XENCONS_OUT_SIZE) return -XEN_EIO;
-    if (stalled && cons == stalled_cons) return -XEN_ETIMEDOUT;
-    uint64_t now = pvkvm_time_ns();
-    if (now >= deadline) {
-      stalled = 1; /* later writes and drains do not wait for this backend again */
-      stalled_cons = cons;
-      return -XEN_ETIMEDOUT;
-    }
-    poll_port(now, WRITE_SLICE_NS, deadline);
-  }
+  int rc = cons_wait(look_drained, NULL, deadline_after(timeout_ns), WRITE_SLICE_NS, 0);
+  if (rc == -XEN_ETIMEDOUT) note_stall();
+  return rc < 0 ? rc : 0;
 }
 
 /* ---- input ---- */
@@ -218,42 +208,54 @@ static size_t take_pending(char *dst, size_t n) {
 
 long pvconsole_read(void *buf, size_t n) {
   if (!ready) return -XEN_ENODEV;
-  int rc = owner_lock(&in_owner);
+  int rc = owner_lock(&in_lock);
   if (rc < 0) return rc;
   size_t got = take_pending(buf, n);
   long r = got < n ? ring_read((char *)buf + got, n - got) : 0;
-  owner_unlock(&in_owner);
+  owner_unlock(&in_lock);
   if (r < 0) return got ? (long)got : r;
   return (long)got + r;
+}
+
+/* A read in progress: where to, and (once done) its result. */
+struct read_wait {
+  char *buf;
+  size_t n;
+  long result;
+};
+
+/* port_wait look for pvconsole_read_wait: 1 once something was read (or an error), else 0. */
+static int look_read(struct port_wait *w) {
+  struct read_wait *rw = w->arg;
+  rw->result = pvconsole_read(rw->buf, rw->n);
+  return rw->result != 0;
 }
 
 long pvconsole_read_wait(void *buf, size_t n, uint64_t timeout_ns) {
   if (!ready) return -XEN_ENODEV;
   if (n == 0) return 0;
-  uint64_t deadline = deadline_after(timeout_ns);
-  for (;;) {
-    evtchn_clear(cons_port); /* before looking at the ring */
-    long r = pvconsole_read(buf, n);
-    if (r != 0) return r;
-    uint64_t now = pvkvm_time_ns();
-    if (now >= deadline) return 0;
-    poll_port(now, READ_SLICE_NS, deadline);
-  }
+  struct read_wait rw = {.buf = buf, .n = n};
+  int rc = cons_wait(look_read, &rw, deadline_after(timeout_ns), READ_SLICE_NS, 0);
+  if (rc == -XEN_ETIMEDOUT) return 0;
+  return rc < 0 ? rc : rw.result;
 }
 
-long pvconsole_getline(char *buf, size_t n, uint64_t timeout_ns) {
-  if (!ready) return -XEN_ENODEV;
-  if (n < 2) return -XEN_EINVAL;
-  uint64_t deadline = deadline_after(timeout_ns);
+/*
+ * port_wait look for pvconsole_getline: 1 once a line (or a piece of one that fills the buffer,
+ * or an error) is in rw->result, 0 while the look-ahead holds no whole line and the ring is
+ * empty, or the input lock's -errno.
+ */
+static int look_line(struct port_wait *w) {
+  struct read_wait *rw = w->arg;
+  char *buf = rw->buf;
+  size_t n = rw->n;
+  int rc = owner_lock(&in_lock);
+  if (rc < 0) return rc;
   for (;;) {
-    int rc = owner_lock(&in_owner);
-    if (rc < 0) return rc;
     if (skip_lf && pend_len > 0) {
       if (pend[0] == '\n') take_pending(buf, 1); /* dropped */
       skip_lf = 0;
     }
-    enum { DONE, AGAIN, WAIT } next = DONE;
-    long result = 0;
     size_t i = 0;
     while (i < pend_len && pend[i] != '\n' && pend[i] != '\r') i++;
     if (i < pend_len && i <= n - 1) { /* a whole line that fits */
@@ -263,31 +265,37 @@ long pvconsole_getline(char *buf, size_t n, uint64_t timeout_ns) {
       char drop;
       take_pending(&drop, 1);
       skip_lf = term == '\r';
-      result = (long)i;
-    } else if (i >= n - 1 || pend_len == sizeof(pend)) { /* longer than buf (or pend): a piece */
+      rw->result = (long)i;
+      rc = 1;
+      break;
+    }
+    if (i >= n - 1 || pend_len == sizeof(pend)) { /* longer than buf (or pend): a piece */
       size_t m = i < n - 1 ? i : n - 1;
       take_pending(buf, m);
       buf[m] = 0;
-      result = (long)m;
-    } else {
-      evtchn_clear(cons_port); /* before looking at the ring */
-      long r = ring_read(pend + pend_len, sizeof(pend) - pend_len);
-      if (r > 0) {
-        pend_len += (size_t)r;
-        next = AGAIN;
-      } else if (r == 0) {
-        next = WAIT;
-      } else {
-        result = r;
-      }
+      rw->result = (long)m;
+      rc = 1;
+      break;
     }
-    owner_unlock(&in_owner);
-    if (next == DONE) return result;
-    if (next == AGAIN) continue;
-    uint64_t now = pvkvm_time_ns();
-    if (now >= deadline) return -XEN_ETIMEDOUT;
-    poll_port(now, READ_SLICE_NS, deadline);
+    long r = ring_read(pend + pend_len, sizeof(pend) - pend_len);
+    if (r > 0) {
+      pend_len += (size_t)r;
+      continue; /* look for the end of the line again */
+    }
+    rw->result = r;
+    rc = r < 0; /* an error ends the wait; nothing read: sleep */
+    break;
   }
+  owner_unlock(&in_lock);
+  return rc;
+}
+
+long pvconsole_getline(char *buf, size_t n, uint64_t timeout_ns) {
+  if (!ready) return -XEN_ENODEV;
+  if (n < 2) return -XEN_EINVAL;
+  struct read_wait rw = {.buf = buf, .n = n};
+  int rc = cons_wait(look_line, &rw, deadline_after(timeout_ns), READ_SLICE_NS, 0);
+  return rc < 0 ? rc : rw.result;
 }
 
 /* ---- console.c hooks ---- */

@@ -6,6 +6,7 @@
 #include <pvkvm/block.h>
 #include <pvkvm/blkfront.h>
 #include <pvkvm/console.h>
+#include <pvkvm/deadline.h>
 #include <pvkvm/hypercall.h>
 #include <pvkvm/isa.h>
 #include <pvkvm/start.h>
@@ -164,18 +165,12 @@ int block_poll(struct block_dev *dev, uint64_t timeout_ns) {
   return dev->ops->poll(dev, timeout_ns);
 }
 
-static uint64_t left_until(uint64_t deadline) {
-  uint64_t now = now_ns();
-  return now >= deadline ? 0 : deadline - now;
-}
-
-static uint64_t deadline_after(uint64_t ns) {
-  uint64_t now = now_ns();
-  return now + ns < now ? UINT64_MAX : now + ns;
-}
+/* Deadlines on the block clock (now_ns). */
+static uint64_t block_deadline(uint64_t ns) { return deadline_add(now_ns(), ns); }
+static uint64_t left_until(uint64_t deadline) { return deadline_remaining(now_ns(), deadline); }
 
 int block_wait(struct block_dev *dev, struct block_req *req, uint64_t timeout_ns) {
-  uint64_t deadline = deadline_after(timeout_ns);
+  uint64_t deadline = block_deadline(timeout_ns);
   while (__atomic_load_n(&req->status, __ATOMIC_ACQUIRE) == BLOCK_PENDING) {
     uint64_t left = left_until(deadline);
     if (left == 0) return -XEN_ETIMEDOUT;
@@ -187,7 +182,7 @@ int block_wait(struct block_dev *dev, struct block_req *req, uint64_t timeout_ns
 }
 
 int block_drain(struct block_dev *dev, uint64_t timeout_ns) {
-  uint64_t deadline = deadline_after(timeout_ns);
+  uint64_t deadline = block_deadline(timeout_ns);
   while (dev->inflight || dev->sync_done) {
     uint64_t left = left_until(deadline);
     if (left == 0) return -XEN_ETIMEDOUT;

@@ -4,7 +4,7 @@
 #include <pvkvm/arch.h>
 #include <pvkvm/grant.h>
 #include <pvkvm/hypercall.h>
-#include <pvkvm/smp.h>
+#include <pvkvm/lock.h>
 #include <pvkvm/string.h>
 
 #define ENTRIES_PER_FRAME (4096u / sizeof(struct grant_entry_v1))

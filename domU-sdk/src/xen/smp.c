@@ -2,9 +2,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <pvkvm/arch.h>
+#include <pvkvm/deadline.h>
 #include <pvkvm/evtchn.h>
 #include <pvkvm/hypercall.h>
 #include <pvkvm/lapic.h>
+#include <pvkvm/lock.h>
 #include <pvkvm/smp.h>
 #include <pvkvm/string.h>
 #include <pvkvm/time.h>
@@ -92,7 +94,7 @@ long pvkvm_vcpu_init_result(unsigned vcpu) {
 
 int pvkvm_wait_vcpu_parked(unsigned vcpu, uint64_t timeout_ns) {
   if (vcpu == 0 || vcpu >= PVKVM_MAX_VCPUS) return 0;
-  uint64_t end = pvkvm_time_ns() + timeout_ns;
+  uint64_t end = deadline_after(timeout_ns);
   for (;;) {
     if (pvkvm_vcpu_state(vcpu) == PVKVM_VCPU_PARKED && pvkvm_vcpu_is_up(vcpu) == 0) return 1;
     if (pvkvm_time_ns() >= end) return 0;
@@ -159,7 +161,7 @@ long pvkvm_start_vcpu(unsigned vcpu, void (*fn)(void *), void *arg) {
 
   /* Wait for the vCPU to take the function. A parked vCPU may still be on its way into
    * VCPUOP_down: keep upping it while it reads as down, until it has taken the request. */
-  uint64_t end = pvkvm_time_ns() + START_TIMEOUT_NS;
+  uint64_t end = deadline_after(START_TIMEOUT_NS);
   for (;;) {
     if (__atomic_load_n(&c->taken, __ATOMIC_ACQUIRE) == req) return 0;
     if (pvkvm_time_ns() >= end) return -XEN_ETIMEDOUT;

@@ -3,6 +3,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <pvkvm/console.h>
+#include <pvkvm/deadline.h>
+#include <pvkvm/lock.h>
 #include <pvkvm/start.h>
 #include <pvkvm/string.h>
 #include <pvkvm/time.h>
@@ -20,18 +22,8 @@ const char *xenbus_state_name(int state) {
   return state >= 0 && (unsigned)state < sizeof(state_names) / sizeof(state_names[0]) ? state_names[state] : "?";
 }
 
-/* A relative timeout → absolute deadline, and back (XS_FOREVER stays). */
-static uint64_t deadline_after(uint64_t ns) {
-  if (ns == XS_FOREVER) return XS_FOREVER;
-  uint64_t now = pvkvm_time_ns();
-  return now + ns < now ? XS_FOREVER : now + ns;
-}
-
-static uint64_t remaining(uint64_t deadline) {
-  if (deadline == XS_FOREVER) return XS_FOREVER;
-  uint64_t now = pvkvm_time_ns();
-  return now >= deadline ? 0 : deadline - now;
-}
+/* What is left of a deadline, as a timeout for the next xenstore wait (XS_FOREVER stays). */
+static uint64_t remaining(uint64_t deadline) { return deadline_remaining(pvkvm_time_ns(), deadline); }
 
 /* snprintf into a path buffer; -XEN_E2BIG if it does not fit. */
 static int make_path(char *buf, size_t len, const char *a, const char *b) {
@@ -122,14 +114,11 @@ int xenbus_list_devices(const char *type, unsigned *ids, unsigned max) {
   char dir[PATH_MAX_LEN];
   int rc = make_path(dir, sizeof(dir), "device", type);
   if (rc < 0) return rc;
-  static char names[XENSTORE_PAYLOAD_MAX + 1]; /* too big for a secondary vCPU's stack */
-  static uint32_t names_owner;                 /* so: one caller at a time */
-  uint32_t free = 0, me = pvkvm_vcpu_id() + 1;
-  while (!__atomic_compare_exchange_n(&names_owner, &free, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-    if (free == me) return -XEN_EDEADLK;
-    free = 0;
-    cpu_relax();
-  }
+  /* The reply is too big for a secondary vCPU's stack, so it goes here: one caller at a time. */
+  static char names[XENSTORE_PAYLOAD_MAX + 1];
+  static pvkvm_owner_lock_t names_lock = PVKVM_OWNER_LOCK_INIT;
+  rc = owner_lock(&names_lock);
+  if (rc < 0) return rc;
   int n = xs_directory(XBT_NIL, dir, names, sizeof(names));
   int count = 0;
   if (n == -XEN_ENOENT) {
@@ -146,7 +135,7 @@ int xenbus_list_devices(const char *type, unsigned *ids, unsigned max) {
     if ((unsigned)count < max && ids) ids[count] = (unsigned)id;
     count++;
   }
-  __atomic_store_n(&names_owner, 0, __ATOMIC_RELEASE);
+  owner_unlock(&names_lock);
   return count;
 }
 

@@ -14,7 +14,8 @@
  * stays consistent, and a late reply to a timed-out request is recognised by its req_id and
  * dropped.
  *
- * Waiting. Why SCHEDOP_poll on the (masked) store port rather than evtchn_block + a handler:
+ * Waiting (port_wait, <pvkvm/port_wait.h>). Why SCHEDOP_poll on the (masked) store port rather
+ * than evtchn_block + a handler:
  *  - it needs no upcall (evtchn_init) and works with interrupts on or off, so xenstore can be
  *    used from any context a guest is in;
  *  - it takes a timeout (absolute system time), so a dead server gives -XEN_ETIMEDOUT instead of
@@ -22,16 +23,17 @@
  *  - the port is masked at xs_init, so the 2-level dispatcher (pending & ~mask) never clears its
  *    pending bit behind our back; a masked pending port still ends a poll (Xen's do_poll, and
  *    the evtchn-poll test checks pvkvm does the same).
- * No lost wake-up: every wait loop clears the port's pending bit (an atomic RMW, a full barrier)
- * BEFORE it re-examines the ring, and polls only if the ring showed no progress. A server update
- * made after our look sets the pending bit after our clear, so the poll returns at once. The
- * poll is also capped at POLL_SLICE_NS, a safety net only.
+ * No lost wake-up: port_wait clears the port's pending bit BEFORE each look at the ring and polls
+ * only if the ring showed no progress. The poll is capped at POLL_SLICE_NS, a safety net only.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <pvkvm/console.h>
+#include <pvkvm/deadline.h>
 #include <pvkvm/evtchn.h>
 #include <pvkvm/hypercall.h>
+#include <pvkvm/lock.h>
+#include <pvkvm/port_wait.h>
 #include <pvkvm/string.h>
 #include <pvkvm/time.h>
 #include <pvkvm/xenstore.h>
@@ -58,20 +60,10 @@ static size_t rx_got;
 
 /* ---- lock: one vCPU in the client at a time; re-entry on the same vCPU is refused ---- */
 
-static uint32_t lock_owner; /* vCPU id + 1, 0 = free */
+static pvkvm_owner_lock_t client_lock = PVKVM_OWNER_LOCK_INIT;
 
-static int xs_lock(void) {
-  uint32_t me = pvkvm_vcpu_id() + 1;
-  if (__atomic_load_n(&lock_owner, __ATOMIC_ACQUIRE) == me) return -XEN_EDEADLK;
-  for (;;) {
-    uint32_t free = 0;
-    if (__atomic_compare_exchange_n(&lock_owner, &free, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-      return 0;
-    cpu_relax();
-  }
-}
-
-static void xs_unlock(void) { __atomic_store_n(&lock_owner, 0, __ATOMIC_RELEASE); }
+static int xs_lock(void) { return owner_lock(&client_lock); }
+static void xs_unlock(void) { owner_unlock(&client_lock); }
 
 /* ---- set-up ---- */
 
@@ -107,44 +99,37 @@ int xs_available(void) { return __atomic_load_n(&ready, __ATOMIC_ACQUIRE); }
 evtchn_port_t xs_port(void) { return store_port; }
 void xs_set_timeout(uint64_t ns) { reply_timeout = ns; }
 
-static uint64_t deadline_after(uint64_t ns) {
-  if (ns == XS_FOREVER) return XS_FOREVER;
-  uint64_t now = pvkvm_time_ns();
-  return now + ns < now ? XS_FOREVER : now + ns;
-}
-
 /*
- * Sleep until the store port is pending, the deadline passes or a poll slice ends. The caller
- * has cleared the pending bit and seen no progress on the ring since. 0, or -XEN_ETIMEDOUT once
- * the deadline has passed (-XEN_EIO if the server flagged a ring error), or the poll's -errno.
+ * Wait on the store port until look(w) reports progress (its result) or the deadline passes
+ * (-XEN_ETIMEDOUT, or -XEN_EIO if the server flagged a ring error meanwhile), or -errno.
  */
-static int wait_store_event(uint64_t deadline) {
-  uint64_t now = pvkvm_time_ns();
-  if (now >= deadline) return __atomic_load_n(&intf->error, __ATOMIC_RELAXED) ? -XEN_EIO : -XEN_ETIMEDOUT;
-  uint64_t until = now + POLL_SLICE_NS;
-  if (until > deadline) until = deadline;
-  long rc = evtchn_poll(&store_port, 1, until);
-  return rc < 0 ? (int)rc : 0;
+static int store_wait(int (*look)(struct port_wait *w), void *arg, uint64_t deadline) {
+  struct port_wait w = {
+      .port = store_port, .deadline = deadline, .slice_ns = POLL_SLICE_NS, .look = look, .arg = arg};
+  int rc = port_wait(&w);
+  if (rc == -XEN_ETIMEDOUT && __atomic_load_n(&intf->error, __ATOMIC_RELAXED)) rc = -XEN_EIO;
+  return rc;
 }
 
 /* ---- the request side ---- */
+
+/* port_wait look: free space in the request ring (> 0), 0 if full, -XEN_EIO if corrupt. */
+static int look_req_space(struct port_wait *w) {
+  uint32_t cons = __atomic_load_n(&intf->req_cons, __ATOMIC_ACQUIRE);
+  uint32_t prod = __atomic_load_n(&intf->req_prod, __ATOMIC_RELAXED); /* we are the only writer */
+  if (prod - cons > RING) return -XEN_EIO;
+  return (int)(RING - (prod - cons));
+}
 
 /* Write tx_buf[0..tx_len) to the request ring, waiting for space. 0 or -errno. */
 static int ring_write(uint64_t deadline) {
   size_t done = 0;
   while (done < tx_len) {
-    evtchn_clear(store_port);
-    uint32_t cons = __atomic_load_n(&intf->req_cons, __ATOMIC_ACQUIRE);
-    uint32_t prod = __atomic_load_n(&intf->req_prod, __ATOMIC_RELAXED); /* we are the only writer */
-    if (prod - cons > RING) return -XEN_EIO;
-    uint32_t space = RING - (prod - cons);
-    if (space == 0) {
-      int rc = wait_store_event(deadline);
-      if (rc < 0) return rc;
-      continue;
-    }
+    int space = store_wait(look_req_space, NULL, deadline);
+    if (space < 0) return space;
+    uint32_t prod = __atomic_load_n(&intf->req_prod, __ATOMIC_RELAXED);
     size_t chunk = tx_len - done;
-    if (chunk > space) chunk = space;
+    if (chunk > (size_t)space) chunk = (size_t)space;
     if (chunk > RING - MASK(prod)) chunk = RING - MASK(prod); /* up to the wrap point */
     memcpy(&intf->req[MASK(prod)], tx_buf + done, chunk);
     __atomic_store_n(&intf->req_prod, prod + (uint32_t)chunk, __ATOMIC_RELEASE);
@@ -319,6 +304,21 @@ int xs_errno_from_name(const char *name) {
 }
 
 /*
+ * port_wait look for the reply to *req_id: 1 once it is in rx_buf, 0 if not yet, -XEN_EIO on a
+ * corrupt ring (the client is then broken). Watch events and late replies met on the way are
+ * queued / dropped.
+ */
+static int look_reply(struct port_wait *w) {
+  const uint32_t *req_id = w->arg;
+  for (;;) {
+    int rc = rx_pump();
+    if (rc < 0) broken = 1;
+    if (rc <= 0) return rc;
+    if (rx_dispatch(*req_id)) return 1;
+  }
+}
+
+/*
  * Send the message in tx_buf (built with msg_begin/msg_put; its req_id is patched here) and wait
  * for the reply. On success the reply is in rx_buf (rx_hdr/rx_body, body NUL-terminated) until
  * the next call; returns 0, or the reply's mapped error, or -errno. Caller holds the lock.
@@ -335,20 +335,8 @@ static int xs_talk(void) {
     broken = 1; /* part of the request may be in the ring: the stream is out of step */
     return rc;
   }
-  for (;;) {
-    evtchn_clear(store_port); /* before looking at the ring: see the top of the file */
-    rc = rx_pump();
-    if (rc < 0) {
-      broken = 1;
-      return rc;
-    }
-    if (rc == 1) {
-      if (rx_dispatch(req_id)) break;
-      continue;
-    }
-    rc = wait_store_event(deadline);
-    if (rc < 0) return rc; /* a late reply is dropped by its req_id */
-  }
+  rc = store_wait(look_reply, &req_id, deadline);
+  if (rc < 0) return rc; /* after a timeout, a late reply is dropped by its req_id */
   if (rx_hdr()->type == XS_ERROR) return xs_errno_from_name(rx_body());
   return 0;
 }
@@ -502,32 +490,46 @@ int xs_unwatch(const char *path, const char *token) {
   return rc;
 }
 
+struct watch_wait {
+  const char *filter; /* a token, or NULL for any event */
+  char *path, *tok;
+  size_t path_len, tok_len;
+};
+
+/*
+ * port_wait look for a watch event: 1 once one was taken from the queue, 0 if none yet, or
+ * -errno. It holds the client lock only while it looks, so other vCPUs can make requests while
+ * this one sleeps.
+ */
+static int look_watch(struct port_wait *w) {
+  struct watch_wait *ww = w->arg;
+  int rc = xs_lock();
+  if (rc < 0) return rc;
+  for (;;) {
+    if (wq_take(ww->filter, ww->path, ww->path_len, ww->tok, ww->tok_len)) {
+      rc = 1;
+      break;
+    }
+    if (broken) {
+      rc = -XEN_EIO;
+      break;
+    }
+    rc = rx_pump();
+    if (rc < 0) broken = 1;
+    if (rc <= 0) break;
+    rx_dispatch(0); /* queues an event; a stray reply is dropped */
+  }
+  xs_unlock();
+  return rc;
+}
+
 static int wait_watch(const char *filter, char *path, size_t path_len, char *tok, size_t tok_len,
                       uint64_t timeout_ns) {
   if (!ready) return -XEN_ENODEV;
-  uint64_t deadline = timeout_ns == 0 ? 0 : deadline_after(timeout_ns);
-  for (;;) {
-    int rc = xs_lock();
-    if (rc < 0) return rc;
-    if (wq_take(filter, path, path_len, tok, tok_len)) {
-      xs_unlock();
-      return 0;
-    }
-    if (broken) {
-      xs_unlock();
-      return -XEN_EIO;
-    }
-    evtchn_clear(store_port); /* before looking at the ring */
-    rc = rx_pump();
-    if (rc == 1) rx_dispatch(0); /* queues an event; a stray reply is dropped */
-    if (rc < 0) broken = 1;
-    xs_unlock();
-    if (rc < 0) return rc;
-    if (rc == 1) continue; /* look at the queue again */
-    /* Sleep without the lock, so other vCPUs can make requests meanwhile. */
-    rc = wait_store_event(deadline);
-    if (rc < 0) return rc;
-  }
+  struct watch_wait ww = {
+      .filter = filter, .path = path, .tok = tok, .path_len = path_len, .tok_len = tok_len};
+  int rc = store_wait(look_watch, &ww, timeout_ns == 0 ? 0 : deadline_after(timeout_ns));
+  return rc < 0 ? rc : 0;
 }
 
 int xs_wait_watch(char *path, size_t path_len, char *token, size_t token_len, uint64_t timeout_ns) {
