@@ -25,6 +25,7 @@
 #include <pvkvm/deadline.h>
 #include <pvkvm/evtchn.h>
 #include <pvkvm/hypercall.h>
+#include <pvkvm/page_arena.h>
 #include <pvkvm/port_wait.h>
 #include <pvkvm/start.h>
 #include <pvkvm/string.h>
@@ -92,7 +93,8 @@ struct blkfront_dev {
   struct blkif_response raw_rsp;
 };
 
-/* Each device slot's memory, taken from the page arena on first use and kept for reuse. */
+/* Each device slot's memory, taken from the page arena (<pvkvm/page_arena.h>) on first use and
+ * kept for reuse: a slot reuses its pages when a device is opened again. */
 struct slot_mem {
   uint8_t (*ring)[PAGE];     /* MAX_RING_PAGES */
   uint8_t (*indirect)[PAGE]; /* BLKFRONT_MAX_RING_SIZE */
@@ -103,58 +105,13 @@ struct slot_mem {
 static struct blkfront_dev devs[BLKFRONT_MAX_DEVICES];
 static struct slot_mem slot_mem[BLKFRONT_MAX_DEVICES];
 
-/*
- * The page arena. Every SDK object is linked into every guest, so megabytes of rings and pool
- * pages in .bss would weigh on guests that never open a disk. Instead they come from the top of
- * the highest RAM region below 4 GiB (identity-mapped; the SDK has no heap and nothing else uses
- * that memory), never below the image, the start info, its memory map, the command line or
- * the modules (the loader puts all of those right after the image).
- * Pages are never given back; a slot reuses its pages when a device is opened again.
- */
-extern char __image_end[];
-static uint64_t arena_top, arena_floor;
-
-static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
-
-static void *arena_alloc(size_t bytes) {
-  if (!arena_top) {
-    const struct hvm_start_info *si = pvkvm_start_info();
-    const struct hvm_memmap_table_entry *e;
-    unsigned n = pvkvm_memmap(&e);
-    uint64_t floor = (uintptr_t)__image_end;
-    if (si) {
-      floor = max_u64(floor, (uintptr_t)si + sizeof(*si));
-      floor = max_u64(floor, si->memmap_paddr + (uint64_t)si->memmap_entries * sizeof(*e));
-      if (si->cmdline_paddr) floor = max_u64(floor, si->cmdline_paddr + strlen(pvkvm_cmdline()) + 1);
-      const struct hvm_modlist_entry *ml = (const struct hvm_modlist_entry *)(uintptr_t)si->modlist_paddr;
-      for (unsigned i = 0; ml && i < si->nr_modules; i++) {
-        floor = max_u64(floor, (uintptr_t)&ml[i + 1]);
-        floor = max_u64(floor, ml[i].paddr + ml[i].size);
-      }
-    }
-    for (unsigned i = 0; i < n; i++) {
-      if (e[i].type != XEN_HVM_MEMMAP_TYPE_RAM) continue;
-      uint64_t lo = e[i].addr, hi = e[i].addr + e[i].size;
-      if (hi > (1ull << 32)) hi = 1ull << 32;
-      if (hi <= lo || (hi & ~(uint64_t)(PAGE - 1)) <= arena_top) continue;
-      arena_top = hi & ~(uint64_t)(PAGE - 1);
-      arena_floor = max_u64(lo, floor);
-    }
-    if (!arena_top) return NULL;
-  }
-  bytes = (bytes + PAGE - 1) & ~(size_t)(PAGE - 1);
-  if (arena_top < arena_floor + bytes) return NULL;
-  arena_top -= bytes;
-  return (void *)(uintptr_t)arena_top;
-}
-
 static int slot_mem_get(unsigned slot) {
   struct slot_mem *m = &slot_mem[slot];
   if (m->ring) return 0;
-  void *ring = arena_alloc((size_t)MAX_RING_PAGES * PAGE);
-  void *ind = arena_alloc((size_t)BLKFRONT_MAX_RING_SIZE * PAGE);
-  void *pool = arena_alloc((size_t)BLKFRONT_POOL_PAGES * PAGE);
-  void *sh = arena_alloc(sizeof(struct shadow) * BLKFRONT_MAX_RING_SIZE);
+  void *ring = page_arena_alloc((size_t)MAX_RING_PAGES * PAGE);
+  void *ind = page_arena_alloc((size_t)BLKFRONT_MAX_RING_SIZE * PAGE);
+  void *pool = page_arena_alloc((size_t)BLKFRONT_POOL_PAGES * PAGE);
+  void *sh = page_arena_alloc(sizeof(struct shadow) * BLKFRONT_MAX_RING_SIZE);
   if (!ring || !ind || !pool || !sh) return -XEN_ENOMEM;
   m->ring = ring;
   m->indirect = ind;
