@@ -1,10 +1,8 @@
-/* block.c: the driver-neutral block API — choosing the disk driver (PV blkfront or the emulated
- * ATA disk), request checks, the queued interface, synchronous calls. */
+/* block.c: the driver-neutral block API — choosing a disk driver from the driver table, request
+ * checks, the queued interface, synchronous calls. */
 #include <stddef.h>
 #include <stdint.h>
-#include <pvkvm/ata.h>
 #include <pvkvm/block.h>
-#include <pvkvm/blkfront.h>
 #include <pvkvm/console.h>
 #include <pvkvm/deadline.h>
 #include <pvkvm/hypercall.h>
@@ -12,7 +10,6 @@
 #include <pvkvm/start.h>
 #include <pvkvm/string.h>
 #include <pvkvm/time.h>
-#include <pvkvm/xenstore.h>
 
 /* Request timestamps and timeouts: pvclock with Xen, else the TSC (pvkvm_time_ns is 0 there). */
 static uint64_t now_ns(void) { return pvkvm_xen_present() ? pvkvm_time_ns() : isa_time_ns(); }
@@ -29,58 +26,38 @@ const char *block_op_name(enum block_op op) {
 
 /* ---- opening ---- */
 
-enum block_driver { DRIVER_PV, DRIVER_ATA };
-
-/* PV disks (entries under device/vbd), or -errno when there is no Xen or no xenstore. */
-static int pv_disk_count(void) {
-  if (!pvkvm_xen_present()) return -XEN_ENODEV;
-  int rc = xs_init();
-  if (rc < 0) return rc;
-  return blkfront_list(NULL, 0);
+/* "pv or ata": the names block=NAME accepts, for a message. */
+static void print_driver_names(void) {
+  for (unsigned i = 0; i < block_nr_drivers; i++)
+    printf("%s%s", i == 0 ? "" : i + 1 == block_nr_drivers ? " or " : ", ", block_drivers[i]->name);
 }
 
-/* cmdline block=pv|ata forces a driver; otherwise PV when Xen is there with at least one
- * device/vbd, and the emulated ATA disk in every other case (no Xen, no xenstore, no vbd). */
-static enum block_driver choose_driver(void) {
-  char want[8];
+/* cmdline block=NAME forces a driver; otherwise the first whose probe sees a disk, else the last
+ * entry of the table (the fallback: the emulated ATA disk, when there is no Xen, no xenstore or
+ * no vbd). */
+static const struct block_driver *choose_driver(void) {
+  char want[16];
   if (pvkvm_cmdline_get("block", want, sizeof(want)) >= 0) {
-    if (strcmp(want, "pv") == 0) return DRIVER_PV;
-    if (strcmp(want, "ata") == 0) return DRIVER_ATA;
-    printf("block: unknown block=%s (pv or ata); choosing by what is there\n", want);
+    for (unsigned i = 0; i < block_nr_drivers; i++)
+      if (strcmp(want, block_drivers[i]->name) == 0) return block_drivers[i];
+    printf("block: unknown block=%s (", want);
+    print_driver_names();
+    printf("); choosing by what is there\n");
   }
-  return pv_disk_count() > 0 ? DRIVER_PV : DRIVER_ATA;
-}
-
-/* ata.mode=irq|polled (default polled) */
-static enum ata_mode ata_mode_from_cmdline(void) {
-  char m[8];
-  return pvkvm_cmdline_get("ata.mode", m, sizeof(m)) >= 0 && strcmp(m, "irq") == 0 ? ATA_IRQ : ATA_POLLED;
-}
-
-static int ata_open_block(unsigned index, struct block_dev **dev) {
-  if (index != 0) return -XEN_ENODEV; /* drive 0 of the primary channel only */
-  struct ata_dev *a;
-  int rc = ata_open(ata_mode_from_cmdline(), &a);
-  if (rc < 0) return rc;
-  *dev = ata_block(a);
-  return 0;
+  for (unsigned i = 0; i + 1 < block_nr_drivers; i++)
+    if (block_drivers[i]->probe && block_drivers[i]->probe() > 0) return block_drivers[i];
+  return block_drivers[block_nr_drivers - 1];
 }
 
 int block_count(void) {
-  if (choose_driver() == DRIVER_PV) return pv_disk_count();
+  const struct block_driver *drv = choose_driver();
+  if (drv->probe) return drv->probe();
   struct block_dev *d;
-  int rc = ata_open_block(0, &d);
+  int rc = drv->open(0, &d);
   return rc == 0 ? 1 : rc == -XEN_ENODEV ? 0 : rc;
 }
 
-int block_open(unsigned index, struct block_dev **dev) {
-  if (choose_driver() == DRIVER_ATA) return ata_open_block(index, dev);
-  struct blkfront_dev *bf;
-  int rc = blkfront_open(index, &bf);
-  if (rc < 0) return rc;
-  *dev = blkfront_block(bf);
-  return 0;
-}
+int block_open(unsigned index, struct block_dev **dev) { return choose_driver()->open(index, dev); }
 
 int block_open_default(struct block_dev **dev) { return block_open(0, dev); }
 
