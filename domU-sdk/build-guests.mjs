@@ -3,8 +3,9 @@
 //   import { buildGuests } from './domU-sdk/build-guests.mjs';
 //   const guests = await buildGuests({ root, outDir });   // [{ name, elf, dir }]
 //
-// Guests are the directories domU-sdk/guests/NAME/ and test/guests/NAME/; each holds one or more
-// .c (or .S) files and becomes OUTDIR/NAME.elf. Objects live in OUTDIR/.obj/ and are rebuilt only
+// Guests are the directories domU-sdk/guests/NAME/ (samples), test/guests/NAME/ (run by tests) and
+// bench/guests/NAME/ (run only by benchmarks); each holds one or more .c (or .S) files and becomes
+// OUTDIR/NAME.elf. Objects live in OUTDIR/.obj/ and are rebuilt only
 // when a source, a header it includes (gcc -MMD), or the flags change. Any gcc failure prints the
 // command and gcc's output and throws.
 //
@@ -127,10 +128,13 @@ function compileJob(src, obj, flags) {
   };
 }
 
-/** Every guest directory: domU-sdk/guests/NAME and test/guests/NAME (names must be unique). */
+/** Where guests live, under the repository root. */
+export const GUEST_PARENTS = ['domU-sdk/guests', 'test/guests', 'bench/guests'];
+
+/** Every guest directory: PARENT/NAME for each of GUEST_PARENTS (names must be unique). */
 export function listGuestDirs(root) {
   const found = new Map();
-  for (const parent of [path.join(root, 'domU-sdk', 'guests'), path.join(root, 'test', 'guests')]) {
+  for (const parent of GUEST_PARENTS.map((p) => path.join(root, p))) {
     if (!existsSync(parent)) continue;
     for (const ent of readdirSync(parent, { withFileTypes: true })) {
       if (!ent.isDirectory()) continue;
