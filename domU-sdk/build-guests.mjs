@@ -5,9 +5,13 @@
 //
 // Guests are the directories domU-sdk/guests/NAME/ (samples), test/guests/NAME/ (run by tests) and
 // bench/guests/NAME/ (run only by benchmarks); each holds one or more .c (or .S) files and becomes
-// OUTDIR/NAME.elf. Objects live in OUTDIR/.obj/ and are rebuilt only
-// when a source, a header it includes (gcc -MMD), or the flags change. Any gcc failure prints the
-// command and gcc's output and throws.
+// OUTDIR/NAME.elf. Objects live in OUTDIR/.obj/ and are rebuilt only when a source, a header it
+// includes (gcc -MMD), or the flags change. Any gcc failure prints the command and gcc's output
+// and throws.
+//
+// A guest directory may hold guest.json, how to run the guest: { "timeout": seconds, "args": [...]
+// extra `pvkvm run` arguments, "note": "why" } (see domU-sdk/README.md). It is checked here and
+// written, with the defaults filled in, to OUTDIR/NAME.json beside the ELF for runners to read.
 //
 // Run directly: `node domU-sdk/build-guests.mjs [OUTDIR]` (default dist/guests).
 import { execFile } from 'node:child_process';
@@ -128,6 +132,42 @@ function compileJob(src, obj, flags) {
   };
 }
 
+/** The time limit (seconds) of a guest whose guest.json does not set one. */
+export const DEFAULT_GUEST_TIMEOUT_S = 120;
+
+/**
+ * A guest's run metadata: its directory's guest.json with the defaults filled in,
+ * { timeout, args }. Throws on a malformed file (unknown key, wrong type).
+ */
+export function readGuestMeta(dir) {
+  const file = path.join(dir, 'guest.json');
+  const meta = { timeout: DEFAULT_GUEST_TIMEOUT_S, args: [] };
+  if (!existsSync(file)) return meta;
+  const bad = (why) => new Error(`domU-sdk: ${file}: ${why}`);
+  let json;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw bad(e.message);
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw bad('not a JSON object');
+  for (const key of Object.keys(json)) {
+    if (!['timeout', 'args', 'note'].includes(key)) throw bad(`unknown key "${key}" (timeout, args, note)`);
+  }
+  if (json.timeout !== undefined) {
+    if (!Number.isInteger(json.timeout) || json.timeout < 1) throw bad('"timeout" must be a whole number of seconds >= 1');
+    meta.timeout = json.timeout;
+  }
+  if (json.args !== undefined) {
+    if (!Array.isArray(json.args) || !json.args.every((a) => typeof a === 'string')) {
+      throw bad('"args" must be an array of strings');
+    }
+    meta.args = json.args;
+  }
+  if (json.note !== undefined && typeof json.note !== 'string') throw bad('"note" must be a string');
+  return meta;
+}
+
 /** Where guests live, under the repository root. */
 export const GUEST_PARENTS = ['domU-sdk/guests', 'test/guests', 'bench/guests'];
 
@@ -180,9 +220,17 @@ export async function buildGuests({ root, outDir }) {
       if (job) compiles.push(job);
       return obj;
     });
-    return { name, dir, objs, elf: path.join(outDir, `${name}.elf`) };
+    const meta = readGuestMeta(dir);
+    return { name, dir, objs, meta, elf: path.join(outDir, `${name}.elf`) };
   });
   await pool(compiles, jobs);
+
+  // 2b. Each guest's run metadata beside its ELF (rewritten only when it changed).
+  for (const g of guests) {
+    const file = path.join(outDir, `${g.name}.json`);
+    const text = `${JSON.stringify(g.meta)}\n`;
+    if (!existsSync(file) || readFileSync(file, 'utf8') !== text) writeFileSync(file, text);
+  }
 
   // 3. Link: runtime objects first (pvh_entry.S's .text.boot goes first anyway via link.ld), then
   // libgcc.
@@ -206,6 +254,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   const outDir = path.resolve(process.argv[2] ?? path.join(root, 'dist', 'guests'));
   buildGuests({ root, outDir }).then(
     (guests) => console.log(`domU-sdk: ${guests.length} guests in ${path.relative(process.cwd(), outDir) || '.'}`),
-    () => process.exit(1),
+    (e) => {
+      if (!(e instanceof GuestBuildError)) console.error(e.message); // gcc failures are printed already
+      process.exit(1);
+    },
   );
 }

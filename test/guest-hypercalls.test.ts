@@ -4,7 +4,7 @@ import t from 'tap';
 import { kvmTest } from './helpers/kvm.ts';
 import { runGuest, testResult } from './helpers/run-guest.ts';
 
-/** Guest name → extra `pvkvm run` arguments. */
+/** Guest name → extra `pvkvm run` arguments (besides those in the guest's guest.json). */
 const GUESTS: Record<string, string[]> = {
   efault: [],
   enosys: [],
@@ -13,7 +13,7 @@ const GUESTS: Record<string, string[]> = {
   hvmparam: [],
   debugcon: [],
   compat32: [],
-  memmap: ['--memory', '96', '--cmdline', 'mem=96'],
+  memmap: [], // guest.json: --memory 96 --cmdline mem=96
 };
 
 for (const [name, args] of Object.entries(GUESTS)) {
