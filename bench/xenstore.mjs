@@ -1,6 +1,6 @@
 // xenstore.mjs: xenstored throughput — READ/WRITE round trips over the Unix socket, the same
 // operations through a mock guest ring in-process (no guest: the cost of the daemon and ring code),
-// and from a real guest (test/guests/xsbench) through its ring to dom0's xenstored, with the socket
+// and from a real guest (bench/guests/xsbench) through its ring to dom0's xenstored, with the socket
 // measured against that same daemon in the same run.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';

@@ -3,10 +3,15 @@
 //   import { buildGuests } from './domU-sdk/build-guests.mjs';
 //   const guests = await buildGuests({ root, outDir });   // [{ name, elf, dir }]
 //
-// Guests are the directories domU-sdk/guests/NAME/ and test/guests/NAME/; each holds one or more
-// .c (or .S) files and becomes OUTDIR/NAME.elf. Objects live in OUTDIR/.obj/ and are rebuilt only
-// when a source, a header it includes (gcc -MMD), or the flags change. Any gcc failure prints the
-// command and gcc's output and throws.
+// Guests are the directories domU-sdk/guests/NAME/ (samples), test/guests/NAME/ (run by tests) and
+// bench/guests/NAME/ (run only by benchmarks); each holds one or more .c (or .S) files and becomes
+// OUTDIR/NAME.elf. Objects live in OUTDIR/.obj/ and are rebuilt only when a source, a header it
+// includes (gcc -MMD), or the flags change. Any gcc failure prints the command and gcc's output
+// and throws.
+//
+// A guest directory may hold guest.json, how to run the guest: { "timeout": seconds, "args": [...]
+// extra `pvkvm run` arguments, "note": "why" } (see domU-sdk/README.md). It is checked here and
+// written, with the defaults filled in, to OUTDIR/NAME.json beside the ELF for runners to read.
 //
 // Run directly: `node domU-sdk/build-guests.mjs [OUTDIR]` (default dist/guests).
 import { execFile } from 'node:child_process';
@@ -80,11 +85,21 @@ function mtime(file) {
   }
 }
 
+const isSource = (f) => f.endsWith('.c') || f.endsWith('.S');
+
 function sourcesIn(dir) {
   return readdirSync(dir)
-    .filter((f) => f.endsWith('.c') || f.endsWith('.S'))
+    .filter(isSource)
     .sort()
     .map((f) => path.join(dir, f));
+}
+
+/** Sources in dir and every folder below it (the runtime: src/arch, src/xen, ...), sorted. */
+function sourcesUnder(dir) {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && isSource(e.name))
+    .map((e) => path.join(e.parentPath ?? e.path, e.name))
+    .sort();
 }
 
 /** Files a gcc -MMD dependency file lists (the source and every header it included). */
@@ -117,10 +132,49 @@ function compileJob(src, obj, flags) {
   };
 }
 
-/** Every guest directory: domU-sdk/guests/NAME and test/guests/NAME (names must be unique). */
+/** The time limit (seconds) of a guest whose guest.json does not set one. */
+export const DEFAULT_GUEST_TIMEOUT_S = 120;
+
+/**
+ * A guest's run metadata: its directory's guest.json with the defaults filled in,
+ * { timeout, args }. Throws on a malformed file (unknown key, wrong type).
+ */
+export function readGuestMeta(dir) {
+  const file = path.join(dir, 'guest.json');
+  const meta = { timeout: DEFAULT_GUEST_TIMEOUT_S, args: [] };
+  if (!existsSync(file)) return meta;
+  const bad = (why) => new Error(`domU-sdk: ${file}: ${why}`);
+  let json;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw bad(e.message);
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw bad('not a JSON object');
+  for (const key of Object.keys(json)) {
+    if (!['timeout', 'args', 'note'].includes(key)) throw bad(`unknown key "${key}" (timeout, args, note)`);
+  }
+  if (json.timeout !== undefined) {
+    if (!Number.isInteger(json.timeout) || json.timeout < 1) throw bad('"timeout" must be a whole number of seconds >= 1');
+    meta.timeout = json.timeout;
+  }
+  if (json.args !== undefined) {
+    if (!Array.isArray(json.args) || !json.args.every((a) => typeof a === 'string')) {
+      throw bad('"args" must be an array of strings');
+    }
+    meta.args = json.args;
+  }
+  if (json.note !== undefined && typeof json.note !== 'string') throw bad('"note" must be a string');
+  return meta;
+}
+
+/** Where guests live, under the repository root. */
+export const GUEST_PARENTS = ['domU-sdk/guests', 'test/guests', 'bench/guests'];
+
+/** Every guest directory: PARENT/NAME for each of GUEST_PARENTS (names must be unique). */
 export function listGuestDirs(root) {
   const found = new Map();
-  for (const parent of [path.join(root, 'domU-sdk', 'guests'), path.join(root, 'test', 'guests')]) {
+  for (const parent of GUEST_PARENTS.map((p) => path.join(root, p))) {
     if (!existsSync(parent)) continue;
     for (const ent of readdirSync(parent, { withFileTypes: true })) {
       if (!ent.isDirectory()) continue;
@@ -147,11 +201,12 @@ export async function buildGuests({ root, outDir }) {
   const jobs = Math.max(1, cpus().length);
   mkdirSync(outDir, { recursive: true });
 
-  // 1. The runtime, compiled once for every guest.
+  // 1. The runtime (every source under src/, in its folders), compiled once for every guest.
   const sdkObjs = [];
   const compiles = [];
-  for (const src of sourcesIn(path.join(sdk, 'src'))) {
-    const obj = path.join(objDir, 'sdk', `${path.basename(src)}.o`);
+  const srcRoot = path.join(sdk, 'src');
+  for (const src of sourcesUnder(srcRoot)) {
+    const obj = path.join(objDir, 'sdk', `${path.relative(srcRoot, src)}.o`);
     sdkObjs.push(obj);
     const job = compileJob(src, obj, baseFlags);
     if (job) compiles.push(job);
@@ -165,11 +220,20 @@ export async function buildGuests({ root, outDir }) {
       if (job) compiles.push(job);
       return obj;
     });
-    return { name, dir, objs, elf: path.join(outDir, `${name}.elf`) };
+    const meta = readGuestMeta(dir);
+    return { name, dir, objs, meta, elf: path.join(outDir, `${name}.elf`) };
   });
   await pool(compiles, jobs);
 
-  // 3. Link: runtime objects first (entry.S's .text.boot goes first anyway via link.ld), then libgcc.
+  // 2b. Each guest's run metadata beside its ELF (rewritten only when it changed).
+  for (const g of guests) {
+    const file = path.join(outDir, `${g.name}.json`);
+    const text = `${JSON.stringify(g.meta)}\n`;
+    if (!existsSync(file) || readFileSync(file, 'utf8') !== text) writeFileSync(file, text);
+  }
+
+  // 3. Link: runtime objects first (pvh_entry.S's .text.boot goes first anyway via link.ld), then
+  // libgcc.
   const links = [];
   for (const g of guests) {
     const inputs = [...sdkObjs, ...g.objs, linkScript, fileURLToPath(import.meta.url)];
@@ -190,6 +254,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   const outDir = path.resolve(process.argv[2] ?? path.join(root, 'dist', 'guests'));
   buildGuests({ root, outDir }).then(
     (guests) => console.log(`domU-sdk: ${guests.length} guests in ${path.relative(process.cwd(), outDir) || '.'}`),
-    () => process.exit(1),
+    (e) => {
+      if (!(e instanceof GuestBuildError)) console.error(e.message); // gcc failures are printed already
+      process.exit(1);
+    },
   );
 }

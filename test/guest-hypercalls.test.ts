@@ -1,9 +1,10 @@
-// guest-hypercalls.test.ts: one C guest per hypercall behaviour, each must report SUCCESS.
+// guest-hypercalls.test.ts: one C guest per hypercall behaviour, each must report SUCCESS; and a
+// hypercall from ring 3 (cpl3) must fail.
 import t from 'tap';
 import { kvmTest } from './helpers/kvm.ts';
 import { runGuest, testResult } from './helpers/run-guest.ts';
 
-/** Guest name → extra `pvkvm run` arguments. */
+/** Guest name → extra `pvkvm run` arguments (besides those in the guest's guest.json). */
 const GUESTS: Record<string, string[]> = {
   efault: [],
   enosys: [],
@@ -12,7 +13,7 @@ const GUESTS: Record<string, string[]> = {
   hvmparam: [],
   debugcon: [],
   compat32: [],
-  memmap: ['--memory', '96', '--cmdline', 'mem=96'],
+  memmap: [], // guest.json: --memory 96 --cmdline mem=96
 };
 
 for (const [name, args] of Object.entries(GUESTS)) {
@@ -31,6 +32,21 @@ t.test('memory map follows --memory', kvmTest(), async (t) => {
   // A guest told the wrong size must notice: the check is real.
   const wrong = await runGuest('memmap', ['--memory', '32', '--cmdline', 'mem=64']);
   t.equal(testResult(wrong.stdout), 'FAILURE', 'a mismatched size is detected');
+});
+
+t.test('a hypercall from ring 3 fails with EPERM, and ring 0 still works', kvmTest(), async (t) => {
+  const r = await runGuest('cpl3');
+  const out = `${r.stdout}\n${r.stderr}`;
+  t.match(r.stdout, /ring 3 probe returned 0x1234/, `ring 3 ran and came back\n${out}`);
+  if (testResult(r.stdout) === 'SKIP') {
+    // A CPU that raises #GP on the trap port in ring 3 never lets ring 3 reach the hypervisor.
+    t.match(r.stdout, /raises #GP in ring 3/, out);
+    t.comment('skipped: this host raises #GP on the hypercall trap in ring 3');
+    return;
+  }
+  t.equal(testResult(r.stdout), 'SUCCESS', out);
+  t.match(r.stdout, /xen_version from ring 3 returned -1\n/, '-XEN_EPERM');
+  t.equal(r.code, 0, 'the guest powered off');
 });
 
 t.test('the hello guest greets and powers off', kvmTest(), async (t) => {

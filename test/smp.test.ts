@@ -5,7 +5,7 @@ import { kvmTest } from './helpers/kvm.ts';
 import { runGuest, testResult } from './helpers/run-guest.ts';
 
 t.test('two vCPUs: bring-up, IPIs, per-vCPU time', kvmTest(), async (t) => {
-  const r = await runGuest('smp', ['--vcpus', '2', '--cmdline', 'mode=vector']);
+  const r = await runGuest('smp'); // guest.json: --vcpus 2 --cmdline mode=vector
   t.equal(testResult(r.stdout), 'SUCCESS', `${r.stdout}\n${r.stderr}`);
   t.equal(r.code, 0);
 });
@@ -21,7 +21,7 @@ t.test('one vCPU: the guest skips', kvmTest(), async (t) => {
 });
 
 t.test('VCPUOP_initialise with a 32-bit context starts a vCPU in protected mode', kvmTest(), async (t) => {
-  const r = await runGuest('smp32', ['--vcpus', '3']);
+  const r = await runGuest('smp32'); // guest.json: --vcpus 3
   t.equal(testResult(r.stdout), 'SUCCESS', r.stdout + r.stderr);
   t.match(r.stdout, /vCPU 1 ran 32-bit code: esi=0x5a5a1234/);
 });

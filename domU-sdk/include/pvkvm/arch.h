@@ -3,7 +3,7 @@
 #define PVKVM_ARCH_H
 #include <stdint.h>
 
-/* Selectors of the GDT installed by the PVH entry (src/entry.S). */
+/* Selectors of the GDT installed by the PVH entry (src/arch/pvh_entry.S). */
 #define PVKVM_SEL_CODE64 0x08 /* 64-bit ring-0 code */
 #define PVKVM_SEL_DATA 0x10   /* flat ring-0 data */
 #define PVKVM_SEL_CODE32 0x18 /* 32-bit ring-0 code (compatibility mode), base 0, 4 GiB */

@@ -142,4 +142,7 @@ void ata_print_info(const struct ata_dev *dev); /* one "ata: ..." line */
 /* "ABRT IDNF ..." for an error register value, into buf. */
 const char *ata_error_string(uint8_t err, char *buf, size_t len);
 
+/* The ATA disk in the block API's driver table (block=ata; drive 0, cmdline ata.mode=). */
+extern const struct block_driver ata_block_driver;
+
 #endif

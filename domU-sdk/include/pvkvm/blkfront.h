@@ -122,4 +122,7 @@ long blkfront_notify(struct blkfront_dev *dev);             /* EVTCHNOP_send */
 /* Mark the device broken (no further requests), e.g. after scribbling on the ring. */
 void blkfront_set_broken(struct blkfront_dev *dev);
 
+/* blkfront in the block API's driver table (block=pv; disks are device/vbd entries by id). */
+extern const struct block_driver blkfront_block_driver;
+
 #endif

@@ -98,9 +98,10 @@ struct block_dev {
   struct block_req *sync_done; /* completions of the synchronous fallback, for block_poll */
 };
 
-/* Which driver: cmdline block=pv or block=ata forces one; otherwise PV when Xen is present with at
- * least one device/vbd, else the ATA disk (primary channel, drive 0; cmdline ata.mode=irq|polled,
- * default polled; see <pvkvm/ata.h>) — so the same guest runs on pvkvm and under QEMU.
+/* Which driver (see struct block_driver below): cmdline block=pv or block=ata forces one;
+ * otherwise PV when Xen is present with at least one device/vbd, else the ATA disk (primary
+ * channel, drive 0; cmdline ata.mode=irq|polled, default polled; see <pvkvm/ata.h>) — so the same
+ * guest runs on pvkvm and under QEMU.
  * PV: the first disk (device/vbd with the lowest id); block_open(i, ...) the i-th (ascending ids).
  * ATA: index 0 only. 0, -XEN_ENODEV if there is none, or -errno of the handshake / probe. */
 int block_open_default(struct block_dev **dev);
@@ -128,5 +129,24 @@ int block_drain(struct block_dev *dev, uint64_t timeout_ns);
 /* For drivers: finish a request (status 0 or -errno), run its callback. */
 void block_complete(struct block_dev *dev, struct block_req *req, int status);
 const char *block_op_name(enum block_op op);
+
+/*
+ * The driver table. block_open and block_count pick a driver from block_drivers[] (listed in
+ * src/drivers/block_drivers.c, in order of preference): the one the command line names
+ * (block=NAME), else the first whose probe sees a disk, else the last entry — the fallback, which
+ * need not have a probe. The table: blkfront ("pv", <pvkvm/blkfront.h>), then ATA ("ata",
+ * <pvkvm/ata.h>).
+ */
+struct block_driver {
+  const char *name; /* its block=NAME */
+  /* How many disks it sees (0 if none), or -errno when its bus is not there (no Xen, no
+   * xenstore). Cheap and harmless: it runs on every block_open. NULL if the driver cannot tell
+   * without opening a disk (block_count then opens disk 0). */
+  int (*probe)(void);
+  /* Open its index-th disk: 0, -XEN_ENODEV if there is no such disk, or -errno. */
+  int (*open)(unsigned index, struct block_dev **dev);
+};
+extern const struct block_driver *const block_drivers[];
+extern const unsigned block_nr_drivers;
 
 #endif

@@ -42,8 +42,8 @@ typedef uint16_t domid_t;
 #define EVTCHN_NR_PORTS 4096u  /* 2-level ABI, 64-bit guest: 64 words x 64 bits */
 #define PVKVM_MAX_VCPUS 32u    /* vcpu_info slots in shared_info */
 
-/* CPUID leaf Xen base + 4, set by pvkvm_smp_prepare (src/smp.c) before a secondary vCPU starts;
- * 0 while only the boot vCPU runs. */
+/* CPUID leaf Xen base + 4, set by pvkvm_smp_prepare (src/xen/smp.c) before a secondary vCPU
+ * starts; 0 while only the boot vCPU runs. */
 extern uint32_t pvkvm_smp_id_leaf;
 
 /* This vCPU's id (Xen's vcpu_id): 0 until a secondary vCPU has been started, then CPUID leaf

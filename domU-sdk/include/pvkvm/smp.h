@@ -1,5 +1,6 @@
 /*
- * pvkvm/smp.h: secondary vCPUs (VCPUOP_initialise / up / down / is_up) and spinlocks.
+ * pvkvm/smp.h: secondary vCPUs (VCPUOP_initialise / up / down / is_up). Spinlocks are in
+ * <pvkvm/lock.h> (included here).
  *
  *   static void worker(void *arg) { printf("hello from vCPU %u\n", pvkvm_vcpu_id()); }
  *   ...
@@ -7,9 +8,9 @@
  *
  * pvkvm_start_vcpu gives the vCPU a 16 KiB stack (a static slot per vCPU id) and a 64-bit
  * vcpu_hvm_context that shares the caller's paging (its CR0, CR3, CR4 and EFER), then calls
- * VCPUOP_initialise and VCPUOP_up. The secondary enters src/smp.S with interrupts off: it loads
- * the SDK's GDT (and reloads CS and the data segments), the caller's IDT, and runs the per-CPU
- * set-up in C: its own local APIC is software-enabled, and if the caller had registered an
+ * VCPUOP_initialise and VCPUOP_up. The secondary enters src/arch/smp_entry.S with interrupts off:
+ * it loads the SDK's GDT (and reloads CS and the data segments), the caller's IDT, and runs the
+ * per-CPU set-up in C: its own local APIC is software-enabled, and if the caller had registered an
  * event-channel upcall (evtchn_init) the same mode is registered for the new vCPU. Then fn(arg)
  * runs, with interrupts still off. When fn returns, the vCPU parks: it calls VCPUOP_down on
  * itself in a loop; pvkvm_start_vcpu on a parked vCPU hands it the next function and ups it.
@@ -30,6 +31,7 @@
 #include <pvkvm/arch.h>
 #include <pvkvm/evtchn.h>
 #include <pvkvm/lapic.h>
+#include <pvkvm/lock.h>
 
 #define PVKVM_SMP_STACK_SIZE 16384u
 
@@ -70,35 +72,8 @@ long pvkvm_vcpu_init_result(unsigned vcpu);
 /* Wait (spinning) up to timeout_ns for an SDK-started vCPU to park. Returns 1 if it did. */
 int pvkvm_wait_vcpu_parked(unsigned vcpu, uint64_t timeout_ns);
 
-/* The secondary entry point (src/smp.S) and its C half; not for direct use. */
+/* The secondary entry point (src/arch/smp_entry.S) and its C half; not for direct use. */
 void pvkvm_secondary_entry(void);
 void pvkvm_secondary_main(unsigned vcpu) __attribute__((noreturn));
-
-/* --- spinlocks (test-and-test-and-set) --- */
-typedef struct {
-  volatile uint32_t locked;
-} pvkvm_spinlock_t;
-#define PVKVM_SPINLOCK_INIT {0}
-
-static inline int spin_trylock(pvkvm_spinlock_t *l) {
-  return __atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE) == 0;
-}
-static inline void spin_lock(pvkvm_spinlock_t *l) {
-  while (!spin_trylock(l))
-    while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED)) cpu_relax();
-}
-static inline void spin_unlock(pvkvm_spinlock_t *l) {
-  __atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
-}
-/* Interrupts off on this vCPU while holding the lock (for data handlers touch too). */
-static inline unsigned long spin_lock_irqsave(pvkvm_spinlock_t *l) {
-  unsigned long flags = local_irq_save();
-  spin_lock(l);
-  return flags;
-}
-static inline void spin_unlock_irqrestore(pvkvm_spinlock_t *l, unsigned long flags) {
-  spin_unlock(l);
-  local_irq_restore(flags);
-}
 
 #endif

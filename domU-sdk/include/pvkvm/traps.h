@@ -4,7 +4,7 @@
 #define PVKVM_TRAPS_H
 #include <stdint.h>
 
-/* Saved state, lowest address first (as laid out on the stack by src/traps.S). */
+/* Saved state, lowest address first (as laid out on the stack by src/arch/trap_entry.S). */
 struct pvkvm_trap_frame {
   uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
   uint64_t vector, error_code;

@@ -18,7 +18,7 @@
  * default 30 s) gives -XEN_ETIMEDOUT, a broken ring -XEN_EIO.
  *
  * Waiting never spins: it is SCHEDOP_poll on the store port, which the client masks at xs_init
- * so the upcall dispatcher never consumes its events (see src/xenstore.c). It works with or
+ * so the upcall dispatcher never consumes its events (see src/xen/xenstore.c). It works with or
  * without evtchn_init and with interrupts on or off.
  *
  * Watch events that arrive while a request waits for its reply are queued (XS_WATCH_QUEUE

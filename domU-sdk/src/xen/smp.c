@@ -1,0 +1,204 @@
+/* smp.c: secondary vCPUs — VCPUOP wrappers, pvkvm_start_vcpu, the secondary's per-CPU set-up. */
+#include <stddef.h>
+#include <stdint.h>
+#include <pvkvm/arch.h>
+#include <pvkvm/deadline.h>
+#include <pvkvm/evtchn.h>
+#include <pvkvm/hypercall.h>
+#include <pvkvm/lapic.h>
+#include <pvkvm/lock.h>
+#include <pvkvm/smp.h>
+#include <pvkvm/string.h>
+#include <pvkvm/time.h>
+#include <pvkvm/traps.h>
+#include <xen-abi/vcpu.h>
+
+#define MSR_EFER 0xc0000080u
+#define RFLAGS_RESERVED 0x2ull /* bit 1 is always set; IF = 0 */
+#define START_TIMEOUT_NS (5 * NSEC_PER_SEC)
+
+_Static_assert(sizeof(struct vcpu_hvm_context) == 128, "vcpu_hvm_context layout");
+
+uint32_t pvkvm_smp_id_leaf;
+
+struct smp_cpu {
+  void (*fn)(void *);
+  void *arg;
+  uint32_t request;         /* bumped by the starter for each function handed over */
+  uint32_t taken;           /* the request the vCPU accepted last */
+  uint32_t state;           /* enum pvkvm_vcpu_state */
+  uint32_t initialised;     /* VCPUOP_initialise succeeded */
+  enum evtchn_upcall_mode mode; /* upcall mode to register on the vCPU (the starter's) */
+  long init_rc;
+};
+static struct smp_cpu cpus[PVKVM_MAX_VCPUS];
+
+/* One stack per secondary vCPU id (vCPU 0 runs on pvh_entry.S's stack). */
+static uint8_t stacks[PVKVM_MAX_VCPUS - 1][PVKVM_SMP_STACK_SIZE] __attribute__((aligned(16)));
+
+/* The IDT every vCPU loads (the starter's, taken with sidt). */
+static struct __attribute__((packed)) {
+  uint16_t limit;
+  uint64_t base;
+} smp_idtr;
+
+static pvkvm_spinlock_t start_lock = PVKVM_SPINLOCK_INIT;
+static int nr_vcpus_cached;
+
+extern void pvkvm_spurious_entry(void);
+
+static inline uint64_t read_cr0(void) { uint64_t v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }
+static inline uint64_t read_cr4(void) { uint64_t v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
+
+/* ---- VCPUOP wrappers ---- */
+
+long pvkvm_vcpu_is_up(unsigned vcpu) { return HYPERVISOR_vcpu_op(VCPUOP_is_up, (int)vcpu, NULL); }
+long pvkvm_vcpu_up(unsigned vcpu) { return HYPERVISOR_vcpu_op(VCPUOP_up, (int)vcpu, NULL); }
+long pvkvm_vcpu_down(unsigned vcpu) { return HYPERVISOR_vcpu_op(VCPUOP_down, (int)vcpu, NULL); }
+
+int pvkvm_nr_vcpus(void) {
+  int n = __atomic_load_n(&nr_vcpus_cached, __ATOMIC_RELAXED);
+  if (n) return n;
+  if (!pvkvm_xen_present()) {
+    n = 1;
+  } else {
+    for (n = 0; n < (int)PVKVM_MAX_VCPUS; n++)
+      if (pvkvm_vcpu_is_up((unsigned)n) < 0) break; /* -ENOENT past the last one */
+    if (n == 0) n = 1; /* no answer at all (-ENOSYS): at least we exist */
+  }
+  __atomic_store_n(&nr_vcpus_cached, n, __ATOMIC_RELAXED);
+  return n;
+}
+
+long pvkvm_smp_prepare(void) {
+  if (__atomic_load_n(&pvkvm_smp_id_leaf, __ATOMIC_ACQUIRE)) return 0;
+  if (!pvkvm_xen_present()) return -XEN_ENOSYS;
+  uint32_t base = pvkvm_xen_cpuid_base;
+  if (cpuid(base, 0).eax < base + 4) return -XEN_ENOSYS;
+  if (!(cpuid(base + 4, 0).eax & XEN_HVM_CPUID_VCPU_ID_PRESENT)) return -XEN_ENOSYS;
+  /* Map shared_info now, so secondaries never race to map it. Failure is not fatal here. */
+  pvkvm_shared_info();
+  __atomic_store_n(&pvkvm_smp_id_leaf, base + 4, __ATOMIC_SEQ_CST);
+  return 0;
+}
+
+enum pvkvm_vcpu_state pvkvm_vcpu_state(unsigned vcpu) {
+  if (vcpu >= PVKVM_MAX_VCPUS) return PVKVM_VCPU_OFFLINE;
+  if (vcpu == 0) return PVKVM_VCPU_RUNNING;
+  return (enum pvkvm_vcpu_state)__atomic_load_n(&cpus[vcpu].state, __ATOMIC_ACQUIRE);
+}
+
+long pvkvm_vcpu_init_result(unsigned vcpu) {
+  return vcpu < PVKVM_MAX_VCPUS ? __atomic_load_n(&cpus[vcpu].init_rc, __ATOMIC_ACQUIRE) : 0;
+}
+
+int pvkvm_wait_vcpu_parked(unsigned vcpu, uint64_t timeout_ns) {
+  if (vcpu == 0 || vcpu >= PVKVM_MAX_VCPUS) return 0;
+  uint64_t end = deadline_after(timeout_ns);
+  for (;;) {
+    if (pvkvm_vcpu_state(vcpu) == PVKVM_VCPU_PARKED && pvkvm_vcpu_is_up(vcpu) == 0) return 1;
+    if (pvkvm_time_ns() >= end) return 0;
+    cpu_relax();
+  }
+}
+
+/* ---- starting ---- */
+
+static long initialise(unsigned vcpu) {
+  struct vcpu_hvm_context ctx;
+  memset(&ctx, 0, sizeof(ctx));
+  ctx.mode = VCPU_HVM_MODE_64B;
+  ctx.cpu_regs_x86_64_rip = (uint64_t)(uintptr_t)pvkvm_secondary_entry;
+  ctx.cpu_regs_x86_64_rsp = (uint64_t)(uintptr_t)&stacks[vcpu - 1][PVKVM_SMP_STACK_SIZE];
+  ctx.cpu_regs_x86_64_rdi = vcpu;
+  ctx.cpu_regs_x86_64_rflags = RFLAGS_RESERVED;
+  ctx.cpu_regs_x86_64_cr0 = read_cr0();
+  ctx.cpu_regs_x86_64_cr3 = read_cr3();
+  ctx.cpu_regs_x86_64_cr4 = read_cr4();
+  ctx.cpu_regs_x86_64_efer = rdmsr(MSR_EFER);
+  return HYPERVISOR_vcpu_op(VCPUOP_initialise, (int)vcpu, &ctx);
+}
+
+long pvkvm_start_vcpu(unsigned vcpu, void (*fn)(void *), void *arg) {
+  if (vcpu == 0 || vcpu >= PVKVM_MAX_VCPUS || !fn) return -XEN_EINVAL;
+  long rc = pvkvm_smp_prepare();
+  if (rc < 0) return rc;
+  if (vcpu == pvkvm_vcpu_id()) return -XEN_EINVAL;
+  struct smp_cpu *c = &cpus[vcpu];
+
+  spin_lock(&start_lock);
+  uint32_t state = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
+  if (state == PVKVM_VCPU_STARTING || state == PVKVM_VCPU_RUNNING) {
+    spin_unlock(&start_lock);
+    return -XEN_EBUSY;
+  }
+  int fresh = state == PVKVM_VCPU_OFFLINE;
+  c->fn = fn;
+  c->arg = arg;
+  uint32_t req = c->request + 1;
+  if (fresh) {
+    c->mode = evtchn_upcall_mode();
+    c->init_rc = 0;
+    __asm__ volatile("sidt %0" : "=m"(smp_idtr));
+  }
+  __atomic_store_n(&c->state, PVKVM_VCPU_STARTING, __ATOMIC_RELEASE);
+  __atomic_store_n(&c->request, req, __ATOMIC_RELEASE);
+  if (fresh) {
+    if (!c->initialised) {
+      rc = initialise(vcpu);
+      if (rc == 0) c->initialised = 1;
+    }
+    if (rc == 0) rc = pvkvm_vcpu_up(vcpu);
+    if (rc < 0) {
+      /* Never ran: forget the request (a retry skips VCPUOP_initialise if that succeeded). */
+      __atomic_store_n(&c->request, req - 1, __ATOMIC_RELEASE);
+      __atomic_store_n(&c->state, PVKVM_VCPU_OFFLINE, __ATOMIC_RELEASE);
+      spin_unlock(&start_lock);
+      return rc;
+    }
+  }
+  spin_unlock(&start_lock);
+
+  /* Wait for the vCPU to take the function. A parked vCPU may still be on its way into
+   * VCPUOP_down: keep upping it while it reads as down, until it has taken the request. */
+  uint64_t end = deadline_after(START_TIMEOUT_NS);
+  for (;;) {
+    if (__atomic_load_n(&c->taken, __ATOMIC_ACQUIRE) == req) return 0;
+    if (pvkvm_time_ns() >= end) return -XEN_ETIMEDOUT;
+    if (!fresh && pvkvm_vcpu_is_up(vcpu) == 0) pvkvm_vcpu_up(vcpu);
+    cpu_relax();
+  }
+}
+
+/* ---- the secondary ---- */
+
+void pvkvm_secondary_main(unsigned vcpu) {
+  struct smp_cpu *c = &cpus[vcpu];
+  __asm__ volatile("lidt %0" : : "m"(smp_idtr));
+  long rc = 0;
+  if (pvkvm_vcpu_id() != vcpu) {
+    rc = -XEN_ESRCH; /* CPUID disagrees: per-vCPU state would be mixed up */
+  } else if (c->mode != EVTCHN_UPCALL_NONE) {
+    rc = evtchn_init(c->mode); /* installs the gates, enables this vCPU's LAPIC, registers */
+  } else {
+    pvkvm_set_idt_gate(PVKVM_SPURIOUS_VECTOR, pvkvm_spurious_entry);
+    lapic_enable(PVKVM_SPURIOUS_VECTOR);
+  }
+  __atomic_store_n(&c->init_rc, rc, __ATOMIC_RELEASE);
+
+  for (;;) {
+    uint32_t req = __atomic_load_n(&c->request, __ATOMIC_ACQUIRE);
+    if (req != c->taken) {
+      void (*fn)(void *) = c->fn;
+      void *arg = c->arg;
+      __atomic_store_n(&c->state, PVKVM_VCPU_RUNNING, __ATOMIC_RELEASE);
+      __atomic_store_n(&c->taken, req, __ATOMIC_RELEASE);
+      fn(arg);
+      cli();
+      __atomic_store_n(&c->state, PVKVM_VCPU_PARKED, __ATOMIC_RELEASE);
+      continue;
+    }
+    /* Park. Returns once someone ups us again; then look for work. */
+    if (pvkvm_vcpu_down(vcpu) < 0) cpu_relax();
+  }
+}
