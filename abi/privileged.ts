@@ -63,7 +63,7 @@ message MemoryLayout {
   uint32 special_pages = 5;
 }
 
-// Batched grant operations by dom0 on guest grants (xen-abi-facts §6). A map pins the entry
+// Batched grant operations by dom0 on guest grants (docs/xen-abi.md §6). A map pins the entry
 // (GTF_reading/GTF_writing) and answers the frame's offset in the guest's memory file.
 message GrantMapOp { uint32 domid = 1; uint32 ref = 2; bool readonly = 3; }
 message GrantMapResult { int32 status = 1; uint32 handle = 2; uint64 offset = 3; }

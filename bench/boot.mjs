@@ -5,7 +5,7 @@ import { describeFailure, epochMs, guestsDir, median, pvkvmJs, requireFile, roun
 import { loadControlClient, startDaemons } from './guest-window.mjs';
 
 const RUNS = Number(process.env.PVKVM_BENCH_BOOT_RUNS ?? 10);
-/** DESIGN §7: first guest instruction within Node start-up + 5 ms. */
+/** docs/performance.md §2: first guest instruction within Node start-up + 5 ms. */
 const GOAL_MARGIN_MS = 5;
 const EVENTS = ['process-start', 'hypervisor-start', 'first-output', 'guest-end'];
 /** The boot vCPU's first KVM_RUN entry (newer pvkvm), else its first exit (older builds). */

@@ -1,4 +1,4 @@
-// pv-vs-emulated.mjs: the full-virtualization comparator (DESIGN §5, §7) — the same guest
+// pv-vs-emulated.mjs: the full-virtualization comparator (docs/performance.md §4, §7) — the same guest
 // (test/guests/blkwork) reading the same image 64 KiB at a time through the PV disk (blkfront →
 // blkback) and through pvkvm's emulated ATA PIO disk, in one run; with the host reading the same
 // file, and the same guest under QEMU (IDE disk) as an extra reference. Throughput, IOPS, latency,

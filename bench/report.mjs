@@ -214,7 +214,7 @@ const GOALS = {
     ['PV ÷ emulated ATA PIO, 64 KiB seq read', (r) => r.seq_read_speedup, (r) => r.targets?.seq_read_speedup ?? 20, 'ge'],
     ['user-space exits per 4 KiB, PV', (r) => r.exits_per_4k_pv, (r) => r.targets?.exits_per_4k_pv ?? 0.25, 'le'],
     ['user-space exits per 4 KiB, emulated ATA', (r) => r.exits_per_4k_emulated, null, null],
-    ['exits per 4 KiB, PV ÷ ATA (perf-anchors G3: ≤ 1/40)', (r) => r.exits_ratio_pv_vs_emulated, (r) => r.targets?.exits_ratio_pv_vs_emulated ?? 0.025, 'le'],
+    ['exits per 4 KiB, PV ÷ ATA (docs/performance.md §2, G3: ≤ 1/40)', (r) => r.exits_ratio_pv_vs_emulated, (r) => r.targets?.exits_ratio_pv_vs_emulated ?? 0.025, 'le'],
     ['PV ÷ QEMU IDE, 64 KiB seq read', (r) => r.seq_read_pv_vs_qemu, null, null],
   ],
 };
@@ -264,7 +264,7 @@ export function writeReport(dir = resultsDir) {
     '# pvkvm benchmark report',
     '',
     'The latest result of each benchmark in `bench/results/` (written by `npm run bench`; rebuild with',
-    '`node bench/report.mjs`). Ratios are measured within one run of one benchmark; targets are DESIGN §7\'s',
+    '`node bench/report.mjs`). Ratios are measured within one run of one benchmark; targets are docs/performance.md §2\'s',
     'and are reported, not enforced. On this project\'s hosts guest code runs in KVM\'s instruction emulator',
     '(see the top-level README, "Guest speed"), which sinks every guest-side rate: read the exit counts',
     'and the same-run ratios, not the absolute speeds. `bench/README.md` explains every field.',

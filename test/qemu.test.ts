@@ -1,5 +1,5 @@
 // qemu.test.ts: the domU-sdk's drivers for emulated PC devices checked against QEMU's device models
-// (DESIGN §5): the ATA PIO disk behind <pvkvm/block.h> (blkwork, unchanged, falls back to it when
+// (docs/performance.md §4): the ATA PIO disk behind <pvkvm/block.h> (blkwork, unchanged, falls back to it when
 // there is no Xen; ataerr for the error paths) and the 16550 UART (console=uart, and the uartecho
 // guest in polled and IRQ mode).
 //

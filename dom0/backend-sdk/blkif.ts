@@ -1,4 +1,4 @@
-// blkif.ts: decode and encode blkif ring entries (io/blkif.h, xen-abi-facts §9) in both layouts a
+// blkif.ts: decode and encode blkif ring entries (io/blkif.h, docs/xen-abi.md §9) in both layouts a
 // backend must honour — x86_64-abi, and x86_32-abi where u64 fields are 4-byte aligned. The
 // numbers and layouts are abi/io/blkif.ts's; this file only turns them into objects and back.
 // Decoding works on a private copy of the ring entry and checks nothing semantic.

@@ -1,4 +1,4 @@
-// ring.ts: the back end of a Xen shared ring (io/ring.h, xen-abi-facts §8; layout in
+// ring.ts: the back end of a Xen shared ring (io/ring.h, docs/xen-abi.md §8; layout in
 // abi/io/ring.ts) over one or more mapped ring pages — take requests, put responses, with Xen's
 // event suppression.
 //

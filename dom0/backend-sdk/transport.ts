@@ -1,5 +1,5 @@
 // transport.ts: read and check the transport keys a frontend publishes before Initialised —
-// ring-ref or ring-ref0..N with ring-page-order, event-channel, protocol (xen-abi-facts §9.3, §13).
+// ring-ref or ring-ref0..N with ring-page-order, event-channel, protocol (docs/xen-abi.md §9.3, §13).
 import { RING_PROTOCOLS, XEN_IO_PROTO, type RingProtocol } from '../../abi/io/ring.ts';
 
 export type { RingProtocol };

@@ -1,4 +1,4 @@
-// vdev.ts: virtual-device numbers from disk names (xen-vbd-interface, xen-abi-facts §9.4).
+// vdev.ts: virtual-device numbers from disk names (xen-vbd-interface, docs/xen-abi.md §9.4).
 
 /** "a" → 0, "z" → 25, "aa" → 26 … (the Linux naming, bijective base 26). */
 function diskIndex(letters: string): number {

@@ -3,7 +3,7 @@
 //
 // Driven from outside: whoever owns the domain's console event channel calls `onGuestEvent()`
 // when the guest signals, and passes `notify` to signal it back. Output is drained on every event
-// because guests may spin (SCHEDOP_yield) until their ring empties (DESIGN §9).
+// because guests may spin (SCHEDOP_yield) until their ring empties (docs/host-kvm.md §2).
 import { EventEmitter } from 'eventemitter3';
 import { ConsoleRing } from './ring.ts';
 import { Backlog } from './backlog.ts';

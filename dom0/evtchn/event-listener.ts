@@ -1,6 +1,6 @@
 // event-listener.ts: dom0's control-plane event channels — call a handler on the main thread
 // whenever a guest signals a port bound to dom0 (xenstore and console rings). Data-path backends
-// run their own epoll threads instead (DESIGN §4); this is for low-rate control traffic.
+// run their own epoll threads instead (docs/performance.md §3); this is for low-rate control traffic.
 import { Worker } from 'node:worker_threads';
 import { libc, EFD_CLOEXEC, EFD_NONBLOCK } from '../../host/libc.ts';
 import { WatchTable } from './watch-table.ts';

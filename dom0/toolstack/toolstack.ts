@@ -16,7 +16,7 @@ import { settingsProblem, type DiskSetting, type DomainSettings, type OnAction }
 export class ToolstackError extends Error {}
 
 const MAX_IMAGE_BYTES = 3 * 1024 * 1024 * 1024;
-/** SHUTDOWN_* reasons (xen-abi-facts §7.1). */
+/** SHUTDOWN_* reasons (docs/xen-abi.md §7.1). */
 const REASON = { poweroff: 0, reboot: 1, suspend: 2, crash: 3, watchdog: 4, soft_reset: 5 } as const;
 
 async function readImage(path: string, what: string): Promise<Uint8Array> {

@@ -1,5 +1,5 @@
 // xenstore-layout.ts: the xenstore nodes the toolstack creates for a new domain, with libxl's
-// permissions (xen-abi-facts §12.3): the home directory is dom0's and readable by the guest; the
+// permissions (docs/xen-abi.md §12.3): the home directory is dom0's and readable by the guest; the
 // directories a guest writes to (device, control, data…) are owned by the guest.
 import type { XsLocal, XsPerm } from '../xenstore/xenstored.ts';
 

@@ -13,7 +13,7 @@ export interface XsRingTransport {
   notify(): void;
 }
 
-/** Layout of xenstore_domain_interface (xs_wire.h, xen-abi-facts §12.2; abi/io/xs-wire.ts). */
+/** Layout of xenstore_domain_interface (xs_wire.h, docs/xen-abi.md §12.2; abi/io/xs-wire.ts). */
 const XSI = XenstoreDomainInterface;
 export const RING_SIZE = XENSTORE.values.RING_SIZE;
 const REQ_OFFSET = offsetOf(XSI, 'req');

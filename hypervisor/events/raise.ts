@@ -1,4 +1,4 @@
-// raise.ts: Xen's 2-level event semantics on a guest's shared_info (xen-abi-facts §4.4, §5.3),
+// raise.ts: Xen's 2-level event semantics on a guest's shared_info (docs/xen-abi.md §4.4, §5.3),
 // with truly atomic read-modify-writes against the running guest, and upcall injection.
 //
 //   set_pending(port):  pending[port] test-and-set ──already set──▶ done (events coalesce)

@@ -1,6 +1,6 @@
 // relays.ts: the event-channel fast path — interdomain ports wired to ioeventfds, so a guest's
 // EVTCHNOP_send costs an in-kernel exit (~1 µs) instead of a user-space one (~10 µs); the relay
-// thread turns each eventfd signal into the raise on the other end (DESIGN §4).
+// thread turns each eventfd signal into the raise on the other end (docs/performance.md §3).
 //
 //   guest: out SEND_PORT, port ──KVM ioeventfd──▶ eventfd ──epoll──▶ relay thread ──▶ setPending
 //   (ports without a relay still exit to user space and are sent by the vCPU thread)

@@ -46,7 +46,7 @@ const CALLBACK_TYPE_SHIFT = 56n;
 /**
  * HVM_PARAM_CALLBACK_IRQ type 2 (vector): Xen injects the vector on entry with no EOI. Here the
  * in-kernel master PIC, in auto-EOI mode with its base at the vector's block, feeds it to the
- * vCPU through LVT0 ExtINT (DESIGN §8), so an event can be delivered from any thread.
+ * vCPU through LVT0 ExtINT (docs/host-kvm.md §1), so an event can be delivered from any thread.
  * GSI and PCI INTx callbacks are stored but not delivered (no emulated PCI platform device yet).
  */
 function setupCallback(ctx: HypercallContext, value: bigint): void {

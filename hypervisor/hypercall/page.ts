@@ -24,7 +24,7 @@ export function buildHypercallPage(mode: 64 | 32 = 32): Uint8Array {
 }
 
 /**
- * 64-bit event_channel_op stub with the EVTCHNOP_send fast path (DESIGN §4): the port number goes
+ * 64-bit event_channel_op stub with the EVTCHNOP_send fast path (docs/performance.md §3): the port number goes
  * out on SEND_PORT. A port wired to an ioeventfd completes in the kernel and leaves RDI = 0; any
  * other port exits to user space, where pvkvm performs the send and puts the result in RDI.
  *

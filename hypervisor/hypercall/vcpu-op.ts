@@ -26,7 +26,7 @@ function initialise(ctx: HypercallContext, vcpu: number, arg: bigint): bigint {
   const sh = ctx.dom.shared;
   if ((sh.vcpuFlags(vcpu) & VCPU_FLAG.INITIALISED) !== 0) return neg('EEXIST');
   // Xen answers an unknown mode with -EINVAL. (32-bit code with paging is unreliable on this
-  // host's KVM, DESIGN §8, but the context itself is accepted as Xen does.)
+  // host's KVM, docs/host-kvm.md §1, but the context itself is accepted as Xen does.)
   if (mode === VCPU_HVM_MODE.values['64B']) {
     if (!validHvmContext64(v)) return neg('EINVAL');
   } else if (mode === VCPU_HVM_MODE.values['32B']) {

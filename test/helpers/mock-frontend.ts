@@ -1,6 +1,6 @@
-// mock-frontend.ts: the guest side of the block protocol without a guest (DESIGN §6) — a memfd
+// mock-frontend.ts: the guest side of the block protocol without a guest (docs/architecture.md §2) — a memfd
 // as guest memory, a grant table and event channels faked on it, an in-memory xenstore, and a
-// blkfront that negotiates (xen-abi-facts §13), builds requests in either ABI and reads answers.
+// blkfront that negotiates (docs/xen-abi.md §13), builds requests in either ABI and reads answers.
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';

@@ -1,5 +1,5 @@
 // backend-device.ts: drive the backend half of one PV device through the xenbus state machine
-// (xen-abi-facts §13), reacting to whatever the frontend writes to its `state` node.
+// (docs/xen-abi.md §13), reacting to whatever the frontend writes to its `state` node.
 //
 // The owner (blkback, netback…) publishes its features, calls `switchState(InitWait)`, and then
 // reacts to two events: 'connect' (read the transport keys, map, bind, publish, then

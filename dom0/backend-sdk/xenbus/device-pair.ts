@@ -1,5 +1,5 @@
 // device-pair.ts: the toolstack's half of the PV device handshake — create and remove the
-// frontend and backend directories of one device, atomically (xen-abi-facts §12.3, §13 step 1).
+// frontend and backend directories of one device, atomically (docs/xen-abi.md §12.3, §13 step 1).
 import type { XenbusPerm, XenbusStore, XenbusTx } from './store-api.ts';
 import { XenbusState } from '../../../abi/io/xenbus.ts';
 import { backendPath, checkDeviceId, frontendPath, type DeviceId } from './paths.ts';

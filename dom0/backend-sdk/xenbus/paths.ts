@@ -1,4 +1,4 @@
-// paths.ts: where a split device's two halves live in xenstore (xen-abi-facts §12.3).
+// paths.ts: where a split device's two halves live in xenstore (docs/xen-abi.md §12.3).
 
 export interface DeviceId {
   /** Device class as xenstore spells it: `vbd`, `vif`, `console`… */

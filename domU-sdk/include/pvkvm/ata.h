@@ -1,7 +1,7 @@
 /*
  * pvkvm/ata.h: an ATA disk on the primary IDE channel (command block 0x1F0-0x1F7, control block
  * 0x3F6, ISA IRQ 14), drive 0, in PIO mode — what QEMU's `-drive if=ide,index=0` and pvkvm's
- * full-virtualization comparator (DESIGN §5) emulate. Behind <pvkvm/block.h> it is the disk
+ * full-virtualization comparator (docs/performance.md §4) emulate. Behind <pvkvm/block.h> it is the disk
  * block_open_default() picks when there is no PV disk.
  *
  *   struct ata_dev *a;

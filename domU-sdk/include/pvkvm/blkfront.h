@@ -1,5 +1,5 @@
 /*
- * pvkvm/blkfront.h: the Xen PV block frontend (blkif, xen-abi-facts §8, §9, §13). Its wire
+ * pvkvm/blkfront.h: the Xen PV block frontend (blkif, docs/xen-abi.md §8, §9, §13). Its wire
  * structs come from <xen-abi/io/blkif.h>, generated from abi/io.
  *
  *   struct blkfront_dev *bf;
@@ -45,7 +45,7 @@
 #include <pvkvm/grant.h>
 #include <xen-abi/io/blkif.h>
 
-/* The blkif wire ABI (io/blkif.h, xen-abi-facts §9) is generated from abi/io/blkif.ts: BLKIF_OP_*,
+/* The blkif wire ABI (io/blkif.h, docs/xen-abi.md §9) is generated from abi/io/blkif.ts: BLKIF_OP_*,
  * BLKIF_RSP_*, VDISK_*, the request/response structs, union blkif_sring_entry, struct blkif_sring
  * and the ring macros of <xen-abi/io/ring.h>. */
 

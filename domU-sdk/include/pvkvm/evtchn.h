@@ -11,7 +11,7 @@
  *
  * Every hypercall wrapper returns the hypercall's result: 0 or a negative Xen errno (-XEN_E*).
  *
- * Upcall modes (see xen-abi-facts §4.4):
+ * Upcall modes (see docs/xen-abi.md §4.4):
  *   EVTCHN_UPCALL_VECTOR    HVMOP_set_evtchn_upcall_vector(vcpu, 0xF3): a LAPIC interrupt on this
  *                           vCPU; the handler EOIs it.
  *   EVTCHN_CALLBACK_VECTOR  HVM_PARAM_CALLBACK_IRQ = (2 << 56) | 0xF3, domain-wide: injected

@@ -1,5 +1,5 @@
 /*
- * pvkvm/isa.h: the legacy PC platform under the emulated ISA devices (DESIGN §5: the 16550 UART
+ * pvkvm/isa.h: the legacy PC platform under the emulated ISA devices (docs/performance.md §4: the 16550 UART
  * at 0x3F8/IRQ 4, the ATA disk at 0x1F0/IRQ 14): ISA interrupt routing, a wait helper and a clock
  * that works without Xen. Used by <pvkvm/uart.h> and <pvkvm/ata.h>.
  *
@@ -18,7 +18,7 @@
  *   - IOAPIC (the default with Xen): redirection entry `pin = irq` (ISA IRQ n is GSI n for every
  *     IRQ but 0 on QEMU and KVM) = vector 0x20 + n, fixed delivery, physical destination = this
  *     CPU's APIC id, edge, active high; handlers EOI the local APIC. The 8259s are left alone when
- *     Xen is present (pvkvm programs the master PIC for the domain-wide callback vector, DESIGN §8)
+ *     Xen is present (pvkvm programs the master PIC for the domain-wide callback vector, docs/host-kvm.md §1)
  *     and fully masked otherwise.
  * Handlers run with interrupts off, on the interrupted stack (the SDK is built -mno-red-zone).
  *

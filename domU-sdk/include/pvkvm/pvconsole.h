@@ -1,5 +1,5 @@
 /*
- * pvkvm/pvconsole.h: the PV console ring (xencons_interface, xen-abi-facts §11).
+ * pvkvm/pvconsole.h: the PV console ring (xencons_interface, docs/xen-abi.md §11).
  *
  *   if (pvconsole_init() == 0) {                 // -XEN_ENODEV: no console backend
  *     pvconsole_write("hi\n", 3);
@@ -29,7 +29,7 @@
 #include <xen-abi/io/console.h>
 
 /* struct xencons_interface and XENCONS_IN_SIZE / XENCONS_OUT_SIZE come from
- * <xen-abi/io/console.h>, generated from abi/io/console.ts (xen-abi-facts §11). */
+ * <xen-abi/io/console.h>, generated from abi/io/console.ts (docs/xen-abi.md §11). */
 
 #define PVCONSOLE_FOREVER UINT64_MAX
 /* A write gives up on the ring when the backend has taken nothing for this long. */

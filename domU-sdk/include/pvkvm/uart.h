@@ -1,6 +1,6 @@
 /*
  * pvkvm/uart.h: the 16550A UART at COM1 (0x3F8, ISA IRQ 4) — the serial port QEMU emulates and
- * pvkvm's full-virtualization comparator provides (DESIGN §5).
+ * pvkvm's full-virtualization comparator provides (docs/performance.md §4).
  *
  *   if (uart_init(115200, UART_POLLED) == 0) uart_write("hi\r\n", 4);
  *   int c = uart_getc_timeout(1000000000);   // a byte, or -1 after 1 s

@@ -1,6 +1,6 @@
 /*
  * pvkvm/xenbus.h: PV-device (frontend) helpers on top of xenstore, and the control/shutdown
- * protocol (xen-abi-facts §12.3, §13). Needs xs_init() first.
+ * protocol (docs/xen-abi.md §12.3, §13). Needs xs_init() first.
  *
  *   unsigned ids[8];
  *   int n = xenbus_list_devices("vbd", ids, 8);           // device/vbd/<id>
@@ -22,7 +22,7 @@
 #include <xen-abi/io/xenbus.h>
 
 /* enum xenbus_state (XenbusStateUnknown … XenbusStateReconfigured) comes from
- * <xen-abi/io/xenbus.h>, generated from abi/io/xenbus.ts (xen-abi-facts §13). */
+ * <xen-abi/io/xenbus.h>, generated from abi/io/xenbus.ts (docs/xen-abi.md §13). */
 #define XENBUS_STATE_BIT(s) (1u << (s))
 
 const char *xenbus_state_name(int state); /* "Connected", ...; "?" if out of range */

@@ -1,5 +1,5 @@
 /*
- * pvkvm/xenstore.h: a synchronous xenstore client over the shared ring (xen-abi-facts §12).
+ * pvkvm/xenstore.h: a synchronous xenstore client over the shared ring (docs/xen-abi.md §12).
  *
  *   if (xs_init() < 0) ...;                          // no xenstore: -XEN_ENODEV
  *   char v[64];
@@ -25,7 +25,7 @@
  * entries, each event at most XS_WATCH_EVENT_MAX bytes of path + token; when full the oldest is
  * dropped and counted) and handed out by xs_wait_watch / xs_wait_watch_token.
  *
- * The wire structures come from <xen-abi/io/xs-wire.h>, generated from abi/io (xen-abi-facts
+ * The wire structures come from <xen-abi/io/xs-wire.h>, generated from abi/io (docs/xen-abi.md
  * §12.1 and §12.2).
  */
 #ifndef PVKVM_XENSTORE_H
@@ -35,7 +35,7 @@
 #include <pvkvm/evtchn.h>
 #include <xen-abi/io/xs-wire.h>
 
-/* The wire format (xen-abi-facts §12: enum xsd_sockmsg_type XS_*, struct xsd_sockmsg,
+/* The wire format (docs/xen-abi.md §12: enum xsd_sockmsg_type XS_*, struct xsd_sockmsg,
  * XENSTORE_PAYLOAD_MAX / _RING_SIZE / _*_PATH_MAX, struct xenstore_domain_interface, the
  * xsd_errors name table) is generated from abi/io/xs-wire.ts. */
 

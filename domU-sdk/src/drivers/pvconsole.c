@@ -1,5 +1,5 @@
 /*
- * pvconsole.c: the PV console ring driver (xencons_interface, xen-abi-facts §11) and the hooks
+ * pvconsole.c: the PV console ring driver (xencons_interface, docs/xen-abi.md §11) and the hooks
  * console.c uses to send printf output through it when a console backend exists.
  *
  * Ring protocol (as Linux's hvc_xen):

@@ -1,5 +1,5 @@
 /*
- * xenstore.c: the synchronous xenstore client (xen-abi-facts §12).
+ * xenstore.c: the synchronous xenstore client (docs/xen-abi.md §12).
  *
  * Ring protocol (both directions are byte streams on a 1024-byte ring, u32 free-running indices,
  * slot = idx & 1023; a message may wrap and may arrive over several notifications):

@@ -1,6 +1,6 @@
 /*
  * evtchn-ops: every EVTCHNOP a guest can use on its own domain, with Xen's return values
- * (common/event_channel.c, event_2l.c; xen-abi-facts §5). No upcall is registered and
+ * (common/event_channel.c, event_2l.c; docs/xen-abi.md §5). No upcall is registered and
  * interrupts stay off: every effect is checked in shared_info directly.
  */
 #include <pvkvm/pvkvm.h>

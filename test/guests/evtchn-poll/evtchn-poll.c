@@ -1,5 +1,5 @@
 /*
- * evtchn-poll: SCHEDOP_poll and SCHEDOP_block (xen-abi-facts §7.1; Xen's do_poll/vcpu_block).
+ * evtchn-poll: SCHEDOP_poll and SCHEDOP_block (docs/xen-abi.md §7.1; Xen's do_poll/vcpu_block).
  * Part 1 (no upcall registered, interrupts off): argument errors, timeouts in the past and the
  * future, ports already pending (masked or not), a port becoming pending during the poll.
  * Part 2 (upcall registered, cmdline mode=vector|callback, default vector; interrupts off around

@@ -1,6 +1,6 @@
 /*
  * grant-ops: every GNTTABOP an HVM/PVH guest may use, on its own table, with Xen's results
- * (common/grant_table.c, arch/x86/hvm/grant_table.c; xen-abi-facts §6): query_size,
+ * (common/grant_table.c, arch/x86/hvm/grant_table.c; docs/xen-abi.md §6): query_size,
  * set/get_version, setup_table and table growth, map/unmap of our own grants (loopback) with
  * read-only enforcement, copy, swap_grant_ref, and every error path.
  *

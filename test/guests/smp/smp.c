@@ -1,5 +1,5 @@
 /*
- * smp: secondary vCPUs (VCPUOP_initialise / up / down / is_up, xen-abi-facts §3.2, §7.4) through
+ * smp: secondary vCPUs (VCPUOP_initialise / up / down / is_up, docs/xen-abi.md §3.2, §7.4) through
  * the SDK's pvkvm_start_vcpu, event-channel IPIs both ways, per-vCPU pvclock and VIRQ_TIMER, a
  * vCPU downing itself and being upped again, and parking / restarting through the SDK.
  * Run with --vcpus 2 (or more; only vCPU 1 is used). With one vCPU it prints SKIP.

@@ -1,6 +1,6 @@
 /*
  * timer: pvclock, wall clock, and the per-vCPU one-shot timer (set_timer_op, VCPUOP_*_singleshot)
- * raising VIRQ_TIMER (xen-abi-facts §4.2, §7.4, §7.5).
+ * raising VIRQ_TIMER (docs/xen-abi.md §4.2, §7.4, §7.5).
  *   mode=vector|callback   upcall mode (default vector)
  *   wait=poll|spin         how to wait for the timer: SCHEDOP_poll on the VIRQ_TIMER port with
  *                          interrupts off, or spinning with interrupts on (default poll)

@@ -6,7 +6,7 @@
  * ids and what each request holds), request.c and response.c (the two halves of the ring data
  * path), raw.c (raw ring access for tests of hostile frontends).
  *
- * Ring arithmetic (io/ring.h, xen-abi-facts §8). All indices are free-running u32; a slot is
+ * Ring arithmetic (io/ring.h, docs/xen-abi.md §8). All indices are free-running u32; a slot is
  * idx & (ring_size - 1). The front owns req_prod_pvt (next request slot), req_prod_pushed (what
  * sring->req_prod says) and rsp_cons (next response to read). Requests in flight =
  * req_prod_pvt - rsp_cons <= ring_size (each request has exactly one response, and request r

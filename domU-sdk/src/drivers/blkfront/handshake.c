@@ -145,7 +145,7 @@ static int release_resources(struct blkfront_dev *d) {
   return held ? -XEN_EBUSY : 0;
 }
 
-/* The teardown handshake (xen-abi-facts §13): Closing unless the backend is already closing,
+/* The teardown handshake (docs/xen-abi.md §13): Closing unless the backend is already closing,
  * then Closed, then wait for the backend's Closed (it has unmapped the ring by then). */
 static int close_handshake(struct blkfront_dev *d) {
   const char *fe = d->info.nodename, *be = d->info.backend;
