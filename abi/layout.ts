@@ -30,8 +30,11 @@ export interface StructDef<N extends string = string> {
   readonly align: number;
   readonly fields: readonly FieldDef[];
   readonly byName: Readonly<Record<N, FieldDef>>;
-  /** Groups of fields that share storage (a C union, e.g. gnttab_copy's `source.u`), by name. */
-  readonly unions: readonly (readonly N[])[];
+  /**
+   * Groups of fields that share storage (a C union, e.g. gnttab_copy's `source.u`), by name.
+   * Typed as plain strings so a StructDef still narrows to a subset of its field names.
+   */
+  readonly unions: readonly (readonly string[])[];
 }
 
 type FieldSpec = readonly [name: string, offset: number, type: Scalar | StructDef, count?: number];
