@@ -55,11 +55,24 @@ export const GnttabSetupTable = defineStruct('gnttab_setup_table', 24, [
   ['dom', 0, 'u16'], ['nr_frames', 4, 'u32'], ['status', 8, 'i16'], ['frame_list', 16, 'u64'],
 ]);
 
+/** i386 layout: the frame_list handle is 4 bytes, and so is each xen_pfn_t it points to. */
+export const GnttabSetupTable32 = defineStruct('compat_gnttab_setup_table', 16, [
+  ['dom', 0, 'u16'], ['nr_frames', 4, 'u32'], ['status', 8, 'i16'], ['frame_list', 12, 'u32'],
+], { xenName: 'gnttab_setup_table' });
+
+/** Each side starts with a union: a grant reference, or (a DOMID_SELF side) a GFN. */
 export const GnttabCopy = defineStruct('gnttab_copy', 40, [
-  ['source.u.ref', 0, 'u32'], ['source.domid', 8, 'u16'], ['source.offset', 10, 'u16'],
-  ['dest.u.ref', 16, 'u32'], ['dest.domid', 24, 'u16'], ['dest.offset', 26, 'u16'],
+  ['source.u.ref', 0, 'u32'], ['source.u.gmfn', 0, 'u64'], ['source.domid', 8, 'u16'], ['source.offset', 10, 'u16'],
+  ['dest.u.ref', 16, 'u32'], ['dest.u.gmfn', 16, 'u64'], ['dest.domid', 24, 'u16'], ['dest.offset', 26, 'u16'],
   ['len', 32, 'u16'], ['flags', 34, 'u16'], ['status', 36, 'i16'],
-]);
+], { unions: [['source.u.ref', 'source.u.gmfn'], ['dest.u.ref', 'dest.u.gmfn']] });
+
+/** i386 layout: xen_pfn_t is 4 bytes, so each side's union is too. */
+export const GnttabCopy32 = defineStruct('compat_gnttab_copy', 24, [
+  ['source.u.ref', 0, 'u32'], ['source.u.gmfn', 0, 'u32'], ['source.domid', 4, 'u16'], ['source.offset', 6, 'u16'],
+  ['dest.u.ref', 8, 'u32'], ['dest.u.gmfn', 8, 'u32'], ['dest.domid', 12, 'u16'], ['dest.offset', 14, 'u16'],
+  ['len', 16, 'u16'], ['flags', 18, 'u16'], ['status', 20, 'i16'],
+], { xenName: 'gnttab_copy', unions: [['source.u.ref', 'source.u.gmfn'], ['dest.u.ref', 'dest.u.gmfn']] });
 
 export const GnttabQuerySize = defineStruct('gnttab_query_size', 16, [
   ['dom', 0, 'u16'], ['nr_frames', 4, 'u32'], ['max_nr_frames', 8, 'u32'], ['status', 12, 'i16'],

@@ -41,6 +41,11 @@ export interface StructDef<N extends string = string> {
    * blkif_request_segment's tail, zeroed by blkfront). Generated C has them; the probe skips them.
    */
   readonly padding: readonly string[];
+  /**
+   * Groups of fields that share storage (a C union, e.g. gnttab_copy's `source.u`), by name.
+   * Typed as plain strings so a StructDef still narrows to a subset of its field names.
+   */
+  readonly unions: readonly (readonly string[])[];
 }
 
 type FieldSpec = readonly [name: string, offset: number, type: Scalar | StructDef, count?: number];
@@ -57,35 +62,65 @@ export function fieldSize(f: FieldDef): number {
 
 /**
  * Declare a struct. Offsets are checked for overlap and for fitting inside `size`, so a typo in a
- * layout fails at module load, not as silent corruption of guest memory.
+ * layout fails at module load, not as silent corruption of guest memory. Fields may share storage
+ * only when `unions` says so: each group is one C union, its members all at the group's offset.
  */
 export function defineStruct<const T extends readonly FieldSpec[]>(
   cName: string,
   size: number,
   specs: T,
-  opts: { xenName?: string | null; notInXen?: readonly NamesOf<T>[]; padding?: readonly NamesOf<T>[] } = {},
+  opts: {
+    xenName?: string | null; notInXen?: readonly NamesOf<T>[]; padding?: readonly NamesOf<T>[];
+    unions?: readonly (readonly NamesOf<T>[])[];
+  } = {},
 ): StructDef<NamesOf<T>> {
   const fields: FieldDef[] = specs.map(([name, offset, type, count]) => ({
     name, offset, type, count: count ?? 1,
   }));
+  const byName = Object.fromEntries(fields.map((f) => [f.name, f])) as Record<NamesOf<T>, FieldDef>;
+  const unions = opts.unions ?? [];
+  const unionOf = unionGroups(cName, byName, unions);
   let align = 1;
   const sorted = [...fields].sort((a, b) => a.offset - b.offset);
   let end = 0;
+  let group: readonly string[] | undefined;
   for (const f of sorted) {
-    if (f.offset < end) throw new Error(`abi: ${cName}.${f.name} overlaps the previous field`);
-    end = f.offset + fieldSize(f);
+    const g = unionOf.get(f.name);
+    // A later member of the union just checked starts where the union does, not after it.
+    if (g === undefined || g !== group) {
+      if (f.offset < end) throw new Error(`abi: ${cName}.${f.name} overlaps the previous field`);
+      group = g;
+    }
+    end = Math.max(end, f.offset + fieldSize(f));
     const a = typeof f.type === 'string' ? SCALAR_SIZE[f.type] : f.type.align;
     if (f.offset % a !== 0 && a <= 4) throw new Error(`abi: ${cName}.${f.name} is misaligned`);
     align = Math.max(align, a);
   }
   if (end > size) throw new Error(`abi: ${cName} fields end at ${end}, past size ${size}`);
-  const byName = Object.fromEntries(fields.map((f) => [f.name, f])) as Record<NamesOf<T>, FieldDef>;
   const notInXen = opts.notInXen ?? [];
   const padding = opts.padding ?? [];
   for (const n of [...notInXen, ...padding]) {
     if (!(n in byName)) throw new Error(`abi: ${cName}.${n} in notInXen/padding is not a field`);
   }
-  return { cName, xenName: opts.xenName === undefined ? cName : opts.xenName, size, align, fields, byName, notInXen, padding };
+  return {
+    cName, xenName: opts.xenName === undefined ? cName : opts.xenName, size, align, fields, byName, notInXen, padding, unions,
+  };
+}
+
+/** Check the union groups (known, distinct fields, two or more, one offset); field name → its group. */
+function unionGroups(cName: string, byName: Record<string, FieldDef>, unions: readonly (readonly string[])[]): Map<string, readonly string[]> {
+  const out = new Map<string, readonly string[]>();
+  for (const g of unions) {
+    if (g.length < 2) throw new Error(`abi: ${cName}: a union needs two or more fields`);
+    for (const n of g) {
+      const f = byName[n];
+      if (f === undefined) throw new Error(`abi: ${cName}.${n} in a union is not a field`);
+      if (out.has(n)) throw new Error(`abi: ${cName}.${n} is in two unions`);
+      if (f.offset !== byName[g[0]!]!.offset) throw new Error(`abi: ${cName}.${n} is not at its union's offset`);
+      out.set(n, g);
+    }
+  }
+  return out;
 }
 
 /** Byte offset of a (scalar) field, for code that does its own atomics on shared memory. */

@@ -19,6 +19,11 @@ export const XENMAPSPACE = defineConstants('add_to_physmap spaces', 'XENMAPSPACE
   shared_info: 0, grant_table: 1, gmfn: 2, gmfn_range: 3, gmfn_foreign: 4, dev_mmio: 5,
 });
 
+/*
+ * The i386 (compat) layouts below differ wherever a field is a xen_ulong_t, a xen_pfn_t or a guest
+ * handle: all three are 4 bytes there.
+ */
+
 export const XenAddToPhysmap = defineStruct('xen_add_to_physmap', 24, [
   ['domid', 0, 'u16'],
   ['size', 2, 'u16'],
@@ -27,10 +32,23 @@ export const XenAddToPhysmap = defineStruct('xen_add_to_physmap', 24, [
   ['gpfn', 16, 'u64'],
 ]);
 
+export const XenAddToPhysmap32 = defineStruct('compat_xen_add_to_physmap', 16, [
+  ['domid', 0, 'u16'],
+  ['size', 2, 'u16'],
+  ['space', 4, 'u32'],
+  ['idx', 8, 'u32'],
+  ['gpfn', 12, 'u32'],
+], { xenName: 'xen_add_to_physmap' });
+
 export const XenRemoveFromPhysmap = defineStruct('xen_remove_from_physmap', 16, [
   ['domid', 0, 'u16'],
   ['gpfn', 8, 'u64'],
 ]);
+
+export const XenRemoveFromPhysmap32 = defineStruct('compat_xen_remove_from_physmap', 8, [
+  ['domid', 0, 'u16'],
+  ['gpfn', 4, 'u32'],
+], { xenName: 'xen_remove_from_physmap' });
 
 export const XenMemoryReservation = defineStruct('xen_memory_reservation', 32, [
   ['extent_start', 0, 'u64'],
@@ -40,10 +58,28 @@ export const XenMemoryReservation = defineStruct('xen_memory_reservation', 32, [
   ['domid', 24, 'u16'],
 ]);
 
+export const XenMemoryReservation32 = defineStruct('compat_xen_memory_reservation', 20, [
+  ['extent_start', 0, 'u32'],
+  ['nr_extents', 4, 'u32'],
+  ['extent_order', 8, 'u32'],
+  ['mem_flags', 12, 'u32'],
+  ['domid', 16, 'u16'],
+], { xenName: 'xen_memory_reservation' });
+
 /** In: `nr_entries` is the buffer's capacity; out: the number of entries written. */
 export const XenMemoryMap = defineStruct('xen_memory_map', 16, [
   ['nr_entries', 0, 'u32'],
   ['buffer', 8, 'u64'],
+]);
+
+export const XenMemoryMap32 = defineStruct('compat_xen_memory_map', 8, [
+  ['nr_entries', 0, 'u32'],
+  ['buffer', 4, 'u32'],
+], { xenName: 'xen_memory_map' });
+
+/** The argument of current/maximum_reservation and maximum_gpfn; the same in both layouts. */
+export const XenMemoryDomain = defineStruct('xen_memory_domain', 2, [
+  ['domid', 0, 'u16'],
 ]);
 
 /** The packed 20-byte E820 record XENMEM_memory_map fills (no Xen header names it). */

@@ -7,6 +7,13 @@ export const MulticallEntry = defineStruct('multicall_entry', 64, [
   ['args', 16, 'u64', 6],
 ]);
 
+/** i386 layout: every word is a 4-byte xen_ulong_t. */
+export const MulticallEntry32 = defineStruct('compat_multicall_entry', 32, [
+  ['op', 0, 'u32'],
+  ['result', 4, 'u32'],
+  ['args', 8, 'u32', 6],
+], { xenName: 'multicall_entry' });
+
 export const VMASST = defineConstants('vm_assist commands and types', 'VMASST_', {
   CMD_enable: 0, CMD_disable: 1, TYPE_4gb_segments: 0, TYPE_4gb_segments_notify: 1,
   TYPE_writable_pagetables: 2, TYPE_pae_extended_cr3: 3, TYPE_architectural_iopl: 4,

@@ -19,6 +19,13 @@ export const SchedPoll = defineStruct('sched_poll', 24, [
   ['timeout', 16, 'u64'],
 ]);
 
+/** i386 layout: the ports handle is 4 bytes and the u64 timeout is only 4-byte aligned. */
+export const SchedPoll32 = defineStruct('compat_sched_poll', 16, [
+  ['ports', 0, 'u32'],
+  ['nr_ports', 4, 'u32'],
+  ['timeout', 8, 'u64'],
+], { xenName: 'sched_poll' });
+
 export const SchedRemoteShutdown = defineStruct('sched_remote_shutdown', 8, [
   ['domain_id', 0, 'u16'],
   ['reason', 4, 'u32'],

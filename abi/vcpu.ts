@@ -18,6 +18,10 @@ export const RUNSTATE = defineConstants('vCPU run states', 'RUNSTATE_', {
 export const VcpuSetSingleshotTimer = defineStruct('vcpu_set_singleshot_timer', 16, [
   ['timeout_abs_ns', 0, 'u64'], ['flags', 8, 'u32'],
 ]);
+/** i386 layout: a u64 is only 4-byte aligned, so there is no tail padding. */
+export const VcpuSetSingleshotTimer32 = defineStruct('compat_vcpu_set_singleshot_timer', 12, [
+  ['timeout_abs_ns', 0, 'u64'], ['flags', 8, 'u32'],
+], { xenName: 'vcpu_set_singleshot_timer' });
 export const VcpuSetPeriodicTimer = defineStruct('vcpu_set_periodic_timer', 8, [['period_ns', 0, 'u64']]);
 export const VcpuRegisterVcpuInfo = defineStruct('vcpu_register_vcpu_info', 16, [
   ['mfn', 0, 'u64'], ['offset', 8, 'u32'], ['rsvd', 12, 'u32'],
@@ -25,6 +29,10 @@ export const VcpuRegisterVcpuInfo = defineStruct('vcpu_register_vcpu_info', 16, 
 export const VcpuRunstateInfo = defineStruct('vcpu_runstate_info', 48, [
   ['state', 0, 'i32'], ['state_entry_time', 8, 'u64'], ['time', 16, 'u64', 4],
 ]);
+/** i386 layout: the u64s follow `state` directly (4-byte alignment). */
+export const VcpuRunstateInfo32 = defineStruct('compat_vcpu_runstate_info', 44, [
+  ['state', 0, 'i32'], ['state_entry_time', 4, 'u64'], ['time', 12, 'u64', 4],
+], { xenName: 'vcpu_runstate_info' });
 
 /** vcpu_hvm_context (VCPUOP_initialise for HVM/PVH): mode, then the 64-bit register set. */
 export const VCPU_HVM_MODE = defineConstants('vcpu_hvm_context modes', 'VCPU_HVM_MODE_', {

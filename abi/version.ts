@@ -24,6 +24,11 @@ export const XenPlatformParameters = defineStruct('xen_platform_parameters', 8, 
   ['virt_start', 0, 'u64'],
 ]);
 
+/** i386 layout: virt_start is a 4-byte xen_ulong_t. */
+export const XenPlatformParameters32 = defineStruct('compat_xen_platform_parameters', 4, [
+  ['virt_start', 0, 'u32'],
+], { xenName: 'xen_platform_parameters' });
+
 export const XenFeatureInfo = defineStruct('xen_feature_info', 8, [
   ['submap_idx', 0, 'u32'],
   ['submap', 4, 'u32'],

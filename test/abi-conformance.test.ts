@@ -93,15 +93,21 @@ t.test('abi layout data is self-consistent', async (t) => {
     cNames.set(s.cName, where);
     if (s.fields.length === 0) problems.push(`${s.cName} has no fields`);
     const names = new Set<string>();
+    const unionOf = new Map(s.unions.flatMap((g) => g.map((n) => [n, g] as const)));
     let end = 0;
+    let union: readonly string[] | undefined;
     for (const f of [...s.fields].sort((a, b) => a.offset - b.offset)) {
       if (names.has(f.name)) problems.push(`${s.cName}.${f.name} declared twice`);
       names.add(f.name);
       if (s.byName[f.name] !== f) problems.push(`${s.cName}.byName.${f.name} is stale`);
-      if (!Number.isInteger(f.offset) || f.offset < end) problems.push(`${s.cName}.${f.name} overlaps`);
+      // Members of one declared union share their offset; anything else must not overlap.
+      const g = unionOf.get(f.name);
+      const sameUnion = g !== undefined && g === union && f.offset === s.byName[g[0]!]!.offset;
+      union = g;
+      if (!Number.isInteger(f.offset) || (f.offset < end && !sameUnion)) problems.push(`${s.cName}.${f.name} overlaps`);
       if (!Number.isInteger(f.count) || f.count < 1) problems.push(`${s.cName}.${f.name} has count ${f.count}`);
       if (!/^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/.test(f.name)) problems.push(`${s.cName}.${f.name}: bad name`);
-      end = f.offset + fieldSize(f);
+      end = Math.max(end, f.offset + fieldSize(f));
       if (typeof f.type !== 'string') visit(f.type, where);
     }
     if (end > s.size) problems.push(`${s.cName} fields end at ${end} > size ${s.size}`);

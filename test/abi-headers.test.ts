@@ -47,6 +47,12 @@ t.test('generated headers', async (t) => {
   t.match(headers.get('errno.h')!, /#define XEN_EINVAL +22\n/, 'constant');
   t.ok(needsPacked(E820Entry) && !needsPacked(SharedInfo64), 'only misaligned structs are packed');
   t.match(headers.get('memory.h')!, /struct e820entry \{[^}]*\} __attribute__\(\(packed\)\);/, 'e820entry packed');
+  const gt = headers.get('grant-table.h')!;
+  t.match(gt, /struct gnttab_copy \{\n    union \{\n        uint32_t source_u_ref;\n        uint64_t source_u_gmfn;\n    \};\n/,
+    'a declared union is an anonymous union, members keep their flat names');
+  t.match(gt, /struct compat_gnttab_copy \{/, 'compat structs are named compat_<name>');
+  t.match(headers.get('vcpu.h')!, /struct compat_vcpu_set_singleshot_timer \{[^}]*\} __attribute__\(\(packed\)\);/,
+    'an i386 layout with a 4-byte-aligned u64 is packed');
 });
 
 t.test('generated io headers', async (t) => {

@@ -65,15 +65,29 @@ function emitStruct(s: StructDef, compat: boolean): string[] {
   out.push(`${name} {`);
   const fields = [...s.fields].sort((a, b) => a.offset - b.offset);
   const members = new Set<string>();
-  let at = 0;
-  let pad = 0;
-  for (const f of fields) {
-    if (f.offset > at) out.push(`    uint8_t _pad${pad++}[${f.offset - at}];`);
+  const member = (f: FieldDef, indent: string): string => {
     const m = memberName(f);
     if (members.has(m)) throw new Error(`c-headers: ${s.cName}: two fields map to member '${m}'`);
     members.add(m);
-    out.push(`    ${memberType(f)} ${m}${f.count !== 1 ? `[${f.count}]` : ''};`);
-    at = f.offset + fieldSize(f);
+    return `${indent}${memberType(f)} ${m}${f.count !== 1 ? `[${f.count}]` : ''};`;
+  };
+  const unionOf = new Map<string, readonly string[]>();
+  for (const g of s.unions) for (const n of g) unionOf.set(n, g);
+  let at = 0;
+  let pad = 0;
+  for (const f of fields) {
+    const group = unionOf.get(f.name);
+    // A union is emitted whole at its first member; C11 anonymous unions keep the flat names.
+    if (group !== undefined && group[0] !== f.name) continue;
+    if (f.offset > at) out.push(`    uint8_t _pad${pad++}[${f.offset - at}];`);
+    if (group === undefined) {
+      out.push(member(f, '    '));
+      at = f.offset + fieldSize(f);
+      continue;
+    }
+    const parts = group.map((n) => s.byName[n]!);
+    out.push('    union {', ...parts.map((p) => member(p, '        ')), '    };');
+    at = f.offset + Math.max(...parts.map(fieldSize));
   }
   if (s.size > at) out.push(`    uint8_t _pad${pad++}[${s.size - at}];`);
   out.push(needsPacked(s) ? '} __attribute__((packed));' : '};');

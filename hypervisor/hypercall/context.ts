@@ -60,9 +60,9 @@ export interface HypercallContext {
   stopRequested(): boolean;
 }
 
-/** Size of a guest pointer / xen_ulong_t in the current mode. */
-export function ulongSize(ctx: HypercallContext): 4 | 8 {
-  return ctx.mode === 64 ? 8 : 4;
+/** A xen_ulong_t or xen_pfn_t (e.g. one frame of a frame list) in the current mode. */
+export function ulongType(ctx: HypercallContext): 'u64' | 'u32' {
+  return ctx.mode === 64 ? 'u64' : 'u32';
 }
 
 /**

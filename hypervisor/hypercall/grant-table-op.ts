@@ -3,14 +3,15 @@
 // per-op results go in the struct's status, the call itself returns 0 or a whole-call -errno.
 import { HC } from '../../abi/hypercalls.ts';
 import {
-  GNTTABOP, GNTST, GnttabMapGrantRef, GnttabUnmapGrantRef, GnttabSetupTable, GnttabCopy, GnttabQuerySize,
-  GnttabSetVersion, GnttabGetVersion, GnttabSwapGrantRef,
+  GNTTABOP, GNTST, GnttabMapGrantRef, GnttabUnmapGrantRef, GnttabSetupTable, GnttabSetupTable32, GnttabCopy,
+  GnttabCopy32, GnttabQuerySize, GnttabSetVersion, GnttabGetVersion, GnttabSwapGrantRef, GrantEntryV1,
 } from '../../abi/grant-table.ts';
 import { DOMID } from '../../abi/multicall.ts';
-import { readNum, writeField } from '../../abi/layout.ts';
+import type { StructDef } from '../../abi/layout.ts';
 import { neg } from '../../abi/errno.ts';
 import { GuestFault } from '../memory/guest-access.ts';
-import type { HypercallContext } from './context.ts';
+import { ulongType, type HypercallContext } from './context.ts';
+import { GuestStruct, byMode, layoutFor, scalarArray, type ModeLayouts } from './guest-struct.ts';
 import type { HypercallTable } from './table.ts';
 import { MAX_FRAMES } from '../state/grant-state.ts';
 import { ensureTable, growTable, frameGfns } from '../grants/table.ts';
@@ -21,12 +22,9 @@ import { isPinned } from '../grants/entries.ts';
 const OP = GNTTABOP.values;
 const ST = GNTST.values;
 
-/**
- * 32-bit callers: copy and setup_table hold xen_pfn_t / handles, which are 4 bytes there
- * (compat layouts, 4-byte aligned); the other structs are the same in both modes.
- */
-const COMPAT_COPY = { size: 24, srcU: 0, srcDomid: 4, srcOff: 6, dstU: 8, dstDomid: 12, dstOff: 14, len: 16, flags: 18, status: 20 } as const;
-const COMPAT_SETUP = { size: 16, dom: 0, nrFrames: 4, status: 8, frameList: 12 } as const;
+/** copy and setup_table hold a xen_pfn_t or a handle, 4 bytes for 32-bit callers; the rest are the same. */
+const COPY = byMode(GnttabCopy, GnttabCopy32);
+const SETUP = byMode(GnttabSetupTable, GnttabSetupTable32);
 
 /** Xen's HVM filter: only these commands reach the grant table code; the rest are -ENOSYS. */
 const HVM_ALLOWED = new Set<number>([
@@ -44,83 +42,62 @@ function target(ctx: HypercallContext, dom: number): Target {
   return ctx.dom.privileged ? { kind: 'other', domid } : { kind: 'denied' };
 }
 
-/** Run `one` over `count` structs of `size` bytes at `uop`; a fault ends the call with -EFAULT. */
-function eachOp(ctx: HypercallContext, uop: bigint, count: number, size: number, one: (v: DataView, at: bigint) => void): bigint {
+/**
+ * Run `one` over the `count` structs at `uop` (an array in the caller's layout), each read once; a
+ * fault ends the call with -EFAULT.
+ */
+function eachOp<N extends string>(
+  ctx: HypercallContext, uop: bigint, count: number, layout: StructDef<N> | ModeLayouts<N>,
+  one: (op: GuestStruct<N>) => void,
+): bigint {
+  const size = layoutFor(ctx, layout).size;
   for (let i = 0; i < count; i++) {
     if (ctx.stopRequested()) return 0n;
-    const at = uop + BigInt(i * size);
-    one(ctx.guest.readView(at, size), at);
+    one(new GuestStruct(ctx, uop + BigInt(i * size), layout));
   }
   return 0n;
 }
 
-function writeStatus(ctx: HypercallContext, at: bigint, offset: number, status: number): void {
-  const b = new DataView(new ArrayBuffer(2));
-  b.setInt16(0, status, true);
-  ctx.guest.writeView(at + BigInt(offset), b);
-}
-
 function mapOps(ctx: HypercallContext, uop: bigint, count: number): bigint {
-  const S = GnttabMapGrantRef;
-  return eachOp(ctx, uop, count, S.size, (v, at) => {
+  return eachOp(ctx, uop, count, GnttabMapGrantRef, (op) => {
     const r = mapGrantRef(ctx.dom, {
-      hostAddr: v.getBigUint64(S.byName.host_addr.offset, true), flags: readNum(v, 0, S, 'flags'),
-      ref: readNum(v, 0, S, 'ref'), dom: readNum(v, 0, S, 'dom'),
+      hostAddr: op.getBig('host_addr'), flags: op.get('flags'), ref: op.get('ref'), dom: op.get('dom'),
     });
-    writeField(v, 0, S, 'status', r.status);
+    op.set('status', r.status);
     if (r.status === ST.okay) {
-      writeField(v, 0, S, 'handle', r.handle);
+      op.set('handle', r.handle);
       // No IOMMU and no machine addresses: the bus address is 0 (unmap accepts only 0).
-      writeField(v, 0, S, 'dev_bus_addr', 0n);
+      op.set('dev_bus_addr', 0n);
     }
-    ctx.guest.writeView(at, v);
+    op.writeBack();
   });
 }
 
 function unmapOps(ctx: HypercallContext, uop: bigint, count: number): bigint {
-  const S = GnttabUnmapGrantRef;
-  return eachOp(ctx, uop, count, S.size, (v, at) => {
-    const status = unmapGrantRef(ctx.dom, {
-      hostAddr: v.getBigUint64(S.byName.host_addr.offset, true),
-      devBusAddr: v.getBigUint64(S.byName.dev_bus_addr.offset, true), handle: readNum(v, 0, S, 'handle'),
-    });
-    writeStatus(ctx, at, S.byName.status.offset, status);
+  return eachOp(ctx, uop, count, GnttabUnmapGrantRef, (op) => {
+    op.set('status', unmapGrantRef(ctx.dom, {
+      hostAddr: op.getBig('host_addr'), devBusAddr: op.getBig('dev_bus_addr'), handle: op.get('handle'),
+    }));
+    op.writeBackField('status');
   });
 }
 
 function copyOps(ctx: HypercallContext, uop: bigint, count: number): bigint {
-  const compat = ctx.mode === 32;
-  const C = COMPAT_COPY;
-  const N = GnttabCopy.byName;
-  const size = compat ? C.size : GnttabCopy.size;
-  return eachOp(ctx, uop, count, size, (v, at) => {
-    const side = (u: number, domid: number, off: number): CopySide => ({
-      refOrGfn: compat ? BigInt(v.getUint32(u, true)) : v.getBigUint64(u, true),
-      domid: v.getUint16(domid, true), offset: v.getUint16(off, true),
-    });
-    const status = compat
-      ? copyOne(ctx.dom, {
-        source: side(C.srcU, C.srcDomid, C.srcOff), dest: side(C.dstU, C.dstDomid, C.dstOff),
-        len: v.getUint16(C.len, true), flags: v.getUint16(C.flags, true),
-      })
-      : copyOne(ctx.dom, {
-        source: side(N['source.u.ref'].offset, N['source.domid'].offset, N['source.offset'].offset),
-        dest: side(N['dest.u.ref'].offset, N['dest.domid'].offset, N['dest.offset'].offset),
-        len: readNum(v, 0, GnttabCopy, 'len'), flags: readNum(v, 0, GnttabCopy, 'flags'),
-      });
-    writeStatus(ctx, at, compat ? C.status : N.status.offset, status);
+  return eachOp(ctx, uop, count, COPY, (op) => {
+    // The whole union: a GFN side needs every bit of it, a gref side only the low 32 (copyOne).
+    const source: CopySide = { refOrGfn: op.getBig('source.u.gmfn'), domid: op.get('source.domid'), offset: op.get('source.offset') };
+    const dest: CopySide = { refOrGfn: op.getBig('dest.u.gmfn'), domid: op.get('dest.domid'), offset: op.get('dest.offset') };
+    op.set('status', copyOne(ctx.dom, { source, dest, len: op.get('len'), flags: op.get('flags') }));
+    op.writeBackField('status');
   });
 }
 
 function setupTable(ctx: HypercallContext, uop: bigint, count: number): bigint {
   if (count !== 1) return neg('EINVAL');
-  const compat = ctx.mode === 32;
-  const S = GnttabSetupTable;
-  const v = ctx.guest.readView(uop, compat ? COMPAT_SETUP.size : S.size);
-  const statusOff = compat ? COMPAT_SETUP.status : S.byName.status.offset;
-  const nr = readNum(v, 0, S, 'nr_frames');
-  const frameList = compat ? BigInt(v.getUint32(COMPAT_SETUP.frameList, true)) : v.getBigUint64(S.byName.frame_list.offset, true);
-  const t = target(ctx, readNum(v, 0, S, 'dom'));
+  const op = new GuestStruct(ctx, uop, SETUP);
+  const nr = op.get('nr_frames');
+  const frameList = op.getBig('frame_list');
+  const t = target(ctx, op.get('dom'));
   let status: number = ST.okay;
   if (t.kind === 'missing') status = ST.bad_domain;
   else if (t.kind === 'denied') status = ST.permission_denied;
@@ -132,13 +109,13 @@ function setupTable(ctx: HypercallContext, uop: bigint, count: number): bigint {
     const gfns = grown ? ctx.dom.domains.with(domid, null, (h) => frameGfns(h.shared.grants, nr)) : null;
     if (gfns === null) status = ST.general_error;
     else {
-      const width = compat ? 4 : 8;
+      // Frame numbers are xen_pfn_t: a 32-bit caller gets each truncated to 32 bits, as in Xen.
+      const frame = scalarArray(ulongType(ctx), 1);
       gfns.forEach((gfn, i) => {
-        const b = new DataView(new ArrayBuffer(width));
-        if (compat) b.setUint32(0, Number(gfn & 0xffffffffn), true);
-        else b.setBigUint64(0, gfn, true);
+        const out = GuestStruct.blank(ctx, frameList + BigInt(i * frame.size), frame);
+        out.set('e', gfn);
         try {
-          ctx.guest.writeView(frameList + BigInt(i * width), b);
+          out.writeBack();
         } catch (err) {
           // Xen reports an unwritable frame list in the status, not as a failed call.
           if (!(err instanceof GuestFault)) throw err;
@@ -147,24 +124,24 @@ function setupTable(ctx: HypercallContext, uop: bigint, count: number): bigint {
       });
     }
   }
-  writeStatus(ctx, uop, statusOff, status);
+  op.set('status', status);
+  op.writeBackField('status');
   return 0n;
 }
 
 function querySize(ctx: HypercallContext, uop: bigint, count: number): bigint {
   if (count !== 1) return neg('EINVAL');
-  const S = GnttabQuerySize;
-  const v = ctx.guest.readView(uop, S.size);
-  const t = target(ctx, readNum(v, 0, S, 'dom'));
-  if (t.kind === 'missing') writeField(v, 0, S, 'status', ST.bad_domain);
-  else if (t.kind === 'denied') writeField(v, 0, S, 'status', ST.permission_denied);
+  const op = new GuestStruct(ctx, uop, GnttabQuerySize);
+  const t = target(ctx, op.get('dom'));
+  if (t.kind === 'missing') op.set('status', ST.bad_domain);
+  else if (t.kind === 'denied') op.set('status', ST.permission_denied);
   else {
     const nr = ctx.dom.domains.with(t.kind === 'other' ? t.domid : ctx.dom.domid, 0, (h) => h.shared.grants.nrFrames);
-    writeField(v, 0, S, 'nr_frames', nr);
-    writeField(v, 0, S, 'max_nr_frames', MAX_FRAMES);
-    writeField(v, 0, S, 'status', ST.okay);
+    op.set('nr_frames', nr);
+    op.set('max_nr_frames', MAX_FRAMES);
+    op.set('status', ST.okay);
   }
-  ctx.guest.writeView(uop, v);
+  op.writeBack();
   return 0n;
 }
 
@@ -173,33 +150,29 @@ function querySize(ctx: HypercallContext, uop: bigint, count: number): bigint {
  * gnttab=max-ver:1 (Linux then stays on v1). The version in effect (1) is always written back.
  */
 function setVersion(ctx: HypercallContext, uop: bigint): bigint {
-  const v = ctx.guest.readView(uop, GnttabSetVersion.size);
-  const want = readNum(v, 0, GnttabSetVersion, 'version');
+  const op = new GuestStruct(ctx, uop, GnttabSetVersion);
+  const want = op.get('version');
   const rc = want === 1 ? 0n : want === 2 ? neg('ENOSYS') : neg('EINVAL');
-  writeField(v, 0, GnttabSetVersion, 'version', ctx.dom.shared.grants.version);
-  ctx.guest.writeView(uop, v);
+  op.set('version', ctx.dom.shared.grants.version);
+  op.writeBack();
   return rc;
 }
 
 function getVersion(ctx: HypercallContext, uop: bigint): bigint {
-  const S = GnttabGetVersion;
-  const v = ctx.guest.readView(uop, S.size);
-  const t = target(ctx, readNum(v, 0, S, 'dom'));
+  const op = new GuestStruct(ctx, uop, GnttabGetVersion);
+  const t = target(ctx, op.get('dom'));
   if (t.kind === 'missing') return neg('ESRCH');
   if (t.kind === 'denied') return neg('EPERM');
-  const version = ctx.dom.domains.with(t.kind === 'other' ? t.domid : ctx.dom.domid, 1, (h) => h.shared.grants.version);
-  const out = new DataView(new ArrayBuffer(4));
-  out.setUint32(0, version, true);
-  ctx.guest.writeView(uop + BigInt(S.byName.version.offset), out);
+  op.set('version', ctx.dom.domains.with(t.kind === 'other' ? t.domid : ctx.dom.domid, 1, (h) => h.shared.grants.version));
+  op.writeBackField('version');
   return 0n;
 }
 
-/** Swap two of the caller's entries (8 bytes each); a pinned entry answers GNTST_eagain. */
+/** Swap two of the caller's entries; a pinned entry answers GNTST_eagain. */
 function swapOps(ctx: HypercallContext, uop: bigint, count: number): bigint {
-  const S = GnttabSwapGrantRef;
-  return eachOp(ctx, uop, count, S.size, (v, at) => {
-    const a = readNum(v, 0, S, 'ref_a');
-    const b = readNum(v, 0, S, 'ref_b');
+  return eachOp(ctx, uop, count, GnttabSwapGrantRef, (op) => {
+    const a = op.get('ref_a');
+    const b = op.get('ref_b');
     const self = ctx.dom.domains.self();
     const gs = self.shared.grants;
     let status: number = ST.okay;
@@ -211,15 +184,16 @@ function swapOps(ctx: HypercallContext, uop: bigint, count: number): bigint {
         else {
           const oa = gs.entryOffset(a);
           const ob = gs.entryOffset(b);
-          const tmp = self.u8.slice(oa, oa + 8);
-          self.u8.copyWithin(oa, ob, ob + 8);
+          const tmp = self.u8.slice(oa, oa + GrantEntryV1.size);
+          self.u8.copyWithin(oa, ob, ob + GrantEntryV1.size);
           self.u8.set(tmp, ob);
         }
       }
     } finally {
       gs.unlock();
     }
-    writeStatus(ctx, at, S.byName.status.offset, status);
+    op.set('status', status);
+    op.writeBackField('status');
   });
 }
 

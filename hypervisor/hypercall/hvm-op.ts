@@ -1,35 +1,36 @@
 // hvm-op.ts: hypercall 34, hvm_op — HVM params with Xen's guest access rules, time, TLB flush.
 import { HC } from '../../abi/hypercalls.ts';
 import {
-  HVMOP, HVM_PARAM, HVM_NR_PARAMS, HVM_PARAM_DEPRECATED, HVM_PARAM_CALLBACK_TYPE, XenHvmParam,
+  HVMOP, HVM_PARAM, HVM_NR_PARAMS, HVM_PARAM_DEPRECATED, HVM_PARAM_CALLBACK_TYPE, XenHvmParam, XenHvmGetTime,
   XenHvmEvtchnUpcallVector, guestParamAccess,
 } from '../../abi/hvm.ts';
+import { VcpuInfo64 } from '../../abi/shared-info.ts';
+import { offsetOf } from '../../abi/layout.ts';
 import { inject } from '../events/raise.ts';
 import { upcallPending } from './sched-op.ts';
-import { readNum } from '../../abi/layout.ts';
 import { neg } from '../../abi/errno.ts';
 import { selfDomid, type HypercallContext } from './context.ts';
+import { GuestStruct } from './guest-struct.ts';
 import type { HypercallTable } from './table.ts';
 
 const H = HVMOP.values;
 
 function paramOp(ctx: HypercallContext, arg: bigint, set: boolean): bigint {
-  const v = ctx.guest.readView(arg, XenHvmParam.size);
-  const bad = selfDomid(ctx, readNum(v, 0, XenHvmParam, 'domid'));
+  const op = new GuestStruct(ctx, arg, XenHvmParam);
+  const bad = selfDomid(ctx, op.get('domid'));
   if (bad !== null) return bad;
-  const index = readNum(v, 0, XenHvmParam, 'index');
+  const index = op.get('index');
   if (index >= HVM_NR_PARAMS || HVM_PARAM_DEPRECATED.includes(index)) return neg('EINVAL');
   const access = guestParamAccess(index);
-  const off = XenHvmParam.byName.value.offset;
   if (!set) {
     if (!access.read) return neg('EPERM');
-    v.setBigUint64(off, BigInt.asUintN(64, ctx.dom.shared.param(index)), true);
-    ctx.guest.writeView(arg, v);
+    op.set('value', ctx.dom.shared.param(index));
+    op.writeBack();
     return 0n;
   }
   if (access.write === 'no') return neg('EPERM');
   if (access.write === 'eexist') return neg('EEXIST');
-  const value = v.getBigUint64(off, true);
+  const value = op.getBig('value');
   if (index === HVM_PARAM.values.CALLBACK_IRQ) {
     // Setting the callback latches the shared_info layout from the caller's mode, as Xen does.
     ctx.dom.shared.wordSize = ctx.mode;
@@ -74,17 +75,21 @@ function setupCallback(ctx: HypercallContext, value: bigint): void {
   if (upcallPending(ctx)) inject(self, ctx.vcpuId);
 }
 
+/**
+ * Events already pending for the vCPU are delivered through the new vector at once. They are
+ * pending in its vcpu_info wherever that is: in shared_info, or where it was registered.
+ */
 function setUpcallVector(ctx: HypercallContext, arg: bigint): bigint {
-  const v = ctx.guest.readView(arg, XenHvmEvtchnUpcallVector.size);
-  const vcpu = v.getUint32(0, true);
-  const vector = v.getUint8(4);
+  const op = new GuestStruct(ctx, arg, XenHvmEvtchnUpcallVector);
+  const vcpu = op.get('vcpu');
+  const vector = op.get('vector');
   if (vector < 0x10) return neg('EINVAL');
   if (vcpu >= ctx.dom.nrVcpus) return neg('ENOENT');
   ctx.dom.shared.setUpcallVector(vcpu, vector);
   const self = ctx.dom.domains.self();
-  if (vcpu < 32 && self.shared.sharedInfoOffset >= 0 && Atomics.load(self.u8, self.shared.sharedInfoOffset + vcpu * 64) !== 0) {
-    inject(self, vcpu);
-  }
+  const vi = self.shared.vcpuInfoOffset(vcpu);
+  // evtchn_upcall_pending is byte 0 of vcpu_info in both layouts.
+  if (vi >= 0 && Atomics.load(self.u8, vi + offsetOf(VcpuInfo64, 'evtchn_upcall_pending')) !== 0) inject(self, vcpu);
   return 0n;
 }
 
@@ -95,9 +100,9 @@ export function hvmOp(ctx: HypercallContext, args: readonly bigint[]): bigint {
     case H.set_param: return paramOp(ctx, arg, true);
     case H.get_param: return paramOp(ctx, arg, false);
     case H.get_time: {
-      const v = new DataView(new ArrayBuffer(8));
-      v.setBigUint64(0, ctx.dom.now(), true);
-      ctx.guest.writeView(arg, v);
+      const out = GuestStruct.blank(ctx, arg, XenHvmGetTime);
+      out.set('now', ctx.dom.now());
+      out.writeBack();
       return 0n;
     }
     case H.set_evtchn_upcall_vector:

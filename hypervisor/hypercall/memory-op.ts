@@ -1,29 +1,33 @@
 // memory-op.ts: hypercall 12, memory_op — memory map, reservations, gpfn limits, add_to_physmap.
 import { HC } from '../../abi/hypercalls.ts';
-import { XENMEM, MEMOP, XENMAPSPACE, XenAddToPhysmap, XenMemoryMap, E820Entry } from '../../abi/memory.ts';
-import { readNum, writeField } from '../../abi/layout.ts';
+import {
+  XENMEM, MEMOP, XENMAPSPACE, XenAddToPhysmap, XenAddToPhysmap32, XenMemoryMap, XenMemoryMap32, XenMemoryDomain,
+  E820Entry,
+} from '../../abi/memory.ts';
+import { writeField } from '../../abi/layout.ts';
 import { neg } from '../../abi/errno.ts';
 import { selfDomid, type HypercallContext } from './context.ts';
+import { GuestStruct, byMode } from './guest-struct.ts';
 import type { HypercallTable } from './table.ts';
 import { placeSharedInfo } from './shared-info-page.ts';
 import { placeGrantFrame } from '../grants/table.ts';
 
 const M = XENMEM.values;
 
-/** Read the domid_t argument of the reservation queries; null when it names the caller. */
+/** Structs holding a xen_pfn_t or a handle: 4 bytes of it for 32-bit callers. */
+const MEMORY_MAP = byMode(XenMemoryMap, XenMemoryMap32);
+const ADD_TO_PHYSMAP = byMode(XenAddToPhysmap, XenAddToPhysmap32);
+
+/** The xen_memory_domain argument of the reservation queries; null when it names the caller. */
 function domidArg(ctx: HypercallContext, arg: bigint): bigint | null {
-  const domid = ctx.guest.readView(arg, 2).getUint16(0, true);
-  return selfDomid(ctx, domid);
+  return selfDomid(ctx, new GuestStruct(ctx, arg, XenMemoryDomain).get('domid'));
 }
 
 /** XENMEM_memory_map: copy out as many packed E820 records as the caller has room for. */
 function memoryMap(ctx: HypercallContext, arg: bigint): bigint {
-  // The handle is a pointer-sized field: 8 bytes at offset 8 (64-bit), 4 bytes at 4 (compat).
-  const compat = ctx.mode === 32;
-  const hdrLen = compat ? 8 : XenMemoryMap.size;
-  const v = ctx.guest.readView(arg, hdrLen);
-  const capacity = v.getUint32(0, true);
-  const buffer = compat ? BigInt(v.getUint32(4, true)) : v.getBigUint64(8, true);
+  const map = new GuestStruct(ctx, arg, MEMORY_MAP);
+  const capacity = map.get('nr_entries');
+  const buffer = map.getBig('buffer');
   const entries = ctx.dom.memmap;
   const n = Math.min(capacity, entries.length);
   const out = new DataView(new ArrayBuffer(n * E820Entry.size));
@@ -34,19 +38,23 @@ function memoryMap(ctx: HypercallContext, arg: bigint): bigint {
     writeField(out, base, E820Entry, 'type', e.type);
   });
   if (n > 0) ctx.guest.writeView(buffer, out);
-  v.setUint32(0, n, true);
-  ctx.guest.write(arg, new Uint8Array(v.buffer, 0, 4));
+  map.set('nr_entries', n);
+  map.writeBackField('nr_entries');
   return 0n;
 }
 
+/**
+ * XENMEM_add_to_physmap. A 32-bit caller's struct is the i386 layout (idx and gpfn are 4-byte
+ * xen_ulong_t / xen_pfn_t): reading it as the 64-bit one made idx = idx | gpfn << 32, so
+ * placing shared_info or a grant frame failed with -EINVAL.
+ */
 function addToPhysmap(ctx: HypercallContext, arg: bigint): bigint {
-  const v = ctx.guest.readView(arg, XenAddToPhysmap.size);
-  const bad = selfDomid(ctx, readNum(v, 0, XenAddToPhysmap, 'domid'));
+  const xatp = new GuestStruct(ctx, arg, ADD_TO_PHYSMAP);
+  const bad = selfDomid(ctx, xatp.get('domid'));
   if (bad !== null) return bad;
-  const space = readNum(v, 0, XenAddToPhysmap, 'space');
-  const idx = v.getBigUint64(XenAddToPhysmap.byName.idx.offset, true);
-  const gpfn = v.getBigUint64(XenAddToPhysmap.byName.gpfn.offset, true);
-  switch (space) {
+  const idx = xatp.getBig('idx');
+  const gpfn = xatp.getBig('gpfn');
+  switch (xatp.get('space')) {
     case XENMAPSPACE.values.shared_info:
       if (idx !== 0n) return neg('EINVAL');
       return placeSharedInfo(ctx, gpfn);

@@ -1,12 +1,12 @@
 // sched-op.ts: hypercall 29, sched_op — yield, block, shutdown (+code), remote shutdown, watchdog.
 import { HC } from '../../abi/hypercalls.ts';
-import { SCHEDOP, SchedPoll, SchedRemoteShutdown, SchedWatchdog } from '../../abi/sched.ts';
+import { SCHEDOP, SchedPoll, SchedPoll32, SchedRemoteShutdown, SchedShutdown, SchedWatchdog } from '../../abi/sched.ts';
 import { isPending, portLimit } from '../events/raise.ts';
-import { readNum } from '../../abi/layout.ts';
 import { neg } from '../../abi/errno.ts';
 import { NR_WATCHDOGS } from '../state/shared-state.ts';
 import type { HypercallContext } from './context.ts';
 import type { HypercallTable } from './table.ts';
+import { GuestStruct, byMode, scalarArray } from './guest-struct.ts';
 
 const S = SCHEDOP.values;
 
@@ -34,23 +34,24 @@ function block(ctx: HypercallContext): bigint {
 }
 
 const MAX_POLL_PORTS = 128;
+/** sched_poll holds a handle: 4 bytes for 32-bit callers, which also moves the timeout. */
+const POLL = byMode(SchedPoll, SchedPoll32);
 
 /**
  * SCHEDOP_poll: sleep until one of the listed ports is pending (masked or not) or the absolute
  * system-time timeout passes (0 = none). Either way the call returns 0.
  */
 function poll(ctx: HypercallContext, arg: bigint): bigint {
-  const compat = ctx.mode === 32;
-  const v = ctx.guest.readView(arg, compat ? 16 : SchedPoll.size);
-  const handle = compat ? BigInt(v.getUint32(0, true)) : v.getBigUint64(0, true);
-  const nr = compat ? v.getUint32(4, true) : readNum(v, 0, SchedPoll, 'nr_ports');
-  const timeout = compat ? v.getBigUint64(8, true) : v.getBigUint64(SchedPoll.byName.timeout.offset, true);
+  const op = new GuestStruct(ctx, arg, POLL);
+  const nr = op.get('nr_ports');
+  const timeout = op.getBig('timeout');
   if (nr > MAX_POLL_PORTS) return neg('EINVAL');
-  const list = ctx.guest.readView(handle, nr * 4);
+  // evtchn_port_t is a u32 in both modes.
+  const list = new GuestStruct(ctx, op.getBig('ports'), scalarArray('u32', nr));
   const self = ctx.dom.domains.self();
   const ports: number[] = [];
   for (let i = 0; i < nr; i++) {
-    const p = list.getUint32(i * 4, true);
+    const p = list.get('e', i);
     if (p >= portLimit(self)) return neg('EINVAL');
     ports.push(p);
   }
@@ -65,14 +66,15 @@ function poll(ctx: HypercallContext, arg: bigint): bigint {
   }
 }
 
+/** The sched_shutdown argument of SCHEDOP_shutdown and SCHEDOP_shutdown_code. */
 function readReason(ctx: HypercallContext, arg: bigint): number {
-  return ctx.guest.readView(arg, 4).getUint32(0, true);
+  return new GuestStruct(ctx, arg, SchedShutdown).get('reason');
 }
 
 function watchdog(ctx: HypercallContext, arg: bigint): bigint {
-  const v = ctx.guest.readView(arg, SchedWatchdog.size);
-  const id = readNum(v, 0, SchedWatchdog, 'id');
-  const timeout = readNum(v, 0, SchedWatchdog, 'timeout');
+  const op = new GuestStruct(ctx, arg, SchedWatchdog);
+  const id = op.get('id');
+  const timeout = op.get('timeout');
   const sh = ctx.dom.shared;
   if (id > NR_WATCHDOGS) return neg('EINVAL');
   if (id === 0) {
@@ -106,8 +108,8 @@ export function schedOp(ctx: HypercallContext, args: readonly bigint[]): bigint 
       return 0n;
     case S.remote_shutdown: {
       if (!ctx.dom.privileged) return neg('EPERM');
-      const v = ctx.guest.readView(arg, SchedRemoteShutdown.size);
-      ctx.dom.remoteShutdown(readNum(v, 0, SchedRemoteShutdown, 'domain_id'), readNum(v, 0, SchedRemoteShutdown, 'reason'));
+      const op = new GuestStruct(ctx, arg, SchedRemoteShutdown);
+      ctx.dom.remoteShutdown(op.get('domain_id'), op.get('reason'));
       return 0n;
     }
     case S.poll:

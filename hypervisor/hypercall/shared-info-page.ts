@@ -1,5 +1,6 @@
 // shared-info-page.ts: placing the shared_info page (XENMAPSPACE_shared_info) and its wallclock.
 import { SharedInfo64, SharedInfo32 } from '../../abi/shared-info.ts';
+import { readNum, writeField, type StructDef } from '../../abi/layout.ts';
 import { neg } from '../../abi/errno.ts';
 import type { HypercallContext } from './context.ts';
 
@@ -28,21 +29,23 @@ export function placeSharedInfo(ctx: HypercallContext, gpfn: bigint): bigint {
   return 0n;
 }
 
-/** Publish wall-clock time at system time 0 (wc_*), with the seqlock version protocol. */
+/**
+ * Publish wall-clock time at system time 0 (wc_*), with the seqlock version protocol (odd while
+ * writing), in the shared_info layout the domain latched; the compat one keeps wc_sec_hi in arch.
+ */
 export function writeWallclock(ctx: HypercallContext): void {
   const base = ctx.dom.shared.sharedInfoOffset;
   if (base < 0) return;
   const compat = ctx.dom.shared.wordSize === 32;
-  const layout = compat ? SharedInfo32 : SharedInfo64;
+  const layout: StructDef<'wc_version' | 'wc_sec' | 'wc_nsec'> = compat ? SharedInfo32 : SharedInfo64;
   const v = ctx.dom.mem.view;
   const wallNs = BigInt(Date.now()) * 1_000_000n - ctx.dom.now();
   const sec = wallNs / 1_000_000_000n;
-  const nsec = Number(wallNs % 1_000_000_000n);
-  const ver = base + layout.byName.wc_version.offset;
-  v.setUint32(ver, (v.getUint32(ver, true) + 1) | 1, true);
-  v.setUint32(base + layout.byName.wc_sec.offset, Number(sec & 0xffffffffn), true);
-  v.setUint32(base + layout.byName.wc_nsec.offset, nsec, true);
-  const hi = compat ? SharedInfo32.byName['arch.wc_sec_hi'].offset : SharedInfo64.byName.wc_sec_hi.offset;
-  v.setUint32(base + hi, Number(sec >> 32n), true);
-  v.setUint32(ver, (v.getUint32(ver, true) + 1) & ~1, true);
+  const version = readNum(v, base, layout, 'wc_version');
+  writeField(v, base, layout, 'wc_version', (version + 1) | 1);
+  writeField(v, base, layout, 'wc_sec', sec); // the low 32 bits: writeField truncates
+  writeField(v, base, layout, 'wc_nsec', wallNs % 1_000_000_000n);
+  if (compat) writeField(v, base, SharedInfo32, 'arch.wc_sec_hi', sec >> 32n);
+  else writeField(v, base, SharedInfo64, 'wc_sec_hi', sec >> 32n);
+  writeField(v, base, layout, 'wc_version', ((version + 1) | 1) + 1);
 }

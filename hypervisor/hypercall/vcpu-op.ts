@@ -1,18 +1,27 @@
 // vcpu-op.ts: hypercall 24 vcpu_op — bring-up (initialise/up/down), timers and vcpu_info.
 import { HC } from '../../abi/hypercalls.ts';
 import {
-  VCPUOP, VCPU_HVM_MODE, VcpuSetSingleshotTimer, VcpuSetPeriodicTimer, VcpuHvmContext, VcpuRegisterVcpuInfo,
+  VCPUOP, VCPU_HVM_MODE, VcpuSetSingleshotTimer, VcpuSetSingleshotTimer32, VcpuSetPeriodicTimer, VcpuHvmContext,
+  VcpuRegisterVcpuInfo,
 } from '../../abi/vcpu.ts';
+import { VcpuInfo32, VcpuInfo64 } from '../../abi/shared-info.ts';
+import { fieldSize } from '../../abi/layout.ts';
 import { VCPU_FLAG } from '../state/shared-state.ts';
 import { validHvmContext32, validHvmContext64 } from '../boot/cpu-state.ts';
 import { markVcpuPending } from '../events/raise.ts';
 import { neg } from '../../abi/errno.ts';
 import type { HypercallContext } from './context.ts';
 import type { HypercallTable } from './table.ts';
+import { GuestStruct, byMode } from './guest-struct.ts';
 import { setSingleshot, setPeriodic, TOO_FAR_NS } from '../time/timers.ts';
 
 const OP = VCPUOP.values;
 const MIN_PERIOD_NS = 1_000_000n;
+const PAGE = 4096;
+/** i386 aligns the u64 deadline to 4, so a 32-bit caller's struct has no tail padding (12 bytes). */
+const SINGLESHOT = byMode(VcpuSetSingleshotTimer, VcpuSetSingleshotTimer32);
+/** Both vcpu_info layouts are 64 bytes. */
+const VCPU_INFO_SIZE = VcpuInfo64.size;
 
 function arm(ctx: HypercallContext, deadline: bigint): void {
   setSingleshot(ctx.dom.domains.hv, ctx.dom.shared, ctx.vcpuId, deadline);
@@ -20,9 +29,9 @@ function arm(ctx: HypercallContext, deadline: bigint): void {
 
 /** VCPUOP_initialise: validate a vcpu_hvm_context (32B or 64B) and queue it for the vCPU's thread. */
 function initialise(ctx: HypercallContext, vcpu: number, arg: bigint): bigint {
-  const raw = ctx.guest.read(arg, VcpuHvmContext.size);
-  const v = new DataView(raw.buffer);
-  const mode = v.getUint32(VcpuHvmContext.byName.mode.offset, true);
+  const c = new GuestStruct(ctx, arg, VcpuHvmContext);
+  const v = c.view;
+  const mode = c.get('mode');
   const sh = ctx.dom.shared;
   if ((sh.vcpuFlags(vcpu) & VCPU_FLAG.INITIALISED) !== 0) return neg('EEXIST');
   // Xen answers an unknown mode with -EINVAL. (32-bit code with paging is unreliable on this
@@ -34,7 +43,7 @@ function initialise(ctx: HypercallContext, vcpu: number, arg: bigint): bigint {
   } else {
     return neg('EINVAL');
   }
-  sh.storeContext(vcpu, raw);
+  sh.storeContext(vcpu, new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
   sh.setVcpuFlags(vcpu, VCPU_FLAG.INITIALISED | VCPU_FLAG.CONTEXT_PENDING);
   return 0n;
 }
@@ -45,23 +54,24 @@ function initialise(ctx: HypercallContext, vcpu: number, arg: bigint): bigint {
  * then every selector bit and the upcall flag are set so the guest rescans its ports.
  */
 function registerVcpuInfo(ctx: HypercallContext, vcpu: number, arg: bigint): bigint {
-  const v = ctx.guest.readView(arg, VcpuRegisterVcpuInfo.size);
-  const gfn = v.getBigUint64(0, true);
-  const offset = v.getUint32(8, true);
-  if (offset > 4096 - 64 || gfn >= 1n << 40n) return neg('EINVAL');
+  const op = new GuestStruct(ctx, arg, VcpuRegisterVcpuInfo);
+  const gfn = op.getBig('mfn');
+  const offset = op.get('offset');
+  if (offset > PAGE - VCPU_INFO_SIZE || gfn >= 1n << 40n) return neg('EINVAL');
   const sh = ctx.dom.shared;
   if (sh.registeredVcpuInfo(vcpu)) return neg('EBUSY');
-  const gpa = Number(gfn) * 4096 + offset;
-  if (!ctx.dom.mem.isRam(gpa, 64)) return neg('EINVAL');
-  const target = ctx.dom.mem.offsetOf(gpa, 64);
+  const gpa = Number(gfn) * PAGE + offset;
+  if (!ctx.dom.mem.isRam(gpa, VCPU_INFO_SIZE)) return neg('EINVAL');
+  const target = ctx.dom.mem.offsetOf(gpa, VCPU_INFO_SIZE);
   const bytes = ctx.dom.mem.bytes;
   const old = sh.vcpuInfoOffset(vcpu);
-  if (old >= 0) bytes.copyWithin(target, old, old + 64);
-  else bytes.fill(0, target, target + 64);
+  if (old >= 0) bytes.copyWithin(target, old, old + VCPU_INFO_SIZE);
+  else bytes.fill(0, target, target + VCPU_INFO_SIZE);
   sh.setVcpuInfoOffset(vcpu, target);
-  const selWords = sh.wordSize === 32 ? 1 : 2;
-  const view = new Int32Array(bytes.buffer, bytes.byteOffset + target + (sh.wordSize === 32 ? 4 : 8), selWords);
-  for (let i = 0; i < selWords; i++) Atomics.store(view, i, -1);
+  // The selector is a xen_ulong_t: its width follows the latched shared_info layout.
+  const sel = (sh.wordSize === 32 ? VcpuInfo32 : VcpuInfo64).byName.evtchn_pending_sel;
+  const view = new Int32Array(bytes.buffer, bytes.byteOffset + target + sel.offset, fieldSize(sel) / 4);
+  for (let i = 0; i < view.length; i++) Atomics.store(view, i, -1);
   markVcpuPending(ctx.dom.domains.self(), vcpu);
   return 0n;
 }
@@ -91,9 +101,8 @@ export function vcpuOp(ctx: HypercallContext, args: readonly bigint[]): bigint {
       return registerVcpuInfo(ctx, vcpu, arg);
     case OP.set_singleshot_timer: {
       if (vcpu !== ctx.vcpuId) return neg('EINVAL');
-      const v = ctx.guest.readView(arg, VcpuSetSingleshotTimer.size);
       // Xen ignores VCPU_SSHOTTMR_future nowadays: a past deadline simply fires at once.
-      const deadline = v.getBigUint64(0, true);
+      const deadline = new GuestStruct(ctx, arg, SINGLESHOT).getBig('timeout_abs_ns');
       arm(ctx, deadline === 0n ? 1n : deadline);
       return 0n;
     }
@@ -103,7 +112,7 @@ export function vcpuOp(ctx: HypercallContext, args: readonly bigint[]): bigint {
       return 0n;
     case OP.set_periodic_timer: {
       if (vcpu !== ctx.vcpuId) return neg('EINVAL');
-      const period = ctx.guest.readView(arg, VcpuSetPeriodicTimer.size).getBigUint64(0, true);
+      const period = new GuestStruct(ctx, arg, VcpuSetPeriodicTimer).getBig('period_ns');
       if (period < MIN_PERIOD_NS || period > TOO_FAR_NS) return neg('EINVAL');
       setPeriodic(ctx.dom.domains.hv, ctx.dom.shared, vcpu, period, ctx.dom.now());
       return 0n;

@@ -1,9 +1,14 @@
 // xen-version.ts: hypercall 17, xen_version — every read-only sub-op Xen offers a guest.
 import { HC } from '../../abi/hypercalls.ts';
-import { XENVER, XENVER_LEN, DOMU_FEATURES_SUBMAP0 } from '../../abi/version.ts';
+import {
+  XENVER, XENVER_LEN, XENFEAT, DOMU_FEATURES_SUBMAP0, XenCompileInfo, XenFeatureInfo, XenPlatformParameters,
+  XenPlatformParameters32, XenVarbuf,
+} from '../../abi/version.ts';
 import { PVKVM_XEN_VERSION } from '../../abi/cpuid.ts';
+import { fieldSize, offsetOf } from '../../abi/layout.ts';
 import { neg } from '../../abi/errno.ts';
 import { fixedString, type HypercallContext } from './context.ts';
+import { GuestStruct, byMode } from './guest-struct.ts';
 import type { HypercallTable } from './table.ts';
 import { PVKVM_VERSION } from '../../abi/pvkvm-version.ts';
 
@@ -16,21 +21,27 @@ const CHANGESET = `pvkvm ${PVKVM_VERSION}`;
 const COMMANDLINE = 'pvkvm';
 const BUILD_ID = new TextEncoder().encode(`pvkvm-${PVKVM_VERSION}`);
 
+/** virt_start is a xen_ulong_t: 4 bytes for 32-bit callers. */
+const PLATFORM_PARAMETERS = byMode(XenPlatformParameters, XenPlatformParameters32);
+
 function compileInfo(): Uint8Array {
-  const out = new Uint8Array(L.compile_info);
-  out.set(fixedString(`node ${process.versions.node}`, 64), 0);
-  out.set(fixedString('pvkvm', 16), 64);
-  out.set(fixedString('pvkvm.local', 32), 80);
-  out.set(fixedString('2026-11-23', 32), 112);
+  const out = new Uint8Array(XenCompileInfo.size);
+  const put = (name: keyof typeof XenCompileInfo.byName, text: string): void => {
+    out.set(fixedString(text, fieldSize(XenCompileInfo.byName[name])), offsetOf(XenCompileInfo, name));
+  };
+  put('compiler', `node ${process.versions.node}`);
+  put('compile_by', 'pvkvm');
+  put('compile_domain', 'pvkvm.local');
+  put('compile_date', '2026-11-23');
   return out;
 }
 
-/** Variable-length results (commands 10–14): NULL asks the size; else `{u32 len; u8 buf[len]}`. */
+/** Variable-length results (commands 10–14): NULL asks the size; else a xen_varbuf and its bytes. */
 function varbuf(ctx: HypercallContext, arg: bigint, data: Uint8Array): bigint {
   if (arg === 0n) return BigInt(data.length);
-  const len = ctx.guest.readView(arg, 4).getUint32(0, true);
+  const len = new GuestStruct(ctx, arg, XenVarbuf).get('len');
   if (len < data.length) return neg('ENOBUFS');
-  ctx.guest.write(arg + 4n, data);
+  ctx.guest.write(arg + BigInt(XenVarbuf.size), data);
   return BigInt(data.length);
 }
 
@@ -48,16 +59,15 @@ export function xenVersion(ctx: HypercallContext, args: readonly bigint[]): bigi
     case V.compile_info: ctx.guest.write(arg, compileInfo()); return 0n;
     case V.capabilities: return text(CAPABILITIES, L.capabilities);
     case V.changeset: return text(CHANGESET, L.changeset);
-    case V.platform_parameters: {
-      // virt_start has no meaning for HVM guests; report 0 (the xen_ulong_t width follows the mode).
-      ctx.guest.write(arg, new Uint8Array(ctx.mode === 64 ? 8 : 4));
+    case V.platform_parameters:
+      // virt_start has no meaning for HVM guests: report 0.
+      GuestStruct.blank(ctx, arg, PLATFORM_PARAMETERS).writeBack();
       return 0n;
-    }
     case V.get_features: {
-      const v = ctx.guest.readView(arg, 8);
-      if (v.getUint32(0, true) !== 0) return neg('EINVAL');
-      v.setUint32(4, DOMU_FEATURES_SUBMAP0 | (ctx.dom.privileged ? 1 << 11 : 0), true);
-      ctx.guest.writeView(arg, v);
+      const fi = new GuestStruct(ctx, arg, XenFeatureInfo);
+      if (fi.get('submap_idx') !== 0) return neg('EINVAL');
+      fi.set('submap', DOMU_FEATURES_SUBMAP0 | (ctx.dom.privileged ? 1 << XENFEAT.values.dom0 : 0));
+      fi.writeBack();
       return 0n;
     }
     case V.pagesize: return 4096n;

@@ -127,26 +127,32 @@ _Static_assert(__builtin_offsetof(struct gnttab_setup_table, frame_list) == 16, 
 
 /* gnttab_copy: 40 bytes (Xen: struct gnttab_copy). */
 struct gnttab_copy {
-    uint32_t source_u_ref;
-    uint8_t _pad0[4];
+    union {
+        uint32_t source_u_ref;
+        uint64_t source_u_gmfn;
+    };
     uint16_t source_domid;
     uint16_t source_offset;
-    uint8_t _pad1[4];
-    uint32_t dest_u_ref;
-    uint8_t _pad2[4];
+    uint8_t _pad0[4];
+    union {
+        uint32_t dest_u_ref;
+        uint64_t dest_u_gmfn;
+    };
     uint16_t dest_domid;
     uint16_t dest_offset;
-    uint8_t _pad3[4];
+    uint8_t _pad1[4];
     uint16_t len;
     uint16_t flags;
     int16_t status;
-    uint8_t _pad4[2];
+    uint8_t _pad2[2];
 };
 _Static_assert(sizeof(struct gnttab_copy) == 40, "gnttab_copy: size");
 _Static_assert(__builtin_offsetof(struct gnttab_copy, source_u_ref) == 0, "gnttab_copy: offset of source_u_ref");
+_Static_assert(__builtin_offsetof(struct gnttab_copy, source_u_gmfn) == 0, "gnttab_copy: offset of source_u_gmfn");
 _Static_assert(__builtin_offsetof(struct gnttab_copy, source_domid) == 8, "gnttab_copy: offset of source_domid");
 _Static_assert(__builtin_offsetof(struct gnttab_copy, source_offset) == 10, "gnttab_copy: offset of source_offset");
 _Static_assert(__builtin_offsetof(struct gnttab_copy, dest_u_ref) == 16, "gnttab_copy: offset of dest_u_ref");
+_Static_assert(__builtin_offsetof(struct gnttab_copy, dest_u_gmfn) == 16, "gnttab_copy: offset of dest_u_gmfn");
 _Static_assert(__builtin_offsetof(struct gnttab_copy, dest_domid) == 24, "gnttab_copy: offset of dest_domid");
 _Static_assert(__builtin_offsetof(struct gnttab_copy, dest_offset) == 26, "gnttab_copy: offset of dest_offset");
 _Static_assert(__builtin_offsetof(struct gnttab_copy, len) == 32, "gnttab_copy: offset of len");
@@ -196,5 +202,52 @@ _Static_assert(sizeof(struct gnttab_swap_grant_ref) == 12, "gnttab_swap_grant_re
 _Static_assert(__builtin_offsetof(struct gnttab_swap_grant_ref, ref_a) == 0, "gnttab_swap_grant_ref: offset of ref_a");
 _Static_assert(__builtin_offsetof(struct gnttab_swap_grant_ref, ref_b) == 4, "gnttab_swap_grant_ref: offset of ref_b");
 _Static_assert(__builtin_offsetof(struct gnttab_swap_grant_ref, status) == 8, "gnttab_swap_grant_ref: offset of status");
+
+/* compat_gnttab_setup_table: 16 bytes (Xen: struct gnttab_setup_table, i386 layout). */
+struct compat_gnttab_setup_table {
+    uint16_t dom;
+    uint8_t _pad0[2];
+    uint32_t nr_frames;
+    int16_t status;
+    uint8_t _pad1[2];
+    uint32_t frame_list;
+};
+_Static_assert(sizeof(struct compat_gnttab_setup_table) == 16, "compat_gnttab_setup_table: size");
+_Static_assert(__builtin_offsetof(struct compat_gnttab_setup_table, dom) == 0, "compat_gnttab_setup_table: offset of dom");
+_Static_assert(__builtin_offsetof(struct compat_gnttab_setup_table, nr_frames) == 4, "compat_gnttab_setup_table: offset of nr_frames");
+_Static_assert(__builtin_offsetof(struct compat_gnttab_setup_table, status) == 8, "compat_gnttab_setup_table: offset of status");
+_Static_assert(__builtin_offsetof(struct compat_gnttab_setup_table, frame_list) == 12, "compat_gnttab_setup_table: offset of frame_list");
+
+/* compat_gnttab_copy: 24 bytes (Xen: struct gnttab_copy, i386 layout). */
+struct compat_gnttab_copy {
+    union {
+        uint32_t source_u_ref;
+        uint32_t source_u_gmfn;
+    };
+    uint16_t source_domid;
+    uint16_t source_offset;
+    union {
+        uint32_t dest_u_ref;
+        uint32_t dest_u_gmfn;
+    };
+    uint16_t dest_domid;
+    uint16_t dest_offset;
+    uint16_t len;
+    uint16_t flags;
+    int16_t status;
+    uint8_t _pad0[2];
+};
+_Static_assert(sizeof(struct compat_gnttab_copy) == 24, "compat_gnttab_copy: size");
+_Static_assert(__builtin_offsetof(struct compat_gnttab_copy, source_u_ref) == 0, "compat_gnttab_copy: offset of source_u_ref");
+_Static_assert(__builtin_offsetof(struct compat_gnttab_copy, source_u_gmfn) == 0, "compat_gnttab_copy: offset of source_u_gmfn");
+_Static_assert(__builtin_offsetof(struct compat_gnttab_copy, source_domid) == 4, "compat_gnttab_copy: offset of source_domid");
+_Static_assert(__builtin_offsetof(struct compat_gnttab_copy, source_offset) == 6, "compat_gnttab_copy: offset of source_offset");
+_Static_assert(__builtin_offsetof(struct compat_gnttab_copy, dest_u_ref) == 8, "compat_gnttab_copy: offset of dest_u_ref");
+_Static_assert(__builtin_offsetof(struct compat_gnttab_copy, dest_u_gmfn) == 8, "compat_gnttab_copy: offset of dest_u_gmfn");
+_Static_assert(__builtin_offsetof(struct compat_gnttab_copy, dest_domid) == 12, "compat_gnttab_copy: offset of dest_domid");
+_Static_assert(__builtin_offsetof(struct compat_gnttab_copy, dest_offset) == 14, "compat_gnttab_copy: offset of dest_offset");
+_Static_assert(__builtin_offsetof(struct compat_gnttab_copy, len) == 16, "compat_gnttab_copy: offset of len");
+_Static_assert(__builtin_offsetof(struct compat_gnttab_copy, flags) == 18, "compat_gnttab_copy: offset of flags");
+_Static_assert(__builtin_offsetof(struct compat_gnttab_copy, status) == 20, "compat_gnttab_copy: offset of status");
 
 #endif /* PVKVM_XEN_ABI_GRANT_TABLE_H */

@@ -89,4 +89,15 @@ _Static_assert(__builtin_offsetof(struct multicall_entry, op) == 0, "multicall_e
 _Static_assert(__builtin_offsetof(struct multicall_entry, result) == 8, "multicall_entry: offset of result");
 _Static_assert(__builtin_offsetof(struct multicall_entry, args) == 16, "multicall_entry: offset of args");
 
+/* compat_multicall_entry: 32 bytes (Xen: struct multicall_entry, i386 layout). */
+struct compat_multicall_entry {
+    uint32_t op;
+    uint32_t result;
+    uint32_t args[6];
+};
+_Static_assert(sizeof(struct compat_multicall_entry) == 32, "compat_multicall_entry: size");
+_Static_assert(__builtin_offsetof(struct compat_multicall_entry, op) == 0, "compat_multicall_entry: offset of op");
+_Static_assert(__builtin_offsetof(struct compat_multicall_entry, result) == 4, "compat_multicall_entry: offset of result");
+_Static_assert(__builtin_offsetof(struct compat_multicall_entry, args) == 8, "compat_multicall_entry: offset of args");
+
 #endif /* PVKVM_XEN_ABI_HYPERCALL_H */

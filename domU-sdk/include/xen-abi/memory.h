@@ -89,6 +89,13 @@ _Static_assert(sizeof(struct xen_memory_map) == 16, "xen_memory_map: size");
 _Static_assert(__builtin_offsetof(struct xen_memory_map, nr_entries) == 0, "xen_memory_map: offset of nr_entries");
 _Static_assert(__builtin_offsetof(struct xen_memory_map, buffer) == 8, "xen_memory_map: offset of buffer");
 
+/* xen_memory_domain: 2 bytes (Xen: struct xen_memory_domain). */
+struct xen_memory_domain {
+    uint16_t domid;
+};
+_Static_assert(sizeof(struct xen_memory_domain) == 2, "xen_memory_domain: size");
+_Static_assert(__builtin_offsetof(struct xen_memory_domain, domid) == 0, "xen_memory_domain: offset of domid");
+
 /* e820entry: 20 bytes (no Xen equivalent). */
 struct e820entry {
     uint64_t addr;
@@ -99,5 +106,55 @@ _Static_assert(sizeof(struct e820entry) == 20, "e820entry: size");
 _Static_assert(__builtin_offsetof(struct e820entry, addr) == 0, "e820entry: offset of addr");
 _Static_assert(__builtin_offsetof(struct e820entry, size) == 8, "e820entry: offset of size");
 _Static_assert(__builtin_offsetof(struct e820entry, type) == 16, "e820entry: offset of type");
+
+/* compat_xen_add_to_physmap: 16 bytes (Xen: struct xen_add_to_physmap, i386 layout). */
+struct compat_xen_add_to_physmap {
+    uint16_t domid;
+    uint16_t size;
+    uint32_t space;
+    uint32_t idx;
+    uint32_t gpfn;
+};
+_Static_assert(sizeof(struct compat_xen_add_to_physmap) == 16, "compat_xen_add_to_physmap: size");
+_Static_assert(__builtin_offsetof(struct compat_xen_add_to_physmap, domid) == 0, "compat_xen_add_to_physmap: offset of domid");
+_Static_assert(__builtin_offsetof(struct compat_xen_add_to_physmap, size) == 2, "compat_xen_add_to_physmap: offset of size");
+_Static_assert(__builtin_offsetof(struct compat_xen_add_to_physmap, space) == 4, "compat_xen_add_to_physmap: offset of space");
+_Static_assert(__builtin_offsetof(struct compat_xen_add_to_physmap, idx) == 8, "compat_xen_add_to_physmap: offset of idx");
+_Static_assert(__builtin_offsetof(struct compat_xen_add_to_physmap, gpfn) == 12, "compat_xen_add_to_physmap: offset of gpfn");
+
+/* compat_xen_remove_from_physmap: 8 bytes (Xen: struct xen_remove_from_physmap, i386 layout). */
+struct compat_xen_remove_from_physmap {
+    uint16_t domid;
+    uint8_t _pad0[2];
+    uint32_t gpfn;
+};
+_Static_assert(sizeof(struct compat_xen_remove_from_physmap) == 8, "compat_xen_remove_from_physmap: size");
+_Static_assert(__builtin_offsetof(struct compat_xen_remove_from_physmap, domid) == 0, "compat_xen_remove_from_physmap: offset of domid");
+_Static_assert(__builtin_offsetof(struct compat_xen_remove_from_physmap, gpfn) == 4, "compat_xen_remove_from_physmap: offset of gpfn");
+
+/* compat_xen_memory_reservation: 20 bytes (Xen: struct xen_memory_reservation, i386 layout). */
+struct compat_xen_memory_reservation {
+    uint32_t extent_start;
+    uint32_t nr_extents;
+    uint32_t extent_order;
+    uint32_t mem_flags;
+    uint16_t domid;
+    uint8_t _pad0[2];
+};
+_Static_assert(sizeof(struct compat_xen_memory_reservation) == 20, "compat_xen_memory_reservation: size");
+_Static_assert(__builtin_offsetof(struct compat_xen_memory_reservation, extent_start) == 0, "compat_xen_memory_reservation: offset of extent_start");
+_Static_assert(__builtin_offsetof(struct compat_xen_memory_reservation, nr_extents) == 4, "compat_xen_memory_reservation: offset of nr_extents");
+_Static_assert(__builtin_offsetof(struct compat_xen_memory_reservation, extent_order) == 8, "compat_xen_memory_reservation: offset of extent_order");
+_Static_assert(__builtin_offsetof(struct compat_xen_memory_reservation, mem_flags) == 12, "compat_xen_memory_reservation: offset of mem_flags");
+_Static_assert(__builtin_offsetof(struct compat_xen_memory_reservation, domid) == 16, "compat_xen_memory_reservation: offset of domid");
+
+/* compat_xen_memory_map: 8 bytes (Xen: struct xen_memory_map, i386 layout). */
+struct compat_xen_memory_map {
+    uint32_t nr_entries;
+    uint32_t buffer;
+};
+_Static_assert(sizeof(struct compat_xen_memory_map) == 8, "compat_xen_memory_map: size");
+_Static_assert(__builtin_offsetof(struct compat_xen_memory_map, nr_entries) == 0, "compat_xen_memory_map: offset of nr_entries");
+_Static_assert(__builtin_offsetof(struct compat_xen_memory_map, buffer) == 4, "compat_xen_memory_map: offset of buffer");
 
 #endif /* PVKVM_XEN_ABI_MEMORY_H */

@@ -60,4 +60,15 @@ _Static_assert(sizeof(struct sched_watchdog) == 8, "sched_watchdog: size");
 _Static_assert(__builtin_offsetof(struct sched_watchdog, id) == 0, "sched_watchdog: offset of id");
 _Static_assert(__builtin_offsetof(struct sched_watchdog, timeout) == 4, "sched_watchdog: offset of timeout");
 
+/* compat_sched_poll: 16 bytes (Xen: struct sched_poll, i386 layout). */
+struct compat_sched_poll {
+    uint32_t ports;
+    uint32_t nr_ports;
+    uint64_t timeout;
+};
+_Static_assert(sizeof(struct compat_sched_poll) == 16, "compat_sched_poll: size");
+_Static_assert(__builtin_offsetof(struct compat_sched_poll, ports) == 0, "compat_sched_poll: offset of ports");
+_Static_assert(__builtin_offsetof(struct compat_sched_poll, nr_ports) == 4, "compat_sched_poll: offset of nr_ports");
+_Static_assert(__builtin_offsetof(struct compat_sched_poll, timeout) == 8, "compat_sched_poll: offset of timeout");
+
 #endif /* PVKVM_XEN_ABI_SCHED_H */

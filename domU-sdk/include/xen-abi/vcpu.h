@@ -175,4 +175,24 @@ _Static_assert(__builtin_offsetof(struct vcpu_hvm_x86_32, ss_ar) == 108, "vcpu_h
 _Static_assert(__builtin_offsetof(struct vcpu_hvm_x86_32, es_ar) == 110, "vcpu_hvm_x86_32: offset of es_ar");
 _Static_assert(__builtin_offsetof(struct vcpu_hvm_x86_32, tr_ar) == 112, "vcpu_hvm_x86_32: offset of tr_ar");
 
+/* compat_vcpu_set_singleshot_timer: 12 bytes (Xen: struct vcpu_set_singleshot_timer, i386 layout). */
+struct compat_vcpu_set_singleshot_timer {
+    uint64_t timeout_abs_ns;
+    uint32_t flags;
+} __attribute__((packed));
+_Static_assert(sizeof(struct compat_vcpu_set_singleshot_timer) == 12, "compat_vcpu_set_singleshot_timer: size");
+_Static_assert(__builtin_offsetof(struct compat_vcpu_set_singleshot_timer, timeout_abs_ns) == 0, "compat_vcpu_set_singleshot_timer: offset of timeout_abs_ns");
+_Static_assert(__builtin_offsetof(struct compat_vcpu_set_singleshot_timer, flags) == 8, "compat_vcpu_set_singleshot_timer: offset of flags");
+
+/* compat_vcpu_runstate_info: 44 bytes (Xen: struct vcpu_runstate_info, i386 layout). */
+struct compat_vcpu_runstate_info {
+    int32_t state;
+    uint64_t state_entry_time;
+    uint64_t time[4];
+} __attribute__((packed));
+_Static_assert(sizeof(struct compat_vcpu_runstate_info) == 44, "compat_vcpu_runstate_info: size");
+_Static_assert(__builtin_offsetof(struct compat_vcpu_runstate_info, state) == 0, "compat_vcpu_runstate_info: offset of state");
+_Static_assert(__builtin_offsetof(struct compat_vcpu_runstate_info, state_entry_time) == 4, "compat_vcpu_runstate_info: offset of state_entry_time");
+_Static_assert(__builtin_offsetof(struct compat_vcpu_runstate_info, time) == 12, "compat_vcpu_runstate_info: offset of time");
+
 #endif /* PVKVM_XEN_ABI_VCPU_H */

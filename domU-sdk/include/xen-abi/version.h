@@ -81,4 +81,11 @@ struct xen_varbuf {
 _Static_assert(sizeof(struct xen_varbuf) == 4, "xen_varbuf: size");
 _Static_assert(__builtin_offsetof(struct xen_varbuf, len) == 0, "xen_varbuf: offset of len");
 
+/* compat_xen_platform_parameters: 4 bytes (Xen: struct xen_platform_parameters, i386 layout). */
+struct compat_xen_platform_parameters {
+    uint32_t virt_start;
+};
+_Static_assert(sizeof(struct compat_xen_platform_parameters) == 4, "compat_xen_platform_parameters: size");
+_Static_assert(__builtin_offsetof(struct compat_xen_platform_parameters, virt_start) == 0, "compat_xen_platform_parameters: offset of virt_start");
+
 #endif /* PVKVM_XEN_ABI_VERSION_H */
