@@ -1,7 +1,7 @@
 // loader.test.ts: the PVH ELF loader on real toolchain output, synthesized edge cases and fuzzed input.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XEN_ELFNOTE } from '../abi/start-info.ts';
@@ -206,6 +206,8 @@ interface SynthOpts {
   segments: SynthSeg[];
   notes: SynthNote[];
   notesIn: 'segment' | 'section';
+  /** The note area's alignment (p_align / sh_addralign): 4, or 8 as toolchains emit for GNU property notes. */
+  noteAlign?: 4 | 8;
 }
 
 function u32le(...vals: number[]): Uint8Array {
@@ -215,9 +217,9 @@ function u32le(...vals: number[]): Uint8Array {
   return b;
 }
 
-function noteBlob(notes: SynthNote[]): Uint8Array {
+function noteBlob(notes: SynthNote[], align: 4 | 8 = 4): Uint8Array {
   const parts: number[] = [];
-  const pad = (a: number[]): void => { while (a.length % 4) a.push(0); };
+  const pad = (a: number[]): void => { while (a.length % align) a.push(0); };
   for (const n of notes) {
     const name = [...Buffer.from(`${n.name ?? 'Xen'}\0`, 'latin1')];
     parts.push(...u32le(name.length, n.desc.length, n.type));
@@ -234,10 +236,12 @@ function synthElf(o: SynthOpts): Uint8Array {
   const ehsize = is64 ? 64 : 52;
   const phent = is64 ? 56 : 32;
   const shent = is64 ? 64 : 40;
-  const notes = noteBlob(o.notes);
+  const noteAlign = o.noteAlign ?? 4;
+  const notes = noteBlob(o.notes, noteAlign);
   const phnum = o.segments.length + (o.notesIn === 'segment' ? 1 : 0);
   let off = ehsize + phnum * phent;
   const segOff = o.segments.map((s) => { const at = off; off += s.data.length; return at; });
+  off = Math.ceil(off / noteAlign) * noteAlign;
   const noteOff = off;
   off += notes.length;
   off = Math.ceil(off / 8) * 8;
@@ -267,10 +271,10 @@ function synthElf(o: SynthOpts): Uint8Array {
     if (is64) {
       v.setUint32(at + 4, 7, true);
       word(at + 8, offset); word(at + 16, paddr); word(at + 24, paddr);
-      word(at + 32, filesz); word(at + 40, memsz); word(at + 48, 4);
+      word(at + 32, filesz); word(at + 40, memsz); word(at + 48, type === 4 ? noteAlign : 4);
     } else {
       word(at + 4, offset); word(at + 8, paddr); word(at + 12, paddr);
-      word(at + 16, filesz); word(at + 20, memsz); word(at + 24, 7); word(at + 28, 4);
+      word(at + 16, filesz); word(at + 20, memsz); word(at + 24, 7); word(at + 28, type === 4 ? noteAlign : 4);
     }
   };
   o.segments.forEach((s, i) => {
@@ -284,7 +288,7 @@ function synthElf(o: SynthOpts): Uint8Array {
     v.setUint32(at + 4, 7, true);
     word(at + (is64 ? 24 : 16), noteOff);
     word(at + (is64 ? 32 : 20), notes.length);
-    word(at + (is64 ? 48 : 32), 4);
+    word(at + (is64 ? 48 : 32), noteAlign);
   }
   return b;
 }
@@ -473,4 +477,29 @@ t.test('fuzz: random byte flips and truncation raise only ImageError', async (t)
   t.same(failures, [], 'only ImageError escapes');
   t.ok(rejected > 100, `many mutations rejected (${rejected})`);
   t.ok(ok > 0, `some mutations still load (${ok})`);
+});
+
+t.test('synthesized: notes in an 8-aligned area (a GNU property note first), in a segment and a section', async (t) => {
+  // NT_GNU_PROPERTY_TYPE_0 (5) owned by "GNU": a 4-byte name whose descriptor starts 8-aligned,
+  // at offset 16 of the record, as toolchains emit it.
+  const gnuProperty: SynthNote = { type: 5, name: 'GNU', desc: u32le(0xc0000002, 4, 3, 0) };
+  for (const bits of [32, 64] as const) {
+    for (const notesIn of ['segment', 'section'] as const) {
+      for (const noteAlign of [4, 8] as const) {
+        const img = parseElf(synthElf({
+          bits, segments: [{ paddr: 0x100000, data: code }], notesIn, noteAlign,
+          notes: [gnuProperty, entryNote(0x100000), { type: N.GUEST_OS, desc: Uint8Array.from(Buffer.from('pvh\0')) }],
+        }), NAME);
+        t.equal(img.entry, 0x100000, `ELF${bits}, ${noteAlign}-aligned notes in a ${notesIn}: entry found`);
+        t.equal(Buffer.from(img.xenNotes.get(N.GUEST_OS)!).toString(), 'pvh\0', 'the note after it is read at the right offset');
+      }
+    }
+  }
+});
+
+t.test('an ordinary program is "not a PVH kernel", not a malformed note', async (t) => {
+  // Any host executable will do: Debian's are built with 8-aligned GNU property notes.
+  const prog = ['/bin/true', '/usr/bin/true'].find((p) => existsSync(p)) ?? process.execPath;
+  const bytes = new Uint8Array(readFileSync(prog));
+  t.throws(() => parseElf(bytes, prog), { code: 'NOT_PVH' });
 });

@@ -296,13 +296,16 @@ function scanNotes(
     const descsz = r.u32(p + 4);
     const type = r.u32(p + 8);
     const nameAt = p + 12;
-    const descAt = nameAt + alignUp(namesz, align);
+    // The descriptor and the next record start at the next multiple of the alignment, counted
+    // from the area's start (so an 8-aligned area pads "GNU\0" to 16 bytes after the header
+    // start, not 8 bytes of name).
+    const descAt = area.offset + alignUp(nameAt + namesz - area.offset, align);
     if (descAt + descsz > end) fail('BAD_NOTE', `${area.where}: note record overruns its container`);
     if (namesz === 4 && r.u8(nameAt) === 0x58 && r.u8(nameAt + 1) === 0x65
         && r.u8(nameAt + 2) === 0x6e && r.u8(nameAt + 3) === 0) {
       if (!notes.has(type)) notes.set(type, r.data.subarray(descAt, descAt + descsz));
     }
-    p = descAt + alignUp(descsz, align);
+    p = area.offset + alignUp(descAt + descsz - area.offset, align);
   }
 }
 
