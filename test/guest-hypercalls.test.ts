@@ -24,8 +24,16 @@ for (const [name, args] of Object.entries(GUESTS)) {
   });
 }
 
+t.test('the largest guest: events and grants with shared pages beyond 3 GiB of RAM', kvmTest(), async (t) => {
+  for (const guest of ['evtchn-upcall', 'grant-ops']) {
+    const r = await runGuest(guest, ['--memory', '3072']);
+    t.equal(testResult(r.stdout), 'SUCCESS', `${guest} with 3072 MiB\n${r.stdout}${r.stderr}`);
+  }
+});
+
 t.test('memory map follows --memory', kvmTest(), async (t) => {
-  for (const mib of [2, 17, 256]) {
+  // 2048 and up: byte offsets in the guest memory file pass 2^31 (int32 arithmetic would break).
+  for (const mib of [2, 17, 256, 2048, 3072]) {
     const r = await runGuest('memmap', ['--memory', String(mib), '--cmdline', `mem=${mib}`]);
     t.equal(testResult(r.stdout), 'SUCCESS', `memmap with ${mib} MiB\n${r.stdout}`);
   }

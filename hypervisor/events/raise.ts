@@ -39,7 +39,7 @@ export function portLimit(h: DomainHandle): number {
 
 /** Index into h.i32 of the 32-bit word holding bit `port` of a bit array at byte `base`. */
 function bitWord(base: number, port: number): number {
-  return (base >> 2) + (port >> 5);
+  return (base >>> 2) + (port >> 5);
 }
 
 export function isPending(h: DomainHandle, port: number): boolean {
@@ -96,7 +96,7 @@ function markSelector(h: DomainHandle, vcpu: number, port: number, L: Layout): v
   const vi = vcpuInfoOffset(h, vcpu);
   if (vi < 0) return;
   const selBit = Math.floor(port / L.bitsPerWord);
-  const word = ((vi + L.selOffset) >> 2) + (selBit >> 5);
+  const word = ((vi + L.selOffset) >>> 2) + (selBit >> 5);
   const bit = 1 << (selBit & 31);
   if ((Atomics.or(h.i32, word, bit) & bit) !== 0) return;
   markVcpuPending(h, vcpu);

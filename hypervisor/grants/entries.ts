@@ -45,8 +45,8 @@ export function pinEntry(h: DomainHandle, ref: number, ldomid: number, readonly:
   const active = gs.activeOffset(ref);
   // A frame the table never gave storage to holds only invalid entries.
   if (entry < 0 || active < 0) return { status: ST.general_error, frame: 0 };
-  const ew = entry >> 2;
-  const aw = active >> 2;
+  const ew = entry >>> 2;
+  const aw = active >>> 2;
   const pin = Atomics.load(h.i32, aw);
   const pins = pin & PIN_MASK;
   if (pins !== 0 && ((pin >>> 16) !== ldomid || (pins & PIN_OVERFLOW) !== 0)) {
@@ -77,7 +77,7 @@ export function unpinEntry(h: DomainHandle, ref: number, readonly: boolean): voi
   const entry = gs.entryOffset(ref);
   const active = gs.activeOffset(ref);
   if (entry < 0 || active < 0) return;
-  const aw = active >> 2;
+  const aw = active >>> 2;
   const pin = Atomics.load(h.i32, aw);
   const pins = pin & PIN_MASK;
   const dec = readonly ? PIN_R : PIN_W;
@@ -85,13 +85,13 @@ export function unpinEntry(h: DomainHandle, ref: number, readonly: boolean): voi
   if (!has) return; // never pinned this way: a bookkeeping slip must not underflow into the other counter
   const left = pins - dec;
   Atomics.store(h.i32, aw, left === 0 ? 0 : (pin & ~PIN_MASK) | left);
-  clearFlags(h.i32, entry >> 2, left, readonly);
+  clearFlags(h.i32, entry >>> 2, left, readonly);
 }
 
 /** True while any map or copy holds entry `ref` (swap_grant_ref refuses then). */
 export function isPinned(h: DomainHandle, ref: number): boolean {
   const active = h.shared.grants.activeOffset(ref);
-  return active >= 0 && (Atomics.load(h.i32, active >> 2) & PIN_MASK) !== 0;
+  return active >= 0 && (Atomics.load(h.i32, active >>> 2) & PIN_MASK) !== 0;
 }
 
 /**

@@ -64,7 +64,7 @@ export class Domains {
     const u8 = bytes ?? viewAt(shared.memBase, shared.memBytes);
     const h: DomainHandle = {
       domid: shared.domid, shared, ports: this.hv.portTable(slot), u8,
-      i32: new Int32Array(u8.buffer, u8.byteOffset, u8.byteLength >> 2), vm: new KvmVm(shared.vmFd),
+      i32: new Int32Array(u8.buffer, u8.byteOffset, u8.byteLength >>> 2), vm: new KvmVm(shared.vmFd),
     };
     cachedBase.set(h, shared.memBase);
     this.cache.set(slot, h);
