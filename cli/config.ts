@@ -301,6 +301,14 @@ function parseDisk(spec: string, index: number, baseDir: string, bad: (msg: stri
   return { target: resolve(baseDir, target), vdev: name, access: acc === 'r' || acc === 'ro' ? 'ro' : 'rw', format: 'raw' };
 }
 
+/**
+ * One xl disk spec given outside a config file (`pvkvm run --disk`): the same rules as a `disk`
+ * entry; a mistake is a UsageError-style one-line message.
+ */
+export function parseDiskSpec(spec: string, index: number, baseDir: string): DiskSpec {
+  return parseDisk(spec, index, baseDir, (msg) => { throw new RangeError(msg); });
+}
+
 const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/i;
 const BRIDGE = /^[A-Za-z0-9_.-]{1,15}$/; // a Linux interface name (IFNAMSIZ − 1)
 

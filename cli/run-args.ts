@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util';
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { UsageError } from './usage-error.ts';
+import { parseDiskSpec, defaultVdev } from './config.ts';
+import { GUEST_LIMITS } from '../abi/guest-limits.ts';
 
 export interface RunOptions {
   readonly domain: { readonly name: string; readonly memoryMiB: number; readonly vcpus: number; readonly cmdline: string };
@@ -24,11 +26,12 @@ export const RUN_USAGE = `Usage: pvkvm run KERNEL [options]
 Boot a Xen PVH kernel (ELF) on KVM and stream its console to stdout.
 
 Options:
-  --memory MiB      guest RAM (default 64, 2..3072)
-  --vcpus N         virtual CPUs (default 1)
-  --cmdline STR     kernel command line
+  --memory MiB      guest RAM (default 64, ${GUEST_LIMITS.minRamMiB}..${GUEST_LIMITS.maxRamMiB})
+  --vcpus N         virtual CPUs (default 1, at most ${GUEST_LIMITS.maxVcpus})
+  --cmdline STR     kernel command line (a value starting with '-' is taken as is)
   --module FILE     boot module (repeatable), passed in hvm_start_info's modlist
   --disk PATH[,ro]  a raw image as a PV disk (repeatable: xvda, xvdb, …); ',ro' makes it read-only
+  --disk SPEC       or an xl disk spec, e.g. 'vdev=hda,access=ro,target=disk.img'
   --emulated-disk PATH[,ro]
                     a raw image as an emulated ATA disk (primary master, PIO) instead
   --console pv|uart the guest console: the PV console ring (default) or an emulated 16550 UART
@@ -55,11 +58,48 @@ function checkInput(path: string, what: string): string {
   return path;
 }
 
-/** PATH[,ro|,rw] → a disk on `vdev`. */
-function diskOption(spec: string, vdev: string): { target: string; vdev: string; access: 'rw' | 'ro' } {
-  const ro = spec.endsWith(',ro');
-  const path = ro || spec.endsWith(',rw') ? spec.slice(0, -3) : spec;
-  return { target: checkInput(path, 'disk image'), vdev, access: ro ? 'ro' : 'rw' };
+type DiskOption = { target: string; vdev: string; access: 'rw' | 'ro' };
+
+/**
+ * PATH, PATH,ro or PATH,rw → a disk on the `index`-th default vdev; anything else with a comma or
+ * an '=' is an xl disk spec (xl-disk-configuration), which may name its own vdev.
+ */
+function diskOption(spec: string, index: number, defaultName: string): DiskOption {
+  const legacy = /^([^,=]+?)(?:,(ro|rw))?$/.exec(spec);
+  if (legacy !== null) return { target: checkInput(legacy[1]!, 'disk image'), vdev: defaultName, access: legacy[2] === 'ro' ? 'ro' : 'rw' };
+  try {
+    const d = parseDiskSpec(spec, index, process.cwd());
+    return { target: checkInput(d.target, 'disk image'), vdev: d.vdev, access: d.access };
+  } catch (err) {
+    if (err instanceof RangeError) throw new UsageError(`--disk '${spec}': ${err.message.replace(/^disk \d+: /, '')}`);
+    throw err;
+  }
+}
+
+/**
+ * parseArgs refuses `--opt -value` as ambiguous; for options that take a value the next word is
+ * the value whatever it looks like, as in xl and most CLIs, so join it as `--opt=-value`.
+ */
+function joinValues(argv: readonly string[], valued: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return [...out, ...argv.slice(i)];
+    if (valued.has(a) && i + 1 < argv.length) {
+      out.push(`${a}=${argv[i + 1]}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
+function uniqueVdevs(disks: DiskOption[]): DiskOption[] {
+  const seen = new Set<string>();
+  for (const d of disks) {
+    if (seen.has(d.vdev)) throw new UsageError(`--disk: vdev ${d.vdev} given twice`);
+    seen.add(d.vdev);
+  }
+  return disks;
 }
 
 function consoleOption(raw: string | undefined): 'pv' | 'uart' {
@@ -77,26 +117,23 @@ function intOption(raw: string | undefined, name: string, def: number, min: numb
 }
 
 export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
+  const options = {
+    memory: { type: 'string' },
+    vcpus: { type: 'string' },
+    cmdline: { type: 'string' },
+    module: { type: 'string', multiple: true },
+    disk: { type: 'string', multiple: true },
+    'emulated-disk': { type: 'string', multiple: true },
+    console: { type: 'string' },
+    name: { type: 'string' },
+    timeout: { type: 'string' },
+    quiet: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  } as const;
+  const valued = new Set(Object.entries(options).filter(([, o]) => o.type === 'string').map(([k]) => `--${k}`));
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        memory: { type: 'string' },
-        vcpus: { type: 'string' },
-        cmdline: { type: 'string' },
-        module: { type: 'string', multiple: true },
-        disk: { type: 'string', multiple: true },
-        'emulated-disk': { type: 'string', multiple: true },
-        console: { type: 'string' },
-        name: { type: 'string' },
-        timeout: { type: 'string' },
-        quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseArgs({ args: joinValues(argv, valued), allowPositionals: true, strict: true, options });
   } catch (err) {
     throw new UsageError((err as Error).message.split('\n')[0]!);
   }
@@ -105,8 +142,8 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
   if (positionals.length === 0) throw new UsageError('run: missing KERNEL (try pvkvm run --help)');
   if (positionals.length > 1) throw new UsageError(`run: unexpected argument '${positionals[1]}'`);
   const kernelPath = positionals[0]!;
-  const memoryMiB = intOption(values.memory, 'memory', 64, 2, 3072);
-  const vcpus = intOption(values.vcpus, 'vcpus', 1, 1, 32);
+  const memoryMiB = intOption(values.memory, 'memory', 64, GUEST_LIMITS.minRamMiB, GUEST_LIMITS.maxRamMiB);
+  const vcpus = intOption(values.vcpus, 'vcpus', 1, 1, GUEST_LIMITS.maxVcpus);
   const timeoutS = intOption(values.timeout, 'timeout', 0, 0, 365 * 24 * 3600);
   const name = values.name ?? basename(kernelPath).replace(/\.elf$/, '');
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name)) {
@@ -116,13 +153,13 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
     domain: { name, memoryMiB, vcpus, cmdline: values.cmdline ?? '' },
     kernelPath: checkInput(kernelPath, 'kernel'),
     modulePaths: (values.module ?? []).map((p) => checkInput(p, 'module')),
-    disks: (values.disk ?? []).map((spec, i) => {
+    disks: uniqueVdevs((values.disk ?? []).map((spec, i) => {
       if (i >= 16) throw new UsageError('at most 16 --disk options');
-      return diskOption(spec, `xvd${String.fromCharCode(97 + i)}`);
-    }),
+      return diskOption(spec, i, defaultVdev(i));
+    })),
     emulatedDisks: (values['emulated-disk'] ?? []).map((spec, i) => {
       if (i >= 1) throw new UsageError('at most one --emulated-disk (the primary master)');
-      return diskOption(spec, 'hda');
+      return diskOption(spec, i, 'hda');
     }),
     console: consoleOption(values.console),
     timeoutS,
