@@ -9,6 +9,7 @@ import { GuestFault } from '../hypervisor/memory/guest-access.ts';
 import type { HypercallContext } from '../hypervisor/hypercall/context.ts';
 import { HC, HYPERCALL_PAGE } from '../abi/hypercalls.ts';
 import { E } from '../abi/errno.ts';
+import { DOMU_HYPERCALL_ANSWERS } from '../abi/hypercall-answers.ts';
 
 const ctx = {} as HypercallContext;
 
@@ -32,6 +33,26 @@ t.test('dispatch: unknown → -ENOSYS, guest faults → -EFAULT, host bugs propa
   t.throws(() => table.dispatch(ctx, 2n, []), TypeError);
   t.equal(table.dispatch(ctx, 3n, [41n]), 42n);
   t.equal(table.counts[3], 1);
+});
+
+t.test("every hypercall number gets Xen's answer for a domU", async (t) => {
+  const table = buildHypercallTable();
+  const answers = DOMU_HYPERCALL_ANSWERS as Record<string, string>;
+  t.same(Object.keys(answers).sort(), Object.keys(HC).sort(), 'the table names every hypercall number');
+  for (const [name, nr] of Object.entries(HC)) {
+    const answer = answers[name]!;
+    if (answer === 'implemented') {
+      t.equal(table.name(nr) !== undefined, true, `${name} (${nr}) has a handler`);
+    } else {
+      t.equal(table.name(nr), undefined, `${name} (${nr}) has no handler`);
+      t.equal(table.dispatch(ctx, BigInt(nr), []), -BigInt(E[answer as keyof typeof E]), `${name} (${nr}) answers -${answer}`);
+    }
+  }
+  for (let nr = 0; nr < HYPERCALL_PAGE.values.NR_STUBS; nr++) {
+    if (Object.values(HC).includes(nr as never)) continue;
+    t.equal(table.dispatch(ctx, BigInt(nr), []), -BigInt(E.ENOSYS), `unassigned number ${nr} answers -ENOSYS`);
+  }
+  t.equal(table.dispatch(ctx, BigInt(HC.sysctl), []), -BigInt(E.EPERM), 'sysctl is refused, not missing');
 });
 
 t.test('hypercall page layout', async (t) => {

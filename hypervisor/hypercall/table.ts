@@ -1,7 +1,8 @@
 // table.ts: the fixed hypercall dispatch table; one family module registers each number once.
 import { GuestFault } from '../memory/guest-access.ts';
 import { neg } from '../../abi/errno.ts';
-import { HYPERCALL_PAGE } from '../../abi/hypercalls.ts';
+import { HYPERCALL_PAGE, HC } from '../../abi/hypercalls.ts';
+import { DOMU_HYPERCALL_ANSWERS } from '../../abi/hypercall-answers.ts';
 import type { HypercallContext } from './context.ts';
 
 export type HypercallHandler = (ctx: HypercallContext, args: readonly bigint[]) => bigint;
@@ -28,12 +29,13 @@ export class HypercallTable {
   }
 
   /**
-   * Run hypercall `nr`. Unknown numbers answer -ENOSYS; a guest pointer that faults anywhere in
-   * the handler answers -EFAULT. Host-side exceptions propagate: they are pvkvm bugs.
+   * Run hypercall `nr`. A number without a handler answers what Xen answers a domU for it
+   * (abi/hypercall-answers.ts: -EPERM, -EOPNOTSUPP or -ENOSYS); a guest pointer that faults
+   * anywhere in the handler answers -EFAULT. Host-side exceptions propagate: they are pvkvm bugs.
    */
   dispatch(ctx: HypercallContext, nr: bigint, args: readonly bigint[]): bigint {
     const e = nr >= 0n && nr < BigInt(this.entries.length) ? this.entries[Number(nr)] : undefined;
-    if (e === undefined) return neg('ENOSYS');
+    if (e === undefined) return unimplementedAnswer(nr);
     this.counts[Number(nr)]! += 1;
     try {
       return e.handler(ctx, args);
@@ -42,4 +44,15 @@ export class HypercallTable {
       throw err;
     }
   }
+}
+
+/** Xen's answer to a domU for a number pvkvm has no handler for. */
+const ANSWER_BY_NUMBER = new Map<number, bigint>(
+  Object.entries(DOMU_HYPERCALL_ANSWERS)
+    .filter(([, a]) => a !== 'implemented')
+    .map(([name, a]) => [HC[name as keyof typeof HC], neg(a as Exclude<typeof a, 'implemented'>)]),
+);
+
+function unimplementedAnswer(nr: bigint): bigint {
+  return (nr >= 0n && nr < 0x10000n ? ANSWER_BY_NUMBER.get(Number(nr)) : undefined) ?? neg('ENOSYS');
 }
