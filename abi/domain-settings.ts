@@ -19,6 +19,11 @@ export interface DomainSettings {
   readonly emulatedDisks?: readonly DiskSetting[];
   /** Where the guest's console is: the PV console ring (default) or an emulated 16550 UART. */
   readonly console?: 'pv' | 'uart';
+  /**
+   * Show the hypervisor console (console_io, port 0xE9) on the domain's console all along; by
+   * default it is shown only until the guest first writes to its PV console.
+   */
+  readonly showConsoleIo?: boolean;
   readonly onPoweroff: OnAction;
   readonly onReboot: OnAction;
   readonly onCrash: OnAction;
@@ -71,6 +76,7 @@ export function settingsProblem(s: unknown): string | null {
     }
   }
   if (o.console !== undefined && o.console !== 'pv' && o.console !== 'uart') return "console must be 'pv' or 'uart'";
+  if (o.showConsoleIo !== undefined && typeof o.showConsoleIo !== 'boolean') return 'showConsoleIo must be true or false';
   for (const k of ['onPoweroff', 'onReboot', 'onCrash']) {
     if (!ACTIONS.includes(o[k] as OnAction)) return `${k} must be one of ${ACTIONS.join(', ')}`;
   }

@@ -8,7 +8,7 @@
 import protobuf from 'protobufjs';
 
 /** Bump on any incompatible change; every Request carries it and a mismatch is refused. */
-export const INTERFACE_VERSION = 1;
+export const INTERFACE_VERSION = 2;
 
 export const PRIVILEGED_PROTO = `
 syntax = "proto3";
@@ -128,8 +128,9 @@ message Event {
   oneof what {
     string state = 10;          // running | paused | shutdown | dying
     DomainEnd dead = 11;        // every resource of the domain is gone
-    bytes console_io = 12;      // the guest's console_io(CONSOLEIO_write) output
+    bytes console_io = 12;      // the hypervisor console: console_io(CONSOLEIO_write) and port 0xE9
     double first_entry_ms = 13; // epoch ms the boot vCPU first entered the guest
+    bytes uart_output = 14;     // what the guest wrote to its emulated UART (its console)
   }
 }
 
@@ -202,6 +203,7 @@ export type EventWhat =
   | { what: 'state'; state: string }
   | { what: 'dead'; dead: DomainEndMsg }
   | { what: 'console_io'; console_io: Uint8Array }
+  | { what: 'uart_output'; uart_output: Uint8Array }
   | { what: 'first_entry_ms'; first_entry_ms: number };
 
 export type Event = { domid: number } & EventWhat;

@@ -16,6 +16,8 @@ export interface RunOptions {
   /** Emulated ATA disk (primary master), for comparing PV against full virtualization. */
   readonly emulatedDisks: readonly { readonly target: string; readonly vdev: string; readonly access: 'rw' | 'ro' }[];
   readonly console: 'pv' | 'uart';
+  /** Show the hypervisor console (console_io, port 0xE9) after the PV console is up, too. */
+  readonly showConsoleIo: boolean;
   /** Seconds of wall-clock time before the guest is destroyed; 0 = no limit. */
   readonly timeoutS: number;
   readonly quiet: boolean;
@@ -35,6 +37,8 @@ Options:
   --emulated-disk PATH[,ro]
                     a raw image as an emulated ATA disk (primary master, PIO) instead
   --console pv|uart the guest console: the PV console ring (default) or an emulated 16550 UART
+  --console-io      keep showing console_io / port 0xE9 output once the PV console is up (by
+                    default it is shown until then, and always kept for 'pvkvm dmesg')
   --name NAME       domain name (default: the kernel's file name)
   --timeout S       destroy the guest after S seconds (exit status 124)
   --quiet           do not report how the guest ended on stderr
@@ -125,6 +129,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
     disk: { type: 'string', multiple: true },
     'emulated-disk': { type: 'string', multiple: true },
     console: { type: 'string' },
+    'console-io': { type: 'boolean' },
     name: { type: 'string' },
     timeout: { type: 'string' },
     quiet: { type: 'boolean' },
@@ -162,6 +167,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
       return diskOption(spec, i, 'hda');
     }),
     console: consoleOption(values.console),
+    showConsoleIo: values['console-io'] ?? false,
     timeoutS,
     quiet: values.quiet ?? false,
   };

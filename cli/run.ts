@@ -54,6 +54,7 @@ export async function runGuest(opts: RunOptions): Promise<number> {
       disks: opts.disks.map((d) => ({ ...d, target: resolve(d.target) })),
       emulatedDisks: opts.emulatedDisks.map((d) => ({ ...d, target: resolve(d.target) })),
       console: opts.console,
+      showConsoleIo: opts.showConsoleIo,
       onPoweroff: 'destroy', onReboot: 'destroy', onCrash: 'destroy',
     };
     const created = await client.request<{ domid: number; name: string }>('create', { settings, console: true });

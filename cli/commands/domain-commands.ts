@@ -133,3 +133,23 @@ ${RUN_DIR_HELP}`,
     return 0;
   },
 };
+
+export const dmesg: Command = {
+  name: 'dmesg',
+  synopsis: 'pvkvm dmesg [--clear]          print the hypervisor console (every guest\'s console_io output)',
+  help: `Usage: pvkvm dmesg [--clear] [--run-dir DIR]
+
+Print the hypervisor console, as Xen's 'xl dmesg' does: what guests wrote with the console_io
+hypercall or to the debug port 0xE9, each line prefixed with (dDOMID). A guest's own console
+(PV ring or UART) is 'pvkvm console'.
+
+  --clear         empty the log after printing it
+${RUN_DIR_HELP}`,
+  async run(argv) {
+    const p = parse('dmesg', argv, { clear: { type: 'boolean' } });
+    if (helpRequested(p, dmesg)) return 0;
+    const r = await withClient(runDirOf(p), (c) => c.request<{ text: string }>('dmesg', { clear: p.values.clear === true }));
+    process.stdout.write(r.text);
+    return 0;
+  },
+};

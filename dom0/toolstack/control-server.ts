@@ -150,6 +150,11 @@ export class ControlServer {
       }
       case 'wait':
         return this.ts.waitEnd(this.ts.find(String(req.domain ?? '')));
+      case 'dmesg': {
+        const text = this.ts.log.text();
+        if (req.clear === true) this.ts.log.clear();
+        return { text };
+      }
       case 'stop':
         setImmediate(this.onStop);
         return {};

@@ -66,7 +66,10 @@ export class GuestDomain extends EventEmitter<GuestDomainEvents> {
       const storePage = g.pages.page(created.store_pfn);
       const consoleNotify = await g.bind(created.console_port, () => g.console?.onGuestEvent());
       g.console = new ConsoleBackend({ domid: info.domid, name: settings.name, page: consolePage, notify: consoleNotify, logPath });
-      g.console.on('output', (bytes: Uint8Array) => g.output(bytes));
+      g.console.on('output', (bytes: Uint8Array) => {
+        g.pvConsoleSeen = true;
+        g.output(bytes);
+      });
       const storeNotify = await g.bind(created.store_port, () => xs.kick(info.domid));
       // A domain adopted after a dom0 restart keeps the nodes the saved store brought back.
       if (!adopting || xs.local.read(`/local/domain/${info.domid}/domid`) === null) writeDomainNodes(xs.local, {
@@ -95,7 +98,18 @@ export class GuestDomain extends EventEmitter<GuestDomainEvents> {
     return () => { if (!this.released) libc.write(notifyFd, ONE, 8); };
   }
 
-  /** Output from the guest (PV console ring or console_io), to attached clients and the backlog. */
+  /**
+   * The guest has written to its PV console: from then on its console_io output goes only to the
+   * hypervisor log, so a guest that writes each line to both shows it once.
+   */
+  pvConsoleSeen = false;
+
+  /** The hypervisor console (console_io, port 0xE9): shown too until the PV console speaks, or always when asked. */
+  hypervisorConsole(bytes: Uint8Array): void {
+    if (!this.pvConsoleSeen || this.settings.showConsoleIo === true) this.output(bytes);
+  }
+
+  /** Output from the guest's console (PV ring or UART, and console_io as above), to clients and the backlog. */
   output(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
     this.backlogChunks.push(bytes);

@@ -9,6 +9,7 @@ import { HVM_PARAM } from '../../abi/hvm.ts';
 import type { HvClient } from '../hv-client.ts';
 import type { EventChannelListener } from '../evtchn/event-listener.ts';
 import type { Xenstored } from '../xenstore/xenstored.ts';
+import { HypervisorLog } from './hypervisor-log.ts';
 import { GuestDomain } from './guest-domain.ts';
 import { settingsProblem, type DiskSetting, type DomainSettings, type OnAction } from '../../abi/domain-settings.ts';
 
@@ -46,6 +47,8 @@ export interface ToolstackEvents {
 
 export class Toolstack extends EventEmitter<ToolstackEvents> {
   private readonly byDomid = new Map<number, GuestDomain>();
+  /** The hypervisor console of every domain (`pvkvm dmesg`). */
+  readonly log = new HypervisorLog();
   /** Names being created (so two concurrent creates cannot take the same name). */
   private readonly reserved = new Set<string>();
 
@@ -232,7 +235,11 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
         g.setState(ev.state);
         break;
       case 'console_io':
-        g.output(ev.console_io);
+        this.log.append(ev.domid, Buffer.from(ev.console_io).toString('utf8'));
+        g.hypervisorConsole(ev.console_io);
+        break;
+      case 'uart_output':
+        g.output(ev.uart_output);
         break;
       case 'first_entry_ms':
         g.firstEntryMs = ev.first_entry_ms;
@@ -246,6 +253,7 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
 
   private async onDead(g: GuestDomain, end: DomainEndMsg): Promise<void> {
     this.byDomid.delete(g.domid);
+    this.log.flush(g.domid);
     await this.opts.disks?.removeDomain(g.domid).catch((err: unknown) => {
       this.opts.log(`releasing the disks of domain ${g.domid}: ${err instanceof Error ? err.message : String(err)}`);
     });

@@ -46,7 +46,7 @@ export interface DomainConfig {
    * `device-vcpu` (hypervisor/devices/domain-devices.ts).
    */
   readonly emulatedDisks?: readonly { path: string; readonly: boolean }[];
-  /** A 16550A UART at 0x3F8 (IRQ 4): its output is this domain's 'console' event, its input `consoleInput`. */
+  /** A 16550A UART at 0x3F8 (IRQ 4): its output is this domain's 'uart' event, its input `consoleInput`. */
   readonly uartConsole?: boolean;
 }
 
@@ -59,7 +59,10 @@ export type DomainEnd =
   | { readonly kind: 'destroyed'; readonly why: string };
 
 export interface DomainEvents {
+  /** The hypervisor console: console_io writes and the debug port 0xE9 (Xen's `xl dmesg`). */
   console: (text: string) => void;
+  /** What the guest wrote to its emulated 16550 UART: the guest's own console. */
+  uart: (text: string) => void;
   state: (state: DomainState) => void;
   /** Wall-clock time (epoch ms) at which the boot vCPU first entered the guest. */
   'first-entry': (atEpochMs: number) => void;
@@ -285,7 +288,7 @@ export class Domain extends EventEmitter<DomainEvents> {
 
   private drainUart(): void {
     const text = this.emulated.drainOutput();
-    if (text.length > 0) this.emit('console', text);
+    if (text.length > 0) this.emit('uart', text);
   }
 
   /** Pause every vCPU (they leave KVM_RUN and wait). */
