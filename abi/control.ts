@@ -7,7 +7,7 @@
 //   stream: ConsoleStreamMessage from dom0, ConsoleInput from the CLI.
 import type { DomainSettings } from './domain-settings.ts';
 
-export const CONTROL_OPS = ['ping', 'create', 'list', 'info', 'pause', 'unpause', 'destroy', 'shutdown', 'wait', 'stop', 'console', 'dmesg'] as const;
+export const CONTROL_OPS = ['ping', 'create', 'list', 'info', 'pause', 'unpause', 'destroy', 'shutdown', 'wait', 'stop', 'console', 'dmesg', 'mem-set'] as const;
 export type ControlOp = (typeof CONTROL_OPS)[number];
 
 /** Longest request line dom0 accepts (settings are small; kernels are read by path). */
@@ -26,6 +26,8 @@ export interface ControlRequest {
   readonly timeoutMs?: number;
   /** console: replay the console's backlog first (default true). */
   readonly backlog?: boolean;
+  /** mem-set: the new balloon target in MiB. */
+  readonly memoryMiB?: number;
   /** dmesg: empty the hypervisor log after reading it. */
   readonly clear?: boolean;
   /** create: turn this connection into the new domain's console stream (as `pvkvm run` does). */

@@ -60,7 +60,7 @@ export class HostDisk {
   /** Deallocate a range, keeping the size; zero-fill where the file system cannot punch holes. */
   discard(pos: number, len: number): number {
     if (len === 0) return 0;
-    if (libc.fallocate(this.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, pos, len) === 0) return 0;
+    if (discardFileRange(this.fd, pos, len) === 0) return 0;
     for (let done = 0; done < len;) {
       const n = Math.min(ZERO_CHUNK, len - done);
       this.scratch.iov.setBigUint64(0, this.scratch.zeroAddr, true);
@@ -94,4 +94,12 @@ export function imageSize(fd: number): number {
   const n = Number(libc.lseek(fd, 0, SEEK_END));
   if (n < 0) throw new Error(`cannot size the image (errno ${koffi.errno()})`);
   return n;
+}
+
+/**
+ * Give the blocks of [pos, pos + len) back to the file system, keeping the size: they read as zero
+ * afterwards (a memfd's pages go back to the host). 0 or an errno.
+ */
+export function discardFileRange(fd: number, pos: number, len: number): number {
+  return libc.fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, pos, len) === 0 ? 0 : koffi.errno() || EIO;
 }

@@ -3,6 +3,7 @@
 // and xen_version. Each 32-bit struct ends where RAM does, so reading it as the longer 64-bit
 // layout would fault instead of passing by luck.
 import t from 'tap';
+import { BalloonMap } from '../hypervisor/memory/balloon.ts';
 import { RegionTable } from '../hypervisor/memory/regions.ts';
 import { PhysMemory } from '../hypervisor/memory/phys-memory.ts';
 import { GuestVirtual } from '../hypervisor/memory/guest-access.ts';
@@ -17,6 +18,7 @@ import { xenVersion } from '../hypervisor/hypercall/xen-version.ts';
 import { readField, readNum, writeField, type StructDef } from '../abi/layout.ts';
 import {
   XENMEM, XENMAPSPACE, XenAddToPhysmap, XenAddToPhysmap32, XenMemoryMap, XenMemoryMap32, XenMemoryDomain, E820Entry,
+  XenMemoryReservation, XenMemoryReservation32,
 } from '../abi/memory.ts';
 import { MulticallEntry, MulticallEntry32, DOMID } from '../abi/multicall.ts';
 import { VCPUOP, VcpuSetSingleshotTimer, VcpuSetSingleshotTimer32 } from '../abi/vcpu.ts';
@@ -51,6 +53,12 @@ function fakeDomain(): Fake {
     shutdown: () => undefined,
     remoteShutdown: () => undefined,
     backSpecialPage: (gpfn: number) => gpfn < RAM / PAGE,
+    balloon: new BalloonMap(RAM / PAGE),
+    maxPages: RAM / PAGE,
+    discardFrames: (pfn: number, count: number) => {
+      new Uint8Array(mem.bytes.buffer, mem.bytes.byteOffset + pfn * PAGE, count * PAGE).fill(0);
+      return true;
+    },
     kickVcpu: () => undefined,
     now: () => 5_000_000_000n,
   } satisfies DomainEnv;
@@ -68,8 +76,8 @@ function put<N extends string>(m: PhysMemory, gpa: number, s: StructDef<N>, valu
 }
 
 const MODES = [
-  { mode: 64, xatp: XenAddToPhysmap, map: XenMemoryMap, mc: MulticallEntry, sst: VcpuSetSingleshotTimer, pp: XenPlatformParameters },
-  { mode: 32, xatp: XenAddToPhysmap32, map: XenMemoryMap32, mc: MulticallEntry32, sst: VcpuSetSingleshotTimer32, pp: XenPlatformParameters32 },
+  { mode: 64, res: XenMemoryReservation, xatp: XenAddToPhysmap, map: XenMemoryMap, mc: MulticallEntry, sst: VcpuSetSingleshotTimer, pp: XenPlatformParameters },
+  { mode: 32, res: XenMemoryReservation32, xatp: XenAddToPhysmap32, map: XenMemoryMap32, mc: MulticallEntry32, sst: VcpuSetSingleshotTimer32, pp: XenPlatformParameters32 },
 ] as const;
 
 for (const L of MODES) {
@@ -117,6 +125,49 @@ for (const L of MODES) {
       t.equal(memoryOp(f.ctx(L.mode), [BigInt(XENMEM.values.current_reservation), BigInt(at)]), BigInt(RAM / PAGE));
       put(f.mem, at, XenMemoryDomain, { domid: 7 });
       t.equal(memoryOp(f.ctx(L.mode), [BigInt(XENMEM.values.current_reservation), BigInt(at)]), -BigInt(E.EPERM));
+    });
+
+    t.test('ballooning: decrease, populate, increase and their limits', async (t) => {
+      const f = fakeDomain();
+      const ctx = f.ctx(L.mode);
+      const width = L.mode === 64 ? 8 : 4;
+      const resAt = RAM - 64;
+      const listAt = RAM - 2 * PAGE;
+      const domAt = RAM - 128;
+      put(f.mem, domAt, XenMemoryDomain, { domid: DOMID_SELF });
+      const current = (): bigint => memoryOp(ctx, [BigInt(XENMEM.values.current_reservation), BigInt(domAt)]);
+      const op = (cmd: number, gfns: number[], order = 0, start = 0): bigint => {
+        gfns.forEach((g, i) => { if (width === 8) f.mem.view.setBigUint64(listAt + i * 8, BigInt(g), true); else f.mem.view.setUint32(listAt + i * 4, g, true); });
+        put(f.mem, resAt, L.res, { extent_start: listAt, nr_extents: gfns.length, extent_order: order, mem_flags: 0, domid: DOMID_SELF });
+        return memoryOp(ctx, [BigInt(cmd) | (BigInt(start) << 6n), BigInt(resAt)]);
+      };
+      const D = XENMEM.values.decrease_reservation;
+      const P = XENMEM.values.populate_physmap;
+      const I = XENMEM.values.increase_reservation;
+      f.mem.bytes.fill(0xab, 20 * PAGE, 24 * PAGE);
+      t.equal(op(D, [20, 21]), 2n, 'two frames given back');
+      t.equal(current(), BigInt(RAM / PAGE - 2));
+      t.ok(f.mem.bytes.subarray(20 * PAGE, 22 * PAGE).every((b) => b === 0), 'a released frame reads zero');
+      t.equal(f.mem.bytes[22 * PAGE], 0xab, 'its neighbour is untouched');
+      t.equal(op(D, [22, 21, 23]), 1n, 'a frame released twice stops the walk there');
+      t.equal(op(D, [RAM / PAGE]), 0n, 'frames beyond RAM cannot be released');
+      t.equal(op(D, [24]), 1n);
+      t.equal(op(D, [25, 26], 0, 1), 2n, 'a continuation starts at its extent (26, not 25) and returns the absolute count');
+      t.equal(op(P, [25]), 1n, 'frame 25 was never released: populate replaces it with a zeroed page');
+      t.equal(op(D, [32], 1), 1n, 'an order-1 extent releases two frames');
+      t.equal(op(D, [35], 1), 0n, 'a misaligned extent is refused');
+      t.equal(op(D, [0], 10), -BigInt(E.EPERM), 'extents above 2 MiB are refused');
+      const after = current();
+      t.equal(op(I, [0, 0]), 2n, 'increase_reservation counts pages within the maximum');
+      t.equal(current(), after + 2n);
+      t.equal(op(P, [20, 21]), 2n, 'released frames come back');
+      t.ok(f.mem.bytes.subarray(20 * PAGE, 22 * PAGE).every((b) => b === 0), 'zeroed');
+      t.equal(op(P, [RAM / PAGE]), 0n, 'populate outside RAM fails');
+      put(f.mem, resAt, L.res, { extent_start: listAt, nr_extents: 1, extent_order: 0, mem_flags: 0, domid: 9 });
+      t.equal(memoryOp(ctx, [BigInt(D), BigInt(resAt)]), -BigInt(E.EPERM), 'another domain');
+      put(f.mem, resAt, L.res, { extent_start: 0xfff00000, nr_extents: 1, extent_order: 0, mem_flags: 0, domid: DOMID_SELF });
+      t.equal(memoryOp(ctx, [BigInt(D), BigInt(resAt)]), 0n, 'an unreadable list ends the walk');
+      t.equal(memoryOp(ctx, [BigInt(XENMEM.values.maximum_reservation), BigInt(domAt)]), BigInt(RAM / PAGE));
     });
 
     t.test('multicall entries: the stride, arguments and result width of the mode', async (t) => {

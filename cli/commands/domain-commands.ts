@@ -153,3 +153,26 @@ ${RUN_DIR_HELP}`,
     return 0;
   },
 };
+
+export const memSet: Command = {
+  name: 'mem-set',
+  synopsis: 'pvkvm mem-set DOMAIN MiB        set a domain\'s balloon target (memory/target)',
+  help: `Usage: pvkvm mem-set DOMAIN MiB [--run-dir DIR]
+
+Set the memory a domain should use, as xl mem-set does: dom0 writes memory/target (in KiB) to
+the domain's xenstore directory, and a balloon driver in the guest gives frames back
+(XENMEM_decrease_reservation) or takes them again (populate_physmap) to follow it. The target
+may not exceed the memory the domain was created with.
+
+${RUN_DIR_HELP}`,
+  async run(argv) {
+    const p = parse('mem-set', argv, {});
+    if (helpRequested(p, memSet)) return 0;
+    if (p.positionals.length !== 2) throw new UsageError('mem-set: expected DOMAIN and MiB');
+    const [domain, size] = p.positionals as [string, string];
+    if (!/^\d+$/.test(size)) throw new UsageError(`mem-set: MiB must be a whole number (got '${size}')`);
+    const r = await withClient(runDirOf(p), (c) => c.request<{ target_kib: number }>('mem-set', { domain, memoryMiB: Number(size) }));
+    process.stdout.write(`domain ${domain}: memory target ${r.target_kib} KiB\n`);
+    return 0;
+  },
+};

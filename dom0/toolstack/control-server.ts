@@ -150,6 +150,8 @@ export class ControlServer {
       }
       case 'wait':
         return this.ts.waitEnd(this.ts.find(String(req.domain ?? '')));
+      case 'mem-set':
+        return this.ts.memSet(String(req.domain ?? ''), Number(req.memoryMiB));
       case 'dmesg': {
         const text = this.ts.log.text();
         if (req.clear === true) this.ts.log.clear();

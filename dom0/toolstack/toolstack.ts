@@ -10,6 +10,7 @@ import type { HvClient } from '../hv-client.ts';
 import type { EventChannelListener } from '../evtchn/event-listener.ts';
 import type { Xenstored } from '../xenstore/xenstored.ts';
 import { HypervisorLog } from './hypervisor-log.ts';
+import { GUEST_LIMITS } from '../../abi/guest-limits.ts';
 import { GuestDomain } from './guest-domain.ts';
 import { settingsProblem, type DiskSetting, type DomainSettings, type OnAction } from '../../abi/domain-settings.ts';
 
@@ -178,6 +179,19 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
   async pause(ref: string): Promise<void> {
     const g = this.find(ref);
     await this.hv.call({ op: 'pause', pause: { domid: g.domid } });
+  }
+
+  /**
+   * Set the domain's balloon target (xl mem-set): memory/target in xenstore, in KiB, which a
+   * balloon driver in the guest follows. The domain's maximum stays what it was booted with.
+   */
+  memSet(ref: string, mib: number): { target_kib: number } {
+    const g = this.find(ref);
+    if (!Number.isInteger(mib) || mib < GUEST_LIMITS.minRamMiB || mib > g.settings.memoryMiB) {
+      throw new ToolstackError(`memory must be between ${GUEST_LIMITS.minRamMiB} and ${g.settings.memoryMiB} MiB for ${g.name}`);
+    }
+    this.xs.local.write(`/local/domain/${g.domid}/memory/target`, String(mib * 1024));
+    return { target_kib: mib * 1024 };
   }
 
   async unpause(ref: string): Promise<void> {

@@ -4,6 +4,7 @@ import { libc, check, mapShared, MFD_CLOEXEC, type NativePointer } from '../../h
 import { KVM_CAP, KVM_MSR_EXIT_REASON, KVM_MSR_FILTER } from '../kvm/ioctls.ts';
 import type { KvmSystem } from '../kvm/system.ts';
 import { RegionTable, PAGE_SIZE } from '../memory/regions.ts';
+import { BalloonMap } from '../memory/balloon.ts';
 import { PVKVM_MSR } from '../../abi/cpuid.ts';
 import { SPECIAL_BASE_GPA, SPECIAL_PAGES, POOL_PAGES, poolOffsetFor } from '../memory/memfd-layout.ts';
 
@@ -19,6 +20,8 @@ export interface VmMemory {
   readonly ptr: NativePointer;
   readonly hostAddr: bigint;
   readonly regions: RegionTable;
+  /** RAM frames the guest gave back (ballooning). */
+  readonly balloon: BalloonMap;
   readonly poolOffset: number;
   readonly poolPages: number;
 }
@@ -51,6 +54,7 @@ export function createVm(sys: KvmSystem, name: string, ramBytes: number): VmMemo
     maskLegacyPics(vm);
     return {
       vm, memFd, memBytes, ramBytes, bytes: map.bytes, ptr: map.ptr, hostAddr: map.addr, regions,
+      balloon: new BalloonMap(ramBytes / PAGE_SIZE),
       poolOffset, poolPages: POOL_PAGES,
     };
   } catch (err) {

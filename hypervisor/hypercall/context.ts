@@ -4,6 +4,7 @@ import type { PhysMemory } from '../memory/phys-memory.ts';
 import type { DomainShared } from '../state/shared-state.ts';
 import type { MemmapEntry } from '../boot/pvh-layout.ts';
 import type { Domains } from '../state/domain-handle.ts';
+import type { BalloonMap } from '../memory/balloon.ts';
 import { DOMID } from '../../abi/multicall.ts';
 import { neg } from '../../abi/errno.ts';
 
@@ -20,6 +21,15 @@ export interface DomainEnv {
   readonly memmap: readonly MemmapEntry[];
   /** Every domain this one may reach (itself included), for event delivery. */
   readonly domains: Domains;
+  /** RAM frames given back and taken again (XENMEM reservation ops). */
+  readonly balloon: BalloonMap;
+  /** The most frames the domain may hold (maximum_reservation). */
+  readonly maxPages: number;
+  /**
+   * Return the memory of `count` RAM frames from `pfn` to the host (their contents read as zero
+   * afterwards); false if the host refused.
+   */
+  discardFrames(pfn: number, count: number): boolean;
   /** Highest guest frame number currently backed by memory. */
   maxGpfn(): number;
   /** Guest console output (console_io, debug port). */

@@ -1,4 +1,5 @@
-// memory-op.ts: hypercall 12, memory_op — memory map, reservations, gpfn limits, add_to_physmap.
+// memory-op.ts: hypercall 12, memory_op — memory map, reservations and ballooning, gpfn limits,
+// add_to_physmap.
 import { HC } from '../../abi/hypercalls.ts';
 import {
   XENMEM, MEMOP, XENMAPSPACE, XenAddToPhysmap, XenAddToPhysmap32, XenMemoryMap, XenMemoryMap32, XenMemoryDomain,
@@ -11,6 +12,7 @@ import { GuestStruct, byMode } from './guest-struct.ts';
 import type { HypercallTable } from './table.ts';
 import { placeSharedInfo } from './shared-info-page.ts';
 import { placeGrantFrame } from '../grants/table.ts';
+import { reservationOp, startExtentOf } from './memory-reservation.ts';
 
 const M = XENMEM.values;
 
@@ -76,9 +78,14 @@ export function memoryOp(ctx: HypercallContext, args: readonly bigint[]): bigint
   switch (cmd) {
     case M.memory_map:
       return memoryMap(ctx, arg);
+    case M.increase_reservation:
+    case M.decrease_reservation:
+    case M.populate_physmap:
+      return reservationOp(ctx, cmd, startExtentOf(args[0]!), arg);
     case M.current_reservation:
+      return domidArg(ctx, arg) ?? BigInt(ctx.dom.balloon.currentPages());
     case M.maximum_reservation:
-      return domidArg(ctx, arg) ?? ramPages;
+      return domidArg(ctx, arg) ?? BigInt(ctx.dom.maxPages);
     case M.maximum_ram_page:
       return ramPages - 1n;
     case M.maximum_gpfn:

@@ -2,6 +2,8 @@
 import { KvmVm } from '../kvm/vm.ts';
 import { PhysMemory } from '../memory/phys-memory.ts';
 import { RegionTable, PAGE_SIZE } from '../memory/regions.ts';
+import { BalloonMap } from '../memory/balloon.ts';
+import { discardFileRange } from '../../host/block-io.ts';
 import type { DomainShared } from '../state/shared-state.ts';
 import { HypervisorShared } from '../state/global-state.ts';
 import { Domains } from '../state/domain-handle.ts';
@@ -20,6 +22,8 @@ export class WorkerDomainEnv implements DomainEnv {
   readonly mem: PhysMemory;
   readonly memmap: readonly MemmapEntry[];
   readonly domains: Domains;
+  readonly balloon: BalloonMap;
+  readonly maxPages: number;
   private readonly regions: RegionTable;
   private readonly vm: KvmVm;
 
@@ -36,7 +40,15 @@ export class WorkerDomainEnv implements DomainEnv {
     this.regions = new RegionTable(init.regionsSab);
     this.mem = new PhysMemory(bytes, this.regions);
     this.memmap = init.memmap;
+    this.balloon = new BalloonMap(init.ramBytes / PAGE_SIZE, init.balloonSab);
+    // No maxmem yet: a domain may hold as many frames as it was booted with.
+    this.maxPages = this.balloon.ramPages;
     this.vm = new KvmVm(init.vmFd);
+  }
+
+  discardFrames(pfn: number, count: number): boolean {
+    // RAM is the first part of the guest memory file: frame n is at byte n * 4096.
+    return discardFileRange(this.init.memFd, pfn * PAGE_SIZE, count * PAGE_SIZE) === 0;
   }
 
   maxGpfn(): number {

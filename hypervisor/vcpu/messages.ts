@@ -24,6 +24,7 @@ export interface VcpuWorkerInit {
   /** The hypervisor-wide shared buffer (all domains' slots) and this domain's id in it. */
   readonly hvSab: SharedArrayBuffer;
   readonly regionsSab: SharedArrayBuffer;
+  readonly balloonSab: SharedArrayBuffer;
   /** Live exit counters, all vCPUs of the domain (exit-stats.ts). */
   readonly exitStatsSab: SharedArrayBuffer;
   readonly memmap: readonly MemmapEntry[];

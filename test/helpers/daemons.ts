@@ -33,7 +33,8 @@ export async function startDaemons(): Promise<TestDaemons> {
     runDir,
     cli,
     config(name, guest, extra = {}) {
-      const lines = [`name = "${name}"`, `kernel = "${guestPath(guest)}"`, 'memory = 32'];
+      const lines = [`name = "${name}"`, `kernel = "${guestPath(guest)}"`];
+      if (!('memory' in extra)) lines.push('memory = 32');
       for (const [k, v] of Object.entries(extra)) lines.push(typeof v === 'number' ? `${k} = ${v}` : `${k} = "${v}"`);
       const file = join(runDir, `${name}.cfg`);
       writeFileSync(file, `${lines.join('\n')}\n`);
