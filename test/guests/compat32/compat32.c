@@ -5,21 +5,11 @@
  * both from the vCPU's mode at each call. Covered from 32-bit mode: add_to_physmap of
  * shared_info (in the 64-bit and then the 32-bit shared_info layout) and of a grant frame,
  * grant copy and setup_table, multicall, memory_map, current_reservation, sched_poll and
- * platform_parameters.
+ * platform_parameters; ops.c covers the other sub-ops (event channels, sched/vcpu/hvm ops, timers,
+ * ballooning, grant queries, vm_assist, xen_version).
  */
 #include <pvkvm/pvkvm.h>
-
-long call32_hypercall(unsigned long stub, uint32_t a1, uint32_t a2, uint32_t a3);
-
-static long hc32(unsigned nr, uint32_t a1, uint32_t a2, uint32_t a3) {
-  return call32_hypercall(pvkvm_hypercall_stub(nr), a1, a2, a3);
-}
-
-/* Everything the 32-bit calls point at lies below 4 GiB (the image is linked at 1 MiB). */
-static uint32_t p32(const volatile void *p) { return (uint32_t)(uintptr_t)p; }
-static uint32_t gfn_of(const volatile void *p) { return (uint32_t)((uintptr_t)p >> 12); }
-
-#define PAGE 4096u
+#include "compat32.h"
 static uint8_t si_pages[2][PAGE] __attribute__((aligned(PAGE)));
 static uint8_t src[PAGE] __attribute__((aligned(PAGE)));
 static uint8_t dst[PAGE] __attribute__((aligned(PAGE)));
@@ -207,6 +197,10 @@ int main(void) {
   test_memory_ops();
   test_multicall(v64);
   test_misc();
+  test_event_channels32((domid_t)id);
+  test_sched_vcpu_time32();
+  test_memory_and_grants32();
+  test_xen_version32();
   /* Last: from here on shared_info has the i386 layout, which the 64-bit SDK does not expect. */
   test_shared_info_compat_layout();
 
