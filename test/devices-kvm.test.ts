@@ -164,13 +164,14 @@ t.test('UART and ATA under KVM', { ...kvmTest(), skip: kvmTest().skip || (proces
     const check = (): void => {
       if (!out.includes(text)) return;
       clearTimeout(timer);
-      d.off('console', check);
+      d.off('uart', check);
       resolve();
     };
-    d.on('console', check);
+    d.on('uart', check);
     check();
   });
-  d.on('console', (s) => { out += s; });
+  // The guest writes to its emulated 16550: the domain's 'uart' event, not the hypervisor console.
+  d.on('uart', (s) => { out += s; });
   const dead = new Promise<DomainEnd>((resolve) => d.once('dead', resolve));
 
   await waitFor('ata: written\n');
