@@ -45,6 +45,26 @@ export const EvtchnStatus = defineStruct('evtchn_status', 24, [
   ['dom', 0, 'u16'], ['port', 4, 'u32'], ['status', 8, 'u32'], ['vcpu', 12, 'u32'],
   ['u.virq', 16, 'u32'], ['u.interdomain.port', 20, 'u32'],
 ]);
+
+// --- FIFO ABI (Xen 4.4+): EVTCHNOP_init_control / expand_array / set_priority ---
+
+/**
+ * FIFO event channels: priorities (0 highest), the bits of an event word, and the port space its
+ * 17-bit LINK field addresses.
+ */
+export const EVTCHN_FIFO = defineConstants('FIFO event channels', 'EVTCHN_FIFO_', {
+  PRIORITY_MAX: 0, PRIORITY_DEFAULT: 7, PRIORITY_MIN: 15, MAX_QUEUES: 16,
+  PENDING: 31, MASKED: 30, LINKED: 29, BUSY: 28,
+  LINK_BITS: 17, LINK_MASK: 0x1ffff, NR_CHANNELS: 0x20000,
+});
+
+/** The out field link_bits is written on success only; `_pad` makes it 24 bytes in both modes. */
 export const EvtchnInitControl = defineStruct('evtchn_init_control', 24, [
-  ['control_gfn', 0, 'u64'], ['offset', 8, 'u32'], ['vcpu', 12, 'u32'], ['link_bits', 16, 'u8'],
+  ['control_gfn', 0, 'u64'], ['offset', 8, 'u32'], ['vcpu', 12, 'u32'], ['link_bits', 16, 'u8'], ['_pad', 17, 'u8', 7],
+]);
+export const EvtchnExpandArray = defineStruct('evtchn_expand_array', 8, [['array_gfn', 0, 'u64']]);
+export const EvtchnSetPriority = defineStruct('evtchn_set_priority', 8, [['port', 0, 'u32'], ['priority', 4, 'u32']]);
+/** Per-vCPU control block, in a guest page (8-aligned, must not cross the page). */
+export const EvtchnFifoControlBlock = defineStruct('evtchn_fifo_control_block', 72, [
+  ['ready', 0, 'u32'], ['_rsvd', 4, 'u32'], ['head', 8, 'u32', 16],
 ]);

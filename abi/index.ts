@@ -23,7 +23,7 @@ import { MulticallEntry, MulticallEntry32, VMASST, DOMID } from './multicall.ts'
 import {
   EVTCHNOP, EVTCHNSTAT, VIRQ, EVTCHN_2L, EvtchnAllocUnbound, EvtchnBindInterdomain, EvtchnBindVirq,
   EvtchnBindIpi, EvtchnClose, EvtchnSend, EvtchnUnmask, EvtchnBindVcpu, EvtchnReset, EvtchnStatus,
-  EvtchnInitControl,
+  EvtchnInitControl, EvtchnExpandArray, EvtchnSetPriority, EvtchnFifoControlBlock, EVTCHN_FIFO,
 } from './event-channel.ts';
 import {
   VCPUOP, VCPU_SSHOTTMR, RUNSTATE, VCPU_HVM_MODE, VcpuSetSingleshotTimer, VcpuSetSingleshotTimer32,
@@ -86,9 +86,10 @@ export const ABI_MODULES: readonly AbiModule[] = [
   },
   { header: 'console-io.h', constants: [CONSOLEIO, CONSOLEIO_LIMITS], structs: [] },
   {
-    header: 'event-channel.h', constants: [EVTCHNOP, EVTCHNSTAT, VIRQ, EVTCHN_2L],
+    header: 'event-channel.h', constants: [EVTCHNOP, EVTCHNSTAT, VIRQ, EVTCHN_2L, EVTCHN_FIFO],
     structs: [EvtchnAllocUnbound, EvtchnBindInterdomain, EvtchnBindVirq, EvtchnBindIpi, EvtchnClose, EvtchnSend,
-      EvtchnUnmask, EvtchnBindVcpu, EvtchnReset, EvtchnStatus, EvtchnInitControl],
+      EvtchnUnmask, EvtchnBindVcpu, EvtchnReset, EvtchnStatus, EvtchnInitControl, EvtchnExpandArray,
+      EvtchnSetPriority, EvtchnFifoControlBlock],
   },
   {
     header: 'vcpu.h', constants: [VCPUOP, VCPU_SSHOTTMR, RUNSTATE, VCPU_HVM_MODE],

@@ -13,7 +13,7 @@ import { HYPERCALL_PAGE } from '../../abi/hypercalls.ts';
 import { libc, EFD_CLOEXEC, EFD_NONBLOCK } from '../../host/libc.ts';
 import type { HypervisorShared } from '../state/global-state.ts';
 import type { DomainHandle } from '../state/domain-handle.ts';
-import { portLimit, setPending } from './raise.ts';
+import { findFreePort, portLimit, setPending } from './raise.ts';
 import { RELAY } from '../state/relay-table.ts';
 import { DOM0_CHANNEL, MAX_DOM0_CHANNELS } from '../state/dom0-channel-table.ts';
 import { E } from '../../abi/errno.ts';
@@ -38,7 +38,7 @@ export function raiseFromDom0(hv: HypervisorShared, guest: DomainHandle, c: numb
 export function allocUnboundForDom0(guest: DomainHandle): number {
   guest.shared.lockEvents();
   try {
-    const p = guest.ports.findFree(portLimit(guest));
+    const p = findFreePort(guest);
     if (p > 0) guest.ports.set(p, { state: S.unbound, vcpu: 0, remoteDom: 0, remotePort: 0 });
     return p;
   } finally {

@@ -1,7 +1,6 @@
 // teardown.ts: closing every event channel of a dying domain (Xen's evtchn_destroy).
 import { EVTCHNSTAT } from '../../abi/event-channel.ts';
 import type { HypervisorShared } from '../state/global-state.ts';
-import { MAX_PORTS } from '../state/port-table.ts';
 
 const S = EVTCHNSTAT.values;
 
@@ -13,7 +12,7 @@ export function closeAllPorts(hv: HypervisorShared, domid: number): void {
   const slot = hv.slot(domid);
   if (slot < 0) return;
   const ports = hv.portTable(slot);
-  for (let p = 1; p < MAX_PORTS; p++) {
+  for (let p = 1, end = ports.highWater; p < end; p++) {
     const port = ports.get(p);
     if (port.state === S.interdomain) {
       const rslot = hv.slot(port.remoteDom);

@@ -1,4 +1,5 @@
-// event-channel-op.ts: hypercall 32, event_channel_op — the 2-level event channel ABI.
+// event-channel-op.ts: hypercall 32, event_channel_op — ports and their bindings under either event
+// ABI (the FIFO set-up commands are in event-channel-fifo.ts).
 import { HC } from '../../abi/hypercalls.ts';
 import {
   EVTCHNOP, EVTCHNSTAT, VIRQ, NR_VIRQS, EvtchnAllocUnbound, EvtchnBindInterdomain, EvtchnBindVirq, EvtchnBindIpi,
@@ -11,10 +12,12 @@ import type { HypercallContext } from './context.ts';
 import type { HypercallTable } from './table.ts';
 import type { DomainHandle } from '../state/domain-handle.ts';
 import type { Port } from '../state/port-table.ts';
-import { setPending, unmask, clearPending, portLimit } from '../events/raise.ts';
+import { setPending, unmask, clearPending, portLimit, findFreePort } from '../events/raise.ts';
 import { sendFrom } from '../events/send.ts';
 import { addRelay, removeRelay } from '../events/relays.ts';
 import { guestClosedDom0 } from '../events/dom0-channels.ts';
+import { leaveFifo } from '../events/fifo-setup.ts';
+import { expandArray, initControl, setPriority } from './event-channel-fifo.ts';
 
 const OP = EVTCHNOP.values;
 const S = EVTCHNSTAT.values;
@@ -66,7 +69,7 @@ function checkOwnDom(ctx: HypercallContext, domid: number): bigint | null {
 /** Take the lowest free port of `self` for `entry` (under its lock); -1 when the space is full. */
 function allocPort(self: DomainHandle, entry: Port): number {
   return locked(self, null, () => {
-    const p = self.ports.findFree(portLimit(self));
+    const p = findFreePort(self);
     if (p > 0) self.ports.set(p, entry);
     return p;
   });
@@ -96,7 +99,7 @@ function bindInterdomain(ctx: HypercallContext, arg: bigint): bigint {
     return locked(self, remote, () => {
       const r = remote.ports.get(remotePort);
       if (r.state !== S.unbound || r.remoteDom !== self.domid) return -E.EINVAL;
-      const local = self.ports.findFree(portLimit(self));
+      const local = findFreePort(self);
       if (local < 0) return -E.ENOSPC;
       self.ports.set(local, { state: S.interdomain, vcpu: 0, remoteDom, remotePort });
       remote.ports.set(remotePort, { state: S.interdomain, vcpu: r.vcpu, remoteDom: self.domid, remotePort: local });
@@ -132,7 +135,7 @@ function bindVirq(ctx: HypercallContext, arg: bigint): bigint {
   const self = ctx.dom.domains.self();
   const port = locked(self, null, () => {
     if (self.ports.virqPort(vcpu, virq) !== 0) return -E.EEXIST;
-    const p = self.ports.findFree(portLimit(self));
+    const p = findFreePort(self);
     if (p < 0) return -E.ENOSPC;
     self.ports.set(p, { state: S.virq, vcpu, remoteDom: 0, remotePort: virq });
     self.ports.setVirqPort(vcpu, virq, p);
@@ -234,10 +237,11 @@ function reset(ctx: HypercallContext, arg: bigint): bigint {
   const bad = checkOwnDom(ctx, a.get('dom'));
   if (bad !== null) return bad;
   const self = ctx.dom.domains.self();
-  const limit = portLimit(self);
-  for (let port = 1; port < limit; port++) {
+  for (let port = 1, end = self.ports.highWater; port < end; port++) {
     if (self.ports.state(port) !== S.closed) closePort(ctx, self, port);
   }
+  // A FIFO domain goes back to the 2-level ABI (and may init_control again).
+  if (self.shared.fifo.active) leaveFifo(self);
   return 0n;
 }
 
@@ -266,9 +270,10 @@ export function eventChannelOp(ctx: HypercallContext, args: readonly bigint[]): 
     case OP.reset: return reset(ctx, arg);
     case OP.bind_pirq:
       return neg('EINVAL'); // HVM domUs here have no physical IRQs
+    case OP.init_control: return initControl(ctx, arg);
+    case OP.expand_array: return expandArray(ctx, arg);
+    case OP.set_priority: return setPriority(ctx, arg);
     default:
-      // init_control / expand_array / set_priority: this host offers the 2-level ABI only, like a
-      // Xen built without FIFO event channels, so guests fall back to it.
       return neg('ENOSYS');
   }
 }

@@ -5,8 +5,10 @@
 // signal another domain's vCPUs (event channels) without a message round trip.
 import { HVM_NR_PARAMS } from '../../abi/hvm.ts';
 import { GrantState, GRANT_STATE_BYTES } from './grant-state.ts';
+import { FifoState, FIFO_STATE_BYTES, FIFO_VCPUS } from './fifo-state.ts';
 
 export const MAX_VCPUS = 32;
+if (FIFO_VCPUS !== MAX_VCPUS) throw new Error('fifo-state.ts must cover every vCPU');
 
 /** Int32 slots. */
 const I = {
@@ -67,7 +69,7 @@ const B = {
 /** Bytes one domain's state takes in the shared buffer (8-byte aligned). */
 export const DOMAIN_SHARED_BYTES = (() => {
   const bigOff = Math.ceil((I.end * 4) / 8) * 8;
-  return bigOff + B.end * 8 + NR_WATCHDOGS * 8 + 3 * MAX_VCPUS * 8 + GRANT_STATE_BYTES;
+  return bigOff + B.end * 8 + NR_WATCHDOGS * 8 + 3 * MAX_VCPUS * 8 + GRANT_STATE_BYTES + FIFO_STATE_BYTES;
 })();
 
 export class DomainShared {
@@ -85,6 +87,8 @@ export class DomainShared {
   readonly timerPeriod: BigInt64Array;
   /** Grant-table bookkeeping (geometry, frame locations, maptrack). */
   readonly grants: GrantState;
+  /** FIFO event channels: the ABI in force, event-array pages, control blocks, queues. */
+  readonly fifo: FifoState;
 
   /** View the slot at `offset` of `sab` (a fresh private buffer when none is given). */
   constructor(sab?: SharedArrayBuffer, readonly offset = 0) {
@@ -99,6 +103,7 @@ export class DomainShared {
     this.periodicNext = new BigInt64Array(this.sab, tOff + MAX_VCPUS * 8, MAX_VCPUS);
     this.timerPeriod = new BigInt64Array(this.sab, tOff + 2 * MAX_VCPUS * 8, MAX_VCPUS);
     this.grants = new GrantState(this.sab, tOff + 3 * MAX_VCPUS * 8);
+    this.fifo = new FifoState(this.sab, tOff + 3 * MAX_VCPUS * 8 + GRANT_STATE_BYTES);
     if (sab === undefined) this.reset(0);
   }
 

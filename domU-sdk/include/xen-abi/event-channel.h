@@ -47,6 +47,19 @@
 #define PVKVM_EVTCHN_2L_NR_CHANNELS_64 0x1000
 #define PVKVM_EVTCHN_2L_NR_CHANNELS_32 0x400
 
+/* FIFO event channels */
+#define EVTCHN_FIFO_PRIORITY_MAX     0
+#define EVTCHN_FIFO_PRIORITY_DEFAULT 7
+#define EVTCHN_FIFO_PRIORITY_MIN     15
+#define EVTCHN_FIFO_MAX_QUEUES       16
+#define EVTCHN_FIFO_PENDING          31
+#define EVTCHN_FIFO_MASKED           30
+#define EVTCHN_FIFO_LINKED           29
+#define EVTCHN_FIFO_BUSY             28
+#define EVTCHN_FIFO_LINK_BITS        17
+#define EVTCHN_FIFO_LINK_MASK        0x1ffff
+#define EVTCHN_FIFO_NR_CHANNELS      0x20000
+
 /* evtchn_alloc_unbound: 8 bytes (Xen: struct evtchn_alloc_unbound). */
 struct evtchn_alloc_unbound {
     uint16_t dom;
@@ -151,12 +164,40 @@ struct evtchn_init_control {
     uint32_t offset;
     uint32_t vcpu;
     uint8_t link_bits;
-    uint8_t _pad0[7];
+    uint8_t _pad[7];
 };
 _Static_assert(sizeof(struct evtchn_init_control) == 24, "evtchn_init_control: size");
 _Static_assert(__builtin_offsetof(struct evtchn_init_control, control_gfn) == 0, "evtchn_init_control: offset of control_gfn");
 _Static_assert(__builtin_offsetof(struct evtchn_init_control, offset) == 8, "evtchn_init_control: offset of offset");
 _Static_assert(__builtin_offsetof(struct evtchn_init_control, vcpu) == 12, "evtchn_init_control: offset of vcpu");
 _Static_assert(__builtin_offsetof(struct evtchn_init_control, link_bits) == 16, "evtchn_init_control: offset of link_bits");
+_Static_assert(__builtin_offsetof(struct evtchn_init_control, _pad) == 17, "evtchn_init_control: offset of _pad");
+
+/* evtchn_expand_array: 8 bytes (Xen: struct evtchn_expand_array). */
+struct evtchn_expand_array {
+    uint64_t array_gfn;
+};
+_Static_assert(sizeof(struct evtchn_expand_array) == 8, "evtchn_expand_array: size");
+_Static_assert(__builtin_offsetof(struct evtchn_expand_array, array_gfn) == 0, "evtchn_expand_array: offset of array_gfn");
+
+/* evtchn_set_priority: 8 bytes (Xen: struct evtchn_set_priority). */
+struct evtchn_set_priority {
+    uint32_t port;
+    uint32_t priority;
+};
+_Static_assert(sizeof(struct evtchn_set_priority) == 8, "evtchn_set_priority: size");
+_Static_assert(__builtin_offsetof(struct evtchn_set_priority, port) == 0, "evtchn_set_priority: offset of port");
+_Static_assert(__builtin_offsetof(struct evtchn_set_priority, priority) == 4, "evtchn_set_priority: offset of priority");
+
+/* evtchn_fifo_control_block: 72 bytes (Xen: struct evtchn_fifo_control_block). */
+struct evtchn_fifo_control_block {
+    uint32_t ready;
+    uint32_t _rsvd;
+    uint32_t head[16];
+};
+_Static_assert(sizeof(struct evtchn_fifo_control_block) == 72, "evtchn_fifo_control_block: size");
+_Static_assert(__builtin_offsetof(struct evtchn_fifo_control_block, ready) == 0, "evtchn_fifo_control_block: offset of ready");
+_Static_assert(__builtin_offsetof(struct evtchn_fifo_control_block, _rsvd) == 4, "evtchn_fifo_control_block: offset of _rsvd");
+_Static_assert(__builtin_offsetof(struct evtchn_fifo_control_block, head) == 8, "evtchn_fifo_control_block: offset of head");
 
 #endif /* PVKVM_XEN_ABI_EVENT_CHANNEL_H */

@@ -268,14 +268,15 @@ int main(void) {
   CHECK_EQ(evtchn_status(DOMID_SELF, pi, &st), 0);
   CHECK_EQ(st.status, EVTCHNSTAT_closed);
 
-  /* ---- FIFO ABI and unknown ops: 2-level only ---- */
-  struct evtchn_init_control ic = {0};
-  ic.control_gfn = (uintptr_t)si >> 12;
-  CHECK_EQ(op(EVTCHNOP_init_control, &ic), -XEN_ENOSYS);
+  /* ---- FIFO ABI: a domain stays 2-level until an init_control succeeds ---- */
   uint64_t expand[1] = {(uintptr_t)si >> 12};
-  CHECK_EQ(op(EVTCHNOP_expand_array, expand), -XEN_ENOSYS);
+  CHECK_EQ(op(EVTCHNOP_expand_array, expand), -XEN_EOPNOTSUPP); /* before init_control */
   uint32_t prio[2] = {p3, 7};
-  CHECK_EQ(op(EVTCHNOP_set_priority, prio), -XEN_ENOSYS);
+  CHECK_EQ(op(EVTCHNOP_set_priority, prio), -XEN_ENOSYS);        /* no priorities in 2-level */
+  struct evtchn_init_control ic = {0};
+  ic.control_gfn = 1ULL << 40; /* no such frame */
+  CHECK_EQ(op(EVTCHNOP_init_control, &ic), -XEN_EINVAL);
+  CHECK_EQ(op(EVTCHNOP_set_priority, prio), -XEN_ENOSYS);        /* the failure left it 2-level */
   CHECK_EQ(op(99, &ic), -XEN_ENOSYS);
 
   /* ---- reset: closes everything ---- */
