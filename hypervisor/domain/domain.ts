@@ -215,7 +215,7 @@ export class Domain extends EventEmitter<DomainEvents> {
       memFd: this.mem.memFd, memBytes: this.mem.memBytes, memHostAddr: this.mem.hostAddr,
       ramBytes: this.mem.ramBytes, poolOffset: this.mem.poolOffset, poolPages: this.mem.poolPages,
       hvSab: this.hv.sab, regionsSab: this.mem.regions.sab, exitStatsSab: this.exitStatsSab, memmap: this.memmap,
-      devices: this.emulated.init,
+      devices: this.emulated.init, emulationExits: this.mem.emulationExits,
     };
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     const handle: VcpuHandle = { id, fd, worker, exited, setup, run: setup.run, tid: null, stopped: false };
