@@ -1,0 +1,6 @@
+// table.ts: every instruction pvkvm emulates, one module per class.
+import { OpcodeTable } from './opcode-table.ts';
+import { MXCSR_INSNS } from './classes/mxcsr.ts';
+import { X87_INSNS } from './classes/x87.ts';
+
+export const EMULATED = new OpcodeTable([...MXCSR_INSNS, ...X87_INSNS]);
