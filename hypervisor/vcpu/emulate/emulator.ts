@@ -50,7 +50,10 @@ export function emulateInstruction(
     c.commit();
     return { kind: 'done', name };
   } catch (e) {
-    if (e instanceof GuestException) return { kind: 'exception', vector: e.vector, errorCode: e.errorCode, cr2: e.cr2 };
+    if (e instanceof GuestException) {
+      if (e.keepFpu) ctx?.fpu.commit();
+      return { kind: 'exception', vector: e.vector, errorCode: e.errorCode, cr2: e.cr2 };
+    }
     const where = ctx === null ? 'at an unknown RIP' : `at rip 0x${ctx.rip.toString(16)} (${describeMode(ctx.mode)})`;
     // The instruction when it decoded; otherwise every byte known at RIP (up to 15), which may run
     // into the next instruction.

@@ -6,11 +6,15 @@ export const VEC = {
 } as const;
 
 /**
- * The instruction faults as the CPU would: nothing it did is committed, and the exception is
- * delivered to the guest with RIP still at the instruction.
+ * The instruction faults as the CPU would: nothing it did is committed (except, with `keepFpu`,
+ * the FPU state: a SIMD exception leaves its flags in MXCSR), and the exception is delivered to
+ * the guest with RIP still at the instruction.
  */
 export class GuestException extends Error {
-  constructor(readonly vector: number, readonly errorCode: number | null = null, readonly cr2: bigint | null = null) {
+  constructor(
+    readonly vector: number, readonly errorCode: number | null = null, readonly cr2: bigint | null = null,
+    readonly keepFpu = false,
+  ) {
     super(`guest exception ${vector}${errorCode === null ? '' : ` (error code 0x${errorCode.toString(16)})`}`);
   }
 }

@@ -7,6 +7,8 @@ import { deliverPendingX87, requireX87 } from './gates.ts';
 /** FSW: exception flags (bits 0–5), stack fault (6), error summary (7), busy (15). */
 const FSW_EXCEPTIONS = 0x3f, FSW_SF = 0x40, FSW_ES = 0x80, FSW_B = 0x8000;
 const FCW_INIT = 0x037f;
+/** FCW bits that hold what is written: the reserved ones read 0, except bit 6, which reads 1. */
+const FCW_WRITABLE = 0x1f3f, FCW_ONES = 0x40;
 
 /** ES and B summarise the unmasked exception flags after the control word changes. */
 function summarise(fsw: number, fcw: number): number {
@@ -55,7 +57,7 @@ export const X87_INSNS: readonly InsnSpec[] = [
       requireX87(ctx);
       deliverPendingX87(ctx);
       const b = ctx.readOperand(insn, 2);
-      const fcw = b[0]! | (b[1]! << 8);
+      const fcw = ((b[0]! | (b[1]! << 8)) & FCW_WRITABLE) | FCW_ONES;
       ctx.fpu.fcw = fcw;
       ctx.fpu.fsw = summarise(ctx.fpu.fsw, fcw);
     },
