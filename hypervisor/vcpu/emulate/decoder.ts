@@ -15,7 +15,7 @@ const SEG_PREFIX: Record<number, SegName> = { 0x26: 'es', 0x2e: 'cs', 0x36: 'ss'
 
 /** The 16-bit ModRM forms: [base, index] for rm 0–7 (register numbers). */
 const MODRM16: ReadonlyArray<readonly [number | null, number | null]> = [
-  [3, 6], [3, 7], [5, 6], [5, 7], [null, 6], [null, 7], [5, null], [3, null],
+  [3, 6], [3, 7], [5, 6], [5, 7], [6, null], [7, null], [5, null], [3, null],
 ];
 
 class ByteReader {
