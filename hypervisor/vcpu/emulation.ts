@@ -8,7 +8,8 @@ import type { PhysMemory } from '../memory/phys-memory.ts';
 import type { EmuCpu } from './emulate/cpu-port.ts';
 import { emulateInstruction } from './emulate/emulator.ts';
 import { VEC } from './emulate/errors.ts';
-import { CR0 } from './emulate/mode.ts';
+import { CR0, cpuMode, describeMode } from './emulate/mode.ts';
+import { explainTripleFault } from './emulate/diagnose.ts';
 
 /** Exceptions that push an error code (in protected mode). */
 const HAS_ERROR_CODE = new Set<number>([VEC.DF, VEC.TS, VEC.NP, VEC.SS, VEC.GP, VEC.PF, VEC.AC]);
@@ -18,7 +19,11 @@ export type EmulationResult = { readonly ok: true; readonly name: string } | { r
 export class InstructionEmulator {
   private readonly cpu: EmuCpu;
 
-  constructor(private readonly vcpu: KvmVcpu, private readonly mem: PhysMemory, vm: KvmVm) {
+  /**
+   * `completes`: KVM hands instructions to pvkvm without queueing #UD first
+   * (KVM_CAP_EXIT_ON_EMULATION_FAILURE is on), so they may be completed here.
+   */
+  constructor(private readonly vcpu: KvmVcpu, private readonly mem: PhysMemory, vm: KvmVm, private readonly completes: boolean) {
     // The XSAVE buffer size is per VM (KVM_CAP_XSAVE2); asked once, on first need.
     let xsaveSize: number | null = null;
     const xsave = (): number | null => {
@@ -42,6 +47,14 @@ export class InstructionEmulator {
 
   /** Complete the instruction at RIP; `insn` are the bytes KVM reported (null if none). */
   handle(insn: Uint8Array | null): EmulationResult {
+    if (!this.completes) {
+      const bytes = insn === null ? 'unknown bytes' : [...insn].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+      return {
+        ok: false, detail: `KVM cannot emulate the instruction at rip 0x${this.vcpu.reg('rip').toString(16)} ` +
+          `(${describeMode(cpuMode(this.vcpu))}; bytes at rip: ${bytes}), and this host's KVM cannot hand it to pvkvm ` +
+          '(no KVM_CAP_EXIT_ON_EMULATION_FAILURE)',
+      };
+    }
     const out = emulateInstruction(this.cpu, this.mem, insn);
     switch (out.kind) {
       case 'done':
@@ -52,6 +65,11 @@ export class InstructionEmulator {
       case 'unsupported':
         return { ok: false, detail: out.detail };
     }
+  }
+
+  /** Why the guest triple-faulted, when the host rather than the guest is to blame (else null). */
+  explainTripleFault(): string | null {
+    return explainTripleFault(this.cpu, this.mem);
   }
 
   /**

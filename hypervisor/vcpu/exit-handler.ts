@@ -12,7 +12,6 @@ import type { ExitCounter } from './exit-stats.ts';
 import type { DomainDevices } from '../devices/domain-devices.ts';
 import { KVM_INTERNAL_ERROR } from '../kvm/ioctls.ts';
 import type { InstructionEmulator } from './emulation.ts';
-import { describeMode, cpuMode } from './emulate/mode.ts';
 
 /** Outcome of one exit: keep running, or stop this vCPU (and report a fault, if any). */
 export type ExitOutcome = { readonly stop: false } | { readonly stop: true; readonly fault?: FaultReport };
@@ -35,7 +34,7 @@ export class ExitHandler {
     private readonly live: ExitCounter | null = null,
     /** Emulated devices (null for a pure PV domain: every other port floats). */
     private readonly devices: DomainDevices | null = null,
-    /** Completes instructions KVM's emulator lacks (null: the host cannot hand them to us). */
+    /** Completes instructions KVM's emulator lacks, and explains host-made faults. */
     private readonly emulator: InstructionEmulator | null = null,
   ) {}
 
@@ -77,7 +76,7 @@ export class ExitHandler {
       case 'system-event':
         return this.systemEvent(exit.type);
       case 'shutdown':
-        return this.fault('triple-fault', 'the guest triple-faulted');
+        return this.fault('triple-fault', this.emulator?.explainTripleFault() ?? 'the guest triple-faulted');
       case 'internal-error':
         if (exit.suberror === KVM_INTERNAL_ERROR.EMULATION) return this.emulationFailure(exit.insn);
         return this.fault('internal-error', `KVM internal error, suberror ${exit.suberror} [${exit.data.map((d) => d.toString(16)).join(' ')}]`);
@@ -173,18 +172,11 @@ export class ExitHandler {
 
   /** KVM's emulator gave up on an instruction: complete it here, or end the domain saying which. */
   private emulationFailure(insn: Uint8Array | null): ExitOutcome {
-    if (this.emulator !== null) {
-      const r = this.emulator.handle(insn);
-      if (r.ok) {
-        this.counts.emulated = (this.counts.emulated ?? 0) + 1;
-        return CONTINUE;
-      }
-      return this.fault('emulation', r.detail);
-    }
-    const bytes = insn === null ? 'unknown bytes' : [...insn].map((b) => b.toString(16).padStart(2, '0')).join(' ');
-    return this.fault('emulation', `KVM cannot emulate the instruction at rip 0x${this.vcpu.reg('rip').toString(16)} ` +
-      `(${describeMode(cpuMode(this.vcpu))}; bytes ${bytes}), and this host's KVM cannot hand it to pvkvm ` +
-      '(no KVM_CAP_EXIT_ON_EMULATION_FAILURE)');
+    if (this.emulator === null) return this.fault('emulation', 'KVM cannot emulate the instruction at rip');
+    const r = this.emulator.handle(insn);
+    if (!r.ok) return this.fault('emulation', r.detail);
+    this.counts.emulated = (this.counts.emulated ?? 0) + 1;
+    return CONTINUE;
   }
 
   private systemEvent(type: number): ExitOutcome {

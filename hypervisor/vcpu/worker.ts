@@ -39,7 +39,7 @@ function main(init: VcpuWorkerInit): void {
   const ctl = (): VcpuCtl => env.shared.vcpuCtl(id);
   const trap = new HypercallTrap(vcpu, id, env, table, () => ctl() !== VcpuCtl.Run);
   const devices = buildDomainDevices(init.devices, id, (gsi) => new KvmIrqLine(new KvmVm(init.vmFd), gsi), () => post({ type: 'uart-output' }));
-  const emulator = init.emulationExits ? new InstructionEmulator(vcpu, env.mem, new KvmVm(init.vmFd)) : null;
+  const emulator = new InstructionEmulator(vcpu, env.mem, new KvmVm(init.vmFd), init.emulationExits);
   const handler = new ExitHandler(vcpu, id, env, trap, new ExitCounter(init.exitStatsSab, id), devices, emulator);
 
   // The TSC ↔ system-time pairing, taken once per vCPU on its own thread (a vCPU ioctl).

@@ -74,6 +74,18 @@ export class EmuContext {
     return { ts: (cr0 & CR0.TS) !== 0n, em: (cr0 & CR0.EM) !== 0n, mp: (cr0 & CR0.MP) !== 0n, ne: (cr0 & CR0.NE) !== 0n };
   }
 
+  /** IP arithmetic wraps at the code size. */
+  wrapIp(ip: bigint): bigint {
+    return BigInt.asUintN(this.mode.bits, ip);
+  }
+
+  /** Instruction byte `i` at CS:RIP, fetched with the CPU's paging checks. */
+  codeByte(i: number): number {
+    const ip = this.wrapIp(this.rip + BigInt(i));
+    const linear = this.mode.bits === 64 ? ip : BigInt.asUintN(32, this.seg('cs').base + ip);
+    return this.mem.read(linear, 1, { write: false, fetch: true, user: this.mode.cpl === 3 })[0]!;
+  }
+
   /** Store everything the instruction did: memory first (it was checked already), then state. */
   commit(): void {
     this.mem.commit();

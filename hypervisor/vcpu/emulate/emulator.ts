@@ -34,14 +34,14 @@ export function emulateInstruction(
     const c = ctx;
     const fetch = (i: number): number => {
       if (i < seen.length) return seen[i]!;
-      const b = known !== null && i < known.length ? known[i]! : fetchByte(c, i);
+      const b = known !== null && i < known.length ? known[i]! : c.codeByte(i);
       seen[i] = b;
       return b;
     };
     const insn = decode(fetch, c.mode, table);
     name = insn.spec.name;
     decoded = insn.bytes;
-    c.nextRip = wrapIp(c, c.rip + BigInt(insn.length));
+    c.nextRip = c.wrapIp(c.rip + BigInt(insn.length));
     c.regs.set('rip', c.nextRip);
     insn.spec.exec(c, insn);
     // Completing an instruction clears RF, unless the instruction loaded RFLAGS itself (IRET).
@@ -63,17 +63,4 @@ export function emulateInstruction(
     const why = e instanceof NotEmulated ? e.message : `emulator error: ${e instanceof Error ? e.message : String(e)}`;
     return { kind: 'unsupported', detail: `cannot emulate ${what} ${where}: ${why}` };
   }
-}
-
-/** IP arithmetic wraps at the code size. */
-function wrapIp(ctx: EmuContext, ip: bigint): bigint {
-  return ctx.mode.bits === 64 ? BigInt.asUintN(64, ip) : BigInt.asUintN(ctx.mode.bits, ip);
-}
-
-/** One instruction byte from CS:RIP+i, fetched with the CPU's paging checks. */
-function fetchByte(ctx: EmuContext, i: number): number {
-  const cs = ctx.seg('cs');
-  const ip = wrapIp(ctx, ctx.rip + BigInt(i));
-  const linear = ctx.mode.bits === 64 ? ip : BigInt.asUintN(32, cs.base + ip);
-  return ctx.mem.read(linear, 1, { write: false, fetch: true, user: ctx.mode.cpl === 3 })[0]!;
 }
