@@ -20,6 +20,15 @@ for (const name of ['emu-mxcsr', 'emu-x87', 'emu-int']) {
   });
 }
 
+t.test('an instruction outside the emulated set ends the domain with one line naming it', kvmTest(), async (t) => {
+  const r = await runGuest('emu-x87', ['--cmdline', 'unsupported']);
+  t.equal(r.code, EXIT.fault, 'ends as a fault', { stdout: r.stdout, stderr: r.stderr });
+  t.notMatch(r.stdout, /FLD1 ran/);
+  const report = r.stderr.split('\n').filter((l) => /faulted/.test(l));
+  t.equal(report.length, 1, 'one line');
+  t.match(report[0] ?? '', /at rip 0x[0-9a-f]+: emulation \(cannot emulate the instruction at rip \(bytes d9 e8[ 0-9a-f]*\) in 64-bit mode, CPL 0: (this form is )?not in the emulated set\)/);
+});
+
 const f32 = Math.fround;
 const bits32 = (x: number): number => new Uint32Array(new Float32Array([x]).buffer)[0]!;
 const bits64 = (x: number): bigint => new BigUint64Array(new Float64Array([x]).buffer)[0]!;

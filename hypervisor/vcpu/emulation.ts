@@ -50,9 +50,8 @@ export class InstructionEmulator {
     if (!this.completes) {
       const bytes = insn === null ? 'unknown bytes' : [...insn].map((b) => b.toString(16).padStart(2, '0')).join(' ');
       return {
-        ok: false, detail: `KVM cannot emulate the instruction at rip 0x${this.vcpu.reg('rip').toString(16)} ` +
-          `(${describeMode(cpuMode(this.vcpu))}; bytes at rip: ${bytes}), and this host's KVM cannot hand it to pvkvm ` +
-          '(no KVM_CAP_EXIT_ON_EMULATION_FAILURE)',
+        ok: false, detail: `KVM cannot emulate the instruction at rip (bytes ${bytes}) in ${describeMode(cpuMode(this.vcpu))}, ` +
+          "and this host's KVM cannot hand it to pvkvm (no KVM_CAP_EXIT_ON_EMULATION_FAILURE)",
       };
     }
     const out = emulateInstruction(this.cpu, this.mem, insn);

@@ -54,13 +54,13 @@ export function emulateInstruction(
       if (e.keepFpu) ctx?.fpu.commit();
       return { kind: 'exception', vector: e.vector, errorCode: e.errorCode, cr2: e.cr2 };
     }
-    const where = ctx === null ? 'at an unknown RIP' : `at rip 0x${ctx.rip.toString(16)} (${describeMode(ctx.mode)})`;
+    const where = ctx === null ? '' : ` in ${describeMode(ctx.mode)}`;
     // The instruction when it decoded; otherwise every byte known at RIP (up to 15), which may run
     // into the next instruction.
     const atRip = known !== null && known.length >= seen.length ? [...known] : seen;
-    const what = decoded !== null ? `${name} (${hex(decoded)})` : `instruction (bytes at rip: ${hex(atRip.slice(0, MAX_INSN_LENGTH))})`;
+    const what = decoded !== null ? `${name} (${hex(decoded)})` : `the instruction at rip (bytes ${hex(atRip.slice(0, MAX_INSN_LENGTH))})`;
     // Anything else is a bug of ours; it still ends only this domain, with the same one line.
     const why = e instanceof NotEmulated ? e.message : `emulator error: ${e instanceof Error ? e.message : String(e)}`;
-    return { kind: 'unsupported', detail: `cannot emulate ${what} ${where}: ${why}` };
+    return { kind: 'unsupported', detail: `cannot emulate ${what}${where}: ${why}` };
   }
 }
