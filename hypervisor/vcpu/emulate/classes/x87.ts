@@ -1,7 +1,7 @@
 // x87.ts: the x87 control instructions and no-ops kernels run at start-up — FNOP, FWAIT, FNCLEX,
-// FNINIT, FLDCW, FNSTCW, FNSTSW — on the FPU state in the vCPU's XSAVE image.
+// FNINIT, FLDCW, FNSTCW, FNSTSW, and EMMS, which ends MMX use — on the FPU state in the XSAVE image.
 import type { InsnSpec } from '../insn.ts';
-import { nm } from '../errors.ts';
+import { nm, ud } from '../errors.ts';
 import { deliverPendingX87, requireX87 } from './gates.ts';
 
 /** FSW: exception flags (bits 0–5), stack fault (6), error summary (7), busy (15). */
@@ -74,6 +74,17 @@ export const X87_INSNS: readonly InsnSpec[] = [
     exec(ctx, insn) {
       requireX87(ctx);
       ctx.writeOperand(insn, le16(ctx.fpu.fsw));
+    },
+  },
+  {
+    // EMMS: every x87 register tagged empty; an MMX instruction, so CR0.EM is #UD rather than #NM.
+    name: 'emms', map: 1, op: 0x77, prefix: 'none',
+    exec(ctx) {
+      const { em, ts } = ctx.cr0Bits;
+      if (em) throw ud();
+      if (ts) throw nm();
+      deliverPendingX87(ctx);
+      ctx.fpu.ftw = 0;
     },
   },
   {
