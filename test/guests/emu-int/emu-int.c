@@ -49,18 +49,18 @@ int main(void) {
   /* INT3 and INT 3 arrive as #BP with RIP after the instruction. */
   unsigned long at;
   want_vector = 3; want_skip = 0;
-  __asm__ volatile("leaq 1f(%%rip), %0\n int3\n1:" : "=r"(at));
+  __asm__ volatile("leaq 1f(%%rip), %0\n int3\n1:" : "=r"(at) : : "memory");
   CHECK_EQ(traps, 1);
   CHECK_EQ(got_rip, at);
   want_vector = 3;
-  __asm__ volatile("leaq 1f(%%rip), %0\n .byte 0xcd, 0x03\n1:" : "=r"(at));
+  __asm__ volatile("leaq 1f(%%rip), %0\n .byte 0xcd, 0x03\n1:" : "=r"(at) : : "memory");
   CHECK_EQ(traps, 2);
   CHECK_EQ(got_rip, at);
   printf("emu-int: int3 and int 3 ok\n");
 
   /* An empty IDT entry: #GP(0x41*8+2) with RIP at the INT. */
   want_vector = 13; want_skip = 2;
-  __asm__ volatile("leaq 1f(%%rip), %0\n1: int $0x41" : "=r"(at));
+  __asm__ volatile("leaq 1f(%%rip), %0\n1: int $0x41" : "=r"(at) : : "memory");
   CHECK_EQ(traps, 3);
   CHECK_EQ(got_error, 0x41 * 8 + 2);
   CHECK_EQ(got_rip, at);

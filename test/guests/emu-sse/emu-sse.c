@@ -2,7 +2,8 @@
  * emu-sse: a guest built as ordinary x86-64 code (-msse2, GCC -O2) computing with float, double
  * and integer vectors in kernel mode, where every SSE instruction runs in pvkvm's emulator. It
  * prints bit patterns that test/emulate-guests.test.ts recomputes on the host, and checks the
- * faults SSE code can take: #XM for an unmasked exception, #GP for a misaligned MOVAPS, #NM.
+ * faults SSE code can take: #XM for an unmasked exception, #GP for a misaligned MOVAPS, #NM, and
+ * #PF (with CR2 and the error code) for an operand nothing maps.
  */
 #include <pvkvm/pvkvm.h>
 
@@ -69,12 +70,22 @@ __attribute__((noinline)) static float third(void) { return 1.0f / (float)vn * 3
 static volatile unsigned long want_vector = ~0ul, want_skip;
 static volatile unsigned traps;
 static volatile uint32_t mxcsr_at_xm;
+static volatile unsigned long pf_error, pf_cr2;
+
+/* Arm the hook before the faulting instruction: a compiler barrier, since GCC may otherwise move
+ * register-only SSE code (which is what faults) ahead of these stores. */
+static void expect(unsigned long vector, unsigned long skip) {
+  want_vector = vector;
+  want_skip = skip;
+  __asm__ volatile("" : : : "memory");
+}
 
 static int hook(struct pvkvm_trap_frame *f) {
   if (f->vector != want_vector) return 0;
   traps++;
   if (f->vector == 19) __asm__ volatile("stmxcsr %0" : "=m"(mxcsr_at_xm));
   if (f->vector == 7) __asm__ volatile("clts");
+  if (f->vector == 14) { pf_error = f->error_code; pf_cr2 = read_cr2(); }
   f->rip += want_skip;
   want_vector = ~0ul;
   return 1;
@@ -83,9 +94,9 @@ static int hook(struct pvkvm_trap_frame *f) {
 __attribute__((noinline)) static void faults(void) {
   /* Unmasked divide-by-zero: #XM, ZE recorded in MXCSR, destination untouched. */
   ldmxcsr(0x1f80 & ~0x200);
-  want_vector = 19; want_skip = 4;
+  expect(19, 4);
   float q = 1.0f;
-  __asm__ volatile("xorps %%xmm1, %%xmm1\n divss %%xmm1, %0" : "+x"(q) : : "xmm1"); /* divss: f3 0f 5e c1 */
+  __asm__ volatile("xorps %%xmm1, %%xmm1\n divss %%xmm1, %0" : "+x"(q) : : "xmm1", "memory"); /* divss: f3 0f 5e c1 */
   CHECK_EQ(traps, 1);
   CHECK_EQ(mxcsr_at_xm & 0x4, 0x4);
   CHECK(q == 1.0f);
@@ -93,18 +104,28 @@ __attribute__((noinline)) static void faults(void) {
 
   /* MOVAPS from an address that is not 16-byte aligned: #GP(0). */
   static float buf[8] __attribute__((aligned(16)));
-  want_vector = 13; want_skip = 3;
-  __asm__ volatile("movaps (%%rax), %%xmm0" : : "a"(&buf[1]) : "xmm0"); /* 0f 28 00 */
+  expect(13, 3);
+  __asm__ volatile("movaps (%%rax), %%xmm0" : : "a"(&buf[1]) : "xmm0", "memory"); /* 0f 28 00 */
   CHECK_EQ(traps, 2);
 
   /* CR0.TS: #NM; the hook clears TS and the instruction runs again. */
   unsigned long cr0;
+  expect(7, 0);
   __asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
-  __asm__ volatile("mov %0, %%cr0" : : "r"(cr0 | 8));
-  want_vector = 7; want_skip = 0;
-  float r = (float)vn * 0.5f;
+  __asm__ volatile("mov %0, %%cr0" : : "r"(cr0 | 8) : "memory");
+  float r = 25.0f;
+  __asm__ volatile("addss %0, %0" : "+x"(r) : : "memory");
   CHECK_EQ(traps, 3);
   CHECK(r == 50.0f);
+
+  /* MOVSS from an address no page table maps (16 TiB, beyond the runtime's 4 GiB): #PF, error
+   * code 0 (a supervisor read of a page that is not present), CR2 the address. */
+  const unsigned long unmapped = 1ul << 44;
+  expect(14, 4);
+  __asm__ volatile("movss (%%rax), %%xmm0" : : "a"(unmapped) : "xmm0", "memory"); /* f3 0f 10 00 */
+  CHECK_EQ(traps, 4);
+  CHECK_EQ(pf_error, 0);
+  CHECK_EQ(pf_cr2, unmapped);
 }
 
 int main(void) {
@@ -132,6 +153,6 @@ int main(void) {
   printf("emu-sse: rounding 0x%08x 0x%08x 0x%08x\n", down, fbits(third()), up);
   CHECK_EQ(stmxcsr() & ~0x3f, 0x1f80);
   faults();
-  printf("emu-sse: #XM, #GP and #NM ok\n");
+  printf("emu-sse: #XM, #GP, #NM and #PF ok\n");
   test_done();
 }

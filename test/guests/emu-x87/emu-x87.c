@@ -30,7 +30,7 @@ static int hook(struct pvkvm_trap_frame *f) {
 
 static uint16_t fnstcw(void) { uint16_t v; __asm__ volatile("fnstcw %0" : "=m"(v)); return v; }
 static uint16_t fnstsw(void) { uint16_t v; __asm__ volatile("fnstsw %0" : "=m"(v)); return v; }
-static void fldcw(uint16_t v) { __asm__ volatile("fldcw %0" : : "m"(v)); }
+static void fldcw(uint16_t v) { __asm__ volatile("fldcw %0" : : "m"(v) : "memory"); }
 
 /* Load FCW/FSW through an FXSAVE image: the only way to make an exception pending without x87 arithmetic. */
 static void load_words(uint16_t fcw, uint16_t fsw) {
@@ -71,8 +71,8 @@ int main(void) {
     load_words(0x037b, 0x0004);
     CHECK_EQ(fnstsw() & 0x80ff, 0x8084);
     want_vector = 16;
-    if (i == 0) __asm__ volatile("fwait");
-    else if (i == 1) __asm__ volatile("fnop");
+    if (i == 0) __asm__ volatile("fwait" : : : "memory");
+    else if (i == 1) __asm__ volatile("fnop" : : : "memory");
     else fldcw(0x037f);
     if (!CHECK_EQ(traps, i + 1)) printf("emu-x87: no #MF from %s\n", waits[i]);
   }
@@ -82,14 +82,14 @@ int main(void) {
   /* CR0.TS: #NM for FNOP; for FWAIT only when CR0.MP is set too. */
   write_cr0(read_cr0() | CR0_TS);
   want_vector = 7;
-  __asm__ volatile("fnop");
+  __asm__ volatile("fnop" : : : "memory");
   CHECK_EQ(traps, 4);
   write_cr0((read_cr0() | CR0_TS) & ~CR0_MP);
-  __asm__ volatile("fwait");
+  __asm__ volatile("fwait" : : : "memory");
   CHECK_EQ(traps, 4);
   write_cr0(read_cr0() | CR0_MP);
   want_vector = 7;
-  __asm__ volatile("fwait");
+  __asm__ volatile("fwait" : : : "memory");
   CHECK_EQ(traps, 5);
   CHECK_EQ(read_cr0() & CR0_TS, 0);
   printf("emu-x87: #NM ok\n");
