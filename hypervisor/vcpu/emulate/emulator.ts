@@ -13,7 +13,7 @@ export type EmuOutcome =
   | { readonly kind: 'done'; readonly name: string }
   /** The instruction faults: deliver this exception (RIP stays at the instruction). */
   | { readonly kind: 'exception'; readonly vector: number; readonly errorCode: number | null; readonly cr2: bigint | null }
-  /** pvkvm cannot complete it; `detail` is one line naming the mode, RIP and bytes. */
+  /** pvkvm cannot complete it; `detail` is one line naming the instruction's bytes, the mode and CPL. */
   | { readonly kind: 'unsupported'; readonly detail: string };
 
 const hex = (b: Iterable<number>): string => [...b].map((x) => x.toString(16).padStart(2, '0')).join(' ');
