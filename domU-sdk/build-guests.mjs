@@ -10,7 +10,9 @@
 // and throws.
 //
 // A guest directory may hold guest.json, how to run the guest: { "timeout": seconds, "args": [...]
-// extra `pvkvm run` arguments, "note": "why" } (see domU-sdk/README.md). It is checked here and
+// extra `pvkvm run` arguments, "note": "why" } (see domU-sdk/README.md), and how to build it:
+// "cflags": [...] added after GUEST_CFLAGS for the guest's own sources only (e.g. ["-msse2"] for a
+// guest built as ordinary x86-64 code; the runtime keeps its flags). It is checked here and
 // written, with the defaults filled in, to OUTDIR/NAME.json beside the ELF for runners to read.
 //
 // Run directly: `node domU-sdk/build-guests.mjs [OUTDIR]` (default dist/guests).
@@ -141,7 +143,7 @@ export const DEFAULT_GUEST_TIMEOUT_S = 120;
  */
 export function readGuestMeta(dir) {
   const file = path.join(dir, 'guest.json');
-  const meta = { timeout: DEFAULT_GUEST_TIMEOUT_S, args: [] };
+  const meta = { timeout: DEFAULT_GUEST_TIMEOUT_S, args: [], cflags: [] };
   if (!existsSync(file)) return meta;
   const bad = (why) => new Error(`domU-sdk: ${file}: ${why}`);
   let json;
@@ -152,7 +154,7 @@ export function readGuestMeta(dir) {
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw bad('not a JSON object');
   for (const key of Object.keys(json)) {
-    if (!['timeout', 'args', 'note'].includes(key)) throw bad(`unknown key "${key}" (timeout, args, note)`);
+    if (!['timeout', 'args', 'note', 'cflags'].includes(key)) throw bad(`unknown key "${key}" (timeout, args, note, cflags)`);
   }
   if (json.timeout !== undefined) {
     if (!Number.isInteger(json.timeout) || json.timeout < 1) throw bad('"timeout" must be a whole number of seconds >= 1');
@@ -165,6 +167,12 @@ export function readGuestMeta(dir) {
     meta.args = json.args;
   }
   if (json.note !== undefined && typeof json.note !== 'string') throw bad('"note" must be a string');
+  if (json.cflags !== undefined) {
+    if (!Array.isArray(json.cflags) || !json.cflags.every((a) => typeof a === 'string' && a.startsWith('-'))) {
+      throw bad('"cflags" must be an array of compiler options');
+    }
+    meta.cflags = json.cflags;
+  }
   return meta;
 }
 
@@ -213,14 +221,14 @@ export async function buildGuests({ root, outDir }) {
   }
   // 2. Each guest's own sources (its directory is on the include path).
   const guests = listGuestDirs(root).map(({ name, dir }) => {
-    const flags = [...baseFlags, '-I', dir];
+    const meta = readGuestMeta(dir);
+    const flags = [...baseFlags, ...meta.cflags, '-I', dir];
     const objs = sourcesIn(dir).map((src) => {
       const obj = path.join(objDir, name, `${path.basename(src)}.o`);
       const job = compileJob(src, obj, flags);
       if (job) compiles.push(job);
       return obj;
     });
-    const meta = readGuestMeta(dir);
     return { name, dir, objs, meta, elf: path.join(outDir, `${name}.elf`) };
   });
   await pool(compiles, jobs);

@@ -4,8 +4,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KVM, KVM_CAP, KVM_EXIT, KVM_STRUCT_SIZE } from '../hypervisor/kvm/ioctls.ts';
-import { RUN, EXIT_IO, EXIT_MMIO, EXIT_MSR, SREGS, SEG } from '../hypervisor/kvm/run-layout.ts';
+import {
+  KVM, KVM_CAP, KVM_EXIT, KVM_STRUCT_SIZE, KVM_INTERNAL_ERROR, KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES,
+} from '../hypervisor/kvm/ioctls.ts';
+import {
+  RUN, EXIT_IO, EXIT_MMIO, EXIT_MSR, EXIT_INTERNAL, EXIT_EMULATION_FAILURE, EMULATION_FAILURE_MAX_INSN, SREGS, SEG,
+  VCPU_EVENTS,
+} from '../hypervisor/kvm/run-layout.ts';
 
 const header = '/usr/include/linux/kvm.h';
 
@@ -24,6 +29,21 @@ t.test('ioctl numbers and struct offsets', { skip: existsSync(header) ? false : 
   for (const [k, v] of Object.entries(EXIT_IO)) checks.push([`io.${k}`, off('kvm_run', `io.${k}`), RUN.exit + v]);
   for (const [k, v] of Object.entries(EXIT_MMIO)) checks.push([`mmio.${k}`, off('kvm_run', `mmio.${k}`), RUN.exit + v]);
   for (const [k, v] of Object.entries(EXIT_MSR)) checks.push([`msr.${k}`, off('kvm_run', `msr.${k}`), RUN.exit + v]);
+  for (const [k, v] of Object.entries(EXIT_INTERNAL)) checks.push([`internal.${k}`, off('kvm_run', `internal.${k}`), RUN.exit + v]);
+  for (const [k, v] of Object.entries(EXIT_EMULATION_FAILURE)) {
+    checks.push([`emulation_failure.${k}`, off('kvm_run', `emulation_failure.${k}`), RUN.exit + v]);
+  }
+  checks.push(['sizeof emulation_failure.insn_bytes', 'sizeof(((struct kvm_run *)0)->emulation_failure.insn_bytes)', EMULATION_FAILURE_MAX_INSN]);
+  for (const [k, v] of Object.entries(KVM_INTERNAL_ERROR)) checks.push([`KVM_INTERNAL_ERROR_${k}`, `KVM_INTERNAL_ERROR_${k}`, v]);
+  checks.push([
+    'KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES', 'KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES',
+    Number(KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES),
+  ]);
+  for (const [k, v] of Object.entries(VCPU_EVENTS)) {
+    // exception_injected → exception.injected, flags → flags; size is the struct's.
+    const field = k === 'size' ? null : k.replace(/^(exception|interrupt)_/, '$1.');
+    checks.push([`kvm_vcpu_events.${k}`, field === null ? 'sizeof(struct kvm_vcpu_events)' : off('kvm_vcpu_events', field), v]);
+  }
   for (const [k, v] of Object.entries(SREGS)) if (k !== 'size') checks.push([`sregs.${k}`, off('kvm_sregs', k), v]);
   for (const [k, v] of Object.entries(SEG)) if (k !== 'size') checks.push([`segment.${k}`, off('kvm_segment', k), v]);
   const src = [

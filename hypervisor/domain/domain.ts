@@ -214,8 +214,8 @@ export class Domain extends EventEmitter<DomainEvents> {
       vcpuId: id, nrVcpus: this.config.vcpus, vcpuFd: fd, vmFd: this.mem.vm.fd, vcpuMmapSize: mmapSize,
       memFd: this.mem.memFd, memBytes: this.mem.memBytes, memHostAddr: this.mem.hostAddr,
       ramBytes: this.mem.ramBytes, poolOffset: this.mem.poolOffset, poolPages: this.mem.poolPages,
-      hvSab: this.hv.sab, regionsSab: this.mem.regions.sab, balloonSab: this.mem.balloon.sab, exitStatsSab: this.exitStatsSab, memmap: this.memmap,
-      devices: this.emulated.init,
+      hvSab: this.hv.sab, regionsSab: this.mem.regions.sab, balloonSab: this.mem.balloon.sab, exitStatsSab: this.exitStatsSab,
+      memmap: this.memmap, devices: this.emulated.init, emulationExits: this.mem.emulationExits,
     };
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     const handle: VcpuHandle = { id, fd, worker, exited, setup, run: setup.run, tid: null, stopped: false };

@@ -24,6 +24,11 @@ export interface VmMemory {
   readonly balloon: BalloonMap;
   readonly poolOffset: number;
   readonly poolPages: number;
+  /**
+   * KVM_CAP_EXIT_ON_EMULATION_FAILURE is on: an instruction KVM's emulator lacks exits to the
+   * vCPU worker with nothing queued, so pvkvm may complete it (hypervisor/vcpu/emulate/).
+   */
+  readonly emulationExits: boolean;
 }
 
 export function createVm(sys: KvmSystem, name: string, ramBytes: number): VmMemory {
@@ -39,6 +44,7 @@ export function createVm(sys: KvmSystem, name: string, ramBytes: number): VmMemo
       base: PVKVM_MSR.values.HYPERCALL_PAGE,
       bitmap: new Uint8Array(1), // bit 0 clear: deny, i.e. exit to user space
     }]);
+    const emulationExits = enableEmulationExits(vm);
     const poolOffset = poolOffsetFor(ramBytes);
     const memBytes = poolOffset + POOL_PAGES * PAGE_SIZE;
     memFd = check(libc.memfdCreate(`pvkvm-${name}`, MFD_CLOEXEC), 'memfd_create');
@@ -55,12 +61,27 @@ export function createVm(sys: KvmSystem, name: string, ramBytes: number): VmMemo
     return {
       vm, memFd, memBytes, ramBytes, bytes: map.bytes, ptr: map.ptr, hostAddr: map.addr, regions,
       balloon: new BalloonMap(ramBytes / PAGE_SIZE),
-      poolOffset, poolPages: POOL_PAGES,
+      poolOffset, poolPages: POOL_PAGES, emulationExits,
     };
   } catch (err) {
     if (memFd >= 0) libc.close(memFd);
     vm.close();
     throw err;
+  }
+}
+
+/**
+ * Without the capability KVM answers an instruction its emulator lacks at CPL 0 by queueing #UD
+ * and exiting; with it, KVM only exits, and the instruction can be completed. Hosts without it
+ * (or that refuse it) keep the old behaviour: the exit ends the domain.
+ */
+function enableEmulationExits(vm: KvmVm): boolean {
+  if (vm.checkExtension(KVM_CAP.EXIT_ON_EMULATION_FAILURE) <= 0) return false;
+  try {
+    vm.enableCap(KVM_CAP.EXIT_ON_EMULATION_FAILURE, [1]);
+    return true;
+  } catch {
+    return false;
   }
 }
 

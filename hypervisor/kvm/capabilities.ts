@@ -34,6 +34,8 @@ export function probeCapabilities(sys: KvmSystem): CapabilityReport {
     GET_TSC_KHZ: sys.checkExtension(KVM_CAP.GET_TSC_KHZ) > 0,
     SIGNAL_MSI: sys.checkExtension(KVM_CAP.SIGNAL_MSI) > 0,
     READONLY_MEM: sys.checkExtension(KVM_CAP.READONLY_MEM) > 0,
+    EXIT_ON_EMULATION_FAILURE: sys.checkExtension(KVM_CAP.EXIT_ON_EMULATION_FAILURE) > 0,
+    XSAVE: sys.checkExtension(KVM_CAP.XSAVE) > 0,
   };
   return { present, missing, optional };
 }

@@ -29,6 +29,8 @@ export const KVM_STRUCT_SIZE = {
   kvm_pit_config: 64,
   kvm_irqchip: 520,
   kvm_mp_state: 4,
+  /** The legacy 4 KiB buffer; KVM_CAP_XSAVE2 answers a larger size when the guest's state needs one. */
+  kvm_xsave: 4096,
 } as const;
 
 export const KVM = {
@@ -59,6 +61,10 @@ export const KVM = {
   GET_LAPIC: ior(0x8e, KVM_STRUCT_SIZE.kvm_lapic_state),
   SET_LAPIC: iow(0x8f, KVM_STRUCT_SIZE.kvm_lapic_state),
   GET_VCPU_EVENTS: ior(0x9f, KVM_STRUCT_SIZE.kvm_vcpu_events),
+  SET_VCPU_EVENTS: iow(0xa0, KVM_STRUCT_SIZE.kvm_vcpu_events),
+  GET_XSAVE: ior(0xa4, KVM_STRUCT_SIZE.kvm_xsave),
+  SET_XSAVE: iow(0xa5, KVM_STRUCT_SIZE.kvm_xsave),
+  GET_XSAVE2: ior(0xcf, KVM_STRUCT_SIZE.kvm_xsave),
   SET_MP_STATE: iow(0x99, KVM_STRUCT_SIZE.kvm_mp_state),
   GET_TSC_KHZ: io(0xa3),
   ENABLE_CAP: iow(0xa3, KVM_STRUCT_SIZE.kvm_enable_cap),
@@ -78,6 +84,7 @@ export const KVM_CAP = {
   IOEVENTFD: 36,
   XEN_HVM: 38,
   VCPU_EVENTS: 41,
+  XSAVE: 55,
   GET_TSC_KHZ: 61,
   SYNC_REGS: 74,
   SIGNAL_MSI: 77,
@@ -87,7 +94,14 @@ export const KVM_CAP = {
   IMMEDIATE_EXIT: 136,
   X86_USER_SPACE_MSR: 188,
   X86_MSR_FILTER: 189,
+  EXIT_ON_EMULATION_FAILURE: 204,
+  XSAVE2: 208,
 } as const;
+
+/** kvm_run.internal.suberror values (KVM_INTERNAL_ERROR_*). */
+export const KVM_INTERNAL_ERROR = { EMULATION: 1, SIMUL_EX: 2, DELIVERY_EV: 3, UNEXPECTED_EXIT_REASON: 4 } as const;
+/** kvm_run.emulation_failure.flags: insn_size/insn_bytes are valid. */
+export const KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES = 1n;
 
 export const KVM_EXIT = {
   UNKNOWN: 0,

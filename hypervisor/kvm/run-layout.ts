@@ -21,6 +21,10 @@ export const EXIT_IO = { direction: 0, size: 1, port: 2, count: 4, data_offset: 
 export const EXIT_MMIO = { phys_addr: 0, data: 8, len: 16, is_write: 20 } as const;
 export const EXIT_MSR = { error: 0, reason: 8, index: 12, data: 16 } as const;
 export const EXIT_INTERNAL = { suberror: 0, ndata: 4, data: 8 } as const;
+/** The KVM_INTERNAL_ERROR_EMULATION overlay of EXIT_INTERNAL (kvm_run.emulation_failure). */
+export const EXIT_EMULATION_FAILURE = { suberror: 0, ndata: 4, flags: 8, insn_size: 16, insn_bytes: 17 } as const;
+/** insn_bytes holds at most this many bytes (the architectural maximum instruction length). */
+export const EMULATION_FAILURE_MAX_INSN = 15;
 export const EXIT_FAIL_ENTRY = { reason: 0, cpu: 8 } as const;
 export const EXIT_SYSTEM_EVENT = { type: 0, ndata: 4, data: 8 } as const;
 
@@ -45,6 +49,13 @@ export const SREGS = {
   cs: 0, ds: 24, es: 48, fs: 72, gs: 96, ss: 120, tr: 144, ldt: 168,
   gdt: 192, idt: 208, cr0: 224, cr2: 232, cr3: 240, cr4: 248, cr8: 256, efer: 264, apic_base: 272,
   interrupt_bitmap: 280, size: 312,
+} as const;
+
+/** struct kvm_vcpu_events (64 bytes): the pieces pvkvm reads or writes to inject an exception. */
+export const VCPU_EVENTS = {
+  exception_injected: 0, exception_nr: 1, exception_has_error_code: 2, exception_pending: 3,
+  exception_error_code: 4, interrupt_injected: 8, interrupt_nr: 9, interrupt_soft: 10, interrupt_shadow: 11,
+  flags: 20, size: 64,
 } as const;
 
 /** Sync-region sub-structs: kvm_regs, then kvm_sregs, then kvm_vcpu_events. */

@@ -1,25 +1,11 @@
 // vcpu.ts: the KVM vCPU fd — KVM_RUN with sync_regs, typed exits, register access without ioctls.
 import { libc, check, mapShared, errno, EINTR, HostError } from '../../host/libc.ts';
 import { KVM, KVM_EXIT, KVM_SYNC_X86, KVM_STRUCT_SIZE } from './ioctls.ts';
-import {
-  RUN, EXIT_IO, EXIT_MMIO, EXIT_MSR, EXIT_INTERNAL, EXIT_FAIL_ENTRY, EXIT_SYSTEM_EVENT,
-  REG_OFFSET, SREGS, SEG, SYNC, type RegName,
-} from './run-layout.ts';
+import { RUN, EXIT_IO, EXIT_MMIO, EXIT_MSR, REG_OFFSET, SREGS, SEG, SYNC, type RegName } from './run-layout.ts';
 import type { CpuidEntry } from './system.ts';
+import { decodeExit, type VcpuExit } from './exits.ts';
 
-/** A decoded vCPU exit (kvm-ioctls style discriminated union). */
-export type VcpuExit =
-  | { kind: 'io'; out: boolean; size: number; port: number; count: number; dataOffset: number }
-  | { kind: 'mmio'; write: boolean; gpa: bigint; len: number }
-  | { kind: 'hlt' }
-  | { kind: 'shutdown' }
-  | { kind: 'intr' }
-  | { kind: 'rdmsr'; index: number }
-  | { kind: 'wrmsr'; index: number; data: bigint }
-  | { kind: 'internal-error'; suberror: number; data: bigint[] }
-  | { kind: 'fail-entry'; reason: bigint }
-  | { kind: 'system-event'; type: number }
-  | { kind: 'other'; reason: number };
+export type { VcpuExit } from './exits.ts';
 
 export type SegName = 'cs' | 'ds' | 'es' | 'fs' | 'gs' | 'ss' | 'tr' | 'ldt';
 
@@ -87,40 +73,7 @@ export class KvmVcpu {
 
   /** The typed form of the last exit (see enterRaw). */
   decodeExit(): VcpuExit {
-    const v = this.v;
-    const reason = v.getUint32(RUN.exit_reason, true);
-    const x = RUN.exit;
-    switch (reason) {
-      case KVM_EXIT.IO:
-        return {
-          kind: 'io', out: v.getUint8(x + EXIT_IO.direction) === 1, size: v.getUint8(x + EXIT_IO.size),
-          port: v.getUint16(x + EXIT_IO.port, true), count: v.getUint32(x + EXIT_IO.count, true),
-          dataOffset: Number(v.getBigUint64(x + EXIT_IO.data_offset, true)),
-        };
-      case KVM_EXIT.MMIO:
-        return {
-          kind: 'mmio', gpa: v.getBigUint64(x + EXIT_MMIO.phys_addr, true),
-          len: v.getUint32(x + EXIT_MMIO.len, true), write: v.getUint8(x + EXIT_MMIO.is_write) !== 0,
-        };
-      case KVM_EXIT.HLT: return { kind: 'hlt' };
-      case KVM_EXIT.SHUTDOWN: return { kind: 'shutdown' };
-      case KVM_EXIT.INTR: return { kind: 'intr' };
-      case KVM_EXIT.X86_RDMSR: return { kind: 'rdmsr', index: v.getUint32(x + EXIT_MSR.index, true) };
-      case KVM_EXIT.X86_WRMSR:
-        return { kind: 'wrmsr', index: v.getUint32(x + EXIT_MSR.index, true), data: v.getBigUint64(x + EXIT_MSR.data, true) };
-      case KVM_EXIT.INTERNAL_ERROR: {
-        const n = Math.min(v.getUint32(x + EXIT_INTERNAL.ndata, true), 16);
-        const data: bigint[] = [];
-        for (let i = 0; i < n; i++) data.push(v.getBigUint64(x + EXIT_INTERNAL.data + i * 8, true));
-        return { kind: 'internal-error', suberror: v.getUint32(x + EXIT_INTERNAL.suberror, true), data };
-      }
-      case KVM_EXIT.FAIL_ENTRY:
-        return { kind: 'fail-entry', reason: v.getBigUint64(x + EXIT_FAIL_ENTRY.reason, true) };
-      case KVM_EXIT.SYSTEM_EVENT:
-        return { kind: 'system-event', type: v.getUint32(x + EXIT_SYSTEM_EVENT.type, true) };
-      default:
-        return { kind: 'other', reason };
-    }
+    return decodeExit(this.run, this.v);
   }
 
   // --- Exit data -----------------------------------------------------------------------------
@@ -157,8 +110,7 @@ export class KvmVcpu {
 
   setReg(name: RegName, value: bigint): void {
     this.v.setBigUint64(SYNC.regs + REG_OFFSET[name], BigInt.asUintN(64, value), true);
-    this.v.setUint32(RUN.kvm_dirty_regs, this.v.getUint32(RUN.kvm_dirty_regs, true) | KVM_SYNC_X86.REGS, true);
-    this.dirty = true;
+    this.markDirty(KVM_SYNC_X86.REGS);
   }
 
   /** Low 32 bits of a register, without BigInt (hot-path helper). */
@@ -183,6 +135,31 @@ export class KvmVcpu {
 
   seg(name: SegName): Segment {
     return readSegment(this.v, SYNC.sregs + SREGS[name]);
+  }
+
+  /** GDTR or IDTR as the last exit exported it. */
+  dtable(name: 'gdt' | 'idt'): { base: bigint; limit: number } {
+    const o = SYNC.sregs + SREGS[name];
+    return { base: this.v.getBigUint64(o, true), limit: this.v.getUint16(o + 8, true) };
+  }
+
+  /**
+   * Load a segment register through the sync region. KVM then applies every sregs field on the
+   * next entry, which is fine: the others still hold what the last exit exported.
+   */
+  setSeg(name: SegName, s: Segment): void {
+    writeSegment(this.v, SYNC.sregs + SREGS[name], s);
+    this.markDirty(KVM_SYNC_X86.SREGS);
+  }
+
+  setSreg(name: 'cr2', value: bigint): void {
+    this.v.setBigUint64(SYNC.sregs + SREGS[name], value, true);
+    this.markDirty(KVM_SYNC_X86.SREGS);
+  }
+
+  private markDirty(bit: number): void {
+    this.v.setUint32(RUN.kvm_dirty_regs, this.v.getUint32(RUN.kvm_dirty_regs, true) | bit, true);
+    this.dirty = true;
   }
 
   /** The register snapshot as exported by the last exit (for crash reports). */
@@ -263,6 +240,29 @@ export class KvmVcpu {
 
   setLapic(b: Uint8Array): void {
     check(libc.ioctlPtr(this.fd, KVM.SET_LAPIC, b), 'KVM_SET_LAPIC');
+  }
+
+  /** The FPU/SSE/AVX state in KVM's XSAVE layout (`size` from KVM_CAP_XSAVE2, at least 4096). */
+  getXsave(size: number): Uint8Array {
+    const b = new Uint8Array(Math.max(size, KVM_STRUCT_SIZE.kvm_xsave));
+    const req = b.length > KVM_STRUCT_SIZE.kvm_xsave ? KVM.GET_XSAVE2 : KVM.GET_XSAVE;
+    check(libc.ioctlPtr(this.fd, req, b), 'KVM_GET_XSAVE');
+    return b;
+  }
+
+  /** KVM reads as many bytes as KVM_CAP_XSAVE2 says: `b` must come from getXsave. */
+  setXsave(b: Uint8Array): void {
+    check(libc.ioctlPtr(this.fd, KVM.SET_XSAVE, b), 'KVM_SET_XSAVE');
+  }
+
+  getVcpuEvents(): Uint8Array {
+    const b = new Uint8Array(KVM_STRUCT_SIZE.kvm_vcpu_events);
+    check(libc.ioctlPtr(this.fd, KVM.GET_VCPU_EVENTS, b), 'KVM_GET_VCPU_EVENTS');
+    return b;
+  }
+
+  setVcpuEvents(b: Uint8Array): void {
+    check(libc.ioctlPtr(this.fd, KVM.SET_VCPU_EVENTS, b), 'KVM_SET_VCPU_EVENTS');
   }
 
   tscKhz(): number {

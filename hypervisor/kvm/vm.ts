@@ -44,6 +44,12 @@ export class KvmVm {
     check(libc.ioctlInt(this.fd, KVM.CREATE_IRQCHIP, 0), 'KVM_CREATE_IRQCHIP');
   }
 
+  /** KVM_CHECK_EXTENSION on the VM fd: some answers (KVM_CAP_XSAVE2's buffer size) are per VM. */
+  checkExtension(cap: number): number {
+    const r = libc.ioctlInt(this.fd, KVM.CHECK_EXTENSION, cap);
+    return r < 0 ? 0 : r;
+  }
+
   enableCap(cap: number, args: readonly (number | bigint)[] = []): void {
     const b = new Uint8Array(KVM_STRUCT_SIZE.kvm_enable_cap);
     const v = new DataView(b.buffer);

@@ -10,6 +10,8 @@ import type { WorkerDomainEnv } from './domain-env.ts';
 import type { FaultReport } from './messages.ts';
 import type { ExitCounter } from './exit-stats.ts';
 import type { DomainDevices } from '../devices/domain-devices.ts';
+import { KVM_INTERNAL_ERROR } from '../kvm/ioctls.ts';
+import type { InstructionEmulator } from './emulation.ts';
 
 /** Outcome of one exit: keep running, or stop this vCPU (and report a fault, if any). */
 export type ExitOutcome = { readonly stop: false } | { readonly stop: true; readonly fault?: FaultReport };
@@ -32,6 +34,8 @@ export class ExitHandler {
     private readonly live: ExitCounter | null = null,
     /** Emulated devices (null for a pure PV domain: every other port floats). */
     private readonly devices: DomainDevices | null = null,
+    /** Completes instructions KVM's emulator lacks, and explains host-made faults. */
+    private readonly emulator: InstructionEmulator | null = null,
   ) {}
 
   /** Exits by kind; hypercall traps are reported as `hypercall`. */
@@ -72,8 +76,9 @@ export class ExitHandler {
       case 'system-event':
         return this.systemEvent(exit.type);
       case 'shutdown':
-        return this.fault('triple-fault', 'the guest triple-faulted');
+        return this.fault('triple-fault', this.emulator?.explainTripleFault() ?? 'the guest triple-faulted');
       case 'internal-error':
+        if (exit.suberror === KVM_INTERNAL_ERROR.EMULATION) return this.emulationFailure(exit.insn);
         return this.fault('internal-error', `KVM internal error, suberror ${exit.suberror} [${exit.data.map((d) => d.toString(16)).join(' ')}]`);
       case 'fail-entry':
         return this.fault('fail-entry', `VM entry failed, hardware reason 0x${exit.reason.toString(16)}`);
@@ -163,6 +168,15 @@ export class ExitHandler {
     // Writing this MSR latches the shared_info layout from the current mode, as in Xen.
     this.env.shared.wordSize = mode;
     return true;
+  }
+
+  /** KVM's emulator gave up on an instruction: complete it here, or end the domain saying which. */
+  private emulationFailure(insn: Uint8Array | null): ExitOutcome {
+    if (this.emulator === null) return this.fault('emulation', 'KVM cannot emulate the instruction at rip');
+    const r = this.emulator.handle(insn);
+    if (!r.ok) return this.fault('emulation', r.detail);
+    this.counts.emulated = (this.counts.emulated ?? 0) + 1;
+    return CONTINUE;
   }
 
   private systemEvent(type: number): ExitOutcome {

@@ -28,6 +28,8 @@ export interface VcpuWorkerInit {
   /** Live exit counters, all vCPUs of the domain (exit-stats.ts). */
   readonly exitStatsSab: SharedArrayBuffer;
   readonly memmap: readonly MemmapEntry[];
+  /** KVM exits on instructions its emulator lacks (vm-setup.ts); pvkvm then emulates them. */
+  readonly emulationExits: boolean;
   /** Emulated PC devices (full-virtualization comparator); absent for a pure PV domain. */
   readonly devices?: EmulatedDevicesInit;
 }

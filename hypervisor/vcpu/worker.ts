@@ -16,6 +16,7 @@ import { KvmVm } from '../kvm/vm.ts';
 import { KvmIrqLine } from '../devices/irq-line.ts';
 import { buildDomainDevices } from '../devices/domain-devices.ts';
 import type { VcpuWorkerInit, WorkerToMain, FaultReport } from './messages.ts';
+import { InstructionEmulator } from './emulation.ts';
 
 const post = (m: WorkerToMain): void => parentPort!.postMessage(m);
 
@@ -38,7 +39,8 @@ function main(init: VcpuWorkerInit): void {
   const ctl = (): VcpuCtl => env.shared.vcpuCtl(id);
   const trap = new HypercallTrap(vcpu, id, env, table, () => ctl() !== VcpuCtl.Run);
   const devices = buildDomainDevices(init.devices, id, (gsi) => new KvmIrqLine(new KvmVm(init.vmFd), gsi), () => post({ type: 'uart-output' }));
-  const handler = new ExitHandler(vcpu, id, env, trap, new ExitCounter(init.exitStatsSab, id), devices);
+  const emulator = new InstructionEmulator(vcpu, env.mem, new KvmVm(init.vmFd), init.emulationExits);
+  const handler = new ExitHandler(vcpu, id, env, trap, new ExitCounter(init.exitStatsSab, id), devices, emulator);
 
   // The TSC ↔ system-time pairing, taken once per vCPU on its own thread (a vCPU ioctl).
   const clock = sampleClock(vcpu, Math.max(vcpu.tscKhz(), 1));
