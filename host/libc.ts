@@ -27,6 +27,7 @@ export const libc = {
   write: lib.func('int64_t write(int fd, const void *buf, size_t n)') as (fd: number, b: ArrayBufferView, n: number) => number,
   pthreadSelf: lib.func('uint64_t pthread_self()') as () => bigint,
   pthreadKill: lib.func('int pthread_kill(uint64_t thread, int sig)') as (t: bigint, sig: number) => number,
+  pthreadSetname: lib.func('int pthread_setname_np(uint64_t thread, const char *name)') as (t: bigint, name: string) => number,
   strerror: lib.func('const char *strerror(int errnum)') as (e: number) => string,
   getpid: lib.func('int getpid()') as () => number,
   epollCreate1: lib.func('int epoll_create1(int flags)') as (flags: number) => number,
@@ -79,6 +80,14 @@ export const EINTR = 4;
 export const EAGAIN = 11;
 
 /** An OS call failed; `errno` is the raw host errno. */
+/**
+ * Name the calling thread (its /proc/PID/task/TID/comm, at most 15 bytes), so per-thread CPU time
+ * and profiles say which vCPU, relay or data path a thread is. Best effort: a refusal is ignored.
+ */
+export function nameThread(name: string): void {
+  libc.pthreadSetname(libc.pthreadSelf(), name.slice(0, 15));
+}
+
 export class HostError extends PvkvmError {
   constructor(readonly what: string, readonly errno: number) {
     super(errno !== 0 ? `${what}: ${libc.strerror(errno)} (errno ${errno})` : `${what} failed`);
