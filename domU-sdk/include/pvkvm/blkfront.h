@@ -91,6 +91,8 @@ struct blkfront_stats {
   uint64_t polls;          /* SCHEDOP_poll calls */
   uint64_t lazy_wakeups;   /* responses found after a poll slice ended with no event */
   uint64_t grant_end_failures; /* gnttab_end_access refused after a response (backend bug) */
+  uint64_t bounce_bytes;   /* bytes copied between the caller's buffers and pool pages */
+  uint64_t bounce_cycles;  /* TSC cycles spent in those copies */
 };
 
 struct blkfront_dev; /* opaque */

@@ -5,6 +5,7 @@
  *         notify iff req_event lies in (old, new]: (u32)(new - req_event) < (u32)(new - old).
  */
 #include <stdint.h>
+#include <pvkvm/arch.h>
 #include <pvkvm/evtchn.h>
 #include <pvkvm/grant.h>
 #include <pvkvm/string.h>
@@ -85,7 +86,12 @@ static int submit_rw(struct blkfront_dev *d, struct block_req *r) {
       page = pool_page(d, pi);
     }
     if (len > bytes - done) len = bytes - done;
-    if (!direct && write) memcpy((void *)page, (const uint8_t *)r->buf + done, len);
+    if (!direct && write) {
+      uint64_t t0 = rdtsc();
+      memcpy((void *)page, (const uint8_t *)r->buf + done, len);
+      d->stats.bounce_cycles += rdtsc() - t0;
+      d->stats.bounce_bytes += len;
+    }
     grant_ref_t gref;
     if (!direct && d->info.persistent) {
       gref = d->pool_ref[s->pool[s->npool - 1]];

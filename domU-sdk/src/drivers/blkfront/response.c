@@ -9,6 +9,7 @@
  *          poll at once.
  */
 #include <stdint.h>
+#include <pvkvm/arch.h>
 #include <pvkvm/console.h>
 #include <pvkvm/deadline.h>
 #include <pvkvm/port_wait.h>
@@ -38,10 +39,13 @@ static void complete_one(struct blkfront_dev *d, unsigned id, const struct blkif
       s->npool = 0; /* the backend can still reach these pages: never reuse them */
     } else {
       if (status == 0 && s->op == BLKIF_OP_READ && s->buf) {
+        uint64_t t0 = rdtsc();
         for (unsigned i = 0, done = 0; i < s->npool; i++, done += PAGE) {
           uint32_t len = s->bytes - done < PAGE ? s->bytes - done : PAGE;
           memcpy((uint8_t *)s->buf + done, pool_page(d, s->pool[i]), len);
         }
+        d->stats.bounce_cycles += rdtsc() - t0;
+        d->stats.bounce_bytes += s->bytes;
       }
       bf_put_pool(d, s);
     }
