@@ -20,7 +20,8 @@
  * Options: size=BYTES (K/M/G suffixes; default 1M, 4M for random), bs=BYTES (default 4096; a
  *   multiple of the sector size; larger than one request is split), qd=N (default 1, at most 64),
  *   disk=I (the I-th vbd by ascending id, default 0; ATA: 0 only), seed=N (default 1), ops=N
- *   (random: default 1000; randread: default size/bs), expect-readonly=1 (the disk must say read-only, a write must
+ *   (random: default 1000; randread: default size/bs), register=1 (declare the 4 MiB buffer arena I/O
+ *   memory, block_register_buffer: PV requests then use it without bouncing), expect-readonly=1 (the disk must say read-only, a write must
  *   fail and reads still work; then the mode, if any, runs), close=1 (close the device at the end
  *   and check the backend let go of every grant), timeout_ms=T (per wait, default 30000).
  *
@@ -38,7 +39,7 @@
  *    op=randread and read_mb_s=; MB = 10^6 bytes; kick and nullcall: "blkwork bench op=kick
  *    ops=N elapsed_us=T ns_per_op=X cycles_per_op=C"),
  *   "blkwork stats requests=... indirect=... bounced=... notifies=... polls=... lazy_wakeups=...
- *    grant_end_failures=... bounce_bytes=... bounce_cycles=..." (PV) or "blkwork ata-stats commands=... cmd28=... cmd48=...
+ *    grant_end_failures=... bounce_bytes=... bounce_cycles=... registered=... registered_grants=..." (PV) or "blkwork ata-stats commands=... cmd28=... cmd48=...
  *    multiple=... irqs=... flushes=... errors=... timeouts=..." (ATA), then exactly one
  *   "Test result: SUCCESS|FAILURE|ERROR" (ERROR: bad options) and poweroff.
  */
@@ -319,11 +320,12 @@ static void print_stats(void) {
   if (!bf) return;
   const struct blkfront_stats *st = blkfront_get_stats(bf);
   printf("blkwork stats requests=%llu indirect=%llu bounced=%llu notifies=%llu polls=%llu lazy_wakeups=%llu "
-         "grant_end_failures=%llu bounce_bytes=%llu bounce_cycles=%llu\n",
+         "grant_end_failures=%llu bounce_bytes=%llu bounce_cycles=%llu registered=%llu registered_grants=%llu\n",
          (unsigned long long)st->requests, (unsigned long long)st->indirect, (unsigned long long)st->bounced,
          (unsigned long long)st->notifies, (unsigned long long)st->polls, (unsigned long long)st->lazy_wakeups,
          (unsigned long long)st->grant_end_failures, (unsigned long long)st->bounce_bytes,
-         (unsigned long long)st->bounce_cycles);
+         (unsigned long long)st->bounce_cycles, (unsigned long long)st->registered,
+         (unsigned long long)st->registered_grants);
 }
 
 static void seq_mode(const char *name, int write, int (*check)(const uint8_t *, uint64_t, uint32_t)) {
@@ -584,6 +586,11 @@ int main(void) {
          disk, dev->name, (unsigned long long)dev->nr_sectors, dev->sector_size, dev->readonly, dev->max_count,
          dev->queue_depth);
 
+  if (pvkvm_cmdline_ull("register", 0)) {
+    rc = block_register_buffer(dev, arena, sizeof(arena));
+    printf("blkwork: registered the %u KiB arena as I/O memory: %d\n", (unsigned)(sizeof(arena) >> 10), rc);
+    if (rc < 0) test_exit(TEST_FAILURE);
+  }
   if (opt_bs % dev->sector_size) bad_option("bs is not a multiple of the sector size");
   if ((uint64_t)opt_bs * opt_qd > ARENA_BYTES) bad_option("bs * qd is more than 4 MiB");
   if (opt_size == 0 || opt_size % opt_bs) bad_option("size must be a non-zero multiple of bs");

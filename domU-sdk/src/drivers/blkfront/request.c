@@ -1,6 +1,7 @@
 /*
  * request.c: the request side of blkfront's ring — READ/WRITE with direct segments or one
- * indirect page, data granted per request or bounced through the pool, FLUSH and DISCARD.
+ * indirect page, data in registered memory (granted once), granted per request or bounced
+ * through the pool, FLUSH and DISCARD.
  *   push: store req_prod = req_prod_pvt (release: the entries are visible first), full fence,
  *         notify iff req_event lies in (old, new]: (u32)(new - req_event) < (u32)(new - old).
  */
@@ -39,6 +40,55 @@ static long grant_for(struct blkfront_dev *d, struct shadow *s, const void *page
   return ref;
 }
 
+/* ---- registered I/O memory ---- */
+
+int blkfront_register_buffer(struct blkfront_dev *d, void *buf, size_t len) {
+  uintptr_t start = ((uintptr_t)buf + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
+  uintptr_t end = ((uintptr_t)buf + len) & ~(uintptr_t)(PAGE - 1);
+  if (end <= start) return -XEN_EINVAL; /* not one whole page */
+  uint32_t npages = (uint32_t)((end - start) / PAGE);
+  if (d->nregions >= BLKFRONT_MAX_REGIONS || npages > BLKFRONT_MAX_REG_PAGES - d->nreg_pages) return -XEN_ENOSPC;
+  d->regions[d->nregions].base = start;
+  d->regions[d->nregions].npages = npages;
+  d->regions[d->nregions].first = d->nreg_pages;
+  for (uint32_t i = 0; i < npages; i++) d->reg_ref[d->nreg_pages + i] = 0;
+  d->nregions++;
+  d->nreg_pages += npages;
+  return 0;
+}
+
+int bf_register_buffer(struct block_dev *bd, void *buf, size_t len) { return blkfront_register_buffer(bd->priv, buf, len); }
+
+/* The grant refs of [a, a + bytes) if it lies in registered memory, each page granted (read-write,
+ * it serves reads and writes) on first use; NULL if not registered or a grant failed (the request
+ * then bounces, or takes per-request grants, as before). */
+static const grant_ref_t *registered_refs(struct blkfront_dev *d, uintptr_t a, uint32_t bytes) {
+  for (unsigned r = 0; r < d->nregions; r++) {
+    uintptr_t base = d->regions[r].base;
+    if (a < base || a - base >= (uintptr_t)d->regions[r].npages * PAGE) continue;
+    uint32_t p0 = (uint32_t)((a - base) / PAGE), p1 = (uint32_t)((a + bytes - 1 - base) / PAGE);
+    if (p1 >= d->regions[r].npages) return NULL; /* runs past the region */
+    grant_ref_t *refs = &d->reg_ref[d->regions[r].first + p0];
+    for (uint32_t i = 0; i <= p1 - p0; i++) {
+      if (refs[i]) continue;
+      long ref = gnttab_grant_access(d->info.backend_id, gfn_of((const void *)(base + (uintptr_t)(p0 + i) * PAGE)), 0);
+      if (ref < 0) return NULL;
+      refs[i] = (grant_ref_t)ref;
+      d->stats.registered_grants++;
+    }
+    return refs;
+  }
+  return NULL;
+}
+
+unsigned bf_end_registered(struct blkfront_dev *d) {
+  unsigned held = 0;
+  for (unsigned i = 0; i < d->nreg_pages; i++)
+    if (d->reg_ref[i]) held += gnttab_end_access(d->reg_ref[i]) != 0;
+  d->nregions = d->nreg_pages = 0;
+  return held;
+}
+
 /* Undo a request that could not be queued. */
 static void unwind(struct blkfront_dev *d, unsigned id) {
   struct shadow *s = &d->shadow[id];
@@ -53,8 +103,11 @@ static int submit_rw(struct blkfront_dev *d, struct block_req *r) {
   uintptr_t a = (uintptr_t)r->buf;
   unsigned pages_direct = (unsigned)(((a + bytes + PAGE - 1) / PAGE) - a / PAGE);
   unsigned pages_bounce = (bytes + PAGE - 1) / PAGE;
-  /* Grant the caller's pages when allowed (not persistent) and possible (sector-aligned). */
-  int direct = !d->info.persistent && a % d->info.sector_size == 0 && pages_direct <= d->max_segs;
+  /* The caller's own pages when possible (sector-aligned) and allowed: registered I/O memory
+   * (granted once, kept), or any memory without persistent grants (granted per request). */
+  int aligned = a % d->info.sector_size == 0 && pages_direct <= d->max_segs;
+  const grant_ref_t *reg = aligned && d->nregions ? registered_refs(d, a, bytes) : NULL;
+  int direct = aligned && (reg || !d->info.persistent);
   unsigned nsegs = direct ? pages_direct : pages_bounce;
   if (nsegs > d->max_segs || nsegs == 0) return -XEN_EINVAL;
   if (bf_ring_full(d)) return -XEN_EBUSY;
@@ -93,7 +146,9 @@ static int submit_rw(struct blkfront_dev *d, struct block_req *r) {
       d->stats.bounce_bytes += len;
     }
     grant_ref_t gref;
-    if (!direct && d->info.persistent) {
+    if (reg) {
+      gref = reg[i];
+    } else if (!direct && d->info.persistent) {
       gref = d->pool_ref[s->pool[s->npool - 1]];
     } else {
       long ref = grant_for(d, s, page, write); /* the backend only reads a WRITE's pages */
@@ -133,6 +188,7 @@ static int submit_rw(struct blkfront_dev *d, struct block_req *r) {
     d->stats.indirect++;
   }
   if (s->bounce) d->stats.bounced++;
+  if (reg) d->stats.registered++;
   bf_put_request(d, &e);
   return 0;
 }
