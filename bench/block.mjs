@@ -234,12 +234,17 @@ export async function run({ log, machine }) {
     await guestPhase(ControlClient, env, 'warm', 'mode=randread size=1M bs=4096 qd=8 ops=64');
 
     const seqArgs = `size=${SEQ_MIB}M bs=65536 qd=${SEQ_QD}`;
-    const gRead = await phase('seq-read', `mode=bench ${seqArgs}`);
+    // register=1: blkwork declares its buffers I/O memory (block_register_buffer), so blkfront
+    // grants them once and sends requests without copying; without it every request bounces
+    // through blkfront's persistent pool (seq-read-bounce), and with persistent=0 each request
+    // grants the caller's pages itself (seq-read-direct).
+    const gRead = await phase('seq-read', `mode=bench ${seqArgs} register=1`);
+    const gReadBounce = await phase('seq-read-bounce', `mode=bench ${seqArgs}`);
     const hRead = hostMedian(() => hostSeq(image, false, seqBytes, 65536));
     const gReadDirect = await phase('seq-read-direct', `mode=bench ${seqArgs} blkfront.persistent=0`);
-    const gWrite = await phase('seq-write', `mode=benchwrite ${seqArgs}`);
+    const gWrite = await phase('seq-write', `mode=benchwrite ${seqArgs} register=1`);
     const hWrite = hostMedian(() => hostSeq(image, true, seqBytes, 65536));
-    const randArgs = (qd, ops) => `mode=randread size=${IMAGE_MIB}M bs=4096 qd=${qd} ops=${ops}`;
+    const randArgs = (qd, ops) => `mode=randread size=${IMAGE_MIB}M bs=4096 qd=${qd} ops=${ops} register=1`;
     const gQd1 = await phase('rand-qd1', randArgs(1, RAND_OPS_QD1));
     const hQd1s = Array.from({ length: HOST_RUNS }, (_, i) => hostRandQd1(image, HOST_RAND_OPS, i + 1));
     const hQd1 = { iops: median(hQd1s.map((r) => r.iops)), avg_lat_us: median(hQd1s.map((r) => r.avg_lat_us)) };
@@ -255,7 +260,8 @@ export async function run({ log, machine }) {
     const gNull = await phase('nullcall', `mode=nullcall ops=${KICK_OPS}`, false);
     const tscMhz = gKick.ns_per_op > 0 ? gKick.cycles_per_op / (gKick.ns_per_op / 1000) : (machine?.cpu_mhz ?? 0);
     const bd = {
-      read_64k_qd8: phaseBreakdown(gRead, '64 KiB read, sequential, QD 8 (persistent grants)', tscMhz),
+      read_64k_qd8: phaseBreakdown(gRead, '64 KiB read, sequential, QD 8 (persistent grants, registered buffers)', tscMhz),
+      read_64k_qd8_bounce: phaseBreakdown(gReadBounce, '64 KiB read, sequential, QD 8 (persistent grants, bounced)', tscMhz),
       read_64k_qd8_direct: phaseBreakdown(gReadDirect, '64 KiB read, sequential, QD 8 (blkfront.persistent=0)', tscMhz),
       read_4k_qd1: phaseBreakdown(gQd1, '4 KiB random read, QD 1', tscMhz, { host_latency_us: round(hQd1.avg_lat_us, 2) }),
       read_4k_qd8: phaseBreakdown(gQd8, '4 KiB random read, QD 8', tscMhz),
@@ -279,12 +285,13 @@ export async function run({ log, machine }) {
       ...(g.counters_note ? { counters_note: g.counters_note } : {}),
     });
     const phases = {
-      seq_read: gRead, seq_read_direct: gReadDirect, seq_write: gWrite, randread_qd1: gQd1, randread_qd8: gQd8, randread_qd32: gQd32,
+      seq_read: gRead, seq_read_bounce: gReadBounce, seq_read_direct: gReadDirect, seq_write: gWrite, randread_qd1: gQd1, randread_qd8: gQd8, randread_qd32: gQd32,
     };
     const modes = [...new Set([...Object.values(phases), gKick, gNull].map((g) => g.guest_mode))];
     const fmt = (x, d = 3) => (x === null || x === undefined ? 'n/a' : Number(x).toFixed(d));
     return {
       seq_read_vs_host: ratio(gRead.mb_s, hRead),
+      seq_read_bounce_vs_host: ratio(gReadBounce.mb_s, hRead),
       seq_read_direct_vs_host: ratio(gReadDirect.mb_s, hRead),
       seq_write_vs_host: ratio(gWrite.mb_s, hWrite),
       randread_iops_qd1: gQd1.iops,
