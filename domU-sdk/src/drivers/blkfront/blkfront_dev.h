@@ -103,6 +103,7 @@ void bf_mark_broken(struct blkfront_dev *d, const char *why, unsigned long long 
 int bf_register_buffer(struct block_dev *bd, void *buf, size_t len);
 unsigned bf_end_registered(struct blkfront_dev *d); /* at close: how many the backend still holds */
 void bf_put_request(struct blkfront_dev *d, const union blkif_sring_entry *e); /* at req_prod_pvt */
+union blkif_sring_entry *bf_next_request(struct blkfront_dev *d); /* the slot at req_prod_pvt, taken */
 void bf_push(struct blkfront_dev *d); /* publish req_prod_pvt; notify if the backend asked */
 int bf_submit(struct block_dev *bd, struct block_req *r);
 
