@@ -96,10 +96,10 @@ const SCHED_BATCH = 3;
 /**
  * Make the calling thread SCHED_BATCH (same priority, same share of the CPU): when something
  * wakes it, it does not preempt the thread running on that CPU, it runs on an idle CPU or at the
- * next scheduling point. For helper threads that guest actions wake (a backend's data path on a
- * kick, the relay thread): otherwise each wake-up can preempt the very vCPU thread that kicked,
- * which then pays a context switch and KVM's vCPU reload (~7 µs here, docs/host-kvm.md §1.2)
- * per event. Best effort: false if the kernel refused.
+ * next scheduling point. For helper threads that guest sends wake and whose work need not come
+ * first (the relay thread, dom0's event thread): otherwise each wake-up can preempt the very vCPU
+ * thread that sent, which then pays a context switch and KVM's vCPU reload (~7 µs here,
+ * docs/host-kvm.md §1.2) per event. Best effort: false if the kernel refused.
  */
 export function batchWakeups(): boolean {
   return libc.schedSetscheduler(0, SCHED_BATCH, new Int32Array(1)) === 0;
