@@ -450,8 +450,19 @@ export function breakdown(window, units, unitName, extra = {}) {
   const d0Threads = window.threads?.dom0 ?? {};
   const vcpuName = Object.keys(hvThreads).filter((n) => n.startsWith('vcpu-')).sort((x, y) => hvThreads[y].ms - hvThreads[x].ms)[0] ?? null;
   const vcpu = vcpuName !== null ? hvThreads[vcpuName] : null;
-  const threadsOut = (group) => Object.fromEntries(Object.entries(group).sort((x, y) => y[1].ms - x[1].ms)
-    .map(([n, t]) => [n, { cpu_us: per(t.ms), user_us: per(t.user_ms), sys_us: per(t.sys_ms) }]));
+  // Per-domain names lose their domain (blkback-d7 → blkback, vcpu-d7v0 → vcpu-v0), so that runs
+  // on different domains line up (medians over runs).
+  const generic = (n) => n.replace(/^(.*)-d\d+(?:v(\d+))?$/, (_, base, v) => (v !== undefined ? `${base}-v${v}` : base));
+  const threadsOut = (group) => {
+    const out = {};
+    for (const [n, t] of Object.entries(group).sort((x, y) => y[1].ms - x[1].ms)) {
+      const o = (out[generic(n)] ??= { cpu_us: 0, user_us: 0, sys_us: 0 });
+      o.cpu_us += per(t.ms);
+      o.user_us += per(t.user_ms);
+      o.sys_us += per(t.sys_ms);
+    }
+    return out;
+  };
   const k = window.kernel;
   const userExits = window.userExits ?? {};
   const userTotal = Object.values(userExits).reduce((x, y) => x + y, 0);
@@ -471,7 +482,7 @@ export function breakdown(window, units, unitName, extra = {}) {
     unit: unitName,
     units,
     wall_us: per(window.ms),
-    vcpu_thread: vcpu !== null ? { name: vcpuName, cpu_us: per(vcpu.ms), user_us: per(vcpu.user_ms), sys_us: per(vcpu.sys_ms), profile: vcpuSplit } : null,
+    vcpu_thread: vcpu !== null ? { name: generic(vcpuName), cpu_us: per(vcpu.ms), user_us: per(vcpu.user_ms), sys_us: per(vcpu.sys_ms), profile: vcpuSplit } : null,
     waiting_us: vcpu !== null ? per(Math.max(0, window.ms - vcpu.ms)) : null,
     emulated_insns: k ? perN(k.kvm_emulate_insn) : null,
     exits: {
