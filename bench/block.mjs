@@ -5,7 +5,7 @@
 import { closeSync, mkdtempSync, openSync, readSync, read as readCb, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KVM_EVENTS, KVM_EXIT_EVENTS, guestWindow, kvFields, loadControlClient, startDaemons } from './guest-window.mjs';
+import { KVM_EVENTS, KVM_EXIT_EVENTS, breakdown, guestMode, guestWindow, kvFields, loadControlClient, startDaemons } from './guest-window.mjs';
 import { guestsDir, median, pvkvmJs, requireFile, round } from './lib.mjs';
 
 const MiB = 1024 * 1024;
@@ -20,6 +20,8 @@ const RAND_OPS = Number(process.env.PVKVM_BENCH_BLK_RAND_OPS ?? 2000);
 /** Host-side repetitions (cheap: the median is recorded) and host random reads per repetition. */
 const HOST_RUNS = Number(process.env.PVKVM_BENCH_BLK_HOST_RUNS ?? 5);
 const HOST_RAND_OPS = Number(process.env.PVKVM_BENCH_BLK_HOST_RAND_OPS ?? 20000);
+/** Event-channel kicks (and null hypercalls, their yardstick) the guest times for the kick breakdown. */
+const KICK_OPS = Number(process.env.PVKVM_BENCH_BLK_KICK_OPS ?? 20000);
 
 const TARGETS = { seq_read_vs_host: 0.8, qd1_added_latency_us: 50, exits_per_request: 0.25 };
 
@@ -36,7 +38,7 @@ const STATS_LINE = /^blkwork stats (.*)$/m;
  * from the `blkwork: disk` line (just before it) to the `blkwork bench` line (right after it),
  * as guest-window.mjs takes them. Returns the guest's numbers and the per-request deltas.
  */
-async function guestPhase(ControlClient, env, label, cmdline) {
+async function guestPhase(ControlClient, env, label, cmdline, profile = true) {
   const { daemons, guest, image, kvm } = env;
   const name = `blk-${label}`;
   const settings = {
@@ -45,15 +47,16 @@ async function guestPhase(ControlClient, env, label, cmdline) {
     disks: [{ target: image, vdev: 'xvda', access: 'rw' }],
   };
   const { text, window, note } = await guestWindow(ControlClient, {
-    daemons, scratch: env.scratch, perfState: kvm, settings, startRe: /^blkwork: disk .*\n/m, endRe: /^blkwork bench .*\n/m,
+    daemons, scratch: env.scratch, perfState: kvm, settings, startRe: /^blkwork: disk .*\n/m, endRe: /^blkwork bench .*\n/m, profile,
   });
   const bench = BENCH_LINE.exec(text);
   const stats = STATS_LINE.exec(text);
   if (bench === null || stats === null || !/^Test result: SUCCESS$/m.test(text)) {
     throw new Error(`${name} (${cmdline}): ${text.trim().split('\n').slice(-4).join(' | ')}`);
   }
-  const g = { ...kvFields(bench[1]), stats: kvFields(stats[1]), cmdline };
+  const g = { ...kvFields(bench[1]), stats: kvFields(stats[1]), cmdline, guest_mode: guestMode(text) };
   g.mb_s = g.read_mb_s ?? g.write_mb_s;
+  g.window = window;
   if (window === null) {
     g.counters = null;
     g.counters_note = note;
@@ -86,6 +89,9 @@ async function guestPhase(ControlClient, env, label, cmdline) {
       dom0: round(window.cpu.dom0_ms / wallMs, 3),
       dom0_busiest_thread: round(window.cpu.dom0_busiest_thread_ms / wallMs, 3),
     },
+    // Every thread's CPU ms by name, and the vCPU profile (fractions of each thread's samples).
+    threads: window.threads,
+    profile: window.profile,
   };
   return g;
 }
@@ -162,7 +168,35 @@ function hostRandAsync(image, ops, qd, seed) {
 
 // ---- the benchmark ----
 
-export async function run({ log }) {
+/** One breakdown in a few words for the summary line (µs per unit). */
+function summarize(what, b) {
+  if (!b) return `${what}: n/a`;
+  const v = b.vcpu_thread;
+  const f = (x) => (x === null || x === undefined ? 'n/a' : Math.round(x));
+  const dom0 = Object.values(b.dom0_threads).reduce((x, t) => x + (t.cpu_us ?? 0), 0);
+  const pr = v?.profile;
+  return `${what} ${f(b.wall_us)} µs = vCPU ${f(v?.cpu_us)} (emulator ${f(pr ? pr.guest_emulation_us + pr.guest_decode_us : null)}, ` +
+    `bounce copy ${f(b.bounce_us)}; ${b.emulated_insns ?? 'n/a'} insns) + waiting ${f(b.waiting_us)}; dom0 ${f(dom0)}`;
+}
+
+/** Per-unit breakdown of one phase (guest-window.mjs `breakdown`) plus what blkfront reports. */
+function phaseBreakdown(g, what, tscMhz, extra = {}) {
+  if (!g.window) return null;
+  const ops = g.ops > 0 ? g.ops : 1;
+  const st = g.stats;
+  return breakdown(g.window, ops, what, {
+    guest_latency_us: g.avg_lat_us ?? null,
+    ring_requests: round(st.requests / ops, 3),
+    notifies: round(st.notifies / ops, 4),
+    polls: round(st.polls / ops, 4),
+    // The bounce copy through blkfront's persistent pool pages, timed by the guest itself.
+    bounce_bytes: round((st.bounce_bytes ?? 0) / ops, 1),
+    bounce_us: st.bounce_cycles !== undefined && tscMhz > 0 ? round(st.bounce_cycles / tscMhz / ops, 1) : null,
+    ...extra,
+  });
+}
+
+export async function run({ log, machine }) {
   const guest = requireFile(join(guestsDir, 'blkwork.elf'), 'run `node build.mjs` first');
   requireFile(pvkvmJs, 'run `node build.mjs` first');
   const seqBytes = SEQ_MIB * MiB;
@@ -185,10 +219,11 @@ export async function run({ log }) {
     daemons = await startDaemons('pvkvm-bench-blk-run-');
     const kvm = { available: true, why: null };
     const env = { daemons, guest, image, kvm, scratch };
-    const phase = async (label, cmdline) => {
-      const g = await guestPhase(ControlClient, env, label, cmdline);
+    const phase = async (label, cmdline, profile = true) => {
+      const g = await guestPhase(ControlClient, env, label, cmdline, profile);
       const c = g.counters;
-      log(`${label}: ${cmdline}: ${g.mb_s} MB/s, ${g.iops} IOPS, avg ${g.avg_lat_us} µs; requests ${g.stats.requests}, ` +
+      const perf = g.ns_per_op !== undefined ? `${g.ns_per_op} ns (${g.cycles_per_op} cycles) per call` : `${g.mb_s} MB/s, ${g.iops} IOPS, avg ${g.avg_lat_us} µs`;
+      log(`${label}: ${cmdline}: ${perf}; requests ${g.stats.requests}, ` +
         `notifies ${g.stats.notifies}` + (c ? `; user-space exits/request ${c.exits_per_request}, kernel ${c.kernel_exits_per_request ?? 'n/a'}; ` +
           `CPU vCPU ${c.cpu.vcpu_thread} dom0 ${c.cpu.dom0}` : `; no counters (${g.counters_note})`));
       return g;
@@ -199,12 +234,17 @@ export async function run({ log }) {
     await guestPhase(ControlClient, env, 'warm', 'mode=randread size=1M bs=4096 qd=8 ops=64');
 
     const seqArgs = `size=${SEQ_MIB}M bs=65536 qd=${SEQ_QD}`;
-    const gRead = await phase('seq-read', `mode=bench ${seqArgs}`);
+    // register=1: blkwork declares its buffers I/O memory (block_register_buffer), so blkfront
+    // grants them once and sends requests without copying; without it every request bounces
+    // through blkfront's persistent pool (seq-read-bounce), and with persistent=0 each request
+    // grants the caller's pages itself (seq-read-direct).
+    const gRead = await phase('seq-read', `mode=bench ${seqArgs} register=1`);
+    const gReadBounce = await phase('seq-read-bounce', `mode=bench ${seqArgs}`);
     const hRead = hostMedian(() => hostSeq(image, false, seqBytes, 65536));
     const gReadDirect = await phase('seq-read-direct', `mode=bench ${seqArgs} blkfront.persistent=0`);
-    const gWrite = await phase('seq-write', `mode=benchwrite ${seqArgs}`);
+    const gWrite = await phase('seq-write', `mode=benchwrite ${seqArgs} register=1`);
     const hWrite = hostMedian(() => hostSeq(image, true, seqBytes, 65536));
-    const randArgs = (qd, ops) => `mode=randread size=${IMAGE_MIB}M bs=4096 qd=${qd} ops=${ops}`;
+    const randArgs = (qd, ops) => `mode=randread size=${IMAGE_MIB}M bs=4096 qd=${qd} ops=${ops} register=1`;
     const gQd1 = await phase('rand-qd1', randArgs(1, RAND_OPS_QD1));
     const hQd1s = Array.from({ length: HOST_RUNS }, (_, i) => hostRandQd1(image, HOST_RAND_OPS, i + 1));
     const hQd1 = { iops: median(hQd1s.map((r) => r.iops)), avg_lat_us: median(hQd1s.map((r) => r.avg_lat_us)) };
@@ -213,6 +253,25 @@ export async function run({ log }) {
     const hQd32s = [];
     for (let i = 0; i < HOST_RUNS; i++) hQd32s.push((await hostRandAsync(image, HOST_RAND_OPS, 32, 100 + i)).iops);
     const hQd32 = median(hQd32s);
+    // The kick: EVTCHNOP_send on the disk's port with nothing queued (blkback wakes, finds no
+    // request, re-arms), against a null hypercall in the same guest.
+    // Unprofiled: these windows are too short for perf record to start inside them.
+    const gKick = await phase('kick', `mode=kick ops=${KICK_OPS}`, false);
+    const gNull = await phase('nullcall', `mode=nullcall ops=${KICK_OPS}`, false);
+    const tscMhz = gKick.ns_per_op > 0 ? gKick.cycles_per_op / (gKick.ns_per_op / 1000) : (machine?.cpu_mhz ?? 0);
+    const bd = {
+      read_64k_qd8: phaseBreakdown(gRead, '64 KiB read, sequential, QD 8 (persistent grants, registered buffers)', tscMhz),
+      read_64k_qd8_bounce: phaseBreakdown(gReadBounce, '64 KiB read, sequential, QD 8 (persistent grants, bounced)', tscMhz),
+      read_64k_qd8_direct: phaseBreakdown(gReadDirect, '64 KiB read, sequential, QD 8 (blkfront.persistent=0)', tscMhz),
+      read_4k_qd1: phaseBreakdown(gQd1, '4 KiB random read, QD 1', tscMhz, { host_latency_us: round(hQd1.avg_lat_us, 2) }),
+      read_4k_qd8: phaseBreakdown(gQd8, '4 KiB random read, QD 8', tscMhz),
+      kick: phaseBreakdown(gKick, 'EVTCHNOP_send to blkback (ioeventfd), nothing queued', tscMhz,
+        { guest_ns: gKick.ns_per_op, guest_cycles: gKick.cycles_per_op }),
+      null_hypercall: phaseBreakdown(gNull, 'xen_version hypercall (user-space exit)', tscMhz,
+        { guest_ns: gNull.ns_per_op, guest_cycles: gNull.cycles_per_op }),
+      kick_vs_null_hypercall: gNull.cycles_per_op > 0 ? round(gKick.cycles_per_op / gNull.cycles_per_op, 3) : null,
+      tsc_mhz: round(tscMhz, 1),
+    };
 
     const ratio = (a, b) => round(a / b, 4);
     const seqReadRatio = gRead.mb_s / hRead;
@@ -221,15 +280,18 @@ export async function run({ log }) {
     const guestNums = (g) => ({
       mb_s: g.mb_s, iops: g.iops, avg_lat_us: g.avg_lat_us, max_lat_us: g.max_lat_us,
       p50_lat_us: g.p50_lat_us ?? null, p99_lat_us: g.p99_lat_us ?? null, ops: g.ops, bytes: g.bytes,
-      elapsed_us: g.elapsed_us, bs: g.bs, qd: g.qd, cmdline: g.cmdline, blkfront: g.stats, counters: g.counters,
+      elapsed_us: g.elapsed_us, bs: g.bs, qd: g.qd, cmdline: g.cmdline, guest_mode: g.guest_mode, blkfront: g.stats, counters: g.counters,
+      ...(g.ns_per_op !== undefined ? { ns_per_op: g.ns_per_op, cycles_per_op: g.cycles_per_op } : {}),
       ...(g.counters_note ? { counters_note: g.counters_note } : {}),
     });
     const phases = {
-      seq_read: gRead, seq_read_direct: gReadDirect, seq_write: gWrite, randread_qd1: gQd1, randread_qd8: gQd8, randread_qd32: gQd32,
+      seq_read: gRead, seq_read_bounce: gReadBounce, seq_read_direct: gReadDirect, seq_write: gWrite, randread_qd1: gQd1, randread_qd8: gQd8, randread_qd32: gQd32,
     };
+    const modes = [...new Set([...Object.values(phases), gKick, gNull].map((g) => g.guest_mode))];
     const fmt = (x, d = 3) => (x === null || x === undefined ? 'n/a' : Number(x).toFixed(d));
     return {
       seq_read_vs_host: ratio(gRead.mb_s, hRead),
+      seq_read_bounce_vs_host: ratio(gReadBounce.mb_s, hRead),
       seq_read_direct_vs_host: ratio(gReadDirect.mb_s, hRead),
       seq_write_vs_host: ratio(gWrite.mb_s, hWrite),
       randread_iops_qd1: gQd1.iops,
@@ -247,6 +309,8 @@ export async function run({ log }) {
       user_exits_plus_kicks_per_request: exitsPhase?.user_exits_plus_kicks_per_request ?? null,
       kernel_exits_per_request: exitsPhase?.kernel_exits_per_request ?? null,
       emulated_insns_per_request: exitsPhase?.kernel_per_request?.kvm_emulate_insn ?? null,
+      guest_mode: modes.length === 1 ? modes[0] : modes.join(','),
+      breakdown: bd,
       limits: Object.fromEntries(Object.entries(phases).map(([k, g]) => [k, {
         guest_us_per_request: round(g.elapsed_us / g.ops, 1),
         vcpu_thread_busy: g.counters?.cpu.vcpu_thread ?? null,
@@ -266,7 +330,7 @@ export async function run({ log }) {
           randread_qd1_iops: hQd1s.map((r) => Math.round(r.iops)), randread_qd32_iops: hQd32s.map(Math.round),
         },
       },
-      guest: Object.fromEntries(Object.entries(phases).map(([k, g]) => [k, guestNums(g)])),
+      guest: Object.fromEntries(Object.entries({ ...phases, kick: gKick, nullcall: gNull }).map(([k, g]) => [k, guestNums(g)])),
       image_mib: IMAGE_MIB,
       seq_mib: SEQ_MIB,
       summary: `seq_read_vs_host ${fmt(seqReadRatio, 4)} (guest ${gRead.mb_s} MB/s ÷ host ${hRead.toFixed(0)} MB/s; target ≥ 0.8); ` +
@@ -275,7 +339,9 @@ export async function run({ log }) {
         `exits/request at QD 8: user-space ${fmt(exitsPhase?.exits_per_request)}, +kicks ${fmt(exitsPhase?.user_exits_plus_kicks_per_request)}, ` +
         `kernel ${fmt(exitsPhase?.kernel_exits_per_request)} (target ≤ 0.25); limit: vCPU thread busy ` +
         `${fmt(median(Object.values(phases).map((g) => g.counters?.cpu.vcpu_thread ?? NaN)), 2)}, dom0 ` +
-        `${fmt(median(Object.values(phases).map((g) => g.counters?.cpu.dom0 ?? NaN)), 2)} (medians over phases)`,
+        `${fmt(median(Object.values(phases).map((g) => g.counters?.cpu.dom0 ?? NaN)), 2)} (medians over phases); ` +
+        `breakdown ${summarize('64 KiB', bd.read_64k_qd8)}; ${summarize('4 KiB QD1', bd.read_4k_qd1)}; ${summarize('kick', bd.kick)} ` +
+        `(${fmt(bd.kick_vs_null_hypercall, 2)}× a null hypercall); guest ${modes.join(',')}`,
     };
   } finally {
     if (daemons !== null) await daemons.down();

@@ -8,7 +8,7 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { epochMs, guestsDir, median, pvkvmJs, requireFile, round } from './lib.mjs';
-import { KVM_EVENTS, KVM_EXIT_EVENTS, cpuDelta, cpuTimes, guestWindow, kvFields, loadControlClient, startDaemons, startPerf } from './guest-window.mjs';
+import { KVM_EVENTS, KVM_EXIT_EVENTS, breakdown, cpuDelta, cpuTimes, guestMode, guestWindow, kvFields, loadControlClient, startDaemons, startPerf } from './guest-window.mjs';
 
 const MiB = 1024 * 1024;
 /** Bytes read sequentially per run (the image is exactly this big), MiB. */
@@ -28,8 +28,9 @@ const TARGETS = { seq_read_speedup: 20, exits_per_4k_pv: 0.25, exits_ratio_pv_vs
 
 /** The guest configurations, in the order each round runs them. */
 const CONFIGS = {
-  pv: { label: 'PV (blkfront, persistent grants)', disk: 'pv', extra: '' },
+  pv: { label: 'PV (blkfront, persistent grants, registered buffers)', disk: 'pv', extra: ' register=1' },
   ata: { label: 'emulated ATA PIO (polled)', disk: 'ata', extra: '' },
+  pv_bounce: { label: 'PV, buffers not registered (bounced through the persistent pool)', disk: 'pv', extra: '' },
   pv_direct: { label: 'PV, blkfront.persistent=0', disk: 'pv', extra: ' blkfront.persistent=0' },
   ata_irq: { label: 'emulated ATA PIO (IRQ 14)', disk: 'ata', extra: ' ata.mode=irq' },
 };
@@ -41,7 +42,7 @@ const PV_STATS = /^blkwork stats (.*)$/m;
 const ATA_STATS = /^blkwork ata-stats (.*)$/m;
 
 /** The numbers of one guest run: blkwork's bench line plus counters over its window, per 4 KiB. */
-function guestNumbers(text, window, cmdline, what) {
+function guestNumbers(text, window, cmdline, what, tscMhz = 0) {
   const bench = BENCH_LINE.exec(text);
   if (bench === null || !/^Test result: SUCCESS$/m.test(text)) {
     throw new Error(`${what} (${cmdline}): ${text.trim().split('\n').slice(-4).join(' | ') || 'no output'}`);
@@ -53,9 +54,17 @@ function guestNumbers(text, window, cmdline, what) {
   const r = {
     mb_s: g.read_mb_s, iops: g.iops, avg_lat_us: g.avg_lat_us, max_lat_us: g.max_lat_us,
     p50_lat_us: g.p50_lat_us ?? null, p99_lat_us: g.p99_lat_us ?? null, ops: g.ops, bytes: g.bytes,
-    elapsed_us: g.elapsed_us, driver: stats ? kvFields(stats[1]) : null,
+    elapsed_us: g.elapsed_us, driver: stats ? kvFields(stats[1]) : null, guest_mode: guestMode(text),
   };
   if (window === null) return r;
+  // Where one 64 KiB request's time goes (pvkvm only: QEMU has no per-thread names or exit counters).
+  if (window.threads) {
+    const d = r.driver ?? {};
+    r.breakdown = breakdown(window, g.ops, '64 KiB read, sequential, QD 8', {
+      bounce_bytes: d.bounce_bytes !== undefined ? round(d.bounce_bytes / g.ops, 1) : null,
+      bounce_us: d.bounce_cycles !== undefined && tscMhz > 0 ? round(d.bounce_cycles / tscMhz / g.ops, 1) : null,
+    });
+  }
   r.window_ms = round(window.ms, 1);
   r.mb_s_wall = round(g.bytes / (window.ms / 1000) / 1e6, 3);
   if (window.userExits !== null && window.userExits !== undefined) {
@@ -94,12 +103,12 @@ async function pvkvmRun(ControlClient, env, key, round_) {
   for (let attempt = 0; attempt < 3; attempt++) {
     ({ text, window, note } = await guestWindow(ControlClient, {
       daemons: env.daemons, scratch: env.scratch, perfState: env.perf, settings: { ...settings, name: `${settings.name}${attempt ? `-${attempt}` : ''}` },
-      startRe: START_RE, endRe: END_RE,
+      startRe: START_RE, endRe: END_RE, profile: true,
     }));
     if (window !== null || !BENCH_LINE.test(text)) break;
   }
   if (window !== null) window.cpuTotalMs = window.cpu.hypervisor_ms + window.cpu.dom0_ms;
-  const r = guestNumbers(text, window, cmdline, settings.name);
+  const r = guestNumbers(text, window, cmdline, settings.name, env.tscMhz);
   if (window === null) r.counters_note = note;
   return { ...r, cmdline };
 }
@@ -245,7 +254,19 @@ function qemuAvailability() {
   return v.status === 0 ? null : `${QEMU} is not installed (Debian: qemu-system-x86)`;
 }
 
-export async function run({ log }) {
+/** The breakdown of a configuration in a few words for the summary line (µs per 64 KiB request). */
+function summarize(what, b) {
+  if (!b) return `${what} n/a`;
+  const v = b.vcpu_thread ?? {};
+  const f = (x) => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : Math.round(x));
+  const pr = v.profile;
+  const emu = pr ? pr.guest_emulation_us + pr.guest_decode_us : null;
+  const dom0 = Object.values(b.dom0_threads ?? {}).reduce((x, t) => x + (t.cpu_us ?? 0), 0);
+  return `${what} ${f(b.wall_us)} µs = vCPU ${f(v.cpu_us)} (emulator ${f(emu)}, user ${f(v.user_us)}, bounce copy ${f(b.bounce_us)}) ` +
+    `+ waiting ${f(b.waiting_us)}; dom0 ${f(dom0)}`;
+}
+
+export async function run({ log, machine }) {
   const guest = requireFile(join(guestsDir, 'blkwork.elf'), 'run `node build.mjs` first');
   requireFile(pvkvmJs, 'run `node build.mjs` first');
   if (!(SEQ_MIB >= 1 && SEQ_MIB <= 64) || !(QD >= 1 && QD <= 64) || !(RUNS >= 1) || !(HOST_RUNS >= 1)) {
@@ -269,7 +290,7 @@ export async function run({ log }) {
 
     daemons = await startDaemons('pvkvm-bench-pve-run-');
     const perf = { available: true, why: null };
-    const env = { daemons, guest, image, scratch, perf };
+    const env = { daemons, guest, image, scratch, perf, tscMhz: machine?.cpu_mhz ?? 0 };
     const qemuMissing = qemuAvailability();
     const qemu = { accel: QEMU_ACCEL === 'tcg' ? 'tcg' : 'kvm', fallback: null };
 
@@ -330,8 +351,13 @@ export async function run({ log }) {
     const kernelBy = Object.fromEntries(Object.entries(cfg).map(([k, c]) => [k, c.kernel_exits_per_4k ?? (k === 'host' ? 0 : null)]));
     const fmt = (x, d = 3) => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : Number(x).toFixed(d));
     const q = cfg.qemu;
+    const modes = [...new Set(Object.values(runs).flat().map((r) => r.guest_mode).filter((m) => m))];
+    const bd = Object.fromEntries(Object.entries(cfg).filter(([k]) => k !== 'host' && k !== 'qemu').map(([k, c]) => [k, c.breakdown ?? null]));
     return {
+      guest_mode: modes.length === 1 ? modes[0] : modes.join(','),
+      breakdown: bd,
       seq_read_speedup: speedup,
+      seq_read_speedup_bounce: ratio(cfg.pv_bounce.mb_s, ata.mb_s),
       seq_read_speedup_direct: ratio(cfg.pv_direct.mb_s, ata.mb_s),
       seq_read_speedup_vs_ata_irq: ratio(pv.mb_s, cfg.ata_irq.mb_s),
       seq_read_pv_vs_qemu: q ? ratio(pv.mb_s, q.mb_s) : null,
@@ -358,7 +384,8 @@ export async function run({ log }) {
         `exits per 4 KiB: PV ${fmt(pv.exits_per_4k, 4)} (target ≤ 0.25), ATA ${fmt(ata.exits_per_4k, 2)}` +
         (q ? `, QEMU-${q.accel} ${fmt(q.exits_per_4k, 2)}` : '') + `; kernel-traced PV ${fmt(pv.kernel_exits_per_4k, 3)}, ATA ${fmt(ata.kernel_exits_per_4k, 2)}; ` +
         `emulated insns/4 KiB PV ${fmt(pv.emulated_insns_per_4k, 0)}, ATA ${fmt(ata.emulated_insns_per_4k, 0)}` +
-        (q ? `; QEMU ${q.mb_s} MB/s` : `; QEMU: ${qemuMissing}`) + `; host ${fmt(hostMb, 0)} MB/s`,
+        (q ? `; QEMU ${q.mb_s} MB/s` : `; QEMU: ${qemuMissing}`) + `; host ${fmt(hostMb, 0)} MB/s; ` +
+        `breakdown per 64 KiB: ${summarize('PV', bd.pv)}; ${summarize('ATA', bd.ata)}; guest ${modes.join(',') || 'n/a'}`,
     };
   } finally {
     if (daemons !== null) await daemons.down();

@@ -34,9 +34,9 @@ export function machineLine(m, date) {
 
 // ---- the pv-vs-emulated chart ----
 
-const COLORS = { host: '#555555', pv: '#1f6fb4', pv_direct: '#6fa8dc', ata: '#e0701b', ata_irq: '#f2a76b', qemu: '#3a9a4a' };
+const COLORS = { host: '#555555', pv: '#1f6fb4', pv_bounce: '#3d8bd0', pv_direct: '#6fa8dc', ata: '#e0701b', ata_irq: '#f2a76b', qemu: '#3a9a4a' };
 const SHORT = {
-  host: 'host\npread', pv: 'PV\n(default)', pv_direct: 'PV\npersistent=0', ata: 'ATA PIO\npolled', ata_irq: 'ATA PIO\nIRQ 14', qemu: 'QEMU\nIDE',
+  host: 'host\npread', pv: 'PV\nregistered', pv_bounce: 'PV\nbounced', pv_direct: 'PV\npersistent=0', ata: 'ATA PIO\npolled', ata_irq: 'ATA PIO\nIRQ 14', qemu: 'QEMU\nIDE',
 };
 
 /** Decades [lo, hi] covering the positive values (at least one decade). */
@@ -106,7 +106,7 @@ export function pvVsEmulatedSvg(rec) {
   const c = rec.configs ?? {};
   const W = 1000;
   const H = 450;
-  const order = ['host', 'pv', 'pv_direct', 'ata', 'ata_irq', 'qemu'].filter((k) => c[k]);
+  const order = ['host', 'pv', 'pv_bounce', 'pv_direct', 'ata', 'ata_irq', 'qemu'].filter((k) => c[k]);
   const nameOf = (k) => (k === 'qemu' ? `QEMU ${String(c.qemu.accel ?? '').toUpperCase()}\nIDE` : SHORT[k]);
   const left = logBarPanel({
     x: 10, y: 58, w: 470, h: H - 58 - 30,
@@ -231,7 +231,7 @@ function readResults(dir) {
 
 function pvVsEmulatedSection(r) {
   const c = r.configs ?? {};
-  const rows = ['host', 'pv', 'pv_direct', 'ata', 'ata_irq', 'qemu'].filter((k) => c[k]).map((k) => {
+  const rows = ['host', 'pv', 'pv_bounce', 'pv_direct', 'ata', 'ata_irq', 'qemu'].filter((k) => c[k]).map((k) => {
     const x = c[k];
     const kinds = x.exits_per_4k_by_kind ? Object.entries(x.exits_per_4k_by_kind).map(([kk, v]) => `${kk} ${fmtNum(v)}`).join(', ') : '';
     return `| ${x.label} | ${fmtNum(x.mb_s)} | ${fmtNum(x.iops)} | ${fmtNum(x.avg_lat_us)} | ${fmtNum(x.p50_lat_us)} | ${fmtNum(x.p99_lat_us)} | ${fmtNum(x.max_lat_us)} | ` +

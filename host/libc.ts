@@ -27,6 +27,10 @@ export const libc = {
   write: lib.func('int64_t write(int fd, const void *buf, size_t n)') as (fd: number, b: ArrayBufferView, n: number) => number,
   pthreadSelf: lib.func('uint64_t pthread_self()') as () => bigint,
   pthreadKill: lib.func('int pthread_kill(uint64_t thread, int sig)') as (t: bigint, sig: number) => number,
+  pthreadSetname: lib.func('int pthread_setname_np(uint64_t thread, const char *name)') as (t: bigint, name: string) => number,
+  /** sched_setscheduler(0, …) applies to the calling thread; `param` is struct sched_param (one int). */
+  schedSetscheduler: lib.func('int sched_setscheduler(int pid, int policy, const void *param)') as
+    (pid: number, policy: number, param: Int32Array) => number,
   strerror: lib.func('const char *strerror(int errnum)') as (e: number) => string,
   getpid: lib.func('int getpid()') as () => number,
   epollCreate1: lib.func('int epoll_create1(int flags)') as (flags: number) => number,
@@ -79,6 +83,28 @@ export const EINTR = 4;
 export const EAGAIN = 11;
 
 /** An OS call failed; `errno` is the raw host errno. */
+/**
+ * Name the calling thread (its /proc/PID/task/TID/comm, at most 15 bytes), so per-thread CPU time
+ * and profiles say which vCPU, relay or data path a thread is. Best effort: a refusal is ignored.
+ */
+export function nameThread(name: string): void {
+  libc.pthreadSetname(libc.pthreadSelf(), name.slice(0, 15));
+}
+
+const SCHED_BATCH = 3;
+
+/**
+ * Make the calling thread SCHED_BATCH (same priority, same share of the CPU): when something
+ * wakes it, it does not preempt the thread running on that CPU, it runs on an idle CPU or at the
+ * next scheduling point. For helper threads that guest sends wake and whose work need not come
+ * first (the relay thread, dom0's event thread): otherwise each wake-up can preempt the very vCPU
+ * thread that sent, which then pays a context switch and KVM's vCPU reload (~7 µs here,
+ * docs/host-kvm.md §1.2) per event. Best effort: false if the kernel refused.
+ */
+export function batchWakeups(): boolean {
+  return libc.schedSetscheduler(0, SCHED_BATCH, new Int32Array(1)) === 0;
+}
+
 export class HostError extends PvkvmError {
   constructor(readonly what: string, readonly errno: number) {
     super(errno !== 0 ? `${what}: ${libc.strerror(errno)} (errno ${errno})` : `${what} failed`);

@@ -37,6 +37,20 @@ t.test('random read/write torture, persistent and per-request grants', kvmTest()
   t.match(transient.out, /persistent=0 indirect=0/);
 });
 
+t.test('random torture in registered I/O memory: no bounce, grants kept until close and released then', kvmTest(), async (t) => {
+  const img = image(dir, 'g.img', 8 * MiB);
+  const persistent = await runBlockGuest('blkwork', [img], 'mode=random size=4M bs=4096 qd=8 ops=120 seed=11 register=1 close=1');
+  t.equal(persistent.result, 'SUCCESS', persistent.out);
+  t.match(persistent.out, /registered the \d+ KiB arena as I\/O memory: 0/);
+  t.match(persistent.out, /bounced=0 /, 'nothing bounced');
+  t.match(persistent.out, /registered=[1-9]/);
+  t.match(persistent.out, /blkwork: close: 0/, 'the backend let go of every grant');
+  const transient = await runBlockGuest('blkwork', [img], 'mode=random size=4M bs=16384 qd=4 ops=60 seed=13 register=1 close=1 blkfront.persistent=0');
+  t.equal(transient.result, 'SUCCESS', transient.out);
+  t.match(transient.out, /registered=[1-9]/);
+  t.match(transient.out, /blkwork: close: 0/);
+});
+
 t.test('read-only disks refuse writes and stay unchanged', kvmTest(), async (t) => {
   const img = image(dir, 'ro.img', MiB, hostPattern);
   const before = sha256(img);

@@ -25,6 +25,8 @@ export interface DataPathInit<C> {
   readonly persistent: boolean;
   /** The backend's own settings (structured-cloneable). */
   readonly config: C;
+  /** The worker thread's name in /proc (per-thread CPU time, profiles); at most 15 bytes. */
+  readonly threadName?: string;
 }
 
 export const CTL_SEQ = 0;

@@ -8,6 +8,8 @@ import { DataPath } from './data-path.ts';
 export interface RingDriverOptions<C> {
   /** The worker module (it calls runDataPath). */
   readonly workerUrl: URL;
+  /** Short backend name for the worker thread (`NAME-dDOMID` in /proc), e.g. `blkback`. */
+  readonly name?: string;
   readonly features: Readonly<Record<string, string>>;
   readonly maxRingPageOrder: number;
   /** The backend's settings for the worker, per connection (structured-cloneable). */
@@ -42,7 +44,7 @@ export class RingDriver<C> implements DeviceDriver {
       init: {
         domid: link.domid, memBase: link.memory.base, memSize: link.memory.size, ringOffsets: link.ringOffsets,
         kickFd: link.channel.kickFd, notifyFd: link.channel.notifyFd, protocol: link.transport.protocol,
-        persistent, config: this.opts.config(link),
+        persistent, config: this.opts.config(link), threadName: `${this.opts.name ?? 'dp'}-d${link.domid}`,
       },
     });
     this.path.on('fault', (reason) => link.fail(reason));

@@ -35,7 +35,7 @@ export class Disk {
     const props = { sectors: String(sectors), info, 'sector-size': '512', 'physical-sector-size': '512' };
     const discard: Record<string, string> = cfg.readonly ? {} : { 'feature-discard': '1', 'discard-granularity': '4096', 'discard-alignment': '0', 'discard-secure': '0' };
     this.driver = new RingDriver<BlkWorkerConfig>(ctx, {
-      workerUrl, maxRingPageOrder: MAX_RING_PAGE_ORDER,
+      workerUrl, name: 'blkback', maxRingPageOrder: MAX_RING_PAGE_ORDER,
       features: {
         'feature-flush-cache': '1', 'feature-barrier': '1', ...discard, 'feature-persistent': '1',
         'feature-max-indirect-segments': String(MAX_INDIRECT_SEGMENTS), 'max-ring-page-order': String(MAX_RING_PAGE_ORDER),

@@ -26,7 +26,7 @@ export class Ramdisk {
     const data = new SharedArrayBuffer(bytes);
     const props = { sectors: String(bytes / 512), info: '0', 'sector-size': '512' };
     const driver = new RingDriver<RamdiskConfig>(this.ctx, {
-      workerUrl: this.opts.workerUrl,
+      workerUrl: this.opts.workerUrl, name: 'ramdisk',
       maxRingPageOrder: 0,
       features: { 'feature-flush-cache': '1', ...props },
       config: () => ({ data }),

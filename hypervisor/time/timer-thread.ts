@@ -6,10 +6,14 @@ import { HypervisorShared } from '../state/global-state.ts';
 import { Domains } from '../state/domain-handle.ts';
 import { RelayLoop } from '../events/relay-loop.ts';
 import { runExpired } from './timers.ts';
+import { batchWakeups, nameThread } from '../../host/libc.ts';
 
 /** Even with no deadline the thread looks at the stop flag this often. */
 const IDLE_WAIT_MS = 1000;
 
+nameThread('hv-timer-relay');
+// Sends and backend notifications wake this thread: it must not preempt the vCPU that sent.
+batchWakeups();
 const hv = new HypervisorShared((workerData as { hvSab: SharedArrayBuffer }).hvSab);
 const domains = new Domains(hv, -1, new Uint8Array(0));
 const relays = new RelayLoop(hv, domains);

@@ -5,7 +5,7 @@ import { KVM_EXIT } from '../kvm/ioctls.ts';
 import { sampleClock, writeTimeInfo } from '../time/pvclock.ts';
 import { applyHvmContext } from '../boot/cpu-state.ts';
 import type { HypercallTable } from '../hypercall/table.ts';
-import { libc, mapShared, HostError } from '../../host/libc.ts';
+import { libc, mapShared, nameThread, HostError } from '../../host/libc.ts';
 import { VcpuCtl, VCPU_FLAG } from '../state/shared-state.ts';
 import { ExitCounter } from './exit-stats.ts';
 import { buildHypercallTable } from '../hypercall/index.ts';
@@ -30,6 +30,7 @@ function hypercallCounts(table: HypercallTable): Record<string, number> {
 }
 
 function main(init: VcpuWorkerInit): void {
+  nameThread(`vcpu-d${init.domid}v${init.vcpuId}`);
   const memMap = mapShared(init.memFd, init.memBytes);
   const mem = memMap.bytes;
   const env = new WorkerDomainEnv(init, mem, post);

@@ -25,7 +25,10 @@
  * backend keeps them mapped); otherwise a sector-aligned caller buffer is granted page by page for
  * the request (read-only for WRITE) and every grant is ended after the response (that must
  * succeed: the backend unmaps before it responds), else the data bounces through the pool.
- * Indirect pages are granted once, one per ring slot. FLUSH uses FLUSH_DISKCACHE (or
+ * A sector-aligned buffer inside registered I/O memory (block_register_buffer) goes to the device
+ * directly in both modes: each of its pages is granted read-write on first use and stays granted
+ * until close, so such requests neither copy nor grant. Indirect pages are granted once, one per
+ * ring slot. FLUSH uses FLUSH_DISKCACHE (or
  * WRITE_BARRIER when only that is offered), DISCARD the discard layout.
  *
  * Responses: rsp_prod - rsp_cons > RING_SIZE, an id not in flight or a wrong operation mark the
@@ -58,6 +61,8 @@
 #define BLKFRONT_MAX_RING_SIZE (BLKIF_RING_SIZE_1PAGE << BLKFRONT_MAX_RING_ORDER)
 #define BLKFRONT_MAX_INDIRECT_SEGS 128u /* per request (one indirect page): 512 KiB */
 #define BLKFRONT_POOL_PAGES 256u        /* data pages per device (persistent grants, bouncing) */
+#define BLKFRONT_MAX_REGIONS 4u         /* registered I/O memory regions per device */
+#define BLKFRONT_MAX_REG_PAGES 1024u    /* registered pages per device (4 MiB) */
 #define BLKFRONT_POLL_SLICE_NS 100000000ULL
 #define BLKFRONT_HANDSHAKE_TIMEOUT_NS 20000000000ULL
 
@@ -91,6 +96,10 @@ struct blkfront_stats {
   uint64_t polls;          /* SCHEDOP_poll calls */
   uint64_t lazy_wakeups;   /* responses found after a poll slice ended with no event */
   uint64_t grant_end_failures; /* gnttab_end_access refused after a response (backend bug) */
+  uint64_t bounce_bytes;   /* bytes copied between the caller's buffers and pool pages */
+  uint64_t bounce_cycles;  /* TSC cycles spent in those copies */
+  uint64_t registered;     /* requests whose data went straight to registered memory */
+  uint64_t registered_grants; /* pages of registered memory granted so far (once each) */
 };
 
 struct blkfront_dev; /* opaque */
@@ -108,6 +117,9 @@ int blkfront_close(struct blkfront_dev *dev);
 struct block_dev *blkfront_block(struct blkfront_dev *dev);
 const struct blkfront_info *blkfront_get_info(const struct blkfront_dev *dev);
 const struct blkfront_stats *blkfront_get_stats(const struct blkfront_dev *dev);
+/* block_register_buffer for this device: up to BLKFRONT_MAX_REGIONS regions, BLKFRONT_MAX_REG_PAGES
+ * whole pages in all (the part of [buf, buf + len) in whole pages counts). 0, -XEN_ENOSPC. */
+int blkfront_register_buffer(struct blkfront_dev *dev, void *buf, size_t len);
 void blkfront_print_info(const struct blkfront_dev *dev); /* one "blkfront: ..." line */
 
 /* ---- raw access, for tests of hostile frontends ---- */

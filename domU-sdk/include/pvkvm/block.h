@@ -24,6 +24,13 @@
  * The request (and its buffer) belongs to the driver until then. `done` runs inside block_poll;
  * it may submit new requests but must not call block_poll itself.
  *
+ * I/O memory: block_register_buffer(d, buf, len) declares memory the caller uses only for I/O
+ * (a buffer pool, a page cache). A driver may then share its pages with the device for as long as
+ * the device stays open — the device may read and write them at any time until block_close — so
+ * requests inside it need no bounce copy. blkfront with persistent grants bounces every other
+ * buffer through its own granted pages (the Xen persistent-grant protocol); inside registered
+ * memory it grants each page once, on first use, and keeps it. Registration ends at close.
+ *
  * `readonly` is what the device reports; the API does not refuse writes to it (the device does),
  * so a test can check that the device really refuses.
  *
@@ -79,6 +86,9 @@ struct block_ops {
   int (*flush)(struct block_dev *dev);
   int (*discard)(struct block_dev *dev, uint64_t lba, uint64_t count);
   int (*close)(struct block_dev *dev);
+  /* Declare I/O memory (optional; see the top of this file): 0, or -errno (then requests there
+   * still work, as before). */
+  int (*register_buffer)(struct block_dev *dev, void *buf, size_t len);
 };
 
 struct block_dev {
@@ -116,6 +126,10 @@ int block_read(struct block_dev *dev, uint64_t lba, uint32_t count, void *buf);
 int block_write(struct block_dev *dev, uint64_t lba, uint32_t count, const void *buf);
 int block_flush(struct block_dev *dev);                       /* 0 if the device cannot flush */
 int block_discard(struct block_dev *dev, uint64_t lba, uint64_t count); /* -XEN_EOPNOTSUPP if not */
+/* Declare [buf, buf + len) as I/O memory the device may keep access to until close (see the top
+ * of this file). 0 (also for drivers that never bounce), -XEN_ENOSPC (no room to track more:
+ * requests there still work, bounced) or -XEN_EINVAL. */
+int block_register_buffer(struct block_dev *dev, void *buf, size_t len);
 
 /* Queued interface (see the top of this file). */
 int block_submit(struct block_dev *dev, struct block_req *req);

@@ -63,6 +63,11 @@ int block_open_default(struct block_dev **dev) { return block_open(0, dev); }
 
 int block_close(struct block_dev *dev) { return dev->ops->close ? dev->ops->close(dev) : 0; }
 
+int block_register_buffer(struct block_dev *dev, void *buf, size_t len) {
+  if (!buf || !len) return -XEN_EINVAL;
+  return dev->ops->register_buffer ? dev->ops->register_buffer(dev, buf, len) : 0;
+}
+
 /* ---- the queued interface ---- */
 
 void block_complete(struct block_dev *dev, struct block_req *req, int status) {

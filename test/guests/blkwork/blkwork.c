@@ -14,10 +14,16 @@
  *   bench        sequential read of [0, size), qd requests of bs in flight
  *   benchwrite   the same, writing
  *   randread     ops= random bs-aligned reads in [0, size), qd in flight
+ *   kick         ops= event-channel sends to the PV disk's backend with no request (each wakes
+ *                blkback's data path, which finds nothing to do): the cost of one kick
+ *   nullcall     ops= xen_version hypercalls (a user-space exit each), the kick's yardstick
  * Options: size=BYTES (K/M/G suffixes; default 1M, 4M for random), bs=BYTES (default 4096; a
  *   multiple of the sector size; larger than one request is split), qd=N (default 1, at most 64),
  *   disk=I (the I-th vbd by ascending id, default 0; ATA: 0 only), seed=N (default 1), ops=N
- *   (random: default 1000; randread: default size/bs), expect-readonly=1 (the disk must say read-only, a write must
+ *   (random: default 1000; randread: default size/bs), register=1 (declare the 4 MiB buffer arena I/O
+ *   memory, block_register_buffer: PV requests then use it without bouncing; bench modes first read
+ *   qd * bs bytes through it, untimed, so its pages are granted before the measured loop),
+ *   expect-readonly=1 (the disk must say read-only, a write must
  *   fail and reads still work; then the mode, if any, runs), close=1 (close the device at the end
  *   and check the backend let go of every grant), timeout_ms=T (per wait, default 30000).
  *
@@ -32,9 +38,10 @@
  *   "blkwork: seqwrite bytes=1048576 bs=4096 qd=1 ok",
  *   "blkwork bench op=read bs=4096 qd=8 ops=256 bytes=1048576 elapsed_us=... read_mb_s=123.456
  *    iops=31234 avg_lat_us=25.1 max_lat_us=80" (benchwrite: op=write and write_mb_s=; randread:
- *    op=randread and read_mb_s=; MB = 10^6 bytes),
+ *    op=randread and read_mb_s=; MB = 10^6 bytes; kick and nullcall: "blkwork bench op=kick
+ *    ops=N elapsed_us=T ns_per_op=X cycles_per_op=C"),
  *   "blkwork stats requests=... indirect=... bounced=... notifies=... polls=... lazy_wakeups=...
- *    grant_end_failures=..." (PV) or "blkwork ata-stats commands=... cmd28=... cmd48=...
+ *    grant_end_failures=... bounce_bytes=... bounce_cycles=... registered=... registered_grants=..." (PV) or "blkwork ata-stats commands=... cmd28=... cmd48=...
  *    multiple=... irqs=... flushes=... errors=... timeouts=..." (ATA), then exactly one
  *   "Test result: SUCCESS|FAILURE|ERROR" (ERROR: bad options) and poweroff.
  */
@@ -315,10 +322,12 @@ static void print_stats(void) {
   if (!bf) return;
   const struct blkfront_stats *st = blkfront_get_stats(bf);
   printf("blkwork stats requests=%llu indirect=%llu bounced=%llu notifies=%llu polls=%llu lazy_wakeups=%llu "
-         "grant_end_failures=%llu\n",
+         "grant_end_failures=%llu bounce_bytes=%llu bounce_cycles=%llu registered=%llu registered_grants=%llu\n",
          (unsigned long long)st->requests, (unsigned long long)st->indirect, (unsigned long long)st->bounced,
          (unsigned long long)st->notifies, (unsigned long long)st->polls, (unsigned long long)st->lazy_wakeups,
-         (unsigned long long)st->grant_end_failures);
+         (unsigned long long)st->grant_end_failures, (unsigned long long)st->bounce_bytes,
+         (unsigned long long)st->bounce_cycles, (unsigned long long)st->registered,
+         (unsigned long long)st->registered_grants);
 }
 
 static void seq_mode(const char *name, int write, int (*check)(const uint8_t *, uint64_t, uint32_t)) {
@@ -356,6 +365,21 @@ static void bench_mode(const char *op, int write, int random) {
          (unsigned long long)(ns / 1000), write ? "write" : "read", (unsigned long long)(mmb / 1000),
          (unsigned long long)(mmb % 1000), (unsigned long long)iops, (unsigned long long)(lat10 / 10),
          (unsigned long long)(lat10 % 10), (unsigned long long)(j.lat_max_ns / 1000), p50, p99);
+}
+
+/* Time `ops` event-channel sends on the PV disk's port (kick) or null hypercalls (nullcall). */
+static void call_mode(const char *op, int kick) {
+  if (kick && !bf) bad_option("mode=kick needs a PV disk");
+  uint64_t t0 = now_ns(), c0 = rdtsc();
+  for (uint64_t i = 0; i < opt_ops; i++) {
+    if (kick) blkfront_notify(bf);
+    else HYPERVISOR_xen_version(XENVER_version, NULL);
+  }
+  uint64_t cycles = rdtsc() - c0, ns = now_ns() - t0;
+  uint64_t n = opt_ops ? opt_ops : 1;
+  printf("blkwork bench op=%s ops=%llu elapsed_us=%llu ns_per_op=%llu cycles_per_op=%llu\n", op,
+         (unsigned long long)opt_ops, (unsigned long long)(ns / 1000), (unsigned long long)(ns / n),
+         (unsigned long long)(cycles / n));
 }
 
 /* -- random torture -- */
@@ -560,15 +584,30 @@ int main(void) {
   dev->timeout_ns = opt_timeout_ns;
   if (bf) blkfront_print_info(bf);
   if (ata) ata_print_info(ata);
-  printf("blkwork: disk %u %s: %llu sectors of %u bytes, ro=%d, max %u sectors per request, queue depth %u\n",
-         disk, dev->name, (unsigned long long)dev->nr_sectors, dev->sector_size, dev->readonly, dev->max_count,
-         dev->queue_depth);
-
   if (opt_bs % dev->sector_size) bad_option("bs is not a multiple of the sector size");
   if ((uint64_t)opt_bs * opt_qd > ARENA_BYTES) bad_option("bs * qd is more than 4 MiB");
   if (opt_size == 0 || opt_size % opt_bs) bad_option("size must be a non-zero multiple of bs");
   if (opt_size > dev->nr_sectors * dev->sector_size) bad_option("size is larger than the disk");
   opt_ops = pvkvm_cmdline_ull("ops", random ? 1000 : opt_size / opt_bs);
+
+  if (pvkvm_cmdline_ull("register", 0)) {
+    rc = block_register_buffer(dev, arena, sizeof(arena));
+    printf("blkwork: registered the %u KiB arena as I/O memory: %d\n", (unsigned)(sizeof(arena) >> 10), rc);
+    if (rc < 0) test_exit(TEST_FAILURE);
+    /* The bench modes' buffers (slot i at arena + i * bs): one untimed read through them, before
+     * the "disk" line that starts a benchmark's window, so the measured loop runs in steady state
+     * (a registered page is granted on its first use), as the host side reads from a warm cache. */
+    uint64_t warm = (uint64_t)opt_qd * opt_bs;
+    if (warm > opt_size) warm = opt_size;
+    if (strncmp(mode, "bench", 5) == 0 || strcmp(mode, "randread") == 0) {
+      rc = block_read(dev, 0, (uint32_t)(warm / dev->sector_size), arena);
+      printf("blkwork: warmed %llu KiB of registered memory: %d\n", (unsigned long long)(warm >> 10), rc);
+      if (rc < 0) test_exit(TEST_FAILURE);
+    }
+  }
+  printf("blkwork: disk %u %s: %llu sectors of %u bytes, ro=%d, max %u sectors per request, queue depth %u\n",
+         disk, dev->name, (unsigned long long)dev->nr_sectors, dev->sector_size, dev->readonly, dev->max_count,
+         dev->queue_depth);
 
   if (expect_ro) readonly_check();
   if (strcmp(mode, "seqwrite") == 0) seq_mode("seqwrite", 1, NULL);
@@ -578,7 +617,10 @@ int main(void) {
   else if (strcmp(mode, "bench") == 0) bench_mode("read", 0, 0);
   else if (strcmp(mode, "benchwrite") == 0) bench_mode("write", 1, 0);
   else if (strcmp(mode, "randread") == 0) bench_mode("randread", 0, 1);
-  else if (mode[0] || !expect_ro) bad_option("mode must be seqwrite, seqread, verify-host, random, bench, benchwrite or randread");
+  else if (strcmp(mode, "kick") == 0) call_mode("kick", 1);
+  else if (strcmp(mode, "nullcall") == 0) call_mode("nullcall", 0);
+  else if (mode[0] || !expect_ro)
+    bad_option("mode must be seqwrite, seqread, verify-host, random, bench, benchwrite, randread, kick or nullcall");
 
   print_stats();
   if (pvkvm_cmdline_ull("close", 0)) {

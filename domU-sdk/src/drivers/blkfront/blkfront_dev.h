@@ -72,6 +72,11 @@ struct blkfront_dev {
   /* ids */
   uint16_t free_head;
   struct shadow *shadow;   /* [BLKFRONT_MAX_RING_SIZE], the slot's arena memory */
+  /* registered I/O memory (block_register_buffer): whole pages, granted on first use, kept until
+   * close; reg_ref[first .. first + npages) of each region, 0 = not granted yet */
+  struct { uintptr_t base; uint32_t npages, first; } regions[BLKFRONT_MAX_REGIONS];
+  unsigned nregions, nreg_pages;
+  grant_ref_t reg_ref[BLKFRONT_MAX_REG_PAGES];
   /* the raw request being waited for */
   uint16_t raw_id;
   int raw_done;
@@ -95,7 +100,10 @@ void bf_put_pool(struct blkfront_dev *d, struct shadow *s);        /* its pool p
 void bf_mark_broken(struct blkfront_dev *d, const char *why, unsigned long long a, unsigned long long b);
 
 /* request.c: the request side. */
+int bf_register_buffer(struct block_dev *bd, void *buf, size_t len);
+unsigned bf_end_registered(struct blkfront_dev *d); /* at close: how many the backend still holds */
 void bf_put_request(struct blkfront_dev *d, const union blkif_sring_entry *e); /* at req_prod_pvt */
+union blkif_sring_entry *bf_next_request(struct blkfront_dev *d); /* the slot at req_prod_pvt, taken */
 void bf_push(struct blkfront_dev *d); /* publish req_prod_pvt; notify if the backend asked */
 int bf_submit(struct block_dev *bd, struct block_req *r);
 

@@ -27,6 +27,7 @@ static const struct block_ops blkfront_ops = {
     .poll = bf_poll,
     .abandon = bf_abandon,
     .close = bf_close,
+    .register_buffer = bf_register_buffer,
 };
 
 static struct blkfront_dev devs[BLKFRONT_MAX_DEVICES];
@@ -135,6 +136,7 @@ static int release_resources(struct blkfront_dev *d) {
   for (unsigned i = 0; i < d->nring_refs; i++) held += gnttab_end_access(d->ring_ref[i]) != 0;
   for (unsigned i = 0; i < d->niref; i++) held += gnttab_end_access(d->iref[i]) != 0;
   for (unsigned i = 0; i < d->npool_granted; i++) held += gnttab_end_access(d->pool_ref[i]) != 0;
+  held += bf_end_registered(d);
   for (unsigned id = 0; id < d->info.ring_size; id++)
     if (d->shadow[id].in_use) held += bf_end_grants(d, &d->shadow[id]);
   d->nring_refs = d->niref = d->npool_granted = 0;

@@ -1,10 +1,12 @@
 /*
  * request.c: the request side of blkfront's ring — READ/WRITE with direct segments or one
- * indirect page, data granted per request or bounced through the pool, FLUSH and DISCARD.
+ * indirect page, data in registered memory (granted once), granted per request or bounced
+ * through the pool, FLUSH and DISCARD.
  *   push: store req_prod = req_prod_pvt (release: the entries are visible first), full fence,
  *         notify iff req_event lies in (old, new]: (u32)(new - req_event) < (u32)(new - old).
  */
 #include <stdint.h>
+#include <pvkvm/arch.h>
 #include <pvkvm/evtchn.h>
 #include <pvkvm/grant.h>
 #include <pvkvm/string.h>
@@ -15,6 +17,13 @@ void bf_put_request(struct blkfront_dev *d, const union blkif_sring_entry *e) {
   memcpy((void *)&d->sring->ring[slot], e, sizeof(*e));
   d->req_prod_pvt++;
   d->stats.requests++;
+}
+
+union blkif_sring_entry *bf_next_request(struct blkfront_dev *d) {
+  uint32_t slot = d->req_prod_pvt & (d->info.ring_size - 1);
+  d->req_prod_pvt++;
+  d->stats.requests++;
+  return (union blkif_sring_entry *)&d->sring->ring[slot];
 }
 
 /* RING_PUSH_REQUESTS_AND_CHECK_NOTIFY, then the event if the backend asked for one. */
@@ -38,6 +47,75 @@ static long grant_for(struct blkfront_dev *d, struct shadow *s, const void *page
   return ref;
 }
 
+/* ---- registered I/O memory ---- */
+
+int blkfront_register_buffer(struct blkfront_dev *d, void *buf, size_t len) {
+  uintptr_t start = ((uintptr_t)buf + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
+  uintptr_t end = ((uintptr_t)buf + len) & ~(uintptr_t)(PAGE - 1);
+  if (end <= start) return -XEN_EINVAL; /* not one whole page */
+  uint32_t npages = (uint32_t)((end - start) / PAGE);
+  if (d->nregions >= BLKFRONT_MAX_REGIONS || npages > BLKFRONT_MAX_REG_PAGES - d->nreg_pages) return -XEN_ENOSPC;
+  d->regions[d->nregions].base = start;
+  d->regions[d->nregions].npages = npages;
+  d->regions[d->nregions].first = d->nreg_pages;
+  for (uint32_t i = 0; i < npages; i++) d->reg_ref[d->nreg_pages + i] = 0;
+  d->nregions++;
+  d->nreg_pages += npages;
+  return 0;
+}
+
+int bf_register_buffer(struct block_dev *bd, void *buf, size_t len) { return blkfront_register_buffer(bd->priv, buf, len); }
+
+/* Where [a, a + bytes) lies in registered memory: its first page's slot in reg_ref and that
+ * page's address; NULL if it is not inside one region. */
+static grant_ref_t *registered_refs(struct blkfront_dev *d, uintptr_t a, uint32_t bytes, uintptr_t *page0) {
+  for (unsigned r = 0; r < d->nregions; r++) {
+    uintptr_t base = d->regions[r].base;
+    if (a < base || a - base >= (uintptr_t)d->regions[r].npages * PAGE) continue;
+    uint32_t p0 = (uint32_t)((a - base) / PAGE), p1 = (uint32_t)((a + bytes - 1 - base) / PAGE);
+    if (p1 >= d->regions[r].npages) return NULL; /* runs past the region */
+    *page0 = base + (uintptr_t)p0 * PAGE;
+    return &d->reg_ref[d->regions[r].first + p0];
+  }
+  return NULL;
+}
+
+/*
+ * The segments of a request in registered memory, as 64-bit words (gref | first_sect << 32 |
+ * last_sect << 40, the blkif_request_segment layout): each page granted read-write (it serves
+ * reads and writes) on its first use. 0, or -errno if a grant failed (the request then takes the
+ * ordinary path; pages granted so far stay registered). The common case — every page granted —
+ * is a short loop: this runs for every request, in emulated code on some hosts.
+ */
+static int registered_segments(struct blkfront_dev *d, grant_ref_t *refs, uintptr_t page, uintptr_t a, uint32_t bytes,
+                               unsigned nsegs, uint64_t *segs) {
+  const uint64_t whole = (uint64_t)(PAGE / BLKIF_SECTOR_SIZE - 1) << 40; /* sectors 0..7 */
+  for (unsigned i = 0; i < nsegs; i++, page += PAGE) {
+    grant_ref_t ref = refs[i];
+    if (!ref) {
+      long rc = gnttab_grant_access(d->info.backend_id, gfn_of((const void *)page), 0);
+      if (rc < 0) return (int)rc;
+      refs[i] = ref = (grant_ref_t)rc;
+      d->stats.registered_grants++;
+    }
+    segs[i] = ref | whole;
+  }
+  /* Only the first and last pages can be partial. */
+  uint32_t first = (uint32_t)(a & (PAGE - 1)) / BLKIF_SECTOR_SIZE;
+  uint32_t last = (uint32_t)((a + bytes - 1) & (PAGE - 1)) / BLKIF_SECTOR_SIZE;
+  segs[0] = (uint32_t)segs[0] | (uint64_t)first << 32 | (nsegs == 1 ? (uint64_t)last << 40 : whole);
+  if (nsegs > 1) segs[nsegs - 1] = (uint32_t)segs[nsegs - 1] | (uint64_t)last << 40;
+  return 0;
+}
+
+unsigned bf_end_registered(struct blkfront_dev *d) {
+  unsigned held = 0;
+  for (unsigned i = 0; i < d->nreg_pages; i++)
+    if (d->reg_ref[i]) held += gnttab_end_access(d->reg_ref[i]) != 0;
+  d->nregions = d->nreg_pages = 0;
+  return held;
+}
+
 /* Undo a request that could not be queued. */
 static void unwind(struct blkfront_dev *d, unsigned id) {
   struct shadow *s = &d->shadow[id];
@@ -47,13 +125,20 @@ static void unwind(struct blkfront_dev *d, unsigned id) {
 }
 
 static int submit_rw(struct blkfront_dev *d, struct block_req *r) {
+  _Static_assert(sizeof(struct blkif_request_segment) == 8, "segments are built as 64-bit words");
   int write = r->op == BLOCK_OP_WRITE;
   uint32_t bytes = r->count * d->info.sector_size;
   uintptr_t a = (uintptr_t)r->buf;
   unsigned pages_direct = (unsigned)(((a + bytes + PAGE - 1) / PAGE) - a / PAGE);
   unsigned pages_bounce = (bytes + PAGE - 1) / PAGE;
-  /* Grant the caller's pages when allowed (not persistent) and possible (sector-aligned). */
-  int direct = !d->info.persistent && a % d->info.sector_size == 0 && pages_direct <= d->max_segs;
+  uint64_t segs[MAX_SEGS];
+  /* The caller's own pages when possible (sector-aligned) and allowed: registered I/O memory
+   * (granted once, kept), or any memory without persistent grants (granted per request). */
+  int aligned = a % d->info.sector_size == 0 && pages_direct <= d->max_segs && bytes != 0;
+  uintptr_t page0 = 0;
+  grant_ref_t *refs = aligned && d->nregions ? registered_refs(d, a, bytes, &page0) : NULL;
+  int reg = refs && registered_segments(d, refs, page0, a, bytes, pages_direct, segs) == 0;
+  int direct = aligned && (reg || !d->info.persistent);
   unsigned nsegs = direct ? pages_direct : pages_bounce;
   if (nsegs > d->max_segs || nsegs == 0) return -XEN_EINVAL;
   if (bf_ring_full(d)) return -XEN_EBUSY;
@@ -67,9 +152,8 @@ static int submit_rw(struct blkfront_dev *d, struct block_req *r) {
   s->buf = r->buf;
   s->bytes = bytes;
 
-  struct blkif_request_segment segs[MAX_SEGS];
-  uint32_t done = 0;
-  for (unsigned i = 0; i < nsegs; i++) {
+  /* Not registered: the pool's pages (bounced) or the caller's, granted for this request. */
+  for (uint32_t i = 0, done = 0; !reg && i < nsegs; i++) {
     const void *page;
     uint32_t in_page, len;
     if (direct) {
@@ -85,7 +169,12 @@ static int submit_rw(struct blkfront_dev *d, struct block_req *r) {
       page = pool_page(d, pi);
     }
     if (len > bytes - done) len = bytes - done;
-    if (!direct && write) memcpy((void *)page, (const uint8_t *)r->buf + done, len);
+    if (!direct && write) {
+      uint64_t t0 = rdtsc();
+      memcpy((void *)page, (const uint8_t *)r->buf + done, len);
+      d->stats.bounce_cycles += rdtsc() - t0;
+      d->stats.bounce_bytes += len;
+    }
     grant_ref_t gref;
     if (!direct && d->info.persistent) {
       gref = d->pool_ref[s->pool[s->npool - 1]];
@@ -97,37 +186,36 @@ static int submit_rw(struct blkfront_dev *d, struct block_req *r) {
       }
       gref = (grant_ref_t)ref;
     }
-    segs[i].gref = gref;
-    segs[i].first_sect = (uint8_t)(in_page / BLKIF_SECTOR_SIZE);
-    segs[i].last_sect = (uint8_t)((in_page + len - 1) / BLKIF_SECTOR_SIZE);
-    segs[i]._pad = 0;
+    segs[i] = gref | (uint64_t)(in_page / BLKIF_SECTOR_SIZE) << 32 | (uint64_t)((in_page + len - 1) / BLKIF_SECTOR_SIZE) << 40;
     done += len;
   }
 
-  union blkif_sring_entry e;
-  memset(&e, 0, sizeof(e));
+  /* Built in place in the ring slot (zeroed first: no stale bytes go out); the backend sees it
+   * only once bf_push publishes req_prod. */
+  union blkif_sring_entry *e = bf_next_request(d);
+  memset(e, 0, sizeof(*e));
   uint64_t sector = r->lba * d->sector_scale;
   if (nsegs <= BLKIF_MAX_SEGMENTS_PER_REQUEST) {
-    e.req.operation = s->op;
-    e.req.nr_segments = (uint8_t)nsegs;
-    e.req.handle = (uint16_t)d->info.devid;
-    e.req.id = (uint64_t)id;
-    e.req.sector_number = sector;
-    memcpy(e.req.seg, segs, nsegs * sizeof(segs[0]));
+    e->req.operation = s->op;
+    e->req.nr_segments = (uint8_t)nsegs;
+    e->req.handle = (uint16_t)d->info.devid;
+    e->req.id = (uint64_t)id;
+    e->req.sector_number = sector;
+    memcpy(e->req.seg, segs, nsegs * sizeof(segs[0]));
   } else {
     /* INDIRECT: the segments go in this id's indirect page (granted once at connect). */
     memcpy(indirect_page(d, (unsigned)id), segs, nsegs * sizeof(segs[0]));
-    e.indirect.operation = BLKIF_OP_INDIRECT;
-    e.indirect.indirect_op = s->op;
-    e.indirect.nr_segments = (uint16_t)nsegs;
-    e.indirect.id = (uint64_t)id;
-    e.indirect.sector_number = sector;
-    e.indirect.handle = (uint16_t)d->info.devid;
-    e.indirect.indirect_grefs[0] = d->iref[id];
+    e->indirect.operation = BLKIF_OP_INDIRECT;
+    e->indirect.indirect_op = s->op;
+    e->indirect.nr_segments = (uint16_t)nsegs;
+    e->indirect.id = (uint64_t)id;
+    e->indirect.sector_number = sector;
+    e->indirect.handle = (uint16_t)d->info.devid;
+    e->indirect.indirect_grefs[0] = d->iref[id];
     d->stats.indirect++;
   }
   if (s->bounce) d->stats.bounced++;
-  bf_put_request(d, &e);
+  if (reg) d->stats.registered++;
   return 0;
 }
 
