@@ -46,12 +46,10 @@ typedef uint16_t domid_t;
  * starts; 0 while only the boot vCPU runs. */
 extern uint32_t pvkvm_smp_id_leaf;
 
-/* This vCPU's id (Xen's vcpu_id): 0 until a secondary vCPU has been started, then CPUID leaf
- * base+4 EBX (XEN_HVM_CPUID_VCPU_ID_PRESENT), read each time (no per-CPU register to trust). */
-static inline unsigned pvkvm_vcpu_id(void) {
-  uint32_t leaf = __atomic_load_n(&pvkvm_smp_id_leaf, __ATOMIC_RELAXED);
-  return leaf ? cpuid(leaf, 0).ebx : 0;
-}
+/* This vCPU's id (Xen's vcpu_id), as the kernel recorded it in the vCPU's pvkvm_cpu when the
+ * vCPU started (for a secondary, after checking it against CPUID leaf base+4 EBX). Read through
+ * %gs: a CPUID costs an exit (tens of thousands of cycles from CPL 3 on kvm_pvm hosts). */
+static inline unsigned pvkvm_vcpu_id(void) { return pvkvm_cpu_vcpu_id(); }
 
 /* Our domain id from CPUID leaf base+4 (XEN_HVM_CPUID_DOMID_PRESENT), or -1 if not reported. */
 int pvkvm_domid(void);

@@ -72,8 +72,7 @@ long pvkvm_vcpu_init_result(unsigned vcpu);
 /* Wait (spinning) up to timeout_ns for an SDK-started vCPU to park. Returns 1 if it did. */
 int pvkvm_wait_vcpu_parked(unsigned vcpu, uint64_t timeout_ns);
 
-/* The secondary entry point (src/arch/smp_entry.S) and its C half; not for direct use. */
-void pvkvm_secondary_entry(void);
+/* The secondary vCPU's first code at the SDK's level (entered by the kernel); not for direct use. */
 void pvkvm_secondary_main(unsigned vcpu) __attribute__((noreturn));
 
 #endif

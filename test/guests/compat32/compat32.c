@@ -9,6 +9,9 @@
  */
 #include <pvkvm/pvkvm.h>
 
+/* Switches to compatibility mode and calls the hypercall page itself: code for CPL 0. */
+PVKVM_SDK_MODE(kernel);
+
 long call32_hypercall(unsigned long stub, uint32_t a1, uint32_t a2, uint32_t a3);
 
 static long hc32(unsigned nr, uint32_t a1, uint32_t a2, uint32_t a3) {
