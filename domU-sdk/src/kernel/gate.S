@@ -97,6 +97,20 @@ kenter:
 	pushq $KSEL_CODE64
 	pushq %rdi
 2:	movq %r8, %rdi
+	xorl %eax, %eax                 /* no kernel values for the new code to see */
+	xorl %ebx, %ebx
+	xorl %ecx, %ecx
+	xorl %edx, %edx
+	xorl %esi, %esi
+	xorl %ebp, %ebp
+	xorl %r8d, %r8d
+	xorl %r9d, %r9d
+	xorl %r10d, %r10d
+	xorl %r11d, %r11d
+	xorl %r12d, %r12d
+	xorl %r13d, %r13d
+	xorl %r14d, %r14d
+	xorl %r15d, %r15d
 	iretq
 
 	.section .note.GNU-stack, "", @progbits
