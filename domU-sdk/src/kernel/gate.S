@@ -9,11 +9,10 @@
  * Hypercalls, the common case, stay in assembly: the kernel's region must not be among the first
  * three arguments (Xen's pointer arguments: the hypervisor would write there for us), then the
  * page's stub is called with the caller's registers as they are. Hypercalls whose arguments hold
- * further addresses to check (memory_op, multicall, grant_table_op, vcpu_op) and the kernel's
- * own services go to C (kcall.c) with every register saved.
+ * further addresses to check (memory_op, multicall, grant_table_op, vcpu_op, console_io) and the
+ * kernel's own services go to C (kcall.c).
  */
 #include "kernel_layout.h"
-#include "../arch/gpr-frame.inc"
 
 	.text
 	.code64
@@ -51,11 +50,15 @@ kcall_dispatch:
 	xorl %eax, %eax
 	iretq
 
+/* kcall_c(a1, a2, a3, a4, a5, nr) in kcall.c. The convention lets it clobber RAX, RCX, R11 and
+ * the argument registers; of what C may clobber only R9 must survive (RBX, RBP, R12-R15 are
+ * C's to keep). The stack is 16-byte aligned at the call: five CPU words and one push. */
 kcall_slow:
-	SAVE_GPRS
-	movq %rsp, %rdi                 /* struct kcall_frame */
-	CALL_ALIGNED kcall_from_frame
-	RESTORE_GPRS
+	pushq %r9
+	movq %r10, %rcx
+	movq %rax, %r9
+	call kcall_c
+	popq %r9
 	iretq
 
 kernel_breakpoint:

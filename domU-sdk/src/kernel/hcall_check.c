@@ -54,7 +54,7 @@ static int ram_range(uint64_t addr, uint64_t len) {
 /* Copy a user struct in; 0 if it does not lie in user memory that is RAM. */
 static int copy_in(void *dst, uint64_t src, size_t n) {
   if (!kuser_range(src, n) || !ram_range(src, n)) return 0;
-  memcpy(dst, (const void *)(uintptr_t)src, n);
+  kcopy_words(dst, (const void *)(uintptr_t)src, n);
   return 1;
 }
 
@@ -157,14 +157,21 @@ static long grant_table_op(unsigned long cmd, unsigned long uop, unsigned long c
   for (unsigned long done = 0; done < count;) {
     unsigned n = count - done < BATCH ? (unsigned)(count - done) : BATCH;
     void *user = (void *)(uintptr_t)(uop + done * size);
-    memcpy(buf, user, n * size);
+    kcopy_words(buf, user, n * size);
     if (!grant_ops_ok((unsigned)cmd, buf, n)) return -XEN_EPERM;
     long rc = HYPERVISOR_grant_table_op((int)cmd, buf, n);
-    memcpy(user, buf, n * size); /* statuses, handles */
+    kcopy_words(user, buf, n * size); /* statuses, handles */
     if (rc < 0) return rc;
     done += n;
   }
   return 0;
+}
+
+/* An entry gate.S would pass straight on (its first three arguments clear of the kernel). */
+static int plain_entry(const struct multicall_entry *e) {
+  extern const uint8_t khc_class[KCALL_BASE];
+  unsigned cls = e->op < KCALL_BASE ? khc_class[e->op] : 2;
+  return cls == 1 || (cls == 0 && not_kernel(e->args[0]) && not_kernel(e->args[1]) && not_kernel(e->args[2]));
 }
 
 static long run_batch(struct multicall_entry *k, unsigned n, struct multicall_entry *user) {
@@ -174,36 +181,43 @@ static long run_batch(struct multicall_entry *k, unsigned n, struct multicall_en
   return rc;
 }
 
-/* Entries gate.S would pass straight on run as one multicall; any other is run on its own, in
- * order, through khypercall_checked (the same rules as a direct call). */
+/*
+ * One vCPU running and every entry plain: the hypervisor reads the caller's array itself, as
+ * nothing else runs to change it after the check. Otherwise each entry is copied in before its
+ * check; plain ones are run in batches, the others on their own, in order, through
+ * khypercall_checked (the same rules as a direct call).
+ */
 static long multicall(unsigned long calls, unsigned long nr) {
-  extern const uint8_t khc_class[KCALL_BASE];
   uint64_t bytes = nr * sizeof(struct multicall_entry);
-  if (nr >= (1u << 24) || !kuser_range(calls, bytes) || !ram_range(calls, bytes)) return -XEN_EFAULT;
+  if (nr >= (1u << 24) || !kuser_range(calls, bytes)) return -XEN_EFAULT;
   struct multicall_entry *user = (struct multicall_entry *)(uintptr_t)calls;
+  if (!ksmp_started) {
+    unsigned i = 0;
+    while (i < nr && plain_entry(&user[i])) i++;
+    if (i == nr) return HYPERVISOR_multicall(user, (unsigned)nr); /* the hypervisor checks RAM */
+  }
+  if (!ram_range(calls, bytes)) return -XEN_EFAULT;
   struct multicall_entry k[BATCH];
   unsigned n = 0, first = 0;
   for (unsigned i = 0; i < nr; i++) {
-    struct multicall_entry e = user[i];
-    unsigned cls = e.op < KCALL_BASE ? khc_class[e.op] : 2;
-    int plain = cls == 1 || (cls == 0 && not_kernel(e.args[0]) && not_kernel(e.args[1]) &&
-                             not_kernel(e.args[2]));
-    if (plain && n < BATCH) {
+    struct multicall_entry *e = &k[n];
+    kcopy_words(e, &user[i], sizeof(*e));
+    if (plain_entry(e)) {
       if (!n) first = i;
-      k[n++] = e;
+      if (++n == BATCH) {
+        long rc = run_batch(k, n, user + first);
+        if (rc < 0) return rc;
+        n = 0;
+      }
       continue;
     }
     long rc = run_batch(k, n, user + first);
     if (rc < 0) return rc;
     n = 0;
-    if (plain) {
-      first = i;
-      k[n++] = e;
-    } else if (e.op == __HYPERVISOR_multicall) {
-      user[i].result = (uint64_t)-XEN_EINVAL; /* as Xen answers a nested multicall */
-    } else {
-      user[i].result = (uint64_t)khypercall_checked(e.op, e.args[0], e.args[1], e.args[2], e.args[3], e.args[4]);
-    }
+    e = &k[0];
+    kcopy_words(e, &user[i], sizeof(*e));
+    if (e->op == __HYPERVISOR_multicall) user[i].result = (uint64_t)-XEN_EINVAL; /* as Xen answers */
+    else user[i].result = (uint64_t)khypercall_checked(e->op, e->args[0], e->args[1], e->args[2], e->args[3], e->args[4]);
   }
   return run_batch(k, n, user + first);
 }

@@ -7,12 +7,6 @@
 _Static_assert(PVKVM_KCALL_BASE == KCALL_BASE && PVKVM_KC_NULL == KCALL_NULL, "gate.S numbers");
 _Static_assert(KERR_EFAULT == XEN_EFAULT, "gate.S errno");
 
-/* gate.S's frame: the registers SAVE_GPRS pushed, then the iret frame. */
-struct kcall_frame {
-  uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
-  uint64_t rip, cs, rflags, rsp, ss;
-};
-
 long ktrap_report_user(uint64_t user_frame); /* trap.c */
 
 /* Halt until an interrupt. with_irqs = 0 (the caller's virtual flag is off, or halt_forever):
@@ -74,10 +68,12 @@ long pvkvm_kcall_direct(unsigned long nr, unsigned long a1, unsigned long a2, un
   }
 }
 
-/* gate.S, for hypercalls it does not issue itself and for the services above. */
-void kcall_from_frame(struct kcall_frame *f);
-void kcall_from_frame(struct kcall_frame *f) {
-  unsigned long nr = f->rax;
-  if (nr < KCALL_BASE) f->rax = khypercall_checked(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8);
-  else f->rax = pvkvm_kcall_direct(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8);
+/* gate.S, for hypercalls it does not issue itself and for the services above (the caller's RAX
+ * comes last, so the arguments stay in their registers). */
+long kcall_c(unsigned long a1, unsigned long a2, unsigned long a3, unsigned long a4,
+             unsigned long a5, unsigned long nr);
+long kcall_c(unsigned long a1, unsigned long a2, unsigned long a3, unsigned long a4,
+             unsigned long a5, unsigned long nr) {
+  if (nr < KCALL_BASE) return khypercall_checked(nr, a1, a2, a3, a4, a5);
+  return pvkvm_kcall_direct(nr, a1, a2, a3, a4, a5);
 }

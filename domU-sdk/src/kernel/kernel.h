@@ -31,6 +31,7 @@ struct kcpu {
 extern struct kcpu kcpus[KNR_CPUS];
 extern int kmode;       /* PVKVM_MODE_USER or PVKVM_MODE_KERNEL */
 extern int kgate_syscall; /* the gate is syscall (else int3) */
+extern int ksmp_started;  /* a secondary vCPU has been initialised: user memory may change under us */
 
 /* cpu.c */
 void kcpu_init(unsigned cpu);                 /* TSS, GS bases, syscall MSRs of the calling vCPU */
@@ -81,6 +82,13 @@ void pvkvm_trap_trampoline(void);
 void pvkvm_gate_probe_user(void);
 extern pvkvm_trap_hook_t pvkvm_trap_hook;
 extern uint8_t pvkvm_uboot_stack[UBOOT_STACK_SIZE];
+
+/* Copy whole 8-byte words. The kernel's memcpy is the library's `rep movsb`, which the kvm_pvm
+ * emulator runs a byte at a time (thousands of cycles per byte): for structs and frames, words. */
+static inline void kcopy_words(void *dst, const void *src, size_t bytes) {
+  unsigned long n = bytes / 8;
+  __asm__ volatile("rep movsq" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+}
 
 static inline void kwrmsr(uint32_t msr, uint64_t v) {
   __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");

@@ -8,6 +8,8 @@
 
 _Static_assert(sizeof(struct vcpu_hvm_context) == 128, "vcpu_hvm_context layout");
 
+int ksmp_started;
+
 extern void ksecondary_entry(void);
 void ksecondary_main(unsigned vcpu) __attribute__((noreturn));
 
@@ -36,6 +38,7 @@ long kvcpu_init(unsigned vcpu, uint64_t user_stack) {
   ctx.cpu_regs_x86_64_cr3 = read_cr(3);
   ctx.cpu_regs_x86_64_cr4 = read_cr(4);
   ctx.cpu_regs_x86_64_efer = krdmsr(MSR_EFER);
+  ksmp_started = 1; /* from now on, check only what was copied in (hcall_check.c) */
   return HYPERVISOR_vcpu_op(VCPUOP_initialise, (int)vcpu, &ctx);
 }
 

@@ -6,7 +6,6 @@
 #include <pvkvm/arch.h>
 #include <pvkvm/console.h>
 #include <pvkvm/start.h>
-#include <pvkvm/string.h>
 #include "kernel.h"
 
 static int reporting;
@@ -47,7 +46,7 @@ static int deliver_to_user(struct pvkvm_trap_frame *f, uint64_t cr2) {
   struct pvkvm_cpu *c = &pvkvm_cpus[kcpu_id()];
   uint64_t sp = (f->rsp - RESUME_ROOM - sizeof(*f)) & ~15ull;
   if (c->in_trap || !kuser_range(sp, f->rsp - sp)) return 0;
-  memcpy((void *)(uintptr_t)sp, f, sizeof(*f));
+  kcopy_words((void *)(uintptr_t)sp, f, sizeof(*f));
   c->trap_cr2 = cr2;
   c->in_trap = 1;
   f->rdi = sp;
@@ -86,6 +85,6 @@ long ktrap_report_user(uint64_t user_frame);
 long ktrap_report_user(uint64_t user_frame) {
   struct pvkvm_trap_frame f;
   if (!kuser_range(user_frame, sizeof(f))) return -XEN_EFAULT;
-  memcpy(&f, (const void *)(uintptr_t)user_frame, sizeof(f));
+  kcopy_words(&f, (const void *)(uintptr_t)user_frame, sizeof(f));
   ktrap_report(&f, pvkvm_cpus[kcpu_id()].trap_cr2);
 }

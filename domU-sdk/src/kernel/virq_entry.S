@@ -3,7 +3,9 @@
  * the event-channel upcall 0xF3 and the APIC spurious vector 0xFF.
  *
  * Each acknowledges at once (EOI, so no vector is ever in service while IF = 1) and records the
- * interrupt as a bit in the vCPU's pvkvm_cpu.pending (%gs). Then virq_deliver decides who runs
+ * interrupt as a bit in the vCPU's pvkvm_cpu.pending (%gs), with a plain `or`: only this vCPU
+ * touches its word, user code with one xchg that cannot interleave with us (the emulator's locked
+ * read-modify-write would cost more here, for nothing). Then virq_deliver decides who runs
  * the handlers, keeping the CPL-0 part short (every instruction is emulated on kvm_pvm hosts):
  *   - CPL 3 was interrupted and its virtual flag is on: the interrupted RIP and RFLAGS go on the
  *     user stack and iretq enters pvkvm_virq_trampoline (src/arch/virq_user.S) at CPL 3, which
@@ -53,7 +55,7 @@ isa_common:
 	popq %rsi
 	testq %rax, %rax
 	jz virq_return
-	lock orq %rax, %gs:PVKVM_CPU_PENDING
+	orq %rax, %gs:PVKVM_CPU_PENDING
 	jmp virq_deliver
 
 /* The idle tick only ends a halt (kcall.c, KC_IDLE): EOI and return. */
@@ -76,7 +78,7 @@ kvirq_upcall_entry:
 	pushq %rdx
 	movl $KLAPIC_EOI_ADDR, %eax
 	movl $0, (%rax)
-	lock orq $PVKVM_VIRQ_UPCALL, %gs:PVKVM_CPU_PENDING
+	orq $PVKVM_VIRQ_UPCALL, %gs:PVKVM_CPU_PENDING
 	jmp virq_deliver
 
 /* The APIC's spurious vector: no EOI (the ISR bit is not set for it). */
