@@ -2,8 +2,8 @@
  * guestspeed: what running at CPL 3 buys and costs a domU-sdk guest (bench/guest-speed.mjs).
  * Prints key=value lines:
  *   mode, gate                   the SDK's level and kernel-call gate
- *   loop_x1000                   register loop, thousandths of a cycle per iteration (best of 5)
- *   memcpy_cycles                one 4 KiB copy (best of 5 runs)
+ *   loop_x1000                   register loop, thousandths of a cycle per iteration (best of 21)
+ *   memcpy_cycles                one 4 KiB copy (best of 21 runs)
  *   kernel_call_cycles           a null kernel call (PVKVM_KC_NULL), median
  *   hypercall_cycles             xen_version(XENVER_version) through the SDK's wrapper, median
  *   multicall8_cycles            one multicall of 8 xen_version entries, median
@@ -11,7 +11,7 @@
  *                                a (counting) handler, over a periodic 1 ms timer: the lowest
  *                                tenth of the samples (interrupt_median_cycles: their median),
  *                                since host scheduling delays some deliveries by milliseconds
- *   n=ITERATIONS (default 20000000), copies=N (default 2000), calls=N (default 200), spin_ms=N
+ *   n=ITERATIONS (default 2000000), copies=N (default 2000), calls=N (default 200), spin_ms=N
  * (default 300). At CPL 0 everything is emulated on kvm_pvm hosts: give it small counts.
  */
 #include <pvkvm/pvkvm.h>
@@ -108,15 +108,15 @@ static uint64_t time_interrupts(unsigned spin_ms, unsigned *count, uint64_t *med
 
 int main(void) {
   REQUIRE_XEN();
-  uint64_t n = pvkvm_cmdline_ull("n", 20000000);
+  uint64_t n = pvkvm_cmdline_ull("n", 2000000);
   uint64_t copies = pvkvm_cmdline_ull("copies", 2000);
   unsigned calls = (unsigned)pvkvm_cmdline_ull("calls", 200);
   unsigned spin_ms = (unsigned)pvkvm_cmdline_ull("spin_ms", 300);
   if (calls > MAX_SAMPLES) calls = MAX_SAMPLES;
   printf("mode=%s\n", pvkvm_at_cpl3() ? "user" : "kernel");
   printf("gate=%s\n", !pvkvm_at_cpl3() ? "none" : pvkvm_kcall_syscall ? "syscall" : "int3");
-  printf("loop_x1000=%llu\n", (unsigned long long)speed_loop_cycles_x1000(n, 5));
-  printf("memcpy_cycles=%llu\n", (unsigned long long)speed_copy_cycles(buf_a, buf_b, copies, 5));
+  printf("loop_x1000=%llu\n", (unsigned long long)speed_loop_cycles_x1000(n, 21));
+  printf("memcpy_cycles=%llu\n", (unsigned long long)speed_copy_cycles(buf_a, buf_b, copies, 21));
   printf("kernel_call_cycles=%llu\n", (unsigned long long)time_kcall(calls));
   printf("hypercall_cycles=%llu\n", (unsigned long long)time_hypercall(calls));
   printf("multicall8_cycles=%llu\n", (unsigned long long)time_multicall8(calls));

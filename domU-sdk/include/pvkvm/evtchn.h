@@ -102,7 +102,12 @@ long evtchn_alloc_unbound(domid_t remote_dom, evtchn_port_t *port);
 long evtchn_bind_interdomain(domid_t remote_dom, evtchn_port_t remote_port, evtchn_port_t *port);
 long evtchn_bind_virq(uint32_t virq, uint32_t vcpu, evtchn_port_t *port);
 long evtchn_bind_ipi(uint32_t vcpu, evtchn_port_t *port);
+/* At CPL 3 on pvkvm a send first tries the hypervisor's send port directly (completed in the
+ * host kernel for ports wired to an ioeventfd, such as a dom0 backend's), and goes through the
+ * kernel's gate for the others (remembered per port). */
 long evtchn_send(evtchn_port_t port);
+/* The port user code may send on directly (the kernel opens it at boot on pvkvm), or 0. */
+extern uint16_t pvkvm_evtchn_send_port;
 long evtchn_close(evtchn_port_t port);     /* also removes the port's handler */
 long evtchn_bind_vcpu(evtchn_port_t port, uint32_t vcpu);
 long evtchn_reset(domid_t dom);            /* DOMID_SELF also forgets every handler */

@@ -26,17 +26,19 @@ kcall_int3_entry:
 kcall_dispatch:
 	cmpq $KCALL_BASE, %rax
 	jae 4f
-	movzbl khc_class(%rax), %ecx    /* 0: check pointers, 1: no pointers, 2: C */
-	cmpl $1, %ecx
+	movzbl khc_class(%rax), %ecx
+	cmpl $KHC_PTR_RSI, %ecx         /* the common case first */
+	je 5f
+	cmpl $KHC_NO_PTR, %ecx
 	je 2f
-	ja kcall_slow
+	ja kcall_slow                   /* KHC_C */
 	leaq -(KREGION_START - KPTR_WINDOW)(%rdi), %rcx
 	cmpq $(KREGION_END - KREGION_START + KPTR_WINDOW), %rcx
 	jb 3f
-	leaq -(KREGION_START - KPTR_WINDOW)(%rsi), %rcx
+	leaq -(KREGION_START - KPTR_WINDOW)(%rdx), %rcx
 	cmpq $(KREGION_END - KREGION_START + KPTR_WINDOW), %rcx
 	jb 3f
-	leaq -(KREGION_START - KPTR_WINDOW)(%rdx), %rcx
+5:	leaq -(KREGION_START - KPTR_WINDOW)(%rsi), %rcx
 	cmpq $(KREGION_END - KREGION_START + KPTR_WINDOW), %rcx
 	jb 3f
 2:	shlq $5, %rax

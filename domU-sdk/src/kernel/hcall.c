@@ -2,6 +2,7 @@
  * without Xen), and the variant of sched_op that enables interrupts in the trap's STI shadow. */
 #include <pvkvm/arch.h>
 #include <pvkvm/console.h>
+#include <pvkvm/evtchn.h>
 #include <pvkvm/hypercall.h>
 #include <pvkvm/string.h>
 #include "kernel.h"
@@ -11,16 +12,25 @@ uint8_t pvkvm_hypercall_page[4096] __attribute__((aligned(4096)));
 _Static_assert(PVKVM_HYPERCALL_STUB_SIZE * 128 == sizeof(pvkvm_hypercall_page),
                "128 stubs fill the page");
 
-/* How gate.S treats a hypercall from CPL 3: 0 = its first three arguments must not point into the
- * kernel (then straight to the page), 1 = it takes no pointers, 2 = checked in C (hcall_check.c)
- * because its arguments lead to further addresses, or it writes through a length it is given. */
+/* How gate.S treats a hypercall from CPL 3 (KHC_* in kernel_layout.h): by default its first three
+ * arguments must not point into the kernel, then it goes straight to the page; the common calls
+ * whose one pointer is their second argument check just that one; calls without pointers are not
+ * checked; calls whose arguments lead to further addresses, or that write through a length they
+ * are given, are checked in C (hcall_check.c). */
 const uint8_t khc_class[KCALL_BASE] = {
-    [__HYPERVISOR_set_timer_op] = 1,
-    [__HYPERVISOR_memory_op] = 2,
-    [__HYPERVISOR_multicall] = 2,
-    [__HYPERVISOR_console_io] = 2,
-    [__HYPERVISOR_grant_table_op] = 2,
-    [__HYPERVISOR_vcpu_op] = 2,
+    [__HYPERVISOR_xen_version] = KHC_PTR_RSI,
+    [__HYPERVISOR_sched_op] = KHC_PTR_RSI,
+    [__HYPERVISOR_event_channel_op] = KHC_PTR_RSI,
+    [__HYPERVISOR_hvm_op] = KHC_PTR_RSI,
+    [__HYPERVISOR_physdev_op] = KHC_PTR_RSI,
+    [__HYPERVISOR_callback_op] = KHC_PTR_RSI,
+    [__HYPERVISOR_set_timer_op] = KHC_NO_PTR,
+    [__HYPERVISOR_vm_assist] = KHC_NO_PTR,
+    [__HYPERVISOR_memory_op] = KHC_C,
+    [__HYPERVISOR_multicall] = KHC_C,
+    [__HYPERVISOR_console_io] = KHC_C,
+    [__HYPERVISOR_grant_table_op] = KHC_C,
+    [__HYPERVISOR_vcpu_op] = KHC_C,
 };
 
 static uint32_t find_xen_leaves(void) {
@@ -89,6 +99,24 @@ long ksched_op_sti(int cmd, void *arg) {
   return ret;
 }
 
+/*
+ * pvkvm's event_channel_op stub sends with one `out` to its send port, which KVM completes in the
+ * kernel for ports wired to an ioeventfd (docs/xen-abi.md §5.1); from CPL 3 a port that is not
+ * wired gets -EPERM in RDI. User code may use that port directly (src/xen/evtchn.c): a kick then
+ * costs one I/O exit instead of a kernel call and a hypercall. Recognised by the stub's first
+ * bytes, so nothing else (a real Xen) is ever sent to that port. The send is a 32-bit `out`, so
+ * the bitmap must open its four ports, the hypercall trap port among them: harmless, pvkvm
+ * refuses hypercalls from CPL 3 (-EPERM) as Xen does.
+ */
+static void open_send_port(void) {
+  static const uint8_t fast[] = {0x83, 0xff, EVTCHNOP_send, 0x75, 10, 0x8b, 0x06, 0x31, 0xff,
+                                 0xe7, PVKVM_HYPERCALL_SEND_PORT};
+  const uint8_t *s = (const uint8_t *)pvkvm_hypercall_stub(__HYPERVISOR_event_channel_op);
+  for (unsigned i = 0; i < sizeof(fast); i++)
+    if (s[i] != fast[i]) return;
+  if (kioperm(PVKVM_HYPERCALL_SEND_PORT, 4, 1) == 0) pvkvm_evtchn_send_port = PVKVM_HYPERCALL_SEND_PORT;
+}
+
 void khypercall_init(void) {
   uint32_t base = find_xen_leaves();
   if (!base) {
@@ -105,4 +133,5 @@ void khypercall_init(void) {
   }
   pvkvm_xen_cpuid_base = base;
   build_sched_sti_stub();
+  open_send_port();
 }

@@ -170,8 +170,10 @@ static long grant_table_op(unsigned long cmd, unsigned long uop, unsigned long c
 /* An entry gate.S would pass straight on (its first three arguments clear of the kernel). */
 static int plain_entry(const struct multicall_entry *e) {
   extern const uint8_t khc_class[KCALL_BASE];
-  unsigned cls = e->op < KCALL_BASE ? khc_class[e->op] : 2;
-  return cls == 1 || (cls == 0 && not_kernel(e->args[0]) && not_kernel(e->args[1]) && not_kernel(e->args[2]));
+  unsigned cls = e->op < KCALL_BASE ? khc_class[e->op] : KHC_C;
+  if (cls == KHC_NO_PTR) return 1;
+  if (cls == KHC_PTR_RSI) return not_kernel(e->args[1]);
+  return cls == KHC_PTR3 && not_kernel(e->args[0]) && not_kernel(e->args[1]) && not_kernel(e->args[2]);
 }
 
 static long run_batch(struct multicall_entry *k, unsigned n, struct multicall_entry *user) {

@@ -33,6 +33,12 @@
 #define KCALL_NULL 0x100
 #define KLAPIC_EOI_ADDR (KLAPIC_BASE + 0xB0)
 #define KERR_EFAULT 14 /* XEN_EFAULT */
+/* khc_class (hcall.c): how gate.S checks a hypercall from CPL 3. */
+#define KHC_PTR3 0   /* RDI, RSI and RDX may be pointers */
+#define KHC_NO_PTR 1 /* no pointers */
+#define KHC_C 2      /* checked in C */
+#define KHC_PTR_RSI 3 /* the one pointer is RSI */
+
 /* A hypercall's pointer argument may not lie in the kernel's region, nor within this many bytes
  * below it (so a struct that starts below cannot reach into it). */
 #define KPTR_WINDOW 0x10000

@@ -24,6 +24,8 @@ struct handler {
   void *arg;
 };
 static struct handler handlers[EVTCHN_NR_PORTS];
+/* Ports whose direct send the hypervisor refused (not wired to an ioeventfd): the gate at once. */
+static uint64_t send_by_gate[NR_WORDS];
 /* The vCPU each port notifies (as the SDK bound it); the dispatcher handles only its own. */
 static uint8_t port_vcpu[EVTCHN_NR_PORTS];
 
@@ -205,6 +207,7 @@ static inline long evtchn_op(int cmd, void *arg) { return HYPERVISOR_event_chann
 
 static void forget_port(evtchn_port_t port) {
   if (port >= EVTCHN_NR_PORTS) return;
+  __atomic_fetch_and(&send_by_gate[port / WORD_BITS], ~port_bit(port), __ATOMIC_RELAXED);
   unsigned long flags = local_irq_save();
   handlers[port].fn = NULL;
   handlers[port].arg = NULL;
@@ -263,7 +266,23 @@ long evtchn_bind_ipi(uint32_t vcpu, evtchn_port_t *port) {
   return rc;
 }
 
+uint16_t pvkvm_evtchn_send_port;
+
+/* pvkvm's fast send (src/kernel/hcall.c): the port in EAX, the result in RDI, which stays 0 when
+ * KVM completed it in the kernel. */
+static long direct_send(evtchn_port_t port) {
+  register unsigned long rdi __asm__("rdi") = 0;
+  __asm__ volatile("outl %%eax, %[p]" : "+r"(rdi) : "a"(port), [p] "i"(PVKVM_HYPERCALL_SEND_PORT) : "memory");
+  return (long)rdi;
+}
+
 long evtchn_send(evtchn_port_t port) {
+  if (pvkvm_evtchn_send_port && port < EVTCHN_NR_PORTS && pvkvm_at_cpl3() &&
+      !(__atomic_load_n(&send_by_gate[port / WORD_BITS], __ATOMIC_RELAXED) & port_bit(port))) {
+    long rc = direct_send(port);
+    if (rc != -XEN_EPERM) return rc;
+    __atomic_fetch_or(&send_by_gate[port / WORD_BITS], port_bit(port), __ATOMIC_RELAXED);
+  }
   struct evtchn_send op = {.port = port};
   return evtchn_op(EVTCHNOP_send, &op);
 }
@@ -291,6 +310,7 @@ long evtchn_reset(domid_t dom) {
     unsigned long flags = local_irq_save();
     memset(handlers, 0, sizeof(handlers));
     memset(port_vcpu, 0, sizeof(port_vcpu));
+    memset(send_by_gate, 0, sizeof(send_by_gate));
     local_irq_restore(flags);
   }
   return rc;
