@@ -36,6 +36,8 @@
 #define PVKVM_CPU_PENDING 16
 #define PVKVM_CPU_TRAP_CR2 24
 #define PVKVM_CPU_IN_TRAP 32
+#define PVKVM_CPU_RESUME_RIP 48
+#define PVKVM_CPU_RESUME_RFLAGS 56
 
 #ifndef __ASSEMBLER__
 struct pvkvm_cpu {
@@ -46,7 +48,9 @@ struct pvkvm_cpu {
   uint64_t trap_cr2;     /* CR2 of the exception last delivered to a user trap hook */
   uint32_t in_trap;      /* a user trap hook is running: a fault now is reported, not delivered */
   uint32_t reserved;
-  uint64_t upcalls;      /* event upcalls dispatched on this vCPU */
+  uint64_t reserved2;
+  uint64_t resume_rip;   /* where the kernel sent user code to the trampoline from, and its */
+  uint64_t resume_rflags; /* flags: the trampoline pushes both first thing */
 } __attribute__((aligned(64)));
 
 /* One per vCPU, in user memory; the kernel points each vCPU's GS base at its own. */

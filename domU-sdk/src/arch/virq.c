@@ -13,6 +13,8 @@ _Static_assert(offsetof(struct pvkvm_cpu, irq_off) == PVKVM_CPU_IRQ_OFF, "cpu.h 
 _Static_assert(offsetof(struct pvkvm_cpu, pending) == PVKVM_CPU_PENDING, "cpu.h offsets");
 _Static_assert(offsetof(struct pvkvm_cpu, trap_cr2) == PVKVM_CPU_TRAP_CR2, "cpu.h offsets");
 _Static_assert(offsetof(struct pvkvm_cpu, in_trap) == PVKVM_CPU_IN_TRAP, "cpu.h offsets");
+_Static_assert(offsetof(struct pvkvm_cpu, resume_rip) == PVKVM_CPU_RESUME_RIP, "cpu.h offsets");
+_Static_assert(offsetof(struct pvkvm_cpu, resume_rflags) == PVKVM_CPU_RESUME_RFLAGS, "cpu.h offsets");
 
 /* State the kernel publishes for user code (it writes these at boot or on interrupts). */
 struct pvkvm_cpu pvkvm_cpus[PVKVM_NR_CPUS];

@@ -2,12 +2,13 @@
  * virq_user.S: where the kernel sends CPL-3 code (PVKVM_MODE_USER) to run handlers, and how it
  * comes back, all at CPL 3 so nothing here is emulated on kvm_pvm hosts.
  *
- * pvkvm_virq_trampoline: entered by the kernel's interrupt path (src/kernel/virq_entry.S) with the
- * virtual interrupt flag off and two words on the interrupted stack: RFLAGS at (%rsp), RIP at
- * 8(%rsp). It runs the handlers, turns the flag back on (running anything that arrived in the
- * meantime), restores the registers and returns with popfq; ret. An interrupt between the
- * flag going on and that ret is delivered on top, on the same stack (the SDK is built with
- * -mno-red-zone, so nothing lives below RSP).
+ * pvkvm_virq_trampoline: entered by the kernel's interrupt path (src/kernel/virq_entry.S) on the
+ * interrupted stack, with the virtual interrupt flag off and the interrupted RIP and RFLAGS left
+ * in this vCPU's pvkvm_cpu (so the kernel never writes the user stack). It pushes them, runs the
+ * handlers, turns the flag back on (running anything that arrived in the meantime), restores the
+ * registers and returns with popfq; ret. An interrupt between the flag going on and that ret is
+ * delivered on top, on the same stack (the SDK is built with -mno-red-zone, so nothing lives
+ * below RSP); none can come before the two pushes, the flag being off.
  *
  * pvkvm_trap_trampoline / pvkvm_trap_resume: an exception for a user trap hook (traps.c), and the
  * way back to the (possibly edited) frame it handled.
@@ -21,6 +22,8 @@
 	.code64
 	.globl pvkvm_virq_trampoline
 pvkvm_virq_trampoline:
+	pushq %gs:PVKVM_CPU_RESUME_RIP
+	pushq %gs:PVKVM_CPU_RESUME_RFLAGS
 	SAVE_GPRS
 	CALL_ALIGNED pvkvm_virq_run
 1:	movl $0, %gs:PVKVM_CPU_IRQ_OFF

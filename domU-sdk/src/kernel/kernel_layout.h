@@ -33,6 +33,11 @@
 #define KCALL_NULL 0x100
 #define KLAPIC_EOI_ADDR (KLAPIC_BASE + 0xB0)
 #define KERR_EFAULT 14 /* XEN_EFAULT */
+/* ISA IRQs (<pvkvm/isa.h>, checked in kisa.c): vector base, and the route virq_entry.S handles
+ * itself. */
+#define KISA_VECTOR_BASE 0x20
+#define KISA_ROUTE_IOAPIC 2
+
 /* khc_class (hcall.c): how gate.S checks a hypercall from CPL 3. */
 #define KHC_PTR3 0   /* RDI, RSI and RDX may be pointers */
 #define KHC_NO_PTR 1 /* no pointers */

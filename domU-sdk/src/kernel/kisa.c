@@ -25,7 +25,10 @@
 #define LAPIC_DCR_DIV1 0xB
 #define LAPIC_LVT_EXTINT 0x700 /* delivery mode ExtINT, unmasked, edge */
 
-static unsigned route;     /* enum isa_irq_route; ISA_ROUTE_AUTO until kisa_init */
+_Static_assert(KISA_VECTOR_BASE == ISA_IRQ_VECTOR_BASE && KISA_ROUTE_IOAPIC == ISA_ROUTE_IOAPIC,
+              "virq_entry.S's copies");
+
+unsigned kisa_route;       /* enum isa_irq_route; ISA_ROUTE_AUTO until kisa_init (virq_entry.S reads it) */
 static uint16_t pic_mask = 0xFFFF;
 extern uint64_t pvkvm_isa_spurious; /* isa.c: in user memory, for isa_irq_spurious() */
 
@@ -38,7 +41,7 @@ uint32_t klapic_read(uint32_t reg) { return lapic_read(reg); }
 
 /* The one-shot tick that ends an idle halt (1 GHz APIC timer on QEMU/KVM: ns). */
 void klapic_arm_tick(uint64_t ns) {
-  if (route == ISA_ROUTE_AUTO) kisa_init(ISA_ROUTE_AUTO);
+  if (kisa_route == ISA_ROUTE_AUTO) kisa_init(ISA_ROUTE_AUTO);
   lapic_write(LAPIC_TIMER_ICR, (uint32_t)(ns < 1000 ? 1000 : ns > 0xffffffffu ? 0xffffffffu : ns));
 }
 
@@ -85,7 +88,7 @@ static void ioapic_route(unsigned pin, int masked) {
 /* The route (the caller resolved AUTO from the command line and Xen's presence; AUTO here means
  * the same default). Idempotent. */
 long kisa_init(unsigned want) {
-  if (route != ISA_ROUTE_AUTO) return route;
+  if (kisa_route != ISA_ROUTE_AUTO) return kisa_route;
   if (want != ISA_ROUTE_PIC && want != ISA_ROUTE_IOAPIC)
     want = pvkvm_xen_present() ? ISA_ROUTE_IOAPIC : ISA_ROUTE_PIC;
   klapic_enable();
@@ -99,14 +102,14 @@ long kisa_init(unsigned want) {
     if (!pvkvm_xen_present()) pic_init(0xFFFF); /* with Xen the PIC is the hypervisor's */
     for (unsigned pin = 1; pin < 16; pin++) ioapic_route(pin, 1);
   }
-  route = want;
-  return route;
+  kisa_route = want;
+  return kisa_route;
 }
 
 long kisa_line(unsigned irq, int on) {
   if (irq >= 16 || irq == PIC_CASCADE_IRQ) return -XEN_EINVAL;
-  if (route == ISA_ROUTE_AUTO) kisa_init(ISA_ROUTE_AUTO);
-  if (route == ISA_ROUTE_PIC) {
+  if (kisa_route == ISA_ROUTE_AUTO) kisa_init(ISA_ROUTE_AUTO);
+  if (kisa_route == ISA_ROUTE_PIC) {
     if (on) pic_mask &= (uint16_t)~(1u << irq);
     else pic_mask |= (uint16_t)(1u << irq);
     pic_write_mask();
@@ -121,7 +124,7 @@ long kisa_line(unsigned irq, int on) {
  * requested again). Returns the pending bit for the IRQ, or 0 for a spurious IRQ 7/15. */
 uint64_t kisa_ack(uint64_t vector) {
   unsigned irq = (unsigned)(vector - ISA_IRQ_VECTOR_BASE) & 15;
-  if (route == ISA_ROUTE_PIC) {
+  if (kisa_route == ISA_ROUTE_PIC) {
     /* A spurious IRQ 7/15 (the request went away before the INTA) has no ISR bit and gets no
      * EOI from its own PIC; a spurious slave IRQ still occupied the master's cascade input. */
     if ((irq == 7 || irq == 15) && !(pic_isr(irq == 7 ? PIC1_CMD : PIC2_CMD) & 0x80)) {

@@ -7,9 +7,10 @@
  * touches its word, user code with one xchg that cannot interleave with us (the emulator's locked
  * read-modify-write would cost more here, for nothing). Then virq_deliver decides who runs
  * the handlers, keeping the CPL-0 part short (every instruction is emulated on kvm_pvm hosts):
- *   - CPL 3 was interrupted and its virtual flag is on: the interrupted RIP and RFLAGS go on the
- *     user stack and iretq enters pvkvm_virq_trampoline (src/arch/virq_user.S) at CPL 3, which
- *     runs the handlers there and resumes; with the flag off, the bit just waits;
+ *   - CPL 3 was interrupted and its virtual flag is on: the flag goes off, the interrupted RIP and
+ *     RFLAGS go to the vCPU's pvkvm_cpu and iretq enters pvkvm_virq_trampoline
+ *     (src/arch/virq_user.S) at CPL 3 on the interrupted stack, which runs the handlers there and
+ *     resumes; with the flag off, the bit just waits;
  *   - CPL 0 was interrupted in PVKVM_MODE_KERNEL: the handlers run here, on this stack, as a plain
  *     kernel's would;
  *   - the kernel itself was interrupted (a halt on behalf of user code): the bit waits for the
@@ -27,7 +28,6 @@
 isa_stub_\vec:
 	pushq %rax
 	pushq %rcx
-	pushq %rdx
 	movl $\vec, %eax
 	jmp isa_common
 .endm
@@ -36,9 +36,19 @@ isa_stub_\vec:
 	ISA_STUB \vec
 	.endr
 
-/* The route (PIC or IOAPIC) decides the EOI and whether the IRQ was spurious: kisa_ack in C. The
- * stack is 16-byte aligned at the call (five CPU words, three and six pushes). */
+/* With the IOAPIC (pvkvm's default) the EOI goes to the local APIC and the IRQ is never spurious:
+ * done here. The PIC route needs the spurious check and the PICs' EOIs: kisa_ack in C, with what
+ * C may clobber saved (the stack is 16-byte aligned at the call: five CPU words, nine pushes). */
 isa_common:
+	cmpl $KISA_ROUTE_IOAPIC, kisa_route(%rip)
+	jne 1f
+	movl $KLAPIC_EOI_ADDR, %ecx
+	movl $0, (%rcx)
+	leal (PVKVM_VIRQ_ISA_SHIFT - KISA_VECTOR_BASE)(%rax), %ecx
+	movl $1, %eax
+	shlq %cl, %rax
+	jmp 2f
+1:	pushq %rdx
 	pushq %rsi
 	pushq %rdi
 	pushq %r8
@@ -53,9 +63,10 @@ isa_common:
 	popq %r8
 	popq %rdi
 	popq %rsi
+	popq %rdx
 	testq %rax, %rax
 	jz virq_return
-	orq %rax, %gs:PVKVM_CPU_PENDING
+2:	orq %rax, %gs:PVKVM_CPU_PENDING
 	jmp virq_deliver
 
 /* The idle tick only ends a halt (kcall.c, KC_IDLE): EOI and return. */
@@ -75,7 +86,6 @@ tick_stub:
 kvirq_upcall_entry:
 	pushq %rax
 	pushq %rcx
-	pushq %rdx
 	movl $KLAPIC_EOI_ADDR, %eax
 	movl $0, (%rax)
 	orq $PVKVM_VIRQ_UPCALL, %gs:PVKVM_CPU_PENDING
@@ -88,40 +98,24 @@ kvirq_spurious_entry:
 	lock incq pvkvm_spurious_count(%rip)
 	iretq
 
-/* Stack: RDX, RCX, RAX, then the CPU's frame: RIP +24, CS +32, RFLAGS +40, RSP +48, SS +56. */
+/* Stack: RCX, RAX, then the CPU's frame: RIP +16, CS +24, RFLAGS +32, RSP +40, SS +48. */
 virq_deliver:
-	testb $3, 32(%rsp)
+	testb $3, 24(%rsp)
 	jz 3f
 	cmpl $0, %gs:PVKVM_CPU_IRQ_OFF
 	jne virq_return
-	movq 48(%rsp), %rax
-	subq $16, %rax                  /* the two words the trampoline returns through */
-	/* Only ever write user memory: below 4 GiB, above the kernel's page, not the APIC pages. */
-	leaq 16(%rax), %rcx
-	shrq $32, %rcx
-	jnz virq_return
-	cmpq $KREGION_END, %rax
-	jb virq_return
-	movl $(KIOAPIC_BASE - 16), %edx
-	movq %rax, %rcx
-	subq %rdx, %rcx
-	cmpq $(KLAPIC_BASE + 4096 - KIOAPIC_BASE + 16), %rcx
-	jb virq_return
 	movl $1, %gs:PVKVM_CPU_IRQ_OFF  /* handlers run with the virtual flag off */
-	movq 24(%rsp), %rcx
-	movq %rcx, 8(%rax)              /* RIP */
-	movq 40(%rsp), %rcx
-	movq %rcx, (%rax)               /* RFLAGS */
-	movq %rax, 48(%rsp)
-	movq $pvkvm_virq_trampoline, 24(%rsp)
+	movq 16(%rsp), %rax
+	movq %rax, %gs:PVKVM_CPU_RESUME_RIP
+	movq 32(%rsp), %rax
+	movq %rax, %gs:PVKVM_CPU_RESUME_RFLAGS
+	movq $pvkvm_virq_trampoline, 16(%rsp)
 virq_return:
-	popq %rdx
 	popq %rcx
 	popq %rax
 	iretq
 3:	cmpl $PVKVM_MODE_KERNEL, kmode(%rip)
 	jne virq_return                 /* the kernel was interrupted: the caller takes the bit */
-	popq %rdx
 	popq %rcx
 	popq %rax
 	SAVE_GPRS
