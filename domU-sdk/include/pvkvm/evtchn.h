@@ -23,7 +23,8 @@
  * evtchn_pending_sel with 0, for each set word i take pending[i] & ~mask[i], clear each bit
  * atomically and call that port's handler; repeat while evtchn_upcall_pending was set again.
  * Ports without a handler are cleared and counted (evtchn_unhandled_count). Handlers run with
- * interrupts disabled.
+ * interrupts disabled, at the SDK's level: at CPL 3 (the default, <pvkvm/cpu.h>) the kernel only
+ * acknowledges the upcall and the dispatcher runs there, with the virtual interrupt flag off.
  *
  * Per-vCPU state is indexed by pvkvm_vcpu_id() (see pvkvm/smp.h). An IPI port bound with
  * evtchn_bind_ipi(k, ...) is dispatched only on vCPU k (the SDK records each port's vCPU).
@@ -71,8 +72,8 @@ enum evtchn_upcall_mode {
   EVTCHN_CALLBACK_VECTOR = 2, /* HVM_PARAM_CALLBACK_IRQ type VECTOR, no EOI */
 };
 
-/* Map shared_info, install the IDT gates (0xF3 upcall, 0xFF spurious), enable the local APIC and
- * register the upcall for this vCPU in `mode`. Leaves the interrupt flag as it was. Returns 0 or
+/* Map shared_info, have the kernel enable the local APIC (its gates for 0xF3 upcall and 0xFF
+ * spurious are installed at boot) and register the upcall for this vCPU in `mode`. Leaves the interrupt flag as it was. Returns 0 or
  * -errno (of the mapping or of the registration hypercall). */
 long evtchn_init(enum evtchn_upcall_mode mode);
 /* The mode registered for this vCPU (EVTCHN_UPCALL_NONE before evtchn_init succeeds). */

@@ -3,8 +3,9 @@
  * flag.
  *
  * The SDK uses two vectors: PVKVM_UPCALL_VECTOR (0xF3, the event-channel upcall, as Linux uses)
- * and PVKVM_SPURIOUS_VECTOR (0xFF, the APIC's spurious vector; its handler just returns).
- * evtchn_init() installs both and enables the APIC; nothing else here needs the hypervisor.
+ * and PVKVM_SPURIOUS_VECTOR (0xFF, the APIC's spurious vector; its handler just counts). The
+ * kernel installs both at boot; evtchn_init() has it enable the APIC. The APIC's page is the
+ * kernel's: at CPL 3 (<pvkvm/cpu.h>) reads are kernel calls and writes are not possible.
  *
  * Waiting without losing a wake-up: with interrupts off, check the condition, then safe_halt()
  * (`sti; hlt`: the STI shadow makes the two atomic, so an interrupt that is already pending or
