@@ -217,8 +217,13 @@ const GOALS = {
     ['exits per 4 KiB, PV ÷ ATA (docs/performance.md §2, G3: ≤ 1/40)', (r) => r.exits_ratio_pv_vs_emulated, (r) => r.targets?.exits_ratio_pv_vs_emulated ?? 0.025, 'le'],
     ['PV ÷ QEMU IDE, 64 KiB seq read', (r) => r.seq_read_pv_vs_qemu, null, null],
   ],
+  'guest-speed': [
+    ['register loop, guest (default mode) ÷ host', (r) => r.loop_vs_native, (r) => r.target_loop_vs_native ?? 1.5, 'le'],
+    ['4 KiB copy, guest ÷ host', (r) => r.memcpy_vs_native, null, null],
+    ['hypercall from user code, cycles', (r) => r.hypercall_from_user_cycles, null, null],
+  ],
 };
-const ORDER = ['hypercall', 'boot', 'evtchn', 'grant-copy', 'xenstore', 'block', 'pv-vs-emulated'];
+const ORDER = ['hypercall', 'boot', 'evtchn', 'grant-copy', 'xenstore', 'block', 'pv-vs-emulated', 'guest-speed'];
 
 function readResults(dir) {
   const out = {};

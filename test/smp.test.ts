@@ -7,7 +7,14 @@ import { runGuest, testResult } from './helpers/run-guest.ts';
 t.test('two vCPUs: bring-up, IPIs, per-vCPU time', kvmTest(), async (t) => {
   const r = await runGuest('smp'); // guest.json: --vcpus 2 --cmdline mode=vector
   t.equal(testResult(r.stdout), 'SUCCESS', `${r.stdout}\n${r.stderr}`);
+  t.match(r.stdout, /the SDK runs at CPL 3/);
   t.equal(r.code, 0);
+});
+
+t.test('two vCPUs with the SDK at CPL 0 (sdk.mode=kernel)', kvmTest(), async (t) => {
+  const r = await runGuest('smp', ['--cmdline', 'mode=vector sdk.mode=kernel']);
+  t.equal(testResult(r.stdout), 'SUCCESS', `${r.stdout}\n${r.stderr}`);
+  t.match(r.stdout, /the SDK runs at CPL 0/);
 });
 
 t.test('four vCPUs', kvmTest(), async (t) => {

@@ -23,7 +23,8 @@
  * evtchn_pending_sel with 0, for each set word i take pending[i] & ~mask[i], clear each bit
  * atomically and call that port's handler; repeat while evtchn_upcall_pending was set again.
  * Ports without a handler are cleared and counted (evtchn_unhandled_count). Handlers run with
- * interrupts disabled.
+ * interrupts disabled, at the SDK's level: at CPL 3 (the default, <pvkvm/cpu.h>) the kernel only
+ * acknowledges the upcall and the dispatcher runs there, with the virtual interrupt flag off.
  *
  * Per-vCPU state is indexed by pvkvm_vcpu_id() (see pvkvm/smp.h). An IPI port bound with
  * evtchn_bind_ipi(k, ...) is dispatched only on vCPU k (the SDK records each port's vCPU).
@@ -46,12 +47,10 @@ typedef uint16_t domid_t;
  * starts; 0 while only the boot vCPU runs. */
 extern uint32_t pvkvm_smp_id_leaf;
 
-/* This vCPU's id (Xen's vcpu_id): 0 until a secondary vCPU has been started, then CPUID leaf
- * base+4 EBX (XEN_HVM_CPUID_VCPU_ID_PRESENT), read each time (no per-CPU register to trust). */
-static inline unsigned pvkvm_vcpu_id(void) {
-  uint32_t leaf = __atomic_load_n(&pvkvm_smp_id_leaf, __ATOMIC_RELAXED);
-  return leaf ? cpuid(leaf, 0).ebx : 0;
-}
+/* This vCPU's id (Xen's vcpu_id), as the kernel recorded it in the vCPU's pvkvm_cpu when the
+ * vCPU started (for a secondary, after checking it against CPUID leaf base+4 EBX). Read through
+ * %gs: a CPUID costs an exit (tens of thousands of cycles from CPL 3 on kvm_pvm hosts). */
+static inline unsigned pvkvm_vcpu_id(void) { return pvkvm_cpu_vcpu_id(); }
 
 /* Our domain id from CPUID leaf base+4 (XEN_HVM_CPUID_DOMID_PRESENT), or -1 if not reported. */
 int pvkvm_domid(void);
@@ -73,8 +72,8 @@ enum evtchn_upcall_mode {
   EVTCHN_CALLBACK_VECTOR = 2, /* HVM_PARAM_CALLBACK_IRQ type VECTOR, no EOI */
 };
 
-/* Map shared_info, install the IDT gates (0xF3 upcall, 0xFF spurious), enable the local APIC and
- * register the upcall for this vCPU in `mode`. Leaves the interrupt flag as it was. Returns 0 or
+/* Map shared_info, have the kernel enable the local APIC (its gates for 0xF3 upcall and 0xFF
+ * spurious are installed at boot) and register the upcall for this vCPU in `mode`. Leaves the interrupt flag as it was. Returns 0 or
  * -errno (of the mapping or of the registration hypercall). */
 long evtchn_init(enum evtchn_upcall_mode mode);
 /* The mode registered for this vCPU (EVTCHN_UPCALL_NONE before evtchn_init succeeds). */
@@ -104,7 +103,12 @@ long evtchn_alloc_unbound(domid_t remote_dom, evtchn_port_t *port);
 long evtchn_bind_interdomain(domid_t remote_dom, evtchn_port_t remote_port, evtchn_port_t *port);
 long evtchn_bind_virq(uint32_t virq, uint32_t vcpu, evtchn_port_t *port);
 long evtchn_bind_ipi(uint32_t vcpu, evtchn_port_t *port);
+/* At CPL 3 on pvkvm a send first tries the hypervisor's send port directly (completed in the
+ * host kernel for ports wired to an ioeventfd, such as a dom0 backend's), and goes through the
+ * kernel's gate for the others (remembered per port). */
 long evtchn_send(evtchn_port_t port);
+/* The port user code may send on directly (the kernel opens it at boot on pvkvm), or 0. */
+extern uint16_t pvkvm_evtchn_send_port;
 long evtchn_close(evtchn_port_t port);     /* also removes the port's handler */
 long evtchn_bind_vcpu(evtchn_port_t port, uint32_t vcpu);
 long evtchn_reset(domid_t dom);            /* DOMID_SELF also forgets every handler */

@@ -8,10 +8,14 @@
  *
  * Without Xen (e.g. under QEMU) the runtime fills the page itself with stubs that return
  * -XEN_ENOSYS, so every hypercall below is always safe to make.
+ *
+ * The page is the kernel's (supervisor-only). Code at CPL 3 (PVKVM_MODE_USER, <pvkvm/cpu.h>)
+ * reaches it through the kernel-call gate; the wrappers below pick the path themselves.
  */
 #ifndef PVKVM_HYPERCALL_H
 #define PVKVM_HYPERCALL_H
 #include <stdint.h>
+#include <pvkvm/kcall.h>
 #include <pvkvm/xen.h>
 
 extern uint8_t pvkvm_hypercall_page[4096];
@@ -26,76 +30,98 @@ static inline unsigned long pvkvm_hypercall_stub(unsigned nr) {
   return (unsigned long)pvkvm_hypercall_page + (unsigned long)nr * PVKVM_HYPERCALL_STUB_SIZE;
 }
 
-#define PVKVM_HC_CLOBBERS "memory", "rcx", "r11"
+#define PVKVM_HC_CLOBBERS "memory", "cc", "rcx", "r11"
 
+/*
+ * hypercallN issues hypercall `nr`: at CPL 0 by calling the page's stub; at CPL 3 through the
+ * kernel-call gate (<pvkvm/kcall.h>), because the hypervisor refuses hypercalls from CPL 3
+ * (-EPERM, as Xen does) and the page belongs to the kernel. Both paths take the same registers
+ * and clobber the same ones, so a wrapper is correct in either mode.
+ */
 static inline long hypercall0(unsigned nr) {
-  long ret;
-  __asm__ volatile("call *%[stub]"
-                   : "=a"(ret)
-                   : [stub] "r"(pvkvm_hypercall_stub(nr))
-                   : PVKVM_HC_CLOBBERS, "rdi", "rsi", "rdx", "r10", "r8");
+  long ret = nr;
+  if (pvkvm_at_cpl3())
+    __asm__ volatile(PVKVM_GATE_INSN : "+a"(ret) : : PVKVM_HC_CLOBBERS, "rdi", "rsi", "rdx", "r10", "r8");
+  else
+    __asm__ volatile("call *%[stub]"
+                     : "+a"(ret)
+                     : [stub] "r"(pvkvm_hypercall_stub(nr))
+                     : PVKVM_HC_CLOBBERS, "rdi", "rsi", "rdx", "r10", "r8");
   return ret;
 }
 
 static inline long hypercall1(unsigned nr, unsigned long a1) {
-  long ret;
+  long ret = nr;
   register unsigned long rdi __asm__("rdi") = a1;
-  __asm__ volatile("call *%[stub]"
-                   : "=a"(ret), "+r"(rdi)
-                   : [stub] "r"(pvkvm_hypercall_stub(nr))
-                   : PVKVM_HC_CLOBBERS, "rsi", "rdx", "r10", "r8");
+  if (pvkvm_at_cpl3())
+    __asm__ volatile(PVKVM_GATE_INSN : "+a"(ret), "+r"(rdi) : : PVKVM_HC_CLOBBERS, "rsi", "rdx", "r10", "r8");
+  else
+    __asm__ volatile("call *%[stub]"
+                     : "+a"(ret), "+r"(rdi)
+                     : [stub] "r"(pvkvm_hypercall_stub(nr))
+                     : PVKVM_HC_CLOBBERS, "rsi", "rdx", "r10", "r8");
   return ret;
 }
 
 static inline long hypercall2(unsigned nr, unsigned long a1, unsigned long a2) {
-  long ret;
+  long ret = nr;
   register unsigned long rdi __asm__("rdi") = a1;
   register unsigned long rsi __asm__("rsi") = a2;
-  __asm__ volatile("call *%[stub]"
-                   : "=a"(ret), "+r"(rdi), "+r"(rsi)
-                   : [stub] "r"(pvkvm_hypercall_stub(nr))
-                   : PVKVM_HC_CLOBBERS, "rdx", "r10", "r8");
+  if (pvkvm_at_cpl3())
+    __asm__ volatile(PVKVM_GATE_INSN : "+a"(ret), "+r"(rdi), "+r"(rsi) : : PVKVM_HC_CLOBBERS, "rdx", "r10", "r8");
+  else
+    __asm__ volatile("call *%[stub]"
+                     : "+a"(ret), "+r"(rdi), "+r"(rsi)
+                     : [stub] "r"(pvkvm_hypercall_stub(nr))
+                     : PVKVM_HC_CLOBBERS, "rdx", "r10", "r8");
   return ret;
 }
 
 static inline long hypercall3(unsigned nr, unsigned long a1, unsigned long a2, unsigned long a3) {
-  long ret;
+  long ret = nr;
   register unsigned long rdi __asm__("rdi") = a1;
   register unsigned long rsi __asm__("rsi") = a2;
   register unsigned long rdx __asm__("rdx") = a3;
-  __asm__ volatile("call *%[stub]"
-                   : "=a"(ret), "+r"(rdi), "+r"(rsi), "+r"(rdx)
-                   : [stub] "r"(pvkvm_hypercall_stub(nr))
-                   : PVKVM_HC_CLOBBERS, "r10", "r8");
+  if (pvkvm_at_cpl3())
+    __asm__ volatile(PVKVM_GATE_INSN : "+a"(ret), "+r"(rdi), "+r"(rsi), "+r"(rdx) : : PVKVM_HC_CLOBBERS, "r10", "r8");
+  else
+    __asm__ volatile("call *%[stub]"
+                     : "+a"(ret), "+r"(rdi), "+r"(rsi), "+r"(rdx)
+                     : [stub] "r"(pvkvm_hypercall_stub(nr))
+                     : PVKVM_HC_CLOBBERS, "r10", "r8");
   return ret;
 }
 
-static inline long hypercall4(unsigned nr, unsigned long a1, unsigned long a2, unsigned long a3,
-                              unsigned long a4) {
-  long ret;
+static inline long hypercall4(unsigned nr, unsigned long a1, unsigned long a2, unsigned long a3, unsigned long a4) {
+  long ret = nr;
   register unsigned long rdi __asm__("rdi") = a1;
   register unsigned long rsi __asm__("rsi") = a2;
   register unsigned long rdx __asm__("rdx") = a3;
   register unsigned long r10 __asm__("r10") = a4;
-  __asm__ volatile("call *%[stub]"
-                   : "=a"(ret), "+r"(rdi), "+r"(rsi), "+r"(rdx), "+r"(r10)
-                   : [stub] "r"(pvkvm_hypercall_stub(nr))
-                   : PVKVM_HC_CLOBBERS, "r8");
+  if (pvkvm_at_cpl3())
+    __asm__ volatile(PVKVM_GATE_INSN : "+a"(ret), "+r"(rdi), "+r"(rsi), "+r"(rdx), "+r"(r10) : : PVKVM_HC_CLOBBERS, "r8");
+  else
+    __asm__ volatile("call *%[stub]"
+                     : "+a"(ret), "+r"(rdi), "+r"(rsi), "+r"(rdx), "+r"(r10)
+                     : [stub] "r"(pvkvm_hypercall_stub(nr))
+                     : PVKVM_HC_CLOBBERS, "r8");
   return ret;
 }
 
-static inline long hypercall5(unsigned nr, unsigned long a1, unsigned long a2, unsigned long a3,
-                              unsigned long a4, unsigned long a5) {
-  long ret;
+static inline long hypercall5(unsigned nr, unsigned long a1, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5) {
+  long ret = nr;
   register unsigned long rdi __asm__("rdi") = a1;
   register unsigned long rsi __asm__("rsi") = a2;
   register unsigned long rdx __asm__("rdx") = a3;
   register unsigned long r10 __asm__("r10") = a4;
   register unsigned long r8 __asm__("r8") = a5;
-  __asm__ volatile("call *%[stub]"
-                   : "=a"(ret), "+r"(rdi), "+r"(rsi), "+r"(rdx), "+r"(r10), "+r"(r8)
-                   : [stub] "r"(pvkvm_hypercall_stub(nr))
-                   : PVKVM_HC_CLOBBERS);
+  if (pvkvm_at_cpl3())
+    __asm__ volatile(PVKVM_GATE_INSN : "+a"(ret), "+r"(rdi), "+r"(rsi), "+r"(rdx), "+r"(r10), "+r"(r8) : : PVKVM_HC_CLOBBERS);
+  else
+    __asm__ volatile("call *%[stub]"
+                     : "+a"(ret), "+r"(rdi), "+r"(rsi), "+r"(rdx), "+r"(r10), "+r"(r8)
+                     : [stub] "r"(pvkvm_hypercall_stub(nr))
+                     : PVKVM_HC_CLOBBERS);
   return ret;
 }
 
@@ -136,8 +162,5 @@ static inline long HYPERVISOR_grant_table_op(int cmd, void *uop, unsigned count)
 /* Convenience: HVMOP_get_param / HVMOP_set_param on DOMID_SELF. Return 0 or -errno. */
 long pvkvm_hvm_get_param(uint32_t index, uint64_t *value);
 long pvkvm_hvm_set_param(uint32_t index, uint64_t value);
-
-/* Called by the runtime before main: find Xen and install the hypercall page. */
-void pvkvm_hypercall_init(void);
 
 #endif

@@ -20,14 +20,16 @@
  *     CPU's APIC id, edge, active high; handlers EOI the local APIC. The 8259s are left alone when
  *     Xen is present (pvkvm programs the master PIC for the domain-wide callback vector, docs/host-kvm.md §1)
  *     and fully masked otherwise.
- * Handlers run with interrupts off, on the interrupted stack (the SDK is built -mno-red-zone).
+ * The controllers are programmed by the SDK's kernel, which also acknowledges each IRQ (EOI)
+ * before its handler runs. Handlers run with interrupts off, on the interrupted stack (the SDK is
+ * built -mno-red-zone), at the SDK's level: at CPL 3 by default, with the virtual flag off.
  *
  * Waiting: drivers in IRQ mode treat a wait as a sleep point, as the SDK's wait idiom does
  * (`cli(); while (!cond) safe_halt(), cli();`): interrupts are enabled while the CPU is halted,
  * whatever IF was, and the caller's IF is restored afterwards. So other interrupt handlers (an
  * event-channel upcall, say) may run during the wait. Inside an ISA IRQ handler they poll instead.
- * isa_idle() arms a one-shot local-APIC timer (vector ISA_TICK_VECTOR, roughly 1 ms on
- * QEMU/KVM whose APIC timer counts nanoseconds) and halts with `sti; hlt`, so a wait for an
+ * isa_idle() has the kernel arm a one-shot local-APIC timer (vector ISA_TICK_VECTOR, roughly 1 ms
+ * on QEMU/KVM whose APIC timer counts nanoseconds) and halt with `sti; hlt`, so a wait for an
  * interrupt that never comes still ends at its deadline. It returns with interrupts ENABLED.
  *
  * Time: isa_time_ns() is nanoseconds since the first call, from the TSC. Its rate comes from Xen's

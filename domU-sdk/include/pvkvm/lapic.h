@@ -3,8 +3,9 @@
  * flag.
  *
  * The SDK uses two vectors: PVKVM_UPCALL_VECTOR (0xF3, the event-channel upcall, as Linux uses)
- * and PVKVM_SPURIOUS_VECTOR (0xFF, the APIC's spurious vector; its handler just returns).
- * evtchn_init() installs both and enables the APIC; nothing else here needs the hypervisor.
+ * and PVKVM_SPURIOUS_VECTOR (0xFF, the APIC's spurious vector; its handler just counts). The
+ * kernel installs both at boot; evtchn_init() has it enable the APIC. The APIC's page is the
+ * kernel's: at CPL 3 (<pvkvm/cpu.h>) reads are kernel calls and writes are not possible.
  *
  * Waiting without losing a wake-up: with interrupts off, check the condition, then safe_halt()
  * (`sti; hlt`: the STI shadow makes the two atomic, so an interrupt that is already pending or
@@ -13,6 +14,8 @@
 #ifndef PVKVM_LAPIC_H
 #define PVKVM_LAPIC_H
 #include <stdint.h>
+#include <pvkvm/cpu.h>
+#include <pvkvm/kcall.h>
 
 #define PVKVM_UPCALL_VECTOR 0xF3
 #define PVKVM_SPURIOUS_VECTOR 0xFF
@@ -30,7 +33,10 @@
 #define LAPIC_LVT_LINT1 0x360
 #define LAPIC_SVR_ENABLE 0x100
 
+/* The registers are the kernel's (their page is supervisor-only): at CPL 3 lapic_read goes
+ * through a kernel call; lapic_write and lapic_eoi are for CPL-0 code only. */
 static inline uint32_t lapic_read(uint32_t reg) {
+  if (pvkvm_at_cpl3()) return (uint32_t)pvkvm_kcall1(PVKVM_KC_LAPIC_READ, reg);
   return *(volatile uint32_t *)(LAPIC_BASE + reg);
 }
 
@@ -50,25 +56,36 @@ static inline int lapic_requested(unsigned vector) {
   return (lapic_read(LAPIC_IRR + (vector / 32) * 16) >> (vector % 32)) & 1;
 }
 
-/* Software-enable the APIC with the given spurious vector, and accept every priority (TPR = 0).
- * LVT entries are left as they are (the hypervisor may have set LINT0 to ExtINT). */
+/* Software-enable this vCPU's APIC with the SDK's spurious vector (PVKVM_SPURIOUS_VECTOR; the
+ * argument is kept for compatibility and must be that), and accept every priority (TPR = 0). LVT
+ * entries are left as they are (the hypervisor may have set LINT0 to ExtINT). */
 void lapic_enable(uint8_t spurious_vector);
 
-/* --- the interrupt flag --- */
+/* --- the interrupt flag ---
+ * At CPL 0 these are the real IF; at CPL 3 (PVKVM_MODE_USER) the vCPU's virtual flag
+ * (<pvkvm/cpu.h>), with the same meaning to callers: handlers run only while it is on. */
 
-static inline void local_irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
-static inline void local_irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
+static inline void local_irq_enable(void) {
+  if (pvkvm_at_cpl3()) pvkvm_virq_enable();
+  else __asm__ volatile("sti" ::: "memory");
+}
+static inline void local_irq_disable(void) {
+  if (pvkvm_at_cpl3()) pvkvm_virq_set_off(1);
+  else __asm__ volatile("cli" ::: "memory");
+}
 
+/* RFLAGS, with IF standing for the virtual flag at CPL 3. */
 static inline unsigned long local_save_flags(void) {
   unsigned long f;
   __asm__ volatile("pushfq; popq %0" : "=r"(f) : : "memory");
+  if (pvkvm_at_cpl3()) f = (f & ~0x200ul) | (pvkvm_virq_off() ? 0 : 0x200ul);
   return f;
 }
 
 /* Disable interrupts; returns the previous RFLAGS for local_irq_restore. */
 static inline unsigned long local_irq_save(void) {
-  unsigned long f;
-  __asm__ volatile("pushfq; popq %0; cli" : "=r"(f) : : "memory");
+  unsigned long f = local_save_flags();
+  local_irq_disable();
   return f;
 }
 
@@ -80,8 +97,17 @@ static inline void local_irq_restore(unsigned long flags) {
 static inline int irqs_enabled(void) { return (local_save_flags() & 0x200) != 0; }
 
 /* `sti; hlt`: halt until an interrupt, atomically with enabling interrupts. Returns with
- * interrupts ENABLED (after the interrupt handler ran). */
-static inline void safe_halt(void) { __asm__ volatile("sti; hlt" ::: "memory"); }
+ * interrupts ENABLED (after the interrupt handler ran). At CPL 3 the kernel halts for us
+ * (PVKVM_KC_HALT: not at all if an interrupt is already recorded), then the flag goes on and
+ * what arrived is run. */
+static inline void safe_halt(void) {
+  if (pvkvm_at_cpl3()) {
+    pvkvm_kcall1(PVKVM_KC_HALT, 1);
+    pvkvm_virq_enable();
+  } else {
+    __asm__ volatile("sti; hlt" ::: "memory");
+  }
+}
 
 /*
  * There is deliberately no `sti; nop; cli` "interrupt window" helper: on this project's host KVM

@@ -5,6 +5,8 @@
 #include <stdint.h>
 /* The machine and the hypervisor interface. */
 #include <pvkvm/xen.h>
+#include <pvkvm/cpu.h>
+#include <pvkvm/kcall.h>
 #include <pvkvm/arch.h>
 #include <pvkvm/hypercall.h>
 #include <pvkvm/start.h>

@@ -6,18 +6,18 @@
  *   ...
  *   if (pvkvm_nr_vcpus() > 1) pvkvm_start_vcpu(1, worker, NULL);
  *
- * pvkvm_start_vcpu gives the vCPU a 16 KiB stack (a static slot per vCPU id) and a 64-bit
- * vcpu_hvm_context that shares the caller's paging (its CR0, CR3, CR4 and EFER), then calls
- * VCPUOP_initialise and VCPUOP_up. The secondary enters src/arch/smp_entry.S with interrupts off:
- * it loads the SDK's GDT (and reloads CS and the data segments), the caller's IDT, and runs the
- * per-CPU set-up in C: its own local APIC is software-enabled, and if the caller had registered an
- * event-channel upcall (evtchn_init) the same mode is registered for the new vCPU. Then fn(arg)
- * runs, with interrupts still off. When fn returns, the vCPU parks: it calls VCPUOP_down on
+ * pvkvm_start_vcpu gives the vCPU a 16 KiB stack (a static slot per vCPU id) and has the SDK's
+ * kernel VCPUOP_initialise it with a 64-bit vcpu_hvm_context that shares the kernel's paging (its
+ * CR0, CR3, CR4 and EFER), then calls VCPUOP_up. The secondary enters the kernel
+ * (src/kernel/smp_entry.S) with interrupts off: it loads the SDK's GDT (and reloads CS and the
+ * data segments), its own TSS, GS bases and the IDT, and enters pvkvm_secondary_main on that
+ * stack at the SDK's level (CPL 3 by default): its own local APIC is software-enabled, and if the
+ * caller had registered an event-channel upcall (evtchn_init) the same mode is registered for the
+ * new vCPU. Then fn(arg) runs, with interrupts still off. When fn returns, the vCPU parks: it calls VCPUOP_down on
  * itself in a loop; pvkvm_start_vcpu on a parked vCPU hands it the next function and ups it.
  *
  * Per-vCPU state in the SDK (event dispatch, upcall mode, timers, vcpu_info / pvclock) is indexed
- * by pvkvm_vcpu_id() (<pvkvm/evtchn.h>): 0 until the first secondary is started, then CPUID leaf
- * Xen base + 4 EBX. Each vCPU binds its own VIRQ_TIMER on first use (pvkvm_timer_init,
+ * by pvkvm_vcpu_id() (<pvkvm/evtchn.h>), which the kernel keeps in each vCPU's pvkvm_cpu. Each vCPU binds its own VIRQ_TIMER on first use (pvkvm_timer_init,
  * pvkvm_sleep_ns). Event-channel IPIs: evtchn_bind_ipi(k, &port) on any vCPU gives a port whose
  * handler runs on vCPU k; any vCPU may evtchn_send on it.
  *
@@ -72,8 +72,7 @@ long pvkvm_vcpu_init_result(unsigned vcpu);
 /* Wait (spinning) up to timeout_ns for an SDK-started vCPU to park. Returns 1 if it did. */
 int pvkvm_wait_vcpu_parked(unsigned vcpu, uint64_t timeout_ns);
 
-/* The secondary entry point (src/arch/smp_entry.S) and its C half; not for direct use. */
-void pvkvm_secondary_entry(void);
+/* The secondary vCPU's first code at the SDK's level (entered by the kernel); not for direct use. */
 void pvkvm_secondary_main(unsigned vcpu) __attribute__((noreturn));
 
 #endif

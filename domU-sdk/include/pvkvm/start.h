@@ -1,18 +1,33 @@
 /*
- * pvkvm/start.h: what the PVH loader handed us (hvm_start_info, command line, memory map), and
- * shutting the domain down.
+ * pvkvm/start.h: what the PVH loader handed us (hvm_start_info, command line, memory map), the
+ * SDK's mode, and shutting the domain down.
  *
  * A guest defines `int main(void)`. The runtime calls it after setting up long mode, the IDT,
  * the hypercall page and the console; returning 0 powers off, anything else shuts down with
  * SHUTDOWN_crash.
+ *
+ * main runs at CPL 3 above a small CPL-0 kernel (PVKVM_MODE_USER, <pvkvm/cpu.h>), unless the
+ * guest was built for CPL 0 with PVKVM_SDK_MODE(kernel) or the command line says
+ * `sdk.mode=kernel` (`sdk.mode=user` overrides the build the other way).
  */
 #ifndef PVKVM_START_H
 #define PVKVM_START_H
 #include <stddef.h>
 #include <stdint.h>
+#include <pvkvm/cpu.h>
 #include <pvkvm/xen.h>
 
 int main(void);
+
+/* The mode a guest is built for: PVKVM_SDK_MODE(kernel) or PVKVM_SDK_MODE(user), once, at file
+ * scope (it overrides the SDK's weak default, user). */
+#define PVKVM_SDK_MODE_kernel PVKVM_MODE_KERNEL
+#define PVKVM_SDK_MODE_user PVKVM_MODE_USER
+#define PVKVM_SDK_MODE(m) const int pvkvm_sdk_mode_default = PVKVM_SDK_MODE_##m
+extern const int pvkvm_sdk_mode_default;
+
+/* The kernel hands the start info over before main's side runs (not for guests). */
+void pvkvm_start_info_init(struct hvm_start_info *si);
 
 /* The start info passed in EBX at entry, or NULL if there was none or its magic was wrong. */
 const struct hvm_start_info *pvkvm_start_info(void);

@@ -4,7 +4,7 @@
 #define PVKVM_TRAPS_H
 #include <stdint.h>
 
-/* Saved state, lowest address first (as laid out on the stack by src/arch/trap_entry.S). */
+/* Saved state, lowest address first (as laid out on the stack by src/kernel/trap_entry.S). */
 struct pvkvm_trap_frame {
   uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
   uint64_t vector, error_code;
@@ -14,14 +14,22 @@ struct pvkvm_trap_frame {
 /* Return nonzero if handled: execution resumes at frame->rip with the (possibly edited) frame. */
 typedef int (*pvkvm_trap_hook_t)(struct pvkvm_trap_frame *frame);
 
-/* Install a hook (NULL removes it); returns the previous one. */
+/*
+ * Install a hook (NULL removes it); returns the previous one. Where it runs:
+ *   - a fault at CPL 3 (PVKVM_MODE_USER): at CPL 3, on the faulting stack below the fault, with
+ *     the virtual interrupt flag off. Resuming may change the general registers, RIP, RSP and the
+ *     arithmetic flags, not CS, SS or the privilege level. A fault inside the hook is reported.
+ *   - a fault at CPL 0 in PVKVM_MODE_KERNEL: at CPL 0, on the interrupted stack, as before.
+ *   - a fault in the kernel itself (PVKVM_MODE_USER, CPL 0): never; it is always reported.
+ */
 pvkvm_trap_hook_t pvkvm_set_trap_hook(pvkvm_trap_hook_t hook);
 
-/* Install an interrupt gate (DPL 0, no IST) for `vector` (32..255) that jumps to `entry`, an
- * assembly stub ending in iretq. Vectors without a gate are not present (delivery faults). */
-void pvkvm_set_idt_gate(unsigned vector, void (*entry)(void));
+/* CR2 of the fault a hook is handling (a #PF's address), in either mode. */
+uint64_t pvkvm_trap_cr2(void);
 
-/* Called by the runtime before main. */
-void pvkvm_traps_init(void);
+/* Kernel only (CPL 0, i.e. PVKVM_MODE_KERNEL): replace the interrupt gate (DPL 0, no IST) of
+ * `vector` (32..255) with `entry`, an assembly stub ending in iretq. The SDK installs its own
+ * gates for 0x20..0x30, 0xF3 and 0xFF at boot; other vectors are not present. */
+void pvkvm_set_idt_gate(unsigned vector, void (*entry)(void));
 
 #endif

@@ -1,9 +1,10 @@
-/* lapic.c: software-enabling the local APIC (see pvkvm/lapic.h); the upcall entry that uses it
- * is in upcall_entry.S and xen/evtchn.c. */
+/* lapic.c: software-enabling this vCPU's local APIC, which the kernel does (src/kernel/kisa.c):
+ * its registers are on a supervisor-only page. */
 #include <stdint.h>
+#include <pvkvm/kcall.h>
 #include <pvkvm/lapic.h>
 
 void lapic_enable(uint8_t spurious_vector) {
-  lapic_write(LAPIC_TPR, 0);
-  lapic_write(LAPIC_SVR, LAPIC_SVR_ENABLE | spurious_vector);
+  (void)spurious_vector; /* always PVKVM_SPURIOUS_VECTOR, whose gate the kernel installed */
+  pvkvm_kcall0(PVKVM_KC_LAPIC_ENABLE);
 }

@@ -1,16 +1,23 @@
-/* start.c: main_entry (called by pvh_entry.S in long mode), start info, command line, memory map. */
+/* start.c: where main's side of the SDK starts (pvkvm_user_start, entered by the kernel at the
+ * chosen level), and the start info, command line and memory map. */
 #include <stdint.h>
 #include <pvkvm/console.h>
+#include <pvkvm/cpu.h>
 #include <pvkvm/hypercall.h>
 #include <pvkvm/start.h>
 #include <pvkvm/string.h>
-#include <pvkvm/traps.h>
 
-_Static_assert(XEN_ELFNOTE_PHYS32_ENTRY == 18, "pvh_entry.S writes the PHYS32_ENTRY note as type 18");
 _Static_assert(sizeof(struct hvm_start_info) == 56, "hvm_start_info layout");
 _Static_assert(sizeof(struct hvm_memmap_table_entry) == 24, "hvm_memmap_table_entry layout");
 
-void main_entry(struct hvm_start_info *si);
+/* What a guest gets unless it says otherwise (PVKVM_SDK_MODE) or the command line does. */
+__attribute__((weak)) const int pvkvm_sdk_mode_default = PVKVM_MODE_USER;
+
+/* main's stack on vCPU 0 (user memory, so main may run at CPL 3; the size is the kernel's
+ * UBOOT_STACK_SIZE). */
+uint8_t pvkvm_uboot_stack[65536] __attribute__((aligned(16)));
+
+void pvkvm_user_start(void) __attribute__((noreturn));
 
 static const struct hvm_start_info *start_info;
 static const char *cmdline = "";
@@ -20,7 +27,50 @@ static const void *phys_ptr(uint64_t paddr) {
   return paddr != 0 && paddr < (1ULL << 32) ? (const void *)(uintptr_t)paddr : NULL;
 }
 
-static void start_info_init(struct hvm_start_info *si) {
+/*
+ * The loader's structures are user code's to read, but a loader may put them in low memory (QEMU
+ * does), which is on the kernel's supervisor-only page below __user_start (link.ld). The kernel
+ * runs this before anything runs at CPL 3, so it copies what lies there into user memory and
+ * points the copy of the start info at the copies. (pvkvm puts them above the image: no copy.)
+ */
+extern char __user_start[];
+static struct hvm_start_info si_copy;
+static char cmdline_copy[4096];
+static struct hvm_memmap_table_entry memmap_copy[128];
+static struct hvm_modlist_entry modlist_copy[32];
+
+static int hidden(uint64_t paddr) { return paddr != 0 && paddr < (uintptr_t)__user_start; }
+
+static uint64_t copy_out(void *dst, size_t cap, uint64_t src, size_t n) {
+  if (n > cap) n = cap;
+  memcpy(dst, (const void *)(uintptr_t)src, n);
+  return (uintptr_t)dst;
+}
+
+static struct hvm_start_info *user_visible(struct hvm_start_info *si) {
+  if (!hidden((uintptr_t)si) && !hidden(si->cmdline_paddr) && !hidden(si->memmap_paddr) &&
+      !hidden(si->modlist_paddr))
+    return si;
+  si_copy = *si;
+  if (hidden(si->cmdline_paddr)) {
+    const char *c = (const char *)(uintptr_t)si->cmdline_paddr;
+    si_copy.cmdline_paddr = copy_out(cmdline_copy, sizeof(cmdline_copy) - 1, si->cmdline_paddr,
+                                     strnlen(c, sizeof(cmdline_copy) - 1));
+  }
+  if (hidden(si->memmap_paddr)) {
+    if (si_copy.memmap_entries > 128) si_copy.memmap_entries = 128;
+    si_copy.memmap_paddr = copy_out(memmap_copy, sizeof(memmap_copy), si->memmap_paddr,
+                                    si_copy.memmap_entries * sizeof(memmap_copy[0]));
+  }
+  if (hidden(si->modlist_paddr)) {
+    if (si_copy.nr_modules > 32) si_copy.nr_modules = 32;
+    si_copy.modlist_paddr = copy_out(modlist_copy, sizeof(modlist_copy), si->modlist_paddr,
+                                     si_copy.nr_modules * sizeof(modlist_copy[0]));
+  }
+  return &si_copy;
+}
+
+void pvkvm_start_info_init(struct hvm_start_info *si) {
   if (!si) {
     printf("pvkvm: no hvm_start_info (EBX = 0)\n");
     return;
@@ -30,15 +80,14 @@ static void start_info_init(struct hvm_start_info *si) {
            (uintptr_t)si < (1ULL << 32) ? si->magic : 0);
     return;
   }
+  si = user_visible(si);
   start_info = si;
   const char *c = phys_ptr(si->cmdline_paddr);
   if (c) cmdline = c;
 }
 
-void main_entry(struct hvm_start_info *si) {
-  pvkvm_traps_init();
-  pvkvm_hypercall_init();
-  start_info_init(si);
+/* The kernel (src/kernel/kmain.c) has set up the machine and parsed the start info. */
+void pvkvm_user_start(void) {
   int rc = main();
   console_flush();
   pvkvm_shutdown(rc == 0 ? SHUTDOWN_poweroff : SHUTDOWN_crash);

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <pvkvm/arch.h>
 #include <pvkvm/ata.h>
+#include <pvkvm/kcall.h>
 #include <pvkvm/block.h>
 #include <pvkvm/console.h>
 #include <pvkvm/isa.h>
@@ -42,12 +43,14 @@ static void delay400(void) {
   for (int i = 0; i < 4; i++) (void)alt_status();
 }
 
+/* Data blocks move with rep insw/outsw, which fault at CPL 3 whatever the I/O bitmap says: the
+ * kernel runs them on our buffer (one kernel call per DRQ block). */
 static inline void insw(uint16_t port, void *buf, size_t words) {
-  __asm__ volatile("rep insw" : "+D"(buf), "+c"(words) : "d"(port) : "memory");
+  pvkvm_string_io(PVKVM_SIO_IN | PVKVM_SIO_WORD, port, buf, words);
 }
 
 static inline void outsw(uint16_t port, const void *buf, size_t words) {
-  __asm__ volatile("rep outsw" : "+S"(buf), "+c"(words) : "d"(port) : "memory");
+  pvkvm_string_io(PVKVM_SIO_OUT | PVKVM_SIO_WORD, port, (void *)buf, words);
 }
 
 const char *ata_error_string(uint8_t err, char *buf, size_t len) {
@@ -408,6 +411,9 @@ int ata_open(enum ata_mode mode, struct ata_dev **out) {
     *out = d;
     return 0;
   }
+  /* Our ports only: the command block and the control register (alternate status). */
+  if (pvkvm_ioperm(ATA_PRIMARY_CMD, 8, 1) < 0 || pvkvm_ioperm(ATA_PRIMARY_CTL, 1, 1) < 0)
+    return -XEN_ENODEV;
   int rc = probe();
   if (rc < 0) return rc;
   memset(d, 0, sizeof(*d));

@@ -8,6 +8,7 @@
 #include <pvkvm/arch.h>
 #include <pvkvm/hypercall.h>
 #include <pvkvm/isa.h>
+#include <pvkvm/kcall.h>
 #include <pvkvm/lapic.h>
 #include <pvkvm/uart.h>
 
@@ -112,6 +113,7 @@ enum uart_mode uart_get_mode(void) { return mode; }
 int uart_init(unsigned baud, enum uart_mode m) {
   if (baud == 0) baud = UART_CLOCK_HZ;
   if (baud > UART_CLOCK_HZ || UART_CLOCK_HZ % baud) return -XEN_EINVAL;
+  if (pvkvm_ioperm(base, 8, 1) < 0) return -XEN_ENODEV; /* COM1's eight registers, for CPL 3 */
   /* The scratch register holds what we write only if a UART is there. */
   reg_out(UART_SCR, 0x5A);
   uint8_t a = reg_in(UART_SCR);

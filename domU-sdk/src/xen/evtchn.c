@@ -6,7 +6,7 @@
 #include <pvkvm/hypercall.h>
 #include <pvkvm/lapic.h>
 #include <pvkvm/string.h>
-#include <pvkvm/traps.h>
+#include <pvkvm/kcall.h>
 
 #define WORD_BITS 64u
 #define NR_WORDS (EVTCHN_NR_PORTS / WORD_BITS)
@@ -24,6 +24,8 @@ struct handler {
   void *arg;
 };
 static struct handler handlers[EVTCHN_NR_PORTS];
+/* Ports whose direct send the hypervisor refused (not wired to an ioeventfd): the gate at once. */
+static uint64_t send_by_gate[NR_WORDS];
 /* The vCPU each port notifies (as the SDK bound it); the dispatcher handles only its own. */
 static uint8_t port_vcpu[EVTCHN_NR_PORTS];
 
@@ -149,17 +151,13 @@ void evtchn_do_upcall(void) {
 
 static enum evtchn_upcall_mode upcall_mode[PVKVM_MAX_VCPUS];
 
-extern void pvkvm_upcall_entry(void);
-extern void pvkvm_spurious_entry(void);
-void pvkvm_upcall_interrupt(void);
+void pvkvm_upcall_run(void);
 
-/* Called by src/arch/upcall_entry.S with interrupts disabled. */
-void pvkvm_upcall_interrupt(void) {
-  unsigned cpu = pvkvm_vcpu_id();
-  vstate[cpu].upcalls++;
-  /* Per-vCPU vector: a LAPIC interrupt, EOI first (as Linux does) so an event raised while we
-   * dispatch is requested again rather than lost. The callback vector bypasses the LAPIC. */
-  if (upcall_mode[cpu] == EVTCHN_UPCALL_VECTOR) lapic_eoi();
+/* The upcall as src/arch/virq.c runs it, interrupts (or the virtual flag) off: the kernel's entry
+ * already sent the EOI (first, as Linux does, so an event raised while we dispatch is requested
+ * again rather than lost). */
+void pvkvm_upcall_run(void) {
+  vstate[pvkvm_vcpu_id()].upcalls++;
   evtchn_do_upcall();
 }
 
@@ -168,8 +166,7 @@ long evtchn_init(enum evtchn_upcall_mode mode) {
   if (!pvkvm_shared_info()) return shared_error;
   unsigned cpu = pvkvm_vcpu_id();
   unsigned long flags = local_irq_save();
-  pvkvm_set_idt_gate(PVKVM_UPCALL_VECTOR, pvkvm_upcall_entry);
-  pvkvm_set_idt_gate(PVKVM_SPURIOUS_VECTOR, pvkvm_spurious_entry);
+  /* The gates (0xF3 upcall, 0xFF spurious) are the kernel's, installed at boot. */
   lapic_enable(PVKVM_SPURIOUS_VECTOR);
   /* Set the mode first: registering may raise the upcall at once (if an event is pending). */
   enum evtchn_upcall_mode old = upcall_mode[cpu];
@@ -210,6 +207,7 @@ static inline long evtchn_op(int cmd, void *arg) { return HYPERVISOR_event_chann
 
 static void forget_port(evtchn_port_t port) {
   if (port >= EVTCHN_NR_PORTS) return;
+  __atomic_fetch_and(&send_by_gate[port / WORD_BITS], ~port_bit(port), __ATOMIC_RELAXED);
   unsigned long flags = local_irq_save();
   handlers[port].fn = NULL;
   handlers[port].arg = NULL;
@@ -268,7 +266,23 @@ long evtchn_bind_ipi(uint32_t vcpu, evtchn_port_t *port) {
   return rc;
 }
 
+uint16_t pvkvm_evtchn_send_port;
+
+/* pvkvm's fast send (src/kernel/hcall.c): the port in EAX, the result in RDI, which stays 0 when
+ * KVM completed it in the kernel. */
+static long direct_send(evtchn_port_t port) {
+  register unsigned long rdi __asm__("rdi") = 0;
+  __asm__ volatile("outl %%eax, %[p]" : "+r"(rdi) : "a"(port), [p] "i"(PVKVM_HYPERCALL_SEND_PORT) : "memory");
+  return (long)rdi;
+}
+
 long evtchn_send(evtchn_port_t port) {
+  if (pvkvm_evtchn_send_port && port < EVTCHN_NR_PORTS && pvkvm_at_cpl3() &&
+      !(__atomic_load_n(&send_by_gate[port / WORD_BITS], __ATOMIC_RELAXED) & port_bit(port))) {
+    long rc = direct_send(port);
+    if (rc != -XEN_EPERM) return rc;
+    __atomic_fetch_or(&send_by_gate[port / WORD_BITS], port_bit(port), __ATOMIC_RELAXED);
+  }
   struct evtchn_send op = {.port = port};
   return evtchn_op(EVTCHNOP_send, &op);
 }
@@ -296,6 +310,7 @@ long evtchn_reset(domid_t dom) {
     unsigned long flags = local_irq_save();
     memset(handlers, 0, sizeof(handlers));
     memset(port_vcpu, 0, sizeof(port_vcpu));
+    memset(send_by_gate, 0, sizeof(send_by_gate));
     local_irq_restore(flags);
   }
   return rc;
@@ -330,50 +345,11 @@ long evtchn_status(domid_t dom, evtchn_port_t port, struct evtchn_status_info *i
 
 /* ---- waiting ---- */
 
-/*
- * sched_op with `sti` placed immediately before the stub's trapping instruction, so the hypercall
- * runs with interrupts enabled yet none can be taken before it (the STI shadow covers exactly one
- * instruction): the `sti; hlt` idiom for SCHEDOP_block. Xen checks "an upcall is pending and
- * deliverable" (IF = 1) when blocking; this makes that check see IF = 1 without racing the
- * interrupt. The trampoline is the stub's `mov eax, nr` (5 bytes), `sti`, then the rest of the
- * stub (the trapping instruction and `ret`). If the stub does not start with `mov eax, imm32`
- * (no Xen: the SDK's own -ENOSYS stubs), it falls back to `sti` then the ordinary stub.
- */
-static uint8_t sched_sti_stub[PVKVM_HYPERCALL_STUB_SIZE + 16] __attribute__((aligned(16)));
-static int sched_sti_state; /* 0 = not built, 1 = usable, -1 = fall back */
-
-static void build_sched_sti_stub(void) {
-  const uint8_t *s = (const uint8_t *)pvkvm_hypercall_stub(__HYPERVISOR_sched_op);
-  if (!pvkvm_xen_present() || s[0] != 0xb8) {
-    sched_sti_state = -1;
-    return;
-  }
-  memcpy(sched_sti_stub, s, 5);
-  sched_sti_stub[5] = 0xfb; /* sti */
-  memcpy(sched_sti_stub + 6, s + 5, PVKVM_HYPERCALL_STUB_SIZE - 5);
-  __asm__ volatile("" ::: "memory");
-  sched_sti_state = 1;
-}
-
-static long sched_op_sti(int cmd, void *arg) {
-  if (!sched_sti_state) build_sched_sti_stub();
-  if (sched_sti_state < 0) {
-    sti();
-    return HYPERVISOR_sched_op(cmd, arg);
-  }
-  long ret;
-  register unsigned long rdi __asm__("rdi") = (unsigned long)cmd;
-  register unsigned long rsi __asm__("rsi") = (unsigned long)arg;
-  __asm__ volatile("call *%[stub]"
-                   : "=a"(ret), "+r"(rdi), "+r"(rsi)
-                   : [stub] "r"(sched_sti_stub)
-                   : PVKVM_HC_CLOBBERS, "rdx", "r10", "r8");
-  return ret;
-}
-
 long evtchn_block(void) {
   unsigned long flags = local_irq_save();
-  long rc = sched_op_sti(SCHEDOP_block, NULL); /* returns with interrupts enabled */
+  /* The kernel blocks with `sti` in the hypercall's STI shadow (src/kernel/hcall.c), or not at
+   * all if an interrupt already waits for us; returns with interrupts enabled at CPL 0. */
+  long rc = pvkvm_kcall0(PVKVM_KC_BLOCK);
   cli();
   evtchn_run_pending();
   local_irq_restore(flags);

@@ -16,6 +16,7 @@ void pvkvm_shutdown(unsigned reason) {
     printf("pvkvm: SCHEDOP_shutdown(%u) returned %ld\n", reason, rc);
     console_flush();
   }
+  pvkvm_ioperm(QEMU_DEBUG_EXIT_PORT, 4, 1);
   outl(QEMU_DEBUG_EXIT_PORT, reason);
   halt_forever();
 }

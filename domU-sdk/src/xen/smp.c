@@ -5,19 +5,15 @@
 #include <pvkvm/deadline.h>
 #include <pvkvm/evtchn.h>
 #include <pvkvm/hypercall.h>
+#include <pvkvm/kcall.h>
 #include <pvkvm/lapic.h>
 #include <pvkvm/lock.h>
 #include <pvkvm/smp.h>
 #include <pvkvm/string.h>
 #include <pvkvm/time.h>
-#include <pvkvm/traps.h>
 #include <xen-abi/vcpu.h>
 
-#define MSR_EFER 0xc0000080u
-#define RFLAGS_RESERVED 0x2ull /* bit 1 is always set; IF = 0 */
 #define START_TIMEOUT_NS (5 * NSEC_PER_SEC)
-
-_Static_assert(sizeof(struct vcpu_hvm_context) == 128, "vcpu_hvm_context layout");
 
 uint32_t pvkvm_smp_id_leaf;
 
@@ -36,19 +32,9 @@ static struct smp_cpu cpus[PVKVM_MAX_VCPUS];
 /* One stack per secondary vCPU id (vCPU 0 runs on pvh_entry.S's stack). */
 static uint8_t stacks[PVKVM_MAX_VCPUS - 1][PVKVM_SMP_STACK_SIZE] __attribute__((aligned(16)));
 
-/* The IDT every vCPU loads (the starter's, taken with sidt). */
-static struct __attribute__((packed)) {
-  uint16_t limit;
-  uint64_t base;
-} smp_idtr;
-
 static pvkvm_spinlock_t start_lock = PVKVM_SPINLOCK_INIT;
 static int nr_vcpus_cached;
 
-extern void pvkvm_spurious_entry(void);
-
-static inline uint64_t read_cr0(void) { uint64_t v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }
-static inline uint64_t read_cr4(void) { uint64_t v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
 
 /* ---- VCPUOP wrappers ---- */
 
@@ -104,19 +90,10 @@ int pvkvm_wait_vcpu_parked(unsigned vcpu, uint64_t timeout_ns) {
 
 /* ---- starting ---- */
 
+/* The kernel builds the context (its entry, its stack for the vCPU, our paging) and issues
+ * VCPUOP_initialise; the vCPU then enters pvkvm_secondary_main on this stack, at our level. */
 static long initialise(unsigned vcpu) {
-  struct vcpu_hvm_context ctx;
-  memset(&ctx, 0, sizeof(ctx));
-  ctx.mode = VCPU_HVM_MODE_64B;
-  ctx.cpu_regs_x86_64_rip = (uint64_t)(uintptr_t)pvkvm_secondary_entry;
-  ctx.cpu_regs_x86_64_rsp = (uint64_t)(uintptr_t)&stacks[vcpu - 1][PVKVM_SMP_STACK_SIZE];
-  ctx.cpu_regs_x86_64_rdi = vcpu;
-  ctx.cpu_regs_x86_64_rflags = RFLAGS_RESERVED;
-  ctx.cpu_regs_x86_64_cr0 = read_cr0();
-  ctx.cpu_regs_x86_64_cr3 = read_cr3();
-  ctx.cpu_regs_x86_64_cr4 = read_cr4();
-  ctx.cpu_regs_x86_64_efer = rdmsr(MSR_EFER);
-  return HYPERVISOR_vcpu_op(VCPUOP_initialise, (int)vcpu, &ctx);
+  return pvkvm_kcall2(PVKVM_KC_VCPU_INIT, vcpu, &stacks[vcpu - 1][PVKVM_SMP_STACK_SIZE]);
 }
 
 long pvkvm_start_vcpu(unsigned vcpu, void (*fn)(void *), void *arg) {
@@ -139,7 +116,6 @@ long pvkvm_start_vcpu(unsigned vcpu, void (*fn)(void *), void *arg) {
   if (fresh) {
     c->mode = evtchn_upcall_mode();
     c->init_rc = 0;
-    __asm__ volatile("sidt %0" : "=m"(smp_idtr));
   }
   __atomic_store_n(&c->state, PVKVM_VCPU_STARTING, __ATOMIC_RELEASE);
   __atomic_store_n(&c->request, req, __ATOMIC_RELEASE);
@@ -172,16 +148,15 @@ long pvkvm_start_vcpu(unsigned vcpu, void (*fn)(void *), void *arg) {
 
 /* ---- the secondary ---- */
 
+/* Entered by the kernel (src/kernel/ksmp.c) with its tables loaded and interrupts off. */
 void pvkvm_secondary_main(unsigned vcpu) {
   struct smp_cpu *c = &cpus[vcpu];
-  __asm__ volatile("lidt %0" : : "m"(smp_idtr));
   long rc = 0;
-  if (pvkvm_vcpu_id() != vcpu) {
+  if (cpuid(pvkvm_smp_id_leaf, 0).ebx != vcpu) {
     rc = -XEN_ESRCH; /* CPUID disagrees: per-vCPU state would be mixed up */
   } else if (c->mode != EVTCHN_UPCALL_NONE) {
-    rc = evtchn_init(c->mode); /* installs the gates, enables this vCPU's LAPIC, registers */
+    rc = evtchn_init(c->mode); /* enables this vCPU's LAPIC, registers the upcall */
   } else {
-    pvkvm_set_idt_gate(PVKVM_SPURIOUS_VECTOR, pvkvm_spurious_entry);
     lapic_enable(PVKVM_SPURIOUS_VECTOR);
   }
   __atomic_store_n(&c->init_rc, rc, __ATOMIC_RELEASE);

@@ -10,6 +10,9 @@
  */
 #include <pvkvm/pvkvm.h>
 #include "compat32.h"
+
+/* Switches to compatibility mode and calls the hypercall page itself: code for CPL 0. */
+PVKVM_SDK_MODE(kernel);
 static uint8_t si_pages[2][PAGE] __attribute__((aligned(PAGE)));
 static uint8_t src[PAGE] __attribute__((aligned(PAGE)));
 static uint8_t dst[PAGE] __attribute__((aligned(PAGE)));

@@ -6,6 +6,10 @@
  */
 #include <pvkvm/pvkvm.h>
 
+/* Builds its own vCPU contexts with VCPUOP_initialise, which the SDK's kernel keeps to itself
+ * when guests run at CPL 3. */
+PVKVM_SDK_MODE(kernel);
+
 extern void ap32_entry(void);
 volatile uint32_t ap32_done, ap32_esi, ap32_esp, ap32_cs;
 static uint8_t ap_stack[4096] __attribute__((aligned(16)));

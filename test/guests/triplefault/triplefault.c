@@ -2,6 +2,9 @@
  * must report it (and survive). No result line. */
 #include <pvkvm/pvkvm.h>
 
+/* Loads its own IDT: code for CPL 0. */
+PVKVM_SDK_MODE(kernel);
+
 int main(void) {
   printf("about to fault\n");
   console_flush();

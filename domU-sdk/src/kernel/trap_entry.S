@@ -1,10 +1,11 @@
 /*
  * trap_entry.S: entry stubs for the 32 CPU exception vectors. Each stub makes the frame uniform
  * (a zero error code where the CPU pushes none), pushes its vector and the general registers,
- * and calls pvkvm_trap(struct pvkvm_trap_frame *). If that returns, the registers are restored
- * and the interrupted code resumes with iretq.
+ * and calls ktrap(struct pvkvm_trap_frame *) in trap.c. If that returns, the registers are
+ * restored from the (possibly edited) frame and iretq resumes what the frame says: the interrupted
+ * code, or for a fault at CPL 3 that a user hook will handle, the user trap trampoline.
  */
-#include "gpr-frame.inc"
+#include "../arch/gpr-frame.inc"
 
 	.text
 	.code64
@@ -23,10 +24,11 @@ trap_stub_\vec:
 	TRAP_STUB \vec
 	.endr
 
+	.globl trap_common
 trap_common:
 	SAVE_GPRS
 	movq %rsp, %rdi                 /* the frame */
-	CALL_ALIGNED pvkvm_trap
+	CALL_ALIGNED ktrap
 	RESTORE_GPRS
 	addq $16, %rsp                  /* vector and error code */
 	iretq
