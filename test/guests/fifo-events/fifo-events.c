@@ -5,6 +5,9 @@
  * console's port (a dom0 channel) raised by dom0 into the event array.
  */
 #include <pvkvm/pvkvm.h>
+
+/* The FIFO helper installs its own upcall entry, which the deprivileged kernel does not route yet: CPL 0. */
+PVKVM_SDK_MODE(kernel);
 #include <pvkvm/evtchn_fifo.h>
 
 #define MAX_SEEN 64

@@ -7,6 +7,9 @@
  * No upcall is registered and interrupts stay off: every effect is read in guest memory.
  */
 #include <pvkvm/pvkvm.h>
+
+/* The FIFO helper installs its own upcall entry, which the deprivileged kernel does not route yet: CPL 0. */
+PVKVM_SDK_MODE(kernel);
 #include <pvkvm/evtchn_fifo.h>
 
 #define CB_SIZE sizeof(struct evtchn_fifo_control_block)

@@ -13,6 +13,9 @@
  * that hangs. Prints `fifo-pingpong: received=N` and the test result.
  */
 #include <pvkvm/pvkvm.h>
+
+/* The FIFO helper installs its own upcall entry, which the deprivileged kernel does not route yet: CPL 0. */
+PVKVM_SDK_MODE(kernel);
 #include <pvkvm/evtchn_fifo.h>
 
 static evtchn_port_t port, timer_port;
