@@ -6,9 +6,10 @@
  * kernel stack (found through KERNEL_GS_BASE, swapgs only around the switch) and joins. Both
  * return with iretq.
  *
- * Hypercalls, the common case, stay in assembly: the kernel's region must not be among the first
- * three arguments (Xen's pointer arguments: the hypervisor would write there for us), then the
- * page's stub is called with the caller's registers as they are. Hypercalls whose arguments hold
+ * Hypercalls, the common case, stay in assembly: their pointer arguments (RSI for the common
+ * calls, RDI, RSI and RDX for the rest, none for set_timer_op: khc_class in hcall.c) must not
+ * point into the kernel's region, where the hypervisor would write for us; then the page's stub
+ * is called with the caller's registers as they are. Hypercalls whose arguments hold
  * further addresses to check (memory_op, multicall, grant_table_op, vcpu_op, console_io) and the
  * kernel's own services go to C (kcall.c).
  */
