@@ -13,6 +13,7 @@
 #include <pvkvm/traps.h>
 #include <pvkvm/lapic.h>
 #include <pvkvm/evtchn.h>
+#include <pvkvm/evtchn_fifo.h>
 #include <pvkvm/time.h>
 #include <pvkvm/smp.h>
 #include <pvkvm/grant.h>

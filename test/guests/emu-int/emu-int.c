@@ -6,6 +6,9 @@
  */
 #include <pvkvm/pvkvm.h>
 
+/* These instructions must run at CPL 0, where this host's KVM emulates them and pvkvm completes what it cannot. */
+PVKVM_SDK_MODE(kernel);
+
 void int40_entry(void);
 unsigned long do_int40(void);
 extern uint64_t int40_frame[5], int40_flags_inside, int40_rsp_before;

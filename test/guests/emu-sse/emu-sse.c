@@ -7,6 +7,9 @@
  */
 #include <pvkvm/pvkvm.h>
 
+/* These instructions must run at CPL 0, where this host's KVM emulates them and pvkvm completes what it cannot. */
+PVKVM_SDK_MODE(kernel);
+
 void sse_enable(void);
 
 #define N 64

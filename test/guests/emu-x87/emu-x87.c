@@ -7,6 +7,9 @@
  */
 #include <pvkvm/pvkvm.h>
 
+/* These instructions must run at CPL 0, where this host's KVM emulates them and pvkvm completes what it cannot. */
+PVKVM_SDK_MODE(kernel);
+
 #define CR0_MP (1ul << 1)
 #define CR0_EM (1ul << 2)
 #define CR0_TS (1ul << 3)
