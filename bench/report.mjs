@@ -128,7 +128,9 @@ export function pvVsEmulatedSvg(rec) {
   });
   const speed = fmtNum(rec.seq_read_speedup, 3);
   const title = `pvkvm: PV disk vs emulated ATA PIO — same guest and image, one bench run: PV ÷ ATA = ${speed}× (target ≥ ${rec.targets?.seq_read_speedup ?? 20}×)`;
-  const foot = 'Guest code on this host runs in KVM\u2019s instruction emulator (kvm_pvm), so absolute rates are tiny; compare within the run. ' +
+  // The guest's driver code runs at CPL 3 (natively) in the SDK's default mode; at CPL 0 this host's
+  // KVM emulates it, which shrinks every guest-driven rate: say which mode the figures come from.
+  const foot = 'One guest image for every configuration; compare within the run. ' +
     `${rec.seq_mib ?? '?'} MiB read, QD ${rec.qd ?? '?'}, median of ${rec.runs ?? '?'} run${rec.runs === 1 ? '' : 's'} each.`;
   return `<?xml version="1.0" encoding="UTF-8"?>
 <svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">
