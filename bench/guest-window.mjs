@@ -500,11 +500,12 @@ export function breakdown(window, units, unitName, extra = {}) {
 }
 
 /**
- * How the guest's code ran, as the guest says: `cplN` from a console line that names it (e.g. a
- * `… mode=cpl3` or `running at CPL 3` line), else `cpl0`: domU-sdk guests have run their code at
- * CPL 0, inside KVM's instruction emulator on these hosts, unless they say otherwise.
+ * How the guest's code ran, as the guest says: `cplN` from a console line that names it (blkwork
+ * prints `blkwork: cpl=3` in the SDK's default mode, `cpl=0` in its all-CPL-0 mode), else
+ * `unknown`.
  */
 export function guestMode(text) {
   const m = /\bcpl\s*[=:]?\s*([0-3])\b/i.exec(text);
-  return m ? `cpl${m[1]}` : 'cpl0';
+  // A guest that does not say is reported as such, not guessed.
+  return m ? `cpl${m[1]}` : 'unknown';
 }

@@ -608,6 +608,8 @@ int main(void) {
   printf("blkwork: disk %u %s: %llu sectors of %u bytes, ro=%d, max %u sectors per request, queue depth %u\n",
          disk, dev->name, (unsigned long long)dev->nr_sectors, dev->sector_size, dev->readonly, dev->max_count,
          dev->queue_depth);
+  /* The benchmarks record how the driver ran: its code at CPL 3 (the SDK's default) or CPL 0. */
+  printf("blkwork: cpl=%d\n", pvkvm_sdk_mode == PVKVM_MODE_USER ? 3 : 0);
 
   if (expect_ro) readonly_check();
   if (strcmp(mode, "seqwrite") == 0) seq_mode("seqwrite", 1, NULL);
