@@ -3,6 +3,8 @@
 
 /** How much the log keeps; older lines are dropped first. */
 const MAX_BYTES = 128 * 1024;
+/** A guest that never writes a newline still gets lines: its text is cut at this length. */
+const MAX_LINE = 4096;
 
 export class HypervisorLog {
   private lines: string[] = [];
@@ -13,8 +15,10 @@ export class HypervisorLog {
   /** Add what domain `domid` wrote. */
   append(domid: number, text: string): void {
     const pieces = ((this.partial.get(domid) ?? '') + text).split('\n');
-    this.partial.set(domid, pieces.pop()!);
+    let rest = pieces.pop()!;
     for (const p of pieces) this.push(`(d${domid}) ${p}`);
+    for (; rest.length > MAX_LINE; rest = rest.slice(MAX_LINE)) this.push(`(d${domid}) ${rest.slice(0, MAX_LINE)}`);
+    this.partial.set(domid, rest);
   }
 
   /** The domain is gone: keep its unfinished line as a line of its own. */
