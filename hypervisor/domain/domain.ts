@@ -17,7 +17,7 @@ import type { HypervisorShared } from '../state/global-state.ts';
 import { PAGE_SIZE } from '../memory/regions.ts';
 import { closeAllPorts } from '../events/teardown.ts';
 import { releaseGrants } from '../grants/teardown.ts';
-import { removeDomainRelays } from '../events/relays.ts';
+import { removeDomainRelays, flushDomainRelays } from '../events/relays.ts';
 import { Domains, type DomainHandle } from '../state/domain-handle.ts';
 import { allocUnboundForDom0, releaseDomainDom0Channels } from '../events/dom0-channels.ts';
 import { createVm, releaseVm, type VmMemory } from './vm-setup.ts';
@@ -351,7 +351,9 @@ export class Domain extends EventEmitter<DomainEvents> {
     this.released = true;
     if (this.kickTimer !== null) clearInterval(this.kickTimer);
     // Nobody may reach this domain once it starts dying: wait out deliveries already inside,
-    // turn peers' channels to it back into unbound ports, then free memory and fds.
+    // turn peers' channels to it back into unbound ports, then free memory and fds. Sends it made
+    // just before dying are delivered first.
+    flushDomainRelays(new Domains(this.hv, -1, new Uint8Array(0)), this.domid);
     this.shared.retire();
     removeDomainRelays(this.hv, this.domid);
     closeAllPorts(this.hv, this.domid);

@@ -8,7 +8,8 @@ import { libc, EFD_CLOEXEC, EFD_NONBLOCK } from '../../host/libc.ts';
 import { HYPERCALL_PAGE } from '../../abi/hypercalls.ts';
 import type { HypervisorShared } from '../state/global-state.ts';
 import { RELAY } from '../state/relay-table.ts';
-import type { DomainHandle } from '../state/domain-handle.ts';
+import type { DomainHandle, Domains } from '../state/domain-handle.ts';
+import { sendFrom } from './send.ts';
 
 /**
  * Wire `port` of domain `h` to the fast path. Best effort: without a free entry or eventfd the
@@ -49,6 +50,23 @@ export function removeRelay(hv: HypervisorShared, h: DomainHandle | null, domid:
     table.setState(i, RELAY.CLOSING);
   }
   hv.relaysChanged();
+}
+
+/**
+ * Deliver the sends a dying domain made through its relays that the relay thread has not taken
+ * yet (main thread, while the domain can still be reached): as in Xen, a send the guest completed
+ * reaches its peer even when the sender is destroyed straight after. The eventfd read is atomic,
+ * so a send is relayed once, here or by the relay thread.
+ */
+export function flushDomainRelays(domains: Domains, domid: number): void {
+  const table = domains.hv.relays;
+  const count = new BigUint64Array(1);
+  for (let i = 0; i < table.slots; i++) {
+    if (table.state(i) !== RELAY.ACTIVE || table.domid(i) !== domid) continue;
+    if (libc.read(table.fd(i), count, 8) !== 8) continue; // nothing pending (EAGAIN)
+    const port = table.port(i);
+    domains.with(domid, undefined, (h) => { sendFrom(domains, h, port); });
+  }
 }
 
 /** Every relay of a dying domain (its VM fd closes right after, taking the ioeventfds). */
