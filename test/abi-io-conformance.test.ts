@@ -1,4 +1,4 @@
-// abi-io-conformance.test.ts: the device-protocol ABI in abi/io (ring, blkif, console, xs_wire,
+// abi-io-conformance.test.ts: the device-protocol ABI in abi/io (ring, blkif, netif, console, xs_wire,
 // xenbus) against Xen's io/*.h — every constant, string, struct, ring and the xsd_errors table is
 // probed in both ring ABIs, and a wrong value in any of them makes the probe fail.
 import t from 'tap';

@@ -22,7 +22,7 @@ export const XEN_PROBE_HEADERS: readonly string[] = [
   'xen/memory.h', 'xen/event_channel.h', 'xen/hvm/hvm_op.h', 'xen/hvm/params.h',
   'xen/arch-x86/cpuid.h', 'xen/arch-x86/hvm/start_info.h', 'xen/vcpu.h', 'xen/hvm/hvm_vcpu.h',
   'xen/grant_table.h', 'xen/io/ring.h', 'xen/io/protocols.h', 'xen/io/blkif.h', 'xen/io/console.h',
-  'xen/io/xenbus.h',
+  'xen/io/xenbus.h', 'xen/io/netif.h',
 ];
 
 /**

@@ -10,6 +10,11 @@ import {
 import { XENCONS, XENCONSOLE, XenconsInterface } from './console.ts';
 import { XS_TYPE, XS_WATCH, XS_WRITE, XENSTORE, XsdSockmsg, XenstoreDomainInterface, XSD_ERROR_TABLE } from './xs-wire.ts';
 import { XENBUS_STATE } from './xenbus.ts';
+import {
+  NETIF_LIMITS, NETTXF, NETRXF, NETIF_EXTRA_TYPE, NETIF_EXTRA_FLAG, NETIF_GSO_TYPE, NETIF_RSP, NETIF_XS_KEY,
+  NetifTxRequest, NetifExtraInfo, NetifExtraInfoMcast, NetifTxResponse, NetifRxRequest, NetifRxResponse,
+  NetifTxRing, NetifRxRing,
+} from './netif.ts';
 
 export const IO_MODULES: readonly AbiModule[] = [
   { header: 'io/ring.h', constants: [], strings: [XEN_IO_PROTO], structs: [], fragments: [RING_MACROS] },
@@ -25,4 +30,11 @@ export const IO_MODULES: readonly AbiModule[] = [
     structs: [XsdSockmsg, XenstoreDomainInterface], fragments: [XSD_ERROR_TABLE],
   },
   { header: 'io/xenbus.h', constants: [XENBUS_STATE], structs: [] },
+  {
+    header: 'io/netif.h',
+    constants: [NETIF_LIMITS, NETTXF, NETRXF, NETIF_EXTRA_TYPE, NETIF_EXTRA_FLAG, NETIF_GSO_TYPE, NETIF_RSP],
+    strings: [NETIF_XS_KEY],
+    structs: [NetifTxRequest, NetifExtraInfo, NetifExtraInfoMcast, NetifTxResponse, NetifRxRequest, NetifRxResponse],
+    fragments: [NetifTxRing, NetifRxRing],
+  },
 ];
