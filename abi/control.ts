@@ -67,3 +67,31 @@ export interface ConsoleInput {
   readonly type: 'input';
   readonly data: string;
 }
+
+/** Traffic counters of one vif, from the guest's point of view (tx = sent by the guest). */
+export interface VifCounters {
+  readonly txPackets: number;
+  readonly txBytes: number;
+  /** Packets the guest sent that were refused (bad request, spoofed source MAC, rate limit). */
+  readonly txDropped: number;
+  readonly txErrors: number;
+  readonly rxPackets: number;
+  readonly rxBytes: number;
+  /** Packets for the guest dropped because it had posted no buffers (or the queue was full). */
+  readonly rxDropped: number;
+}
+
+/** One vif as `network-list` and `info` show it. */
+export interface VifStatus {
+  readonly domid: number;
+  /** The vif's handle (devid): vif DOMID.HANDLE. */
+  readonly devid: number;
+  readonly mac: string;
+  /** Host bridge, or null on the internal switch. */
+  readonly bridge: string | null;
+  /** Host TAP device (vifDOMID.HANDLE), or null without one. */
+  readonly tap: string | null;
+  /** XenbusState name of the backend, e.g. "Connected". */
+  readonly state: string;
+  readonly counters: VifCounters;
+}

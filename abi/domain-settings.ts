@@ -15,6 +15,8 @@ export interface DomainSettings {
   readonly modules: readonly string[];
   /** PV disks (blkback), in xvda, xvdb… order. Absent in settings saved by older versions. */
   readonly disks?: readonly DiskSetting[];
+  /** Network interfaces (netback), handle 0, 1, … in list order. Absent in older saved settings. */
+  readonly vifs?: readonly VifSetting[];
   /** Emulated ATA disks (the full-virtualization comparator), on the primary IDE channel. */
   readonly emulatedDisks?: readonly DiskSetting[];
   /** Where the guest's console is: the PV console ring (default) or an emulated 16550 UART. */
@@ -34,6 +36,38 @@ export interface DiskSetting {
   readonly target: string;
   readonly vdev: string;
   readonly access: 'rw' | 'ro';
+}
+
+/** One vif, as xl's `vif = [ '...' ]` entries describe it. */
+export interface VifSetting {
+  /** Lower-case `xx:xx:xx:xx:xx:xx`, a unicast address (the toolstack fills in a Xen-OUI one). */
+  readonly mac: string;
+  /** Host Linux bridge the vif's TAP device joins; absent: the vif is on dom0's internal switch. */
+  readonly bridge?: string;
+  /** The guest's IPv4 address as the config states it (published in xenstore, not enforced). */
+  readonly ip?: string;
+  /** Transmit rate limit in bytes per second (xl's `rate=`); absent: unlimited. */
+  readonly rateBytesPerSec?: number;
+}
+
+/** At most this many vifs per domain (Xen's netfront handles are small integers too). */
+export const MAX_VIFS = 8;
+const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+const IFNAME_RE = /^[A-Za-z0-9_.-]{1,15}$/;
+const IPV4_RE = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+
+/** Check one vif from the control socket; a one-line problem or null. */
+export function vifProblem(v: unknown): string | null {
+  if (typeof v !== 'object' || v === null) return 'each vif must be an object';
+  const o = v as Record<string, unknown>;
+  if (typeof o.mac !== 'string' || !MAC_RE.test(o.mac)) return `bad vif mac '${String(o.mac)}' (want xx:xx:xx:xx:xx:xx, lower case)`;
+  if ((parseInt(o.mac.slice(0, 2), 16) & 1) !== 0) return `vif mac ${o.mac} is a multicast address`;
+  if (o.bridge !== undefined && (typeof o.bridge !== 'string' || !IFNAME_RE.test(o.bridge))) return `bad bridge name '${String(o.bridge)}'`;
+  if (o.ip !== undefined && (typeof o.ip !== 'string' || !IPV4_RE.test(o.ip))) return `bad vif ip '${String(o.ip)}'`;
+  if (o.rateBytesPerSec !== undefined && (!Number.isInteger(o.rateBytesPerSec) || (o.rateBytesPerSec as number) < 1)) {
+    return 'vif rate must be a positive whole number of bytes per second';
+  }
+  return null;
 }
 
 const ACTIONS: readonly OnAction[] = ['destroy', 'restart', 'preserve', 'rename-restart', 'coredump-destroy', 'coredump-restart'];
@@ -64,6 +98,17 @@ export function settingsProblem(s: unknown): string | null {
       if (typeof d.vdev !== 'string' || !/^(xvd|sd|hd)[a-z]{1,2}$/.test(d.vdev) || vdevs.has(d.vdev)) return `bad or repeated vdev '${String(d.vdev)}'`;
       vdevs.add(d.vdev);
       if (d.access !== 'rw' && d.access !== 'ro') return 'disk access must be rw or ro';
+    }
+  }
+  if (o.vifs !== undefined) {
+    if (!Array.isArray(o.vifs) || o.vifs.length > MAX_VIFS) return `vifs must be a list of at most ${MAX_VIFS} vifs`;
+    const macs = new Set<string>();
+    for (const v of o.vifs as unknown[]) {
+      const p = vifProblem(v);
+      if (p !== null) return p;
+      const mac = (v as VifSetting).mac;
+      if (macs.has(mac)) return `two vifs have mac ${mac}`;
+      macs.add(mac);
     }
   }
   if (o.emulatedDisks !== undefined) {

@@ -12,7 +12,8 @@ import type { Xenstored } from '../xenstore/xenstored.ts';
 import { HypervisorLog } from './hypervisor-log.ts';
 import { GUEST_LIMITS } from '../../abi/guest-limits.ts';
 import { GuestDomain } from './guest-domain.ts';
-import { settingsProblem, type DiskSetting, type DomainSettings, type OnAction } from '../../abi/domain-settings.ts';
+import { settingsProblem, type DiskSetting, type DomainSettings, type OnAction, type VifSetting } from '../../abi/domain-settings.ts';
+import type { VifStatus } from '../../abi/control.ts';
 
 /** A toolstack request that cannot be done: one line for the user. */
 export class ToolstackError extends Error {}
@@ -39,6 +40,18 @@ export interface DiskBackend {
   addDisk(domid: number, disk: DiskSetting): Promise<void>;
   /** Stop serving every disk of a domain and release what it held. */
   removeDomain(domid: number): Promise<void>;
+}
+
+/** The network backend as the toolstack drives it (netback; absent in tests without vifs). */
+export interface NetBackend {
+  /** Create vif DOMID.DEVID's xenstore nodes (backend and frontend) and serve it; rejects with a one-line error. */
+  addVif(domid: number, devid: number, vif: VifSetting): Promise<void>;
+  /** Hot-unplug one vif: ask the frontend to close, then remove it. */
+  removeVif(domid: number, devid: number): Promise<void>;
+  /** Stop serving every vif of a domain and release what it held. */
+  removeDomain(domid: number): Promise<void>;
+  /** The vifs being served, with their counters. */
+  list(domid?: number): VifStatus[];
 }
 
 export interface ToolstackEvents {
