@@ -68,7 +68,9 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
 
   constructor(
     private readonly hv: HvClient, private readonly xs: Xenstored, private readonly listener: EventChannelListener,
-    private readonly opts: { logDir?: string; stateDir?: string; log: (line: string) => void; disks?: DiskBackend },
+    private readonly opts: {
+      logDir?: string; stateDir?: string; log: (line: string) => void; disks?: DiskBackend; net?: NetBackend;
+    },
   ) {
     super();
     hv.on('event', (ev) => this.onEvent(ev));
