@@ -101,7 +101,7 @@ export async function vethReference({ bulkCount, smallCount, pings, runs = 3, lo
       const rx = await startReceiver(bin, b, 5001, count, 1000);
       const tx = await runProcess('ip', ['netns', 'exec', a, bin, 'send', '10.98.0.2', '5001', String(size), String(count)], { timeoutMs: 300_000 });
       const r = await rx.done;
-      const got = netFields(r.stdout, 'received');
+      const got = netFields(r.stdout, 'received');  // the `net: udp-recv` line
       if (got === null || tx.code !== 0) throw new Error(`veth udp ${size}: ${r.stderr.trim() || tx.stderr.trim()}`);
       return got;
     };

@@ -8,9 +8,10 @@
  *                                              to PPS per second when given (0 = unpaced)
  *   udpblast recv PORT COUNT TIMEOUT_MS        receive until the end marker, COUNT datagrams, or
  *                                              TIMEOUT_MS of silence
- * Every datagram starts with a 32-bit sequence number (network order) and the magic "PVKB"; the
- * sender ends with a few end markers (sequence 0xffffffff). Both print one line of key=value pairs
- * starting with "net:", the format bench/net.mjs reads from guests too.
+ * The datagrams are the `network` guest's (domU-sdk/guests/network): a 16-byte big-endian header
+ * (magic "PVNT", kind 0 = data / 1 = done, sequence number or — in the done marker — the number
+ * sent, count), then filler. Both sides print the guest's `net: udp-send …` / `net: udp-recv …`
+ * lines, so bench/net.mjs reads guests and this program alike.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -25,8 +26,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define END_SEQ 0xffffffffu
-#define END_MARKERS 8
+#define MAGIC 0x50564e54u
+#define KIND_DATA 0u
+#define KIND_DONE 1u
+#define HDR 16
+#define END_MARKERS 5
 
 static double now_s(void) {
   struct timespec ts;
@@ -39,15 +43,27 @@ static int die(const char *what) {
   return 2;
 }
 
-static void stamp(uint8_t *buf, uint32_t seq) {
-  uint32_t n = htonl(seq);
-  memcpy(buf, &n, 4);
-  memcpy(buf + 4, "PVKB", 4);
+static void put32(uint8_t *p, uint32_t v) {
+  v = htonl(v);
+  memcpy(p, &v, 4);
+}
+
+static uint32_t get32(const uint8_t *p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return ntohl(v);
+}
+
+static void stamp(uint8_t *buf, uint32_t kind, uint32_t seq, uint32_t count) {
+  put32(buf, MAGIC);
+  put32(buf + 4, kind);
+  put32(buf + 8, seq);
+  put32(buf + 12, count);
 }
 
 static int do_send(const char *addr, int port, int size, long count, long pps) {
-  if (size < 8 || size > 65507) {
-    fprintf(stderr, "udpblast: size must be 8..65507\n");
+  if (size < HDR || size > 65507) {
+    fprintf(stderr, "udpblast: size must be 16..65507\n");
     return 2;
   }
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -61,6 +77,7 @@ static int do_send(const char *addr, int port, int size, long count, long pps) {
   }
   if (connect(fd, (struct sockaddr *)&to, sizeof to) < 0) return die("connect");
   uint8_t *buf = calloc(1, (size_t)size);
+  for (int i = HDR; i < size; i++) buf[i] = (uint8_t)i;
   long sent = 0, errors = 0;
   double t0 = now_s();
   for (long i = 0; i < count; i++) {
@@ -68,18 +85,18 @@ static int do_send(const char *addr, int port, int size, long count, long pps) {
       double due = t0 + (double)i / (double)pps;
       while (now_s() < due) { /* spin: sleeps are far coarser than the gaps */ }
     }
-    stamp(buf, (uint32_t)i);
+    stamp(buf, KIND_DATA, (uint32_t)i, (uint32_t)count);
     if (send(fd, buf, (size_t)size, 0) == size) sent++;
     else errors++;
   }
   double secs = now_s() - t0;
   for (int k = 0; k < END_MARKERS; k++) {
-    stamp(buf, END_SEQ);
-    send(fd, buf, 8, 0);
+    stamp(buf, KIND_DONE, (uint32_t)sent, (uint32_t)count);
+    send(fd, buf, HDR, 0);
     usleep(2000);
   }
-  printf("net: sent=%ld errors=%ld secs=%.6f mbps=%.3f pps=%.0f\n", sent, errors, secs,
-         secs > 0 ? (double)sent * size * 8 / secs / 1e6 : 0.0, secs > 0 ? sent / secs : 0.0);
+  printf("net: udp-send sent=%ld errors=%ld bytes=%ld elapsed_us=%.0f pps=%.0f mbps=%.3f\n", sent, errors,
+         sent * size, secs * 1e6, secs > 0 ? sent / secs : 0.0, secs > 0 ? (double)sent * size * 8 / secs / 1e6 : 0.0);
   return 0;
 }
 
@@ -94,8 +111,9 @@ static int do_recv(int port, long count, int timeout_ms) {
   fflush(stdout);
   uint8_t *seen = calloc((size_t)count + 1, 1);
   static uint8_t buf[65536];
-  long received = 0, dup = 0, reordered = 0, bytes = 0, bad = 0;
+  long received = 0, dup = 0, reordered = 0, bytes = 0, bad = 0, sent = count;
   long max_seq = -1;
+  int marker = 0;
   double first = 0, last = 0;
   for (;;) {
     struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -106,15 +124,14 @@ static int do_recv(int port, long count, int timeout_ms) {
       return die("poll");
     }
     ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n < 8 || memcmp(buf + 4, "PVKB", 4) != 0) { bad++; continue; }
-    uint32_t seq;
-    memcpy(&seq, buf, 4);
-    seq = ntohl(seq);
-    if (seq == END_SEQ) {
-      if (received > 0) break;
-      continue;
+    if (n < HDR || get32(buf) != MAGIC) { bad++; continue; }
+    uint32_t kind = get32(buf + 4), seq = get32(buf + 8);
+    if (kind == KIND_DONE) {
+      marker = 1;
+      sent = seq;
+      break;
     }
-    if ((long)seq >= count) { bad++; continue; }
+    if (kind != KIND_DATA || (long)seq >= count) { bad++; continue; }
     if (seen[seq]) { dup++; continue; }
     seen[seq] = 1;
     double t = now_s();
@@ -127,9 +144,10 @@ static int do_recv(int port, long count, int timeout_ms) {
     if (received == count) break;
   }
   double secs = last - first;
-  printf("net: received=%ld lost=%ld reordered=%ld duplicates=%ld bad=%ld secs=%.6f mbps=%.3f pps=%.0f\n",
-         received, count - received, reordered, dup, bad, secs, secs > 0 ? (double)bytes * 8 / secs / 1e6 : 0.0,
-         secs > 0 ? (double)(received - 1) / secs : 0.0);
+  printf("net: udp-recv received=%ld lost=%ld reordered=%ld duplicates=%ld bad=%ld sent=%ld marker=%d bytes=%ld "
+         "elapsed_us=%.0f pps=%.0f mbps=%.3f\n",
+         received, sent > received ? sent - received : 0, reordered, dup, bad, sent, marker, bytes, secs * 1e6,
+         secs > 0 ? (double)(received - 1) / secs : 0.0, secs > 0 ? (double)bytes * 8 / secs / 1e6 : 0.0);
   return 0;
 }
 
