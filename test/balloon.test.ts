@@ -52,4 +52,5 @@ t.test('mem-set makes a ballooning guest give memory back to the host', kvmTest(
   t.ok(await eventually(() => (/Test result: (SUCCESS|FAILURE)/.test(consoleText()) ? true : undefined), 120_000), 'the guest finished');
   t.match(consoleText(), /balloon: repopulated 3072 pages/);
   t.match(consoleText(), /Test result: SUCCESS/, consoleText());
+  t.match(consoleText(), /balloon: at CPL 3/, 'ballooning from CPL 3, through the SDK kernel\'s checks');
 });
