@@ -20,6 +20,8 @@ export const libc = {
   mmap: lib.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off)') as
     (addr: null, len: number, prot: number, flags: number, fd: number, off: number | bigint) => NativePointer,
   munmap: lib.func('int munmap(void *addr, size_t len)') as (addr: NativePointer, len: number) => number,
+  /** By address: the hypervisor changes access to parts of a mapping it knows by its address. */
+  mprotect: lib.func('int mprotect(uint64_t addr, size_t len, int prot)') as (addr: bigint, len: number, prot: number) => number,
   memfdCreate: lib.func('int memfd_create(const char *name, unsigned int flags)') as (n: string, f: number) => number,
   ftruncate: lib.func('int ftruncate(int fd, int64_t len)') as (fd: number, len: number | bigint) => number,
   eventfd: lib.func('int eventfd(unsigned int initval, int flags)') as (v: number, f: number) => number,
@@ -65,6 +67,7 @@ export const libc = {
 
 export const O_RDWR = 0o2;
 export const O_CLOEXEC = 0o2000000;
+export const PROT_NONE = 0;
 export const PROT_READ = 1;
 export const PROT_WRITE = 2;
 export const MAP_SHARED = 1;
@@ -80,6 +83,7 @@ export const EPOLL_CTL_DEL = 2;
 export const EPOLLIN = 1;
 export const EPOLL_CLOEXEC = 0o2000000;
 export const EINTR = 4;
+export const EFAULT = 14;
 export const EAGAIN = 11;
 
 /** An OS call failed; `errno` is the raw host errno. */

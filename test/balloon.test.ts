@@ -8,6 +8,7 @@ import { kvmTest } from './helpers/kvm.ts';
 import { startDaemons, eventually, processRssKiB } from './helpers/daemons.ts';
 import { XsSocketClient } from './helpers/xs-client.ts';
 import { runDirPath } from '../abi/run-dir.ts';
+import { runGuest, testResult } from './helpers/run-guest.ts';
 
 /** Memory the host holds for a domain's guest memory file (its allocated blocks), found among the hypervisor's fds. */
 function guestMemoryKiB(pid: number, name: string): number {
@@ -52,4 +53,23 @@ t.test('mem-set makes a ballooning guest give memory back to the host', kvmTest(
   t.ok(await eventually(() => (/Test result: (SUCCESS|FAILURE)/.test(consoleText()) ? true : undefined), 120_000), 'the guest finished');
   t.match(consoleText(), /balloon: repopulated 3072 pages/);
   t.match(consoleText(), /Test result: SUCCESS/, consoleText());
+  t.match(consoleText(), /balloon: at CPL 3/, 'ballooning from CPL 3, through the SDK kernel\'s checks');
+});
+
+t.test('a frame given back is unreachable: at CPL 3 the access ends the domain with a report', kvmTest(), async (t) => {
+  const r = await runGuest('balloon', ['--cmdline', 'touch=1']);
+  const out = `${r.stdout}\n${r.stderr}`;
+  t.match(r.stdout, /balloon: at CPL 3/);
+  t.match(r.stdout, /reading frame 0x1000 after giving it back/, out);
+  t.notMatch(out, /read 0x[0-9a-f]+ from a released frame/, 'no data came back');
+  t.match(out, /faulted on vCPU 0 at rip 0x[0-9a-f]+: ballooned-frame \(.*XENMEM_decrease_reservation.*\)/, 'the report names the cause');
+  t.not(r.code, 0);
+});
+
+t.test('a frame given back is unreachable: CPL-0 (emulated) code reads all-ones, as Xen answers for a missing p2m entry', kvmTest(), async (t) => {
+  const r = await runGuest('balloon', ['--cmdline', 'touch=1 sdk.mode=kernel']);
+  const out = `${r.stdout}\n${r.stderr}`;
+  t.match(r.stdout, /balloon: at CPL 0/);
+  t.match(r.stdout, /read 0xffffffffffffffff from a released frame/, out);
+  t.equal(testResult(r.stdout), 'SUCCESS', out);
 });

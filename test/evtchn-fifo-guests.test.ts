@@ -15,6 +15,7 @@ for (const name of ['fifo-ops', 'fifo-events']) {
   t.test(name, kvmTest(), async (t) => {
     const r = await runGuest(name);
     t.equal(testResult(r.stdout), 'SUCCESS', `${name} reports SUCCESS\n${r.stdout}\n${r.stderr}`);
+    t.match(r.stdout, new RegExp(`${name}: at CPL 3`), 'at CPL 3, the SDK\'s default (upcalls through its kernel)');
     t.equal(r.code, 0, 'the guest powered off');
   });
 }
@@ -43,6 +44,7 @@ for (const [abiA, abiB] of [['fifo', 'fifo'], ['fifo', '2l'], ['2l', 'fifo']] as
     clearTimeout(timer);
     for (const [name, r] of [['A', ra], ['B', rb]] as const) {
       t.equal(testResult(r.out), 'SUCCESS', `${name} succeeded\n${r.out}`);
+      t.match(r.out, /fifo-pingpong: at CPL 3/, `${name} ran at CPL 3`);
       t.match(r.out, new RegExp(`received=${rounds}\\b`), `${name} received exactly ${rounds} events`);
       t.same(r.end, { kind: 'shutdown', reason: 0 });
     }

@@ -59,6 +59,7 @@ function fakeDomain(): Fake {
       new Uint8Array(mem.bytes.buffer, mem.bytes.byteOffset + pfn * PAGE, count * PAGE).fill(0);
       return true;
     },
+    setFrameAccess: () => true,
     kickVcpu: () => undefined,
     now: () => 5_000_000_000n,
   } satisfies DomainEnv;

@@ -14,6 +14,7 @@ t.test('CPL 3 cannot touch kernel pages nor make hypercalls itself', kvmTest(), 
   t.match(r.stdout, /write the hypercall page 0x[0-9a-f]+: page fault, error code 0x7/, 'a write faults as a user write');
   t.match(r.stdout, /port closed: fault \(vector 13\)/, 'the trap port is closed to CPL 3 by default');
   t.match(r.stdout, /port open: -1\b/, 'and opened, the hypervisor answers -EPERM');
+  t.match(r.stdout, /kernel frames: ballooning and FIFO set-up refused/, 'reservation and FIFO set-up ops are checked frame by frame');
   t.equal(r.code, 0);
 });
 

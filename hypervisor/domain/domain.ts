@@ -212,7 +212,7 @@ export class Domain extends EventEmitter<DomainEvents> {
     const init: VcpuWorkerInit = {
       domid: this.domid, name: this.config.name, uuid: new Uint8Array(this.uuid), privileged: false,
       vcpuId: id, nrVcpus: this.config.vcpus, vcpuFd: fd, vmFd: this.mem.vm.fd, vcpuMmapSize: mmapSize,
-      memFd: this.mem.memFd, memBytes: this.mem.memBytes, memHostAddr: this.mem.hostAddr,
+      memFd: this.mem.memFd, memBytes: this.mem.memBytes, memHostAddr: this.mem.hostAddr, kvmRamAddr: this.mem.kvmRam.addr,
       ramBytes: this.mem.ramBytes, poolOffset: this.mem.poolOffset, poolPages: this.mem.poolPages,
       hvSab: this.hv.sab, regionsSab: this.mem.regions.sab, balloonSab: this.mem.balloon.sab, exitStatsSab: this.exitStatsSab,
       memmap: this.memmap, devices: this.emulated.init, emulationExits: this.mem.emulationExits,

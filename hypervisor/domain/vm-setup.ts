@@ -19,6 +19,12 @@ export interface VmMemory {
   readonly bytes: Uint8Array;
   readonly ptr: NativePointer;
   readonly hostAddr: bigint;
+  /**
+   * A second mapping of the RAM part of the file, the one KVM's RAM slot uses: frames the guest
+   * gives back are made inaccessible there (PROT_NONE) while the hypervisor's own view stays
+   * whole, so a hypercall naming such a frame never faults the hypervisor itself.
+   */
+  readonly kvmRam: { readonly ptr: NativePointer; readonly addr: bigint };
   readonly regions: RegionTable;
   /** RAM frames the guest gave back (ballooning). */
   readonly balloon: BalloonMap;
@@ -50,9 +56,10 @@ export function createVm(sys: KvmSystem, name: string, ramBytes: number): VmMemo
     memFd = check(libc.memfdCreate(`pvkvm-${name}`, MFD_CLOEXEC), 'memfd_create');
     check(libc.ftruncate(memFd, memBytes), 'ftruncate guest memory');
     const map = mapShared(memFd, memBytes);
+    const kvmRam = mapShared(memFd, ramBytes);
     const regions = new RegionTable();
     regions.add({ gpa: 0, size: ramBytes, fileOffset: 0, slot: 0, kind: 'ram' });
-    vm.setUserMemoryRegion(0, 0, ramBytes, map.addr);
+    vm.setUserMemoryRegion(0, 0, ramBytes, kvmRam.addr);
     regions.add({ gpa: SPECIAL_BASE_GPA, size: SPECIAL_PAGES * PAGE_SIZE, fileOffset: ramBytes, slot: 1, kind: 'special' });
     vm.setUserMemoryRegion(1, SPECIAL_BASE_GPA, SPECIAL_PAGES * PAGE_SIZE, map.addr + BigInt(ramBytes));
     vm.setTssAddr(TSS_ADDR);
@@ -60,6 +67,7 @@ export function createVm(sys: KvmSystem, name: string, ramBytes: number): VmMemo
     maskLegacyPics(vm);
     return {
       vm, memFd, memBytes, ramBytes, bytes: map.bytes, ptr: map.ptr, hostAddr: map.addr, regions,
+      kvmRam: { ptr: kvmRam.ptr, addr: kvmRam.addr },
       balloon: new BalloonMap(ramBytes / PAGE_SIZE),
       poolOffset, poolPages: POOL_PAGES, emulationExits,
     };
@@ -102,6 +110,7 @@ function maskLegacyPics(vm: KvmVm): void {
 
 export function releaseVm(m: VmMemory): void {
   libc.munmap(m.ptr, m.memBytes);
+  libc.munmap(m.kvmRam.ptr, m.ramBytes);
   libc.close(m.memFd);
   m.vm.close();
 }

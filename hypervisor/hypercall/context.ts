@@ -30,6 +30,8 @@ export interface DomainEnv {
    * afterwards); false if the host refused.
    */
   discardFrames(pfn: number, count: number): boolean;
+  /** Make RAM frames [first, end) unreachable for the guest, or reachable again; false if the host refused. */
+  setFrameAccess(first: number, end: number, accessible: boolean): boolean;
   /** Highest guest frame number currently backed by memory. */
   maxGpfn(): number;
   /** Guest console output (console_io, debug port). */

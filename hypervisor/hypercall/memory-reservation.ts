@@ -5,7 +5,9 @@
 // callers) from the start extent the command's high bits carry, and returns how many extents it
 // completed: a bad frame or an unreadable list entry ends the walk there, as in Xen.
 // - decrease_reservation: every frame of the extent must be populated RAM; its memory goes back
-//   to the host (the guest memory file gets a hole) and it reads as zero afterwards.
+//   to the host (the guest memory file gets a hole) and the guest can no longer reach it: KVM's
+//   mapping of it is PROT_NONE, so a guest access ends the domain with a report naming the frame
+//   (docs/xen-abi.md §6.4), within a bound past which the frame reads as zero.
 // - populate_physmap: every frame of the extent must be a RAM frame; a released frame is taken back
 //   zeroed, within maximum_reservation; a populated one is replaced by a zeroed page.
 // - increase_reservation: Xen gives a translated guest pages without a guest frame (no frame
@@ -38,6 +40,9 @@ function releaseExtent(ctx: HypercallContext, gfn: number, n: number): boolean {
   for (let p = gfn; p < gfn + n; p++) if (b.isReleased(p)) return false;
   if (!ctx.dom.discardFrames(gfn, n)) return false;
   for (let p = gfn; p < gfn + n; p++) b.release(p);
+  // As in Xen, where the p2m entry goes: the guest can no longer reach the frame (within the
+  // bound of protected-runs.ts; past it the frame reads as zero).
+  b.unmapped.release(gfn, gfn + n, (f, e, on) => ctx.dom.setFrameAccess(f, e, on));
   return true;
 }
 
@@ -48,6 +53,7 @@ function populateExtent(ctx: HypercallContext, gfn: number, n: number): boolean 
   if (b.currentPages() + released > ctx.dom.maxPages) return false;
   // A frame written after it was released got memory again: zero every frame we hand out.
   if (!ctx.dom.discardFrames(gfn, n)) return false;
+  if (!b.unmapped.populate(gfn, gfn + n, (f, e, on) => ctx.dom.setFrameAccess(f, e, on))) return false;
   for (let p = gfn; p < gfn + n; p++) b.repopulate(p);
   return true;
 }

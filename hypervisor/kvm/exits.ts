@@ -2,7 +2,7 @@
 import { KVM_EXIT, KVM_INTERNAL_ERROR, KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES } from './ioctls.ts';
 import {
   RUN, EXIT_IO, EXIT_MMIO, EXIT_MSR, EXIT_INTERNAL, EXIT_EMULATION_FAILURE, EMULATION_FAILURE_MAX_INSN,
-  EXIT_FAIL_ENTRY, EXIT_SYSTEM_EVENT,
+  EXIT_FAIL_ENTRY, EXIT_SYSTEM_EVENT, EXIT_MEMORY_FAULT, UNKNOWN_GPA,
 } from './run-layout.ts';
 
 /** A decoded vCPU exit (kvm-ioctls style discriminated union). */
@@ -21,6 +21,8 @@ export type VcpuExit =
   | { kind: 'internal-error'; suberror: number; data: bigint[]; insn: Uint8Array | null }
   | { kind: 'fail-entry'; reason: bigint }
   | { kind: 'system-event'; type: number }
+  /** KVM_RUN failed with EFAULT: guest memory KVM could not map; `gpa` null when KVM did not say. */
+  | { kind: 'memory-fault'; gpa: bigint | null; size: bigint }
   | { kind: 'other'; reason: number };
 
 /** Decode the exit `run` (the kvm_run mapping) currently holds. */
@@ -34,6 +36,10 @@ export function decodeExit(run: Uint8Array, v: DataView): VcpuExit {
         port: v.getUint16(x + EXIT_IO.port, true), count: v.getUint32(x + EXIT_IO.count, true),
         dataOffset: Number(v.getBigUint64(x + EXIT_IO.data_offset, true)),
       };
+    case KVM_EXIT.MEMORY_FAULT: {
+      const gpa = v.getBigUint64(x + EXIT_MEMORY_FAULT.gpa, true);
+      return { kind: 'memory-fault', gpa: gpa === UNKNOWN_GPA ? null : gpa, size: v.getBigUint64(x + EXIT_MEMORY_FAULT.size, true) };
+    }
     case KVM_EXIT.MMIO:
       return {
         kind: 'mmio', gpa: v.getBigUint64(x + EXIT_MMIO.phys_addr, true),

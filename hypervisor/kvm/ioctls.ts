@@ -119,6 +119,7 @@ export const KVM_EXIT = {
   SYSTEM_EVENT: 24,
   X86_RDMSR: 29,
   X86_WRMSR: 30,
+  MEMORY_FAULT: 39,
 } as const;
 
 export const KVM_EXIT_NAME: Record<number, string> = Object.fromEntries(

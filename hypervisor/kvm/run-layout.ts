@@ -27,6 +27,10 @@ export const EXIT_EMULATION_FAILURE = { suberror: 0, ndata: 4, flags: 8, insn_si
 export const EMULATION_FAILURE_MAX_INSN = 15;
 export const EXIT_FAIL_ENTRY = { reason: 0, cpu: 8 } as const;
 export const EXIT_SYSTEM_EVENT = { type: 0, ndata: 4, data: 8 } as const;
+/** kvm_run.memory_fault (KVM_EXIT_MEMORY_FAULT): flags, gpa, size. */
+export const EXIT_MEMORY_FAULT = { flags: 0, gpa: 8, size: 16 } as const;
+/** The gpa pvkvm records for an -EFAULT from KVM_RUN that came without memory_fault data. */
+export const UNKNOWN_GPA = 0xffffffffffffffffn;
 
 /** struct kvm_regs: 18 u64s in this order. */
 export const REG_NAMES = [

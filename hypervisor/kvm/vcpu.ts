@@ -1,7 +1,7 @@
 // vcpu.ts: the KVM vCPU fd — KVM_RUN with sync_regs, typed exits, register access without ioctls.
-import { libc, check, mapShared, errno, EINTR, HostError } from '../../host/libc.ts';
+import { libc, check, mapShared, errno, EINTR, EFAULT, HostError } from '../../host/libc.ts';
 import { KVM, KVM_EXIT, KVM_SYNC_X86, KVM_STRUCT_SIZE } from './ioctls.ts';
-import { RUN, EXIT_IO, EXIT_MMIO, EXIT_MSR, REG_OFFSET, SREGS, SEG, SYNC, type RegName } from './run-layout.ts';
+import { RUN, EXIT_IO, EXIT_MMIO, EXIT_MSR, EXIT_MEMORY_FAULT, UNKNOWN_GPA, REG_OFFSET, SREGS, SEG, SYNC, type RegName } from './run-layout.ts';
 import type { CpuidEntry } from './system.ts';
 import { decodeExit, type VcpuExit } from './exits.ts';
 
@@ -51,6 +51,16 @@ export class KvmVcpu {
     if (r < 0) {
       const e = errno();
       if (e === EINTR) return KVM_EXIT.INTR;
+      // The guest touched memory KVM could not map (a frame it gave back: PROT_NONE). KVM fills
+      // kvm_run.memory_fault on kernels that have it; without it the address is unknown.
+      if (e === EFAULT) {
+        if (this.v.getUint32(RUN.exit_reason, true) !== KVM_EXIT.MEMORY_FAULT) {
+          this.v.setUint32(RUN.exit_reason, KVM_EXIT.MEMORY_FAULT, true);
+          this.v.setBigUint64(RUN.exit + EXIT_MEMORY_FAULT.gpa, UNKNOWN_GPA, true);
+          this.v.setBigUint64(RUN.exit + EXIT_MEMORY_FAULT.size, 0n, true);
+        }
+        return KVM_EXIT.MEMORY_FAULT;
+      }
       throw new HostError('KVM_RUN', e);
     }
     return this.v.getUint32(RUN.exit_reason, true);

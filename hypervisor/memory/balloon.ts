@@ -1,8 +1,10 @@
 // balloon.ts: which RAM frames a domain has given back (XENMEM_decrease_reservation) — a bitmap
 // and counters in a SharedArrayBuffer every vCPU thread of the domain sees, updated atomically.
 //
-// A released frame's memory is returned to the host (a hole punched in the guest memory file);
-// the frame stays mapped, so a read returns zeros. populate_physmap takes it back, zeroed.
+// A released frame's memory is returned to the host (a hole punched in the guest memory file),
+// and the frame is unmapped from the guest (protected-runs.ts), within a bound past which it stays
+// mapped and reads as zero. populate_physmap takes it back, zeroed and mapped.
+import { ProtectedRuns } from './protected-runs.ts';
 
 /** Counter words before the bitmap. */
 const RELEASED = 0;
@@ -13,10 +15,14 @@ const HEADER_WORDS = 2;
 export class BalloonMap {
   readonly sab: SharedArrayBuffer;
   private readonly w: Int32Array;
+  /** The released frames the guest can no longer reach. */
+  readonly unmapped: ProtectedRuns;
 
   constructor(readonly ramPages: number, sab?: SharedArrayBuffer) {
-    this.sab = sab ?? new SharedArrayBuffer((HEADER_WORDS + Math.ceil(ramPages / 32)) * 4);
-    this.w = new Int32Array(this.sab);
+    const words = HEADER_WORDS + Math.ceil(ramPages / 32);
+    this.sab = sab ?? new SharedArrayBuffer(words * 4 + ProtectedRuns.BYTES);
+    this.w = new Int32Array(this.sab, 0, words);
+    this.unmapped = new ProtectedRuns(this.sab, words * 4);
   }
 
   isReleased(pfn: number): boolean {

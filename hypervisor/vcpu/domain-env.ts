@@ -4,6 +4,7 @@ import { PhysMemory } from '../memory/phys-memory.ts';
 import { RegionTable, PAGE_SIZE } from '../memory/regions.ts';
 import { BalloonMap } from '../memory/balloon.ts';
 import { discardFileRange } from '../../host/block-io.ts';
+import { libc, PROT_NONE, PROT_READ, PROT_WRITE } from '../../host/libc.ts';
 import type { DomainShared } from '../state/shared-state.ts';
 import { HypervisorShared } from '../state/global-state.ts';
 import { Domains } from '../state/domain-handle.ts';
@@ -50,6 +51,12 @@ export class WorkerDomainEnv implements DomainEnv {
     // RAM is the first part of the guest memory file: frame n is at byte n * 4096.
     return discardFileRange(this.init.memFd, pfn * PAGE_SIZE, count * PAGE_SIZE) === 0;
   }
+
+  /** Protect or open frames [first, end) in KVM's mapping of RAM (released frames fault for the guest). */
+  setFrameAccess = (first: number, end: number, accessible: boolean): boolean => {
+    const addr = this.init.kvmRamAddr + BigInt(first * PAGE_SIZE);
+    return libc.mprotect(addr, (end - first) * PAGE_SIZE, accessible ? PROT_READ | PROT_WRITE : PROT_NONE) === 0;
+  };
 
   maxGpfn(): number {
     const list = this.regions.list();

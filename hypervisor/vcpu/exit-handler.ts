@@ -82,6 +82,8 @@ export class ExitHandler {
         return this.fault('internal-error', `KVM internal error, suberror ${exit.suberror} [${exit.data.map((d) => d.toString(16)).join(' ')}]`);
       case 'fail-entry':
         return this.fault('fail-entry', `VM entry failed, hardware reason 0x${exit.reason.toString(16)}`);
+      case 'memory-fault':
+        return this.memoryFault(exit.gpa);
       case 'other':
         return this.fault('unhandled-exit', `unhandled KVM exit reason ${exit.reason}`);
     }
@@ -137,6 +139,26 @@ export class ExitHandler {
     // Nothing is mapped there: reads see all-ones, writes are dropped.
     if (!exit.write) data.fill(0xff);
     return CONTINUE;
+  }
+
+  /**
+   * KVM could not map what the guest touched. A frame the guest gave back is unmapped on purpose
+   * (Xen removes its p2m entry): end the domain saying so, as there is no data to give it.
+   */
+  private memoryFault(gpa: bigint | null): ExitOutcome {
+    if (gpa === null) {
+      // This host's kvm_pvm returns EFAULT without kvm_run.memory_fault: the frame is not known.
+      // The only guest RAM the host leaves unmapped is what the guest gave back.
+      const runs = this.env.balloon.unmapped.count;
+      const why = runs > 0 ? `; it gave frames back (XENMEM_decrease_reservation) and can no longer reach them, ${runs} run(s)` : '';
+      return this.fault(runs > 0 ? 'ballooned-frame' : 'memory-fault', `the guest touched memory the host could not map (KVM_RUN: EFAULT)${why}`);
+    }
+    const pfn = Number(gpa >> 12n);
+    const where = `gpa 0x${gpa.toString(16)}`;
+    if (pfn < this.env.balloon.ramPages && this.env.balloon.isReleased(pfn)) {
+      return this.fault('ballooned-frame', `the guest touched frame 0x${pfn.toString(16)} (${where}) after giving it back (XENMEM_decrease_reservation)`);
+    }
+    return this.fault('memory-fault', `the guest touched ${where}, which the host could not map`);
   }
 
   /** Emulated devices live on vCPU 0's thread (domain-devices.ts): elsewhere, stop clearly. */

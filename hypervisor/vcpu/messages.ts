@@ -17,6 +17,8 @@ export interface VcpuWorkerInit {
   readonly memBytes: number;
   /** Address of the main thread's mapping of the memfd; new KVM slots point into it. */
   readonly memHostAddr: bigint;
+  /** Where KVM's RAM slot maps the guest's RAM (vm-setup.ts: unmapped frames are protected there). */
+  readonly kvmRamAddr: bigint;
   readonly ramBytes: number;
   /** Spare pages at the end of the memfd for frames placed beyond RAM. */
   readonly poolOffset: number;

@@ -86,6 +86,10 @@ void evtchn_do_upcall(void);
  * disabled (whether or not an upcall is registered; an upcall interrupt still in flight then
  * finds nothing to do). Restores the interrupt flag. */
 void evtchn_run_pending(void);
+/* Replace the dispatcher the upcall and evtchn_run_pending run (NULL: the 2-level one), for
+ * another event ABI: the FIFO helper (<pvkvm/evtchn_fifo.h>) sets its consume loop here, so its
+ * upcall arrives through the kernel's entry at CPL 3 as 2-level delivery does. */
+void evtchn_set_dispatcher(void (*dispatch)(void));
 
 /* Counters for this vCPU: upcall interrupts taken, events dispatched, events without handler. */
 uint64_t evtchn_upcall_count(void);

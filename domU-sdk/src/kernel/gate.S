@@ -10,7 +10,8 @@
  * calls, RDI, RSI and RDX for the rest, none for set_timer_op: khc_class in hcall.c) must not
  * point into the kernel's region, where the hypervisor would write for us; then the page's stub
  * is called with the caller's registers as they are. Hypercalls whose arguments hold
- * further addresses to check (memory_op, multicall, grant_table_op, vcpu_op, console_io) and the
+ * further addresses to check (memory_op, multicall, grant_table_op, vcpu_op, console_io, the FIFO
+ * event-channel set-up) and the
  * kernel's own services go to C (kcall.c).
  */
 #include "kernel_layout.h"
@@ -30,6 +31,8 @@ kcall_dispatch:
 	movzbl khc_class(%rax), %ecx
 	cmpl $KHC_PTR_RSI, %ecx         /* the common case first */
 	je 5f
+	cmpl $KHC_EVTCHN, %ecx
+	je 6f
 	cmpl $KHC_NO_PTR, %ecx
 	je 2f
 	ja kcall_slow                   /* KHC_C */
@@ -48,6 +51,13 @@ kcall_dispatch:
 	iretq
 3:	movq $-KERR_EFAULT, %rax
 	iretq
+/* event_channel_op: the FIFO set-up ops name frames the hypervisor writes (C checks them); the
+ * hypervisor takes the command from EDI's 32 bits, so the test does too. */
+6:	cmpl $KEVTCHNOP_FIRST_FRAME_OP, %edi
+	jb 5b
+	cmpl $KEVTCHNOP_LAST_FRAME_OP, %edi
+	jbe kcall_slow
+	jmp 5b
 4:	cmpq $KCALL_NULL, %rax          /* the gate's own cost, for benchmarks */
 	jne kcall_slow
 	xorl %eax, %eax

@@ -16,11 +16,12 @@ _Static_assert(PVKVM_HYPERCALL_STUB_SIZE * 128 == sizeof(pvkvm_hypercall_page),
  * arguments must not point into the kernel, then it goes straight to the page; the common calls
  * whose one pointer is their second argument check just that one; calls without pointers are not
  * checked; calls whose arguments lead to further addresses, or that write through a length they
- * are given, are checked in C (hcall_check.c). */
+ * are given, are checked in C (hcall_check.c), as are event_channel_op's FIFO set-up commands
+ * (the rest of it is the common case). */
 const uint8_t khc_class[KCALL_BASE] = {
     [__HYPERVISOR_xen_version] = KHC_PTR_RSI,
     [__HYPERVISOR_sched_op] = KHC_PTR_RSI,
-    [__HYPERVISOR_event_channel_op] = KHC_PTR_RSI,
+    [__HYPERVISOR_event_channel_op] = KHC_EVTCHN,
     [__HYPERVISOR_hvm_op] = KHC_PTR_RSI,
     [__HYPERVISOR_physdev_op] = KHC_PTR_RSI,
     [__HYPERVISOR_callback_op] = KHC_PTR_RSI,

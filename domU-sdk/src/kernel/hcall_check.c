@@ -6,7 +6,10 @@
  *     the copy is what the hypervisor reads, so user code cannot change them in between;
  *   - arrays of ops (grant maps and copies, multicall entries) go through a small kernel buffer
  *     in batches, the hypervisor's results copied back;
- *   - VCPUOP_initialise and the memory ops that move pages by lists are refused (-EPERM): vCPUs
+ *   - the reservation ops (ballooning) go through with their extent lists copied and every frame
+ *     checked: user frames only, never the kernel's own (nor its page tables, in its region);
+ *   - the FIFO event-channel set-up (init_control, expand_array) may name user frames only;
+ *   - VCPUOP_initialise, XENMEM_exchange and add_to_physmap_batch are refused (-EPERM): vCPUs
  *     start through PVKVM_KC_VCPU_INIT, and the SDK does not move its memory around.
  * What stays unchecked is documented in docs/host-kvm.md §3 (grant entries user code writes).
  */
@@ -80,11 +83,78 @@ static long vcpu_op(unsigned long cmd, unsigned long vcpu, unsigned long arg) {
   }
 }
 
-static long memory_op(unsigned long cmd, unsigned long arg) {
+/* Frames the kernel depends on outside its region: the vCPUs' pvkvm_cpu, which its interrupt
+ * entry writes (virq_entry.S). Giving them back would take them from under the kernel. */
+static int kernel_used(uint64_t first, uint64_t last) {
+  extern struct pvkvm_cpu pvkvm_cpus[PVKVM_NR_CPUS];
+  uint64_t lo = (uintptr_t)pvkvm_cpus / PAGE, hi = ((uintptr_t)(pvkvm_cpus + PVKVM_NR_CPUS) - 1) / PAGE;
+  return first <= hi && last >= lo;
+}
+
+/* How many of the extents in `list[0..n)`, each 2^order frames, lie wholly in user frames. */
+static unsigned extents_ok(const uint64_t *list, unsigned n, unsigned order) {
+  for (unsigned i = 0; i < n; i++) {
+    uint64_t first = list[i], last = first + (1ull << order) - 1;
+    if (last < first || !gfn_ok(first) || !gfn_ok(last)) return i;
+    if (first < KIOAPIC_BASE / PAGE && last > KLAPIC_BASE / PAGE) return i; /* spans the APIC pages */
+    if (kernel_used(first, last)) return i;
+  }
+  return n;
+}
+
+/*
+ * XENMEM_increase/decrease_reservation and populate_physmap: the struct is copied in, and the
+ * extent list goes through a kernel buffer a batch at a time, each frame checked (decrease and
+ * populate act on the frames it names: they must be user frames, never the kernel's own, which
+ * populate would replace with zeroed pages). The hypervisor reads the kernel's copy, so another
+ * vCPU cannot change a frame after its check. Returns the extents done from `start` (the
+ * continuation extent of the command's upper bits), as Xen does.
+ */
+#define XBATCH 64
+static long reservation(unsigned cmd, unsigned long start, unsigned long arg) {
+  struct xen_memory_reservation r;
+  if (!copy_in(&r, arg, sizeof(r))) return -XEN_EFAULT;
+  if (r.extent_order >= 32) return -XEN_EPERM; /* far above the largest order Xen gives a domU */
+  uint64_t nr = r.nr_extents, list = r.extent_start;
+  if (start >= nr) return (long)start;
+  if (cmd == XENMEM_increase_reservation) {
+    /* The hypervisor writes nothing back for a translated guest: the list only needs to be
+     * user memory if given. */
+    if (list && (nr > (1ull << 29) || !kuser_range(list, nr * 8))) return -XEN_EFAULT;
+    r.extent_start = 0;
+    return hypercall2(__HYPERVISOR_memory_op, cmd | (start << MEMOP_EXTENT_SHIFT), (unsigned long)&r);
+  }
+  if (nr > (1ull << 29) || !kuser_range(list + start * 8, (nr - start) * 8) || !ram_range(list + start * 8, (nr - start) * 8))
+    return -XEN_EFAULT;
+  uint64_t buf[XBATCH];
+  unsigned long done = start;
+  while (done < nr) {
+    unsigned n = nr - done < XBATCH ? (unsigned)(nr - done) : XBATCH;
+    kcopy_words(buf, (const void *)(uintptr_t)(list + done * 8), n * 8);
+    /* A frame of the kernel's ends the walk there, as a frame the hypervisor refuses would;
+     * refused first, the call fails -EPERM. */
+    unsigned ok = extents_ok(buf, n, r.extent_order);
+    if (!ok) return done == start ? -XEN_EPERM : (long)done;
+    r.extent_start = (uint64_t)(uintptr_t)buf;
+    r.nr_extents = ok;
+    long rc = HYPERVISOR_memory_op(cmd, &r);
+    if (rc < 0) return done == start ? rc : (long)done;
+    done += (unsigned long)rc;
+    if ((unsigned long)rc < ok) break;
+  }
+  return (long)done;
+}
+
+static long memory_op(unsigned long raw, unsigned long arg) {
+  /* The hypervisor takes the op from the low bits (the rest is a continuation extent): so must
+   * the check, or an op with high bits set would pass unchecked. */
+  unsigned cmd = (unsigned)(raw & MEMOP_CMD_MASK);
+  unsigned long start = (raw >> MEMOP_EXTENT_SHIFT) & 0xffffffffu;
   switch (cmd) {
   case XENMEM_increase_reservation:
   case XENMEM_decrease_reservation:
   case XENMEM_populate_physmap:
+    return reservation(cmd, start, arg);
   case XENMEM_exchange:
   case XENMEM_add_to_physmap_batch:
     return -XEN_EPERM;
@@ -111,8 +181,36 @@ static long memory_op(unsigned long cmd, unsigned long arg) {
   }
   default:
     if (arg && !kuser_range(arg, PAGE)) return -XEN_EFAULT;
-    return HYPERVISOR_memory_op((unsigned)cmd, (void *)(uintptr_t)arg);
+    return HYPERVISOR_memory_op((unsigned)raw, (void *)(uintptr_t)arg);
   }
+}
+
+/* EVTCHNOP_init_control and expand_array name a frame the hypervisor keeps writing (a control
+ * block, an event-array page): a user frame, checked on a copy the hypervisor then reads. */
+static long evtchn_op(unsigned long cmd, unsigned long arg) {
+  switch ((uint32_t)cmd) {
+  case EVTCHNOP_init_control: {
+    struct evtchn_init_control c;
+    if (!copy_in(&c, arg, sizeof(c))) return -XEN_EFAULT;
+    if (!gfn_ok(c.control_gfn)) return -XEN_EPERM;
+    long rc = HYPERVISOR_event_channel_op((int)cmd, &c);
+    ((struct evtchn_init_control *)(uintptr_t)arg)->link_bits = c.link_bits;
+    return rc;
+  }
+  case EVTCHNOP_expand_array: {
+    struct evtchn_expand_array x;
+    if (!copy_in(&x, arg, sizeof(x))) return -XEN_EFAULT;
+    if (!gfn_ok(x.array_gfn)) return -XEN_EPERM;
+    return HYPERVISOR_event_channel_op((int)cmd, &x);
+  }
+  default:
+    if (!not_kernel(arg)) return -XEN_EFAULT; /* gate.S's test */
+    return hypercall2(__HYPERVISOR_event_channel_op, cmd, arg);
+  }
+}
+
+static int evtchn_frame_op(unsigned long cmd) {
+  return (uint32_t)cmd >= KEVTCHNOP_FIRST_FRAME_OP && (uint32_t)cmd <= KEVTCHNOP_LAST_FRAME_OP;
 }
 
 static int is_self(uint16_t dom) {
@@ -173,6 +271,7 @@ static int plain_entry(const struct multicall_entry *e) {
   unsigned cls = e->op < KCALL_BASE ? khc_class[e->op] : KHC_C;
   if (cls == KHC_NO_PTR) return 1;
   if (cls == KHC_PTR_RSI) return not_kernel(e->args[1]);
+  if (cls == KHC_EVTCHN) return !evtchn_frame_op(e->args[0]) && not_kernel(e->args[1]);
   return cls == KHC_PTR3 && not_kernel(e->args[0]) && not_kernel(e->args[1]) && not_kernel(e->args[2]);
 }
 
@@ -234,6 +333,7 @@ long khypercall_checked(unsigned long nr, unsigned long a1, unsigned long a2, un
   switch (nr) {
   case __HYPERVISOR_vcpu_op: return vcpu_op(a1, a2, a3);
   case __HYPERVISOR_memory_op: return memory_op(a1, a2);
+  case __HYPERVISOR_event_channel_op: return evtchn_op(a1, a2);
   case __HYPERVISOR_grant_table_op: return grant_table_op(a1, a2, a3);
   case __HYPERVISOR_multicall: return multicall(a1, a2);
   case __HYPERVISOR_console_io: return console_io(a1, a2, a3);

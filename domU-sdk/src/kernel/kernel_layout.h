@@ -43,6 +43,10 @@
 #define KHC_NO_PTR 1 /* no pointers */
 #define KHC_C 2      /* checked in C */
 #define KHC_PTR_RSI 3 /* the one pointer is RSI */
+#define KHC_EVTCHN 4  /* as KHC_PTR_RSI, but the FIFO set-up ops name frames: checked in C */
+/* The event_channel_op commands KHC_EVTCHN sends to C (EVTCHNOP_init_control, expand_array). */
+#define KEVTCHNOP_FIRST_FRAME_OP 11
+#define KEVTCHNOP_LAST_FRAME_OP 12
 
 /* A hypercall's pointer argument may not lie in the kernel's region, nor within this many bytes
  * below it (so a struct that starts below cannot reach into it). */

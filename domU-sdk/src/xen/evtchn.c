@@ -156,9 +156,19 @@ void pvkvm_upcall_run(void);
 /* The upcall as src/arch/virq.c runs it, interrupts (or the virtual flag) off: the kernel's entry
  * already sent the EOI (first, as Linux does, so an event raised while we dispatch is requested
  * again rather than lost). */
+static void (*volatile dispatcher)(void);
+
+void evtchn_set_dispatcher(void (*dispatch)(void)) { dispatcher = dispatch; }
+
+static void dispatch(void) {
+  void (*d)(void) = dispatcher;
+  if (d) d();
+  else evtchn_do_upcall();
+}
+
 void pvkvm_upcall_run(void) {
   vstate[pvkvm_vcpu_id()].upcalls++;
-  evtchn_do_upcall();
+  dispatch();
 }
 
 long evtchn_init(enum evtchn_upcall_mode mode) {
@@ -193,7 +203,7 @@ void evtchn_run_pending(void) {
    * interrupt is not taken promptly after sti). The upcall interrupt that is still on its way
    * later finds nothing to do; in per-vCPU-vector mode it is EOI'd as usual. */
   unsigned long flags = local_irq_save();
-  evtchn_do_upcall();
+  dispatch();
   local_irq_restore(flags);
 }
 

@@ -5,9 +5,8 @@
 #include <pvkvm/evtchn.h>
 #include <pvkvm/evtchn_fifo.h>
 #include <pvkvm/hypercall.h>
-#include <pvkvm/lapic.h>
+#include <pvkvm/lock.h>
 #include <pvkvm/string.h>
-#include <pvkvm/traps.h>
 
 #define BIT(n) (1u << (n))
 #define PENDING BIT(EVTCHN_FIFO_PENDING)
@@ -90,6 +89,7 @@ long evtchn_fifo_setup(evtchn_port_t port) {
 unsigned evtchn_fifo_nr_ports(void) { return nr_pages * EVTCHN_FIFO_WORDS_PER_PAGE; }
 
 void evtchn_fifo_forget(void) {
+  evtchn_set_dispatcher(NULL);
   nr_pages = 0;
   memset(fv, 0, sizeof(fv));
 }
@@ -186,14 +186,12 @@ unsigned evtchn_fifo_consume(unsigned vcpu, evtchn_handler_t fn, void *arg, unsi
 static evtchn_handler_t upcall_fn;
 static void *upcall_arg;
 
-extern void pvkvm_fifo_upcall_entry(void);
-void evtchn_fifo_upcall_interrupt(void);
-
-/* Called by evtchn_fifo_entry.S with interrupts disabled. */
-void evtchn_fifo_upcall_interrupt(void) {
+/* The dispatcher the upcall runs (evtchn_set_dispatcher), interrupts or the virtual flag off: the
+ * kernel's entry sent the EOI first, as Linux does, so an event raised while we consume requests
+ * a new upcall. The same path at CPL 3 and CPL 0: no gate of our own. */
+static void fifo_dispatch(void) {
   unsigned cpu = pvkvm_vcpu_id();
   fv[cpu].upcalls++;
-  lapic_eoi(); /* first, as Linux does: an event raised while we consume requests a new upcall */
   struct vcpu_info *vi = pvkvm_vcpu_info();
   if (!vi) return;
   do {
@@ -206,8 +204,9 @@ long evtchn_fifo_upcall_init(evtchn_handler_t fn, void *arg) {
   unsigned long flags = local_irq_save();
   upcall_fn = fn;
   upcall_arg = arg;
+  evtchn_set_dispatcher(fifo_dispatch);
   long rc = evtchn_init(EVTCHN_UPCALL_VECTOR);
-  if (rc == 0) pvkvm_set_idt_gate(PVKVM_UPCALL_VECTOR, pvkvm_fifo_upcall_entry);
+  if (rc < 0) evtchn_set_dispatcher(NULL);
   local_irq_restore(flags);
   return rc;
 }

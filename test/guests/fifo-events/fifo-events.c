@@ -6,8 +6,6 @@
  */
 #include <pvkvm/pvkvm.h>
 
-/* The FIFO helper installs its own upcall entry, which the deprivileged kernel does not route yet: CPL 0. */
-PVKVM_SDK_MODE(kernel);
 #include <pvkvm/evtchn_fifo.h>
 
 #define MAX_SEEN 64
@@ -51,6 +49,7 @@ static void check_order(const evtchn_port_t *want, unsigned n, const char *what)
 
 int main(void) {
   REQUIRE_XEN();
+  printf("fifo-events: at CPL %d\n", pvkvm_at_cpl3() ? 3 : 0); /* the SDK's default */
   cli();
   REQUIRE(pvkvm_shared_info() != NULL);
   uint64_t cons_param = 0; /* the PV console's port, bound by dom0 before we switch */

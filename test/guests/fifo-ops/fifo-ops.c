@@ -8,8 +8,6 @@
  */
 #include <pvkvm/pvkvm.h>
 
-/* The FIFO helper installs its own upcall entry, which the deprivileged kernel does not route yet: CPL 0. */
-PVKVM_SDK_MODE(kernel);
 #include <pvkvm/evtchn_fifo.h>
 
 #define CB_SIZE sizeof(struct evtchn_fifo_control_block)
@@ -29,6 +27,7 @@ static long init_control(uint64_t gfn, uint32_t offset, uint32_t vcpu) {
 
 int main(void) {
   REQUIRE_XEN();
+  printf("fifo-ops: at CPL %d\n", pvkvm_at_cpl3() ? 3 : 0); /* the SDK's default */
   cli();
   REQUIRE(pvkvm_shared_info() != NULL);
   int nvcpus = pvkvm_nr_vcpus();

@@ -14,8 +14,6 @@
  */
 #include <pvkvm/pvkvm.h>
 
-/* The FIFO helper installs its own upcall entry, which the deprivileged kernel does not route yet: CPL 0. */
-PVKVM_SDK_MODE(kernel);
 #include <pvkvm/evtchn_fifo.h>
 
 static evtchn_port_t port, timer_port;
@@ -50,6 +48,7 @@ static void use_port(evtchn_port_t p) {
 
 int main(void) {
   REQUIRE_XEN();
+  printf("fifo-pingpong: at CPL %d\n", pvkvm_at_cpl3() ? 3 : 0); /* the SDK's default */
   cli();
   char role[8] = "", abi[8] = "fifo";
   pvkvm_cmdline_get("role", role, sizeof(role));

@@ -9,11 +9,16 @@
  *   - privileged instructions (cli) fault, which is why the SDK keeps a virtual interrupt flag;
  *   - the kernel-call gate does issue hypercalls, one batch per crossing with multicall, and
  *     refuses arguments that point at its own pages, VCPUOP_initialise, placing frames over it,
- *     and opening the interrupt controllers' ports.
+ *     and opening the interrupt controllers' ports;
+ *   - ballooning works from CPL 3, but the kernel checks every frame of the extent list: giving
+ *     back or repopulating (zeroing) its own frames is refused, even with a continuation extent in
+ *     the command's high bits, and so is a list in its memory; the FIFO event set-up may not
+ *     place a control block or an event-array page on its frames either.
  * With crash=1 it reads a kernel address without a hook: the kernel must report the fault and
  * shut the domain down (SHUTDOWN_crash).
  */
 #include <pvkvm/pvkvm.h>
+#include <pvkvm/evtchn_fifo.h>
 
 #define PROBE_FAULTED 0x6b6b6b6b6b6b6b6bull
 #define PF_P 0x1
@@ -124,6 +129,82 @@ static void kernel_refuses(void) {
   CHECK_EQ(mc[2].result, mc[0].result);
 }
 
+static uint8_t balloon_page[2][4096] __attribute__((aligned(4096)));
+static uint64_t extents[4];
+
+static long reservation(unsigned long cmd, const uint64_t *list, unsigned n, unsigned order) {
+  struct xen_memory_reservation r = {0};
+  r.extent_start = (uint64_t)(uintptr_t)list;
+  r.nr_extents = n;
+  r.extent_order = order;
+  r.domid = DOMID_SELF;
+  return hypercall2(__HYPERVISOR_memory_op, cmd, (unsigned long)&r);
+}
+
+static void kernel_frames(void) {
+  uint64_t kframe = (uintptr_t)pvkvm_hypercall_page >> 12, gdt = (uintptr_t)pvkvm_gdt >> 12;
+  uint64_t mine = (uintptr_t)balloon_page[0] >> 12;
+  struct xen_memory_domain self = {.domid = DOMID_SELF};
+  long pages = HYPERVISOR_memory_op(XENMEM_current_reservation, &self);
+  CHECK(pages > 0);
+  /* A user frame goes and comes back, from CPL 3. */
+  balloon_page[0][0] = 0x5a;
+  extents[0] = mine;
+  CHECK_EQ(reservation(XENMEM_decrease_reservation, extents, 1, 0), 1);
+  CHECK_EQ(HYPERVISOR_memory_op(XENMEM_current_reservation, &self), pages - 1);
+  CHECK_EQ(reservation(XENMEM_populate_physmap, extents, 1, 0), 1);
+  CHECK_EQ(balloon_page[0][0], 0);
+  CHECK_EQ(HYPERVISOR_memory_op(XENMEM_current_reservation, &self), pages);
+  /* The kernel's frames: the hypercall page, the GDT (page tables alike), its pvkvm_cpu. */
+  extents[0] = kframe;
+  CHECK_EQ(reservation(XENMEM_decrease_reservation, extents, 1, 0), -XEN_EPERM);
+  CHECK_EQ(reservation(XENMEM_populate_physmap, extents, 1, 0), -XEN_EPERM);
+  extents[0] = gdt;
+  CHECK_EQ(reservation(XENMEM_populate_physmap, extents, 1, 0), -XEN_EPERM);
+  extents[0] = 0; /* an extent of 2^9 frames from 0: the whole low page */
+  CHECK_EQ(reservation(XENMEM_decrease_reservation, extents, 1, 9), -XEN_EPERM);
+  extents[0] = (uintptr_t)&pvkvm_cpus[0] >> 12;
+  CHECK_EQ(reservation(XENMEM_decrease_reservation, extents, 1, 0), -XEN_EPERM);
+  /* A list with a kernel frame after a user one: the walk stops there, as Xen's would. */
+  extents[0] = mine;
+  extents[1] = kframe;
+  CHECK_EQ(reservation(XENMEM_decrease_reservation, extents, 2, 0), 1);
+  CHECK_EQ(reservation(XENMEM_populate_physmap, extents, 1, 0), 1);
+  /* The continuation extent in the command's high bits does not get past the check. */
+  extents[0] = mine;
+  extents[1] = kframe;
+  CHECK_EQ(reservation(XENMEM_decrease_reservation | (1ul << 6), extents, 2, 0), -XEN_EPERM);
+  CHECK_EQ(reservation(XENMEM_populate_physmap | (1ul << 6), extents, 2, 0), -XEN_EPERM);
+  CHECK_EQ(reservation(XENMEM_decrease_reservation | (2ul << 6), extents, 2, 0), 2); /* nothing left */
+  /* The list itself in the kernel's memory. */
+  CHECK_EQ(reservation(XENMEM_decrease_reservation, (const uint64_t *)pvkvm_hypercall_page, 1, 0), -XEN_EFAULT);
+  /* The same calls through a multicall. */
+  struct xen_memory_reservation r = {.extent_start = (uint64_t)(uintptr_t)extents, .nr_extents = 1, .domid = DOMID_SELF};
+  extents[0] = kframe;
+  struct multicall_entry mc[1];
+  memset(mc, 0, sizeof(mc));
+  mc[0].op = __HYPERVISOR_memory_op;
+  mc[0].args[0] = XENMEM_decrease_reservation;
+  mc[0].args[1] = (uintptr_t)&r;
+  CHECK_EQ(HYPERVISOR_multicall(mc, 1), 0);
+  CHECK_EQ((long)mc[0].result, -XEN_EPERM);
+  CHECK_EQ(HYPERVISOR_memory_op(XENMEM_current_reservation, &self), pages);
+  /* FIFO event set-up on the kernel's frames (the calls would switch the domain to FIFO if they
+   * went through; refused, it stays 2-level). */
+  CHECK_EQ(evtchn_fifo_init_control(kframe, 0, 0, NULL), -XEN_EPERM);
+  CHECK_EQ(evtchn_fifo_init_control(gdt, 0, 0, NULL), -XEN_EPERM);
+  CHECK_EQ(evtchn_fifo_expand_array(kframe), -XEN_EPERM);
+  struct evtchn_init_control ic = {.control_gfn = kframe};
+  mc[0].op = __HYPERVISOR_event_channel_op;
+  mc[0].args[0] = EVTCHNOP_init_control;
+  mc[0].args[1] = (uintptr_t)&ic;
+  CHECK_EQ(HYPERVISOR_multicall(mc, 1), 0);
+  CHECK_EQ((long)mc[0].result, -XEN_EPERM);
+  /* 0x100000000 | init_control is an unknown command to the hypervisor, not an unchecked one. */
+  CHECK(hypercall2(__HYPERVISOR_event_channel_op, (1ul << 32) | EVTCHNOP_init_control, (unsigned long)&ic) != 0);
+  printf("kernel frames: ballooning and FIFO set-up refused\n");
+}
+
 int main(void) {
   REQUIRE(pvkvm_at_cpl3());
   printf("main at CPL 3; kernel-call gate: %s\n", pvkvm_kcall_syscall ? "syscall" : "int3");
@@ -139,6 +220,7 @@ int main(void) {
   REQUIRE_XEN();
   own_hypercalls();
   kernel_refuses();
+  kernel_frames();
   pvkvm_set_trap_hook(NULL);
   printf("%u faults caught at CPL 3\n", last.count);
   test_done();
