@@ -41,6 +41,7 @@ async function bundle() {
       'dom0-event-thread': join(root, 'dom0/evtchn/event-thread.ts'),
       'blkback-worker': join(root, 'dom0/blkback/worker.ts'),
       'ramdisk-worker': join(root, 'dom0/ramdisk/worker.ts'),
+      'netback-worker': join(root, 'dom0/netback/worker.ts'),
     },
     outdir: dist,
     banner: { js: `#!/usr/bin/env node\n${common.banner.js}` },

@@ -10,6 +10,7 @@ import { runDirPath } from '../abi/run-dir.ts';
 import { writeDom0Nodes } from './toolstack/xenstore-layout.ts';
 import { Blkback, vdevToDevid } from './blkback/index.ts';
 import { makeBackendContext } from './backend-context.ts';
+import { Netback } from './netback/index.ts';
 import type { DiskSetting } from '../abi/domain-settings.ts';
 
 
@@ -42,7 +43,10 @@ export async function runDom0(opts: Dom0Options): Promise<void> {
   const xs = new Xenstored({ log: opts.log, persistPath: runDirPath(opts.runDir, 'xenstorePersist') });
   writeDom0Nodes(xs.local);
   const listener = new EventChannelListener(opts.eventThreadUrl);
-  const blkback = new Blkback(makeBackendContext(hv, xs, opts.log), { workerUrl: new URL('./blkback-worker.js', opts.eventThreadUrl) });
+  const backends = makeBackendContext(hv, xs, opts.log);
+  const blkback = new Blkback(backends, { workerUrl: new URL('./blkback-worker.js', opts.eventThreadUrl) });
+  // One data-path worker for every vif (it hosts the internal switch), started with the first vif.
+  const netback = new Netback(backends, { workerUrl: new URL('./netback-worker.js', opts.eventThreadUrl) });
   const disks = {
     addDisk: (domid: number, d: DiskSetting) => blkback.addDisk(domid, {
       target: d.target, vdev: d.vdev, devid: vdevToDevid(d.vdev), readonly: d.access === 'ro',
@@ -50,7 +54,7 @@ export async function runDom0(opts: Dom0Options): Promise<void> {
     removeDomain: (domid: number) => blkback.removeDomain(domid),
   };
   const ts = new Toolstack(hv, xs, listener, {
-    logDir: runDirPath(opts.runDir, 'logs'), stateDir: runDirPath(opts.runDir, 'domains'), log: opts.log, disks,
+    logDir: runDirPath(opts.runDir, 'logs'), stateDir: runDirPath(opts.runDir, 'domains'), log: opts.log, disks, net: netback,
   });
   // A restart: the hypervisor kept the guests running; take them over.
   await ts.adopt(hello.domains);
@@ -65,6 +69,7 @@ export async function runDom0(opts: Dom0Options): Promise<void> {
       if (destroyDomains) await ts.destroyAll().catch(() => undefined);
       await control.close();
       await blkback.close();
+      await netback.close();
       await xs.close();
       await listener.close();
       hv.close();

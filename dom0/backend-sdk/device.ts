@@ -9,6 +9,8 @@ import { PAGE_SIZE, type BackendContext, type BoundChannel } from './context.ts'
 import { mapGuestMemory, type GuestMapping } from '../../host/guest-memory-file.ts';
 import { readRingTransport, type RingTransport } from './transport.ts';
 
+export type { RingTransport } from './transport.ts';
+
 /** What a driver gets when a frontend has connected. */
 export interface FrontendLink {
   readonly domid: number;
@@ -16,7 +18,10 @@ export interface FrontendLink {
   readonly transport: RingTransport;
   /** Byte offsets of the mapped ring pages in guest memory, in ring-ref order. */
   readonly ringOffsets: readonly number[];
+  /** The bound channel of `transport.port`. */
   readonly channel: BoundChannel;
+  /** One bound channel per port of `transport.ports` (just `channel` for one-port transports). */
+  readonly channels: readonly BoundChannel[];
   /** dom0's mapping of the whole guest memory file (valid until disconnect). */
   readonly memory: GuestMapping;
   readFrontend(key: string): string | null;
@@ -30,6 +35,11 @@ export interface DeviceDriver {
   readonly features: Readonly<Record<string, string>>;
   /** Largest ring-page-order accepted (advertise it in features as max-ring-page-order). */
   readonly maxRingPageOrder: number;
+  /**
+   * Read the frontend's transport keys; absent: the standard `ring-ref`/`ring-refN` and
+   * `event-channel` (readRingTransport). Throw TransportError on anything malformed.
+   */
+  readTransport?(read: (key: string) => string | null): RingTransport;
   /** Start serving; resolve with the device properties to publish before Connected. */
   connect(link: FrontendLink): Promise<Readonly<Record<string, string>>>;
   /** Stop serving; the SDK then unmaps the ring and unbinds the channel. */
@@ -45,7 +55,7 @@ export interface PvDeviceEvents {
 interface Connection {
   readonly gen: number;
   ringHandles: number[];
-  channel: BoundChannel | null;
+  channels: BoundChannel[];
   memory: GuestMapping | null;
   driverUp: boolean;
 }
@@ -93,11 +103,12 @@ export class PvDevice extends EventEmitter<PvDeviceEvents> {
   }
 
   private async connect(): Promise<void> {
-    const c: Connection = { gen: ++this.gen, ringHandles: [], channel: null, memory: null, driverUp: false };
+    const c: Connection = { gen: ++this.gen, ringHandles: [], channels: [], memory: null, driverUp: false };
     this.conn = c;
     const domid = this.xb.frontDomid;
     try {
-      const transport = readRingTransport((k) => this.xb.readFrontend(k), this.driver.maxRingPageOrder);
+      const read = (k: string): string | null => this.xb.readFrontend(k);
+      const transport = this.driver.readTransport?.(read) ?? readRingTransport(read, this.driver.maxRingPageOrder);
       const memFd = await this.ctx.guestMemoryFd(domid);
       try {
         c.memory = mapGuestMemory(memFd);
@@ -110,9 +121,10 @@ export class PvDevice extends EventEmitter<PvDeviceEvents> {
         if (m.status !== 0) throw new Error(`ring-ref ${transport.refs[i]} does not map (GNTST ${m.status})`);
         if (m.offset % PAGE_SIZE !== 0 || m.offset + PAGE_SIZE > c.memory!.size) throw new Error(`ring page at bad offset ${m.offset}`);
       });
-      c.channel = await this.ctx.channels.bind(domid, transport.port);
+      for (const port of transport.ports ?? [transport.port]) c.channels.push(await this.ctx.channels.bind(domid, port));
       const link: FrontendLink = {
-        domid, backendPath: this.backendPath, transport, ringOffsets: maps.map((m) => m.offset), channel: c.channel,
+        domid, backendPath: this.backendPath, transport, ringOffsets: maps.map((m) => m.offset),
+        channel: c.channels[0]!, channels: [...c.channels],
         memory: c.memory, readFrontend: (k) => this.xb.readFrontend(k),
         fail: (reason) => this.enqueue(async () => {
           if (this.conn?.gen === c.gen) await this.teardown(reason);
@@ -136,9 +148,9 @@ export class PvDevice extends EventEmitter<PvDeviceEvents> {
     if (c !== null) {
       if (c.driverUp) await this.driver.disconnect().catch((e: Error) => this.ctx.log(`${this.backendPath}: disconnect: ${e.message}`));
       if (c.ringHandles.length > 0) await this.ctx.grants.unmap(c.ringHandles).catch(() => undefined);
-      if (c.channel !== null) {
-        await this.ctx.channels.unbind(c.channel.channel).catch(() => undefined);
-        closeFds(c.channel);
+      for (const ch of c.channels) {
+        await this.ctx.channels.unbind(ch.channel).catch(() => undefined);
+        closeFds(ch);
       }
       c.memory?.unmap();
     }

@@ -5,7 +5,7 @@ export type { BackendContext, GrantService, GrantMapOp, GrantMapResult, ChannelS
 export { PvDevice, type DeviceDriver, type FrontendLink, type PvDeviceEvents } from './device.ts';
 export { RingDriver, type RingDriverOptions } from './ring-device.ts';
 export { DataPath, type DataPathOptions } from './data-path.ts';
-export { readRingTransport, TransportError, type RingTransport, type RingProtocol } from './transport.ts';
+export { readRingTransport, readNamedRings, TransportError, type RingTransport, type RingProtocol, type NamedRingsSpec } from './transport.ts';
 export { mapGuestMemory, type GuestMapping } from '../../host/guest-memory-file.ts';
 export { createDevicePair, removeDevicePair, type DevicePairSpec } from './xenbus/device-pair.ts';
 export { watchBackends } from './xenbus/watch-backends.ts';

@@ -68,6 +68,19 @@ export class BackRing {
     return out;
   }
 
+  /**
+   * Requests published and not yet taken, as far as take() would hand them out (a consumer that
+   * needs n entries at once, like a netif RX packet over n buffers, checks before taking).
+   * Throws RingOverflowError like take().
+   */
+  available(): number {
+    const prod = Atomics.load(this.hdr, REQ_PROD) >>> 0;
+    if (((prod - this.rspProdPvt) >>> 0) > this.size) {
+      throw new RingOverflowError(`req_prod ${prod} is ${(prod - this.rspProdPvt) >>> 0} ahead of rsp_prod ${this.rspProdPvt} (ring of ${this.size})`);
+    }
+    return Math.min((prod - this.reqCons) >>> 0, this.size - ((this.reqCons - this.rspProdPvt) >>> 0));
+  }
+
   /** Requests taken and not yet answered. */
   get outstanding(): number {
     return (this.reqCons - this.rspProdPvt) >>> 0;

@@ -1,0 +1,130 @@
+// index.ts: netback, the network backend (the dom0 half of Xen's netif split driver) — the
+// toolstack's NetBackend. Every vif of every domain is served by one shared data-path worker
+// that hosts the internal switch (docs/network.md).
+import type { BackendContext } from '../backend-sdk/context.ts';
+import { watchBackends } from '../backend-sdk/xenbus/watch-backends.ts';
+import type { NetBackend } from '../toolstack/toolstack.ts';
+import type { VifSetting } from '../../abi/domain-settings.ts';
+import type { VifStatus } from '../../abi/control.ts';
+import { XenbusState } from '../../abi/io/xenbus.ts';
+import { libc } from '../../host/libc.ts';
+import { openTap, attachToBridge, tapName } from '../../host/tap.ts';
+import { NetWorker } from './net-worker.ts';
+import { Vif } from './vif.ts';
+
+export interface NetbackOptions {
+  /** The worker bundle (dist/netback-worker.js). */
+  readonly workerUrl: URL;
+  /** Largest payload a vif may send or receive (the frame limit is this + 14); default 1500. */
+  readonly mtu?: number;
+  /** How long removeVif waits for the frontend to close before removing the vif anyway. */
+  readonly unplugTimeoutMs?: number;
+}
+
+export class Netback implements NetBackend {
+  private readonly vifs = new Map<string, Vif>();
+  private readonly unwatch: () => void;
+  private worker: Promise<NetWorker> | null = null;
+  private current: NetWorker | null = null;
+  private closed = false;
+
+  constructor(private readonly ctx: BackendContext, private readonly opts: NetbackOptions) {
+    // A device directory removed behind our back stops being served.
+    this.unwatch = watchBackends(ctx.store, 0, 'vif', () => undefined, (domid, devid) => {
+      const v = this.vifs.get(key(domid, devid));
+      if (v !== undefined) void this.drop(v);
+    });
+  }
+
+  /** Create vif DOMID.DEVID's xenstore nodes (and TAP when bridged) and serve it. */
+  async addVif(domid: number, devid: number, vif: VifSetting): Promise<void> {
+    if (this.closed) throw new Error('netback is closed');
+    const k = key(domid, devid);
+    if (this.vifs.has(k)) throw new Error(`netback: domain ${domid} already has vif ${devid}`);
+    let tap: { name: string; fd: number } | null = null;
+    if (vif.bridge !== undefined) {
+      const name = tapName(domid, devid);
+      try {
+        tap = { name, fd: openTap(name) };
+        await attachToBridge(name, vif.bridge);
+      } catch (err) {
+        if (tap !== null) libc.close(tap.fd);
+        throw new Error(`netback: vif ${domid}.${devid}: ${(err as Error).message}`);
+      }
+    }
+    try {
+      const v = new Vif(this.ctx, domid, devid, vif, tap, () => this.ensureWorker());
+      this.vifs.set(k, v);
+      v.start();
+    } catch (err) {
+      if (tap !== null) libc.close(tap.fd);
+      throw new Error(`netback: vif ${domid}.${devid}: ${(err as Error).message}`);
+    }
+  }
+
+  /** Hot-unplug: ask the frontend to close (backend Closing), wait a while for it, then remove. */
+  async removeVif(domid: number, devid: number): Promise<void> {
+    const v = this.vifs.get(key(domid, devid));
+    if (v === undefined) throw new Error(`netback: domain ${domid} has no vif ${devid}`);
+    const be = v.device.backendPath;
+    const fe = this.ctx.store.read(`${be}/frontend`);
+    this.ctx.store.write(`${be}/online`, '0');
+    if (v.device.state === XenbusState.Connected) this.ctx.store.write(`${be}/state`, String(XenbusState.Closing));
+    const deadline = Date.now() + (this.opts.unplugTimeoutMs ?? 5000);
+    while (fe !== null && Date.now() < deadline) {
+      const s = Number(this.ctx.store.read(`${fe}/state`) ?? XenbusState.Closed);
+      if (s === XenbusState.Closing || s === XenbusState.Closed || s === XenbusState.Initialising || s === XenbusState.InitWait) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await this.drop(v);
+  }
+
+  async removeDomain(domid: number): Promise<void> {
+    await Promise.all([...this.vifs.values()].filter((v) => v.domid === domid).map((v) => this.drop(v)));
+  }
+
+  list(domid?: number): VifStatus[] {
+    return [...this.vifs.values()].filter((v) => domid === undefined || v.domid === domid).map((v) => v.status());
+  }
+
+  /** Grant handles the data path holds right now (leak checks). */
+  get heldGrants(): number {
+    return this.current?.heldGrants ?? 0;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.unwatch();
+    await Promise.all([...this.vifs.values()].map((v) => this.drop(v)));
+    const w = this.worker;
+    this.worker = null;
+    if (w !== null) await (await w.catch(() => null))?.stop();
+  }
+
+  private async drop(v: Vif): Promise<void> {
+    if (this.vifs.get(key(v.domid, v.devid)) === v) this.vifs.delete(key(v.domid, v.devid));
+    await v.close();
+  }
+
+  /** The worker starts with the first connected vif and is restarted if it ever died. */
+  private async ensureWorker(): Promise<NetWorker> {
+    if (this.worker !== null) {
+      const w = await this.worker.catch(() => null);
+      if (w?.alive) return w;
+    }
+    const p = NetWorker.start({ workerUrl: this.opts.workerUrl, grants: this.ctx.grants, log: this.ctx.log, mtu: this.opts.mtu ?? 1500 });
+    this.worker = p;
+    const w = await p;
+    this.current = w;
+    w.on('fault', (k, reason) => this.vifs.get(k)?.fail(reason));
+    w.on('crashed', (reason) => {
+      this.ctx.log(reason);
+      for (const v of this.vifs.values()) v.lost(reason);
+    });
+    return w;
+  }
+}
+
+function key(domid: number, devid: number): string {
+  return `${domid}/${devid}`;
+}

@@ -1,0 +1,36 @@
+// grants.ts: grant maps from inside the net worker — one synchronous round trip to dom0's main
+// thread per batch (it owns the privileged socket), for whichever domain a vif belongs to.
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { CTL_SEQ, CTL_STOP } from '../../backend-sdk/messages.ts';
+import { DataPathStopped } from '../../backend-sdk/worker/grants.ts';
+import type { GrantAnswer, GrantOp, GrantRequest, GrantResult } from '../messages.ts';
+
+const WAIT_SLICE_MS = 100;
+
+export class NetGrants {
+  constructor(private readonly port: MessagePort, private readonly ctl: Int32Array) {}
+
+  /** Map a batch of one domain's grants; results in input order (status 0 = mapped). */
+  map(domid: number, ops: readonly GrantOp[]): readonly GrantResult[] {
+    if (ops.length === 0) return [];
+    const a = this.call({ t: 'map', domid, ops });
+    if (a.t !== 'mapped' || a.results.length !== ops.length) throw new Error('grant map: bad reply');
+    return a.results;
+  }
+
+  /** Unmap, and wait until it is done: the guest may end access once it sees our response. */
+  unmap(handles: readonly number[]): void {
+    if (handles.length > 0) this.call({ t: 'unmap', handles });
+  }
+
+  private call(msg: GrantRequest): GrantAnswer {
+    this.port.postMessage(msg);
+    for (;;) {
+      const seen = Atomics.load(this.ctl, CTL_SEQ);
+      const got = receiveMessageOnPort(this.port);
+      if (got !== undefined) return got.message as GrantAnswer;
+      if (Atomics.load(this.ctl, CTL_STOP) !== 0) throw new DataPathStopped('stopping');
+      Atomics.wait(this.ctl, CTL_SEQ, seen, WAIT_SLICE_MS);
+    }
+  }
+}
