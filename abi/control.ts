@@ -5,9 +5,10 @@
 //   CLI → dom0:  ControlRequest {id, op, …}           dom0 → CLI: ControlReply {id, ok, result | error}
 //   A `console` request (or `create` with console: true) turns the connection into a console
 //   stream: ConsoleStreamMessage from dom0, ConsoleInput from the CLI.
-import type { DomainSettings } from './domain-settings.ts';
+import type { DomainSettings, VifSetting } from './domain-settings.ts';
 
-export const CONTROL_OPS = ['ping', 'create', 'list', 'info', 'pause', 'unpause', 'destroy', 'shutdown', 'wait', 'stop', 'console', 'dmesg', 'mem-set'] as const;
+export const CONTROL_OPS = ['ping', 'create', 'list', 'info', 'pause', 'unpause', 'destroy', 'shutdown', 'wait', 'stop', 'console', 'dmesg', 'mem-set',
+  'network-attach', 'network-detach', 'network-list'] as const;
 export type ControlOp = (typeof CONTROL_OPS)[number];
 
 /** Longest request line dom0 accepts (settings are small; kernels are read by path). */
@@ -32,6 +33,12 @@ export interface ControlRequest {
   readonly clear?: boolean;
   /** create: turn this connection into the new domain's console stream (as `pvkvm run` does). */
   readonly console?: boolean;
+  /** network-attach: the vif to plug in; mac and devid may be absent (the toolstack picks them). */
+  readonly vif?: Partial<VifSetting>;
+  /** network-detach: the vif's handle… */
+  readonly devid?: number;
+  /** …or its MAC (lower case); exactly one of the two. */
+  readonly mac?: string;
 }
 
 export type ControlReply =
@@ -81,7 +88,10 @@ export interface VifCounters {
   readonly rxDropped: number;
 }
 
-/** One vif as `network-list` and `info` show it. */
+/**
+ * One vif as `network-list` (its result: VifStatus[]) and `info` (its `vifs`) show it;
+ * network-attach and network-detach answer the VifSetting they plugged or unplugged.
+ */
 export interface VifStatus {
   readonly domid: number;
   /** The vif's handle (devid): vif DOMID.HANDLE. */
@@ -91,7 +101,7 @@ export interface VifStatus {
   readonly bridge: string | null;
   /** Host TAP device (vifDOMID.HANDLE), or null without one. */
   readonly tap: string | null;
-  /** XenbusState name of the backend, e.g. "Connected". */
+  /** XenbusState name of the backend, e.g. "Connected"; "NotServed" for a configured vif no backend serves (after a dom0 restart). */
   readonly state: string;
   readonly counters: VifCounters;
 }

@@ -40,34 +40,103 @@ export interface DiskSetting {
 
 /** One vif, as xl's `vif = [ '...' ]` entries describe it. */
 export interface VifSetting {
-  /** Lower-case `xx:xx:xx:xx:xx:xx`, a unicast address (the toolstack fills in a Xen-OUI one). */
+  /** Lower-case `xx:xx:xx:xx:xx:xx`, a unicast address (the CLI fills in a Xen-OUI one: xenOuiMac). */
   readonly mac: string;
+  /**
+   * The vif's handle (xl's DEVID): vif DOMID.DEVID. Absent: its index in the list, as in xl. Kept
+   * explicitly once a vif is hot-plugged or another detached, so a restarted domain keeps its handles.
+   */
+  readonly devid?: number;
   /** Host Linux bridge the vif's TAP device joins; absent: the vif is on dom0's internal switch. */
   readonly bridge?: string;
   /** The guest's IPv4 address as the config states it (published in xenstore, not enforced). */
   readonly ip?: string;
   /** Transmit rate limit in bytes per second (xl's `rate=`); absent: unlimited. */
   readonly rateBytesPerSec?: number;
+  /** How often the rate's credit is replenished, in µs (xl's `rate=…@INTERVAL`); absent: 50 ms. */
+  readonly rateIntervalUs?: number;
 }
 
 /** At most this many vifs per domain (Xen's netfront handles are small integers too). */
 export const MAX_VIFS = 8;
+/** Largest vif handle: vifDOMID.DEVID must fit a Linux interface name (15 characters). */
+export const MAX_VIF_DEVID = 255;
 const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 const IFNAME_RE = /^[A-Za-z0-9_.-]{1,15}$/;
 const IPV4_RE = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
-/** Check one vif from the control socket; a one-line problem or null. */
-export function vifProblem(v: unknown): string | null {
-  if (typeof v !== 'object' || v === null) return 'each vif must be an object';
+/** A vif's handle: its own devid, else its index in the domain's list. */
+export function vifDevid(v: VifSetting, index: number): number {
+  return v.devid ?? index;
+}
+
+/**
+ * Check one vif from the control socket; a one-line problem or null. `macOptional`: a vif for
+ * network-attach, whose MAC the toolstack may still generate.
+ */
+export function vifProblem(v: unknown, opts: { macOptional?: boolean } = {}): string | null {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'each vif must be an object';
   const o = v as Record<string, unknown>;
-  if (typeof o.mac !== 'string' || !MAC_RE.test(o.mac)) return `bad vif mac '${String(o.mac)}' (want xx:xx:xx:xx:xx:xx, lower case)`;
-  if ((parseInt(o.mac.slice(0, 2), 16) & 1) !== 0) return `vif mac ${o.mac} is a multicast address`;
-  if (o.bridge !== undefined && (typeof o.bridge !== 'string' || !IFNAME_RE.test(o.bridge))) return `bad bridge name '${String(o.bridge)}'`;
-  if (o.ip !== undefined && (typeof o.ip !== 'string' || !IPV4_RE.test(o.ip))) return `bad vif ip '${String(o.ip)}'`;
-  if (o.rateBytesPerSec !== undefined && (!Number.isInteger(o.rateBytesPerSec) || (o.rateBytesPerSec as number) < 1)) {
+  const known = ['mac', 'devid', 'bridge', 'ip', 'rateBytesPerSec', 'rateIntervalUs'];
+  const stray = Object.keys(o).find((k) => !known.includes(k));
+  if (stray !== undefined) return `unknown vif field '${stray.slice(0, 40)}'`;
+  if (!(opts.macOptional === true && o.mac === undefined)) {
+    if (typeof o.mac !== 'string' || !MAC_RE.test(o.mac)) return `bad vif mac '${String(o.mac).slice(0, 40)}' (want xx:xx:xx:xx:xx:xx, lower case)`;
+    if ((parseInt(o.mac.slice(0, 2), 16) & 1) !== 0) return `vif mac ${o.mac} is a multicast address`;
+  }
+  if (o.devid !== undefined && (!Number.isInteger(o.devid) || (o.devid as number) < 0 || (o.devid as number) > MAX_VIF_DEVID)) {
+    return `vif devid must be 0..${MAX_VIF_DEVID}`;
+  }
+  if (o.bridge !== undefined && (typeof o.bridge !== 'string' || !IFNAME_RE.test(o.bridge))) return `bad bridge name '${String(o.bridge).slice(0, 40)}'`;
+  if (o.ip !== undefined && (typeof o.ip !== 'string' || !IPV4_RE.test(o.ip))) return `bad vif ip '${String(o.ip).slice(0, 40)}'`;
+  if (o.rateBytesPerSec !== undefined && (!Number.isSafeInteger(o.rateBytesPerSec) || (o.rateBytesPerSec as number) < 1)) {
     return 'vif rate must be a positive whole number of bytes per second';
   }
+  if (o.rateIntervalUs !== undefined && (!Number.isInteger(o.rateIntervalUs) || (o.rateIntervalUs as number) < 1 || (o.rateIntervalUs as number) > 0xffffffff)) {
+    return 'vif rate interval must be 1..4294967295 microseconds';
+  }
+  if (o.rateIntervalUs !== undefined && o.rateBytesPerSec === undefined) return 'a vif rate interval needs a rate';
   return null;
+}
+
+/** Check a domain's whole vif list: each vif, then unique handles and MACs. */
+export function vifsProblem(vifs: unknown): string | null {
+  if (!Array.isArray(vifs) || vifs.length > MAX_VIFS) return `vifs must be a list of at most ${MAX_VIFS} vifs`;
+  const macs = new Set<string>();
+  const devids = new Set<number>();
+  for (const [i, v] of (vifs as unknown[]).entries()) {
+    const p = vifProblem(v);
+    if (p !== null) return p;
+    const { mac } = v as VifSetting;
+    if (macs.has(mac)) return `two vifs have mac ${mac}`;
+    macs.add(mac);
+    const devid = vifDevid(v as VifSetting, i);
+    if (devids.has(devid)) return `two vifs have devid ${devid}`;
+    devids.add(devid);
+  }
+  return null;
+}
+
+/** 32-bit FNV-1a of a string's UTF-16 code units: small, stable, and good enough to spread MACs. */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/**
+ * The MAC xl would leave to chance, made stable instead: Xen's OUI 00:16:3e (unicast, globally
+ * administered) and 24 bits hashed from the domain name and the vif's devid, so a guest keeps its
+ * address (and its DHCP lease) across restarts. `taken` holds the domain's other MACs; a clash
+ * hashes again with a counter, so the result is unique within the domain.
+ */
+export function xenOuiMac(domainName: string, devid: number, taken: ReadonlySet<string> = new Set()): string {
+  for (let attempt = 0; ; attempt++) {
+    const h = fnv1a(`${domainName}\0${devid}${attempt === 0 ? '' : `\0${attempt}`}`);
+    const tail = [h >>> 16, h >>> 8, h].map((b) => (b & 0xff).toString(16).padStart(2, '0')).join(':');
+    const mac = `00:16:3e:${tail}`;
+    if (!taken.has(mac)) return mac;
+  }
 }
 
 const ACTIONS: readonly OnAction[] = ['destroy', 'restart', 'preserve', 'rename-restart', 'coredump-destroy', 'coredump-restart'];
@@ -101,15 +170,8 @@ export function settingsProblem(s: unknown): string | null {
     }
   }
   if (o.vifs !== undefined) {
-    if (!Array.isArray(o.vifs) || o.vifs.length > MAX_VIFS) return `vifs must be a list of at most ${MAX_VIFS} vifs`;
-    const macs = new Set<string>();
-    for (const v of o.vifs as unknown[]) {
-      const p = vifProblem(v);
-      if (p !== null) return p;
-      const mac = (v as VifSetting).mac;
-      if (macs.has(mac)) return `two vifs have mac ${mac}`;
-      macs.add(mac);
-    }
+    const p = vifsProblem(o.vifs);
+    if (p !== null) return p;
   }
   if (o.emulatedDisks !== undefined) {
     if (!Array.isArray(o.emulatedDisks) || o.emulatedDisks.length > 1) return 'at most one emulated disk (primary master)';

@@ -6,9 +6,10 @@
 import { resolve } from 'node:path';
 import { ConfigError, type ConfigErrorCode } from './config-error.ts';
 import { minGuestRamBytes, maxGuestRamBytes } from '../abi/guest-limits.ts';
+import { parseVifSpec, withMacs } from './vif-spec.ts';
+import { MAX_VIFS, type VifSetting } from '../abi/domain-settings.ts';
 
 export interface DiskSpec { target: string; vdev: string; access: 'rw' | 'ro'; format: 'raw' }
-export interface VifSpec { mac?: string; bridge?: string }
 export type OnAction = 'destroy' | 'restart' | 'preserve' | 'rename-restart' | 'coredump-destroy' | 'coredump-restart';
 export interface DomainConfigSpec {
   name: string;
@@ -18,7 +19,8 @@ export interface DomainConfigSpec {
   memoryMiB: number;
   vcpus: number;
   disks: DiskSpec[];
-  vifs: VifSpec[];
+  /** Every vif has its MAC: given, or a stable Xen-OUI one (cli/vif-spec.ts). */
+  vifs: VifSetting[];
   onPoweroff: OnAction;
   onReboot: OnAction;
   onCrash: OnAction;
@@ -309,35 +311,6 @@ export function parseDiskSpec(spec: string, index: number, baseDir: string): Dis
   return parseDisk(spec, index, baseDir, (msg) => { throw new RangeError(msg); });
 }
 
-const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/i;
-const BRIDGE = /^[A-Za-z0-9_.-]{1,15}$/; // a Linux interface name (IFNAMSIZ − 1)
-
-function parseVif(spec: string, index: number, bad: (msg: string) => never): VifSpec {
-  const vif: VifSpec = {};
-  for (const raw of spec.split(',')) {
-    const p = raw.trim();
-    if (p === '') continue;
-    const eq = p.indexOf('=');
-    if (eq < 0) bad(`vif ${index}: expected key=value, got ${show(p)}`);
-    const k = p.slice(0, eq).trim();
-    const v = p.slice(eq + 1).trim();
-    if (k === 'mac') {
-      if (vif.mac !== undefined) bad(`vif ${index}: mac given twice`);
-      if (!MAC.test(v)) bad(`vif ${index}: bad mac ${show(v)} (expected six hex octets, e.g. 00:16:3e:12:34:56)`);
-      // The I/G bit: a multicast source address would be dropped by every switch.
-      if (parseInt(v.slice(0, 2), 16) & 1) bad(`vif ${index}: mac ${show(v)} is a multicast address`);
-      vif.mac = v.toLowerCase();
-    } else if (k === 'bridge') {
-      if (vif.bridge !== undefined) bad(`vif ${index}: bridge given twice`);
-      if (!BRIDGE.test(v)) bad(`vif ${index}: bad bridge name ${show(v)}`);
-      vif.bridge = v;
-    } else {
-      bad(`vif ${index}: parameter ${show(k)} is not supported (only mac and bridge)`);
-    }
-  }
-  return vif;
-}
-
 // ---- interpretation ---------------------------------------------------------------------------
 
 export function parseDomainConfig(text: string, opts: ParseOptions): DomainConfigSpec {
@@ -413,6 +386,11 @@ export function parseDomainConfig(text: string, opts: ParseOptions): DomainConfi
     return disk;
   });
 
+  const vifEntries = strings('vif');
+  if (vifEntries.length > MAX_VIFS) fail('BAD_VALUE', get('vif')!.line, `at most ${MAX_VIFS} vifs`);
+  const vifSpecs = vifEntries.map((v, i) => parseVifSpec(v.value, (msg) => fail('BAD_VALUE', v.line, `vif ${i}: ${msg}`)));
+  const vifs = withMacs(name.value, vifSpecs, (i, msg) => fail('BAD_VALUE', vifEntries[i]!.line, `vif ${i}: ${msg}`));
+
   const emulatedDisks: DiskSpec[] = strings('emulated_disk').map((d, i) => {
     if (i > 0) fail('BAD_VALUE', d.line, 'only one emulated disk (the primary master) is supported');
     return parseDisk(d.value, i, opts.baseDir, (msg) => fail('BAD_VALUE', d.line, msg));
@@ -429,7 +407,7 @@ export function parseDomainConfig(text: string, opts: ParseOptions): DomainConfi
     memoryMiB: int('memory', MEMORY_MIB_DEFAULT, minGuestRamBytes / MIB, maxGuestRamBytes / MIB),
     vcpus: int('vcpus', 1, 1, VCPUS_MAX),
     disks,
-    vifs: strings('vif').map((v, i) => parseVif(v.value, i, (msg) => fail('BAD_VALUE', v.line, msg))),
+    vifs,
     onPoweroff: action('on_poweroff', 'destroy'),
     onReboot: action('on_reboot', 'restart'),
     onCrash: action('on_crash', 'destroy'),

@@ -9,10 +9,12 @@ import { run } from './commands/run.ts';
 import { up, down } from './commands/daemons-up-down.ts';
 import { create } from './commands/create.ts';
 import { list, info, consoleCmd, pause, unpause, shutdown, destroy, dmesg, memSet } from './commands/domain-commands.ts';
+import { networkAttach, networkDetach, networkList } from './commands/network-commands.ts';
 import { daemon } from './daemon-command.ts';
 
 /** Every subcommand, in the order `pvkvm --help` lists them. */
-const COMMANDS: readonly Command[] = [run, up, down, create, list, info, consoleCmd, dmesg, memSet, pause, unpause, shutdown, destroy, daemon];
+const COMMANDS: readonly Command[] = [run, up, down, create, list, info, consoleCmd, dmesg, memSet, pause, unpause, shutdown, destroy,
+  networkAttach, networkDetach, networkList, daemon];
 
 function usage(): string {
   const lines = COMMANDS.filter((c) => c.synopsis !== '').map((c) => `  ${c.synopsis}`).join('\n');

@@ -5,6 +5,8 @@ import { basename } from 'node:path';
 import { UsageError } from './usage-error.ts';
 import { parseDiskSpec, defaultVdev } from './config.ts';
 import { GUEST_LIMITS } from '../abi/guest-limits.ts';
+import { MAX_VIFS, type VifSetting } from '../abi/domain-settings.ts';
+import { parseVifSpec, withMacs } from './vif-spec.ts';
 
 export interface RunOptions {
   readonly domain: { readonly name: string; readonly memoryMiB: number; readonly vcpus: number; readonly cmdline: string };
@@ -15,6 +17,8 @@ export interface RunOptions {
   readonly disks: readonly { readonly target: string; readonly vdev: string; readonly access: 'rw' | 'ro' }[];
   /** Emulated ATA disk (primary master), for comparing PV against full virtualization. */
   readonly emulatedDisks: readonly { readonly target: string; readonly vdev: string; readonly access: 'rw' | 'ro' }[];
+  /** Network interfaces (xl vif specs), each with its MAC filled in. */
+  readonly vifs: readonly VifSetting[];
   readonly console: 'pv' | 'uart';
   /** Show the hypervisor console (console_io, port 0xE9) after the PV console is up, too. */
   readonly showConsoleIo: boolean;
@@ -36,6 +40,9 @@ Options:
   --disk SPEC       or an xl disk spec, e.g. 'vdev=hda,access=ro,target=disk.img'
   --emulated-disk PATH[,ro]
                     a raw image as an emulated ATA disk (primary master, PIO) instead
+  --vif SPEC        a network interface (repeatable: devid 0, 1, …), an xl vif spec such as
+                    'bridge=br0,mac=00:16:3e:00:00:01,ip=10.0.0.2,rate=100Mb/s'; '' for the
+                    defaults (dom0's internal switch, a stable Xen-OUI MAC)
   --console pv|uart the guest console: the PV console ring (default) or an emulated 16550 UART
   --console-io      keep showing console_io / port 0xE9 output once the PV console is up (by
                     default it is shown until then, and always kept for 'pvkvm dmesg')
@@ -106,6 +113,13 @@ function uniqueVdevs(disks: DiskOption[]): DiskOption[] {
   return disks;
 }
 
+/** `--vif SPEC`s → vifs with their MACs (stable per domain name and devid). */
+function vifOptions(name: string, specs: readonly string[]): VifSetting[] {
+  if (specs.length > MAX_VIFS) throw new UsageError(`at most ${MAX_VIFS} --vif options`);
+  const parsed = specs.map((spec) => parseVifSpec(spec, (msg) => { throw new UsageError(`--vif '${spec.slice(0, 60)}': ${msg}`); }));
+  return withMacs(name, parsed, (i, msg) => { throw new UsageError(`--vif '${specs[i]!.slice(0, 60)}': ${msg}`); });
+}
+
 function consoleOption(raw: string | undefined): 'pv' | 'uart' {
   if (raw === undefined || raw === 'pv') return 'pv';
   if (raw === 'uart') return 'uart';
@@ -128,6 +142,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
     module: { type: 'string', multiple: true },
     disk: { type: 'string', multiple: true },
     'emulated-disk': { type: 'string', multiple: true },
+    vif: { type: 'string', multiple: true },
     console: { type: 'string' },
     'console-io': { type: 'boolean' },
     name: { type: 'string' },
@@ -166,6 +181,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
       if (i >= 1) throw new UsageError('at most one --emulated-disk (the primary master)');
       return diskOption(spec, i, 'hda');
     }),
+    vifs: vifOptions(name, values.vif ?? []),
     console: consoleOption(values.console),
     showConsoleIo: values['console-io'] ?? false,
     timeoutS,

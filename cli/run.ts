@@ -52,6 +52,7 @@ export async function runGuest(opts: RunOptions): Promise<number> {
       name: opts.domain.name, kernel: resolve(opts.kernelPath), cmdline: opts.domain.cmdline, memoryMiB: opts.domain.memoryMiB,
       vcpus: opts.domain.vcpus, modules: opts.modulePaths.map((p) => resolve(p)),
       disks: opts.disks.map((d) => ({ ...d, target: resolve(d.target) })),
+      vifs: opts.vifs,
       emulatedDisks: opts.emulatedDisks.map((d) => ({ ...d, target: resolve(d.target) })),
       console: opts.console,
       showConsoleIo: opts.showConsoleIo,

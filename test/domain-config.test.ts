@@ -3,6 +3,7 @@
 import t from 'tap';
 import { parseDomainConfig, defaultVdev, type DomainConfigSpec } from '../cli/config.ts';
 import { ConfigError, type ConfigErrorCode } from '../cli/config-error.ts';
+import { xenOuiMac } from '../abi/domain-settings.ts';
 
 const OPTS = { file: 'web.cfg', baseDir: '/etc/pvkvm' };
 const parse = (text: string): DomainConfigSpec => parseDomainConfig(text, OPTS);
@@ -130,8 +131,13 @@ t.test('disk spec forms', async (t) => {
 
 t.test('vif specs', async (t) => {
   const vifs = (...specs: string[]) => parse(`${MIN}vif = [${specs.map((s) => JSON.stringify(s)).join(', ')}]`).vifs;
-  t.same(vifs('', 'bridge=br0', 'mac=AA:16:3e:00:00:02'), [{}, { bridge: 'br0' }, { mac: 'aa:16:3e:00:00:02' }]);
+  t.same(vifs('', 'bridge=br0', 'mac=AA:16:3e:00:00:02'),
+    [{ mac: xenOuiMac('g', 0) }, { bridge: 'br0', mac: xenOuiMac('g', 1) }, { mac: 'aa:16:3e:00:00:02' }],
+    'a vif without a mac gets a stable Xen-OUI one from the name and its devid');
   t.same(vifs(' mac = 00:16:3e:00:00:03 , bridge = xenbr1 '), [{ mac: '00:16:3e:00:00:03', bridge: 'xenbr1' }]);
+  t.same(vifs('mac=00:16:3e:74:3d:76,model=rtl8139,bridge=xenbr0,type=vif,ip=10.0.0.2,rate=10MB/s@20ms,script=vif-bridge,backend=0,devid=4'),
+    [{ mac: '00:16:3e:74:3d:76', bridge: 'xenbr0', ip: '10.0.0.2', rateBytesPerSec: 10_000_000, rateIntervalUs: 20_000, devid: 4 }]);
+  t.equal(vifs('', '')[0]!.mac, parse(`${MIN}vif = [ '', '' ]`).vifs[0]!.mac, 'the same file gives the same MACs');
 });
 
 /** [config text, expected line (null: whole file), code, message pattern]. */
@@ -199,7 +205,11 @@ const ERRORS: Array<[string, number | null, ConfigErrorCode, RegExp]> = [
   [`${MIN}vif = [ 'bridge=this-name-is-too-long' ]`, 3, 'BAD_VALUE', /bad bridge name/],
   [`${MIN}vif = [ 'bridge=a,bridge=b' ]`, 3, 'BAD_VALUE', /bridge given twice/],
   [`${MIN}vif = [ 'mac=00:16:3e:00:00:01,mac=00:16:3e:00:00:02' ]`, 3, 'BAD_VALUE', /mac given twice/],
-  [`${MIN}vif = [ 'model=e1000' ]`, 3, 'BAD_VALUE', /parameter 'model' is not supported/],
+  [`${MIN}vif = [ 'type=ioemu' ]`, 3, 'BAD_VALUE', /vif 0: type 'ioemu' is not supported/],
+  [`${MIN}vif = [ '',\n  'rate=100mbit' ]`, 4, 'BAD_VALUE', /vif 1: bad rate '100mbit'/],
+  [`${MIN}vif = [ 'vifname=x' ]`, 3, 'BAD_VALUE', /vif 0: vifname is not supported/],
+  [`${MIN}vif = [ 'mac=00:16:3e:00:00:01',\n 'mac=00:16:3e:00:00:01' ]`, 4, 'BAD_VALUE', /vif 1: mac 00:16:3e:00:00:01 is already used/],
+  [`${MIN}vif = [ '','','','','','','','','' ]`, 3, 'BAD_VALUE', /at most 8 vifs/],
   [`${MIN}cmdline = "\u0001"\n!`, 4, 'SYNTAX', /unexpected character '!'/],
 ];
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseRunArgs, type RunOptions } from '../cli/run-args.ts';
 import { GUEST_LIMITS } from '../abi/guest-limits.ts';
+import { xenOuiMac } from '../abi/domain-settings.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pvkvm-run-args-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,4 +45,19 @@ t.test('limits are the abi/ guest limits', async (t) => {
   t.throws(() => run('--memory', String(GUEST_LIMITS.maxRamMiB + 1)), /--memory must be between/);
   t.equal(run('--vcpus', String(GUEST_LIMITS.maxVcpus)).domain.vcpus, GUEST_LIMITS.maxVcpus);
   t.throws(() => run('--vcpus', String(GUEST_LIMITS.maxVcpus + 1)), /--vcpus must be between/);
+});
+
+t.test('--vif: xl vif specs, repeatable, MACs filled in', async (t) => {
+  t.same(run().vifs, [], 'no vifs by default');
+  const v = run('--name', 'web', '--vif', '', '--vif', 'bridge=br0,ip=10.0.0.2,rate=100Mb/s', '--vif=mac=00:16:3E:00:00:01').vifs;
+  t.same(v, [
+    { mac: xenOuiMac('web', 0) },
+    { bridge: 'br0', ip: '10.0.0.2', rateBytesPerSec: 12_500_000, mac: xenOuiMac('web', 1) },
+    { mac: '00:16:3e:00:00:01' },
+  ]);
+  t.same(run('--vif', '').vifs[0]!.mac, xenOuiMac('k', 0), 'the default name (the kernel file) seeds the MAC');
+  t.throws(() => run('--vif', 'bridge=br0,model=e1000,type=ioemu'), /--vif 'bridge=br0,model=e1000,type=ioemu': type 'ioemu' is not supported/);
+  t.throws(() => run('--vif', 'rate=lots'), /--vif 'rate=lots': bad rate/);
+  t.throws(() => run('--vif', 'mac=00:16:3e:00:00:01', '--vif', 'mac=00:16:3e:00:00:01'), /is already used/);
+  t.throws(() => run(...Array.from({ length: 9 }, () => ['--vif', '']).flat()), /at most 8 --vif/);
 });

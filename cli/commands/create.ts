@@ -28,11 +28,11 @@ function settingsFrom(path: string): DomainSettings {
     if (err instanceof ConfigError) throw new UsageError(err.message, 1);
     throw err;
   }
-  if (spec.vifs.length > 0) throw new UsageError(`${path}: vif devices are not supported yet`, 1);
   return {
     name: spec.name, kernel: spec.kernel, cmdline: spec.cmdline, memoryMiB: spec.memoryMiB, vcpus: spec.vcpus,
     modules: [], onPoweroff: spec.onPoweroff, onReboot: spec.onReboot, onCrash: spec.onCrash,
     disks: spec.disks.map((d) => ({ target: d.target, vdev: d.vdev, access: d.access })),
+    vifs: spec.vifs,
     emulatedDisks: spec.emulatedDisks.map((d) => ({ target: d.target, vdev: d.vdev, access: d.access })),
     console: spec.console,
   };
@@ -43,7 +43,7 @@ export const create: Command = {
   synopsis: 'pvkvm create CONFIG [-c]       create a domain from an xl-style config (-c: attach its console)',
   help: `Usage: pvkvm create CONFIG [-c|--console] [--run-dir DIR]
 
-Create a domain from an xl.cfg-style file (name, kernel, cmdline, memory, vcpus, disk,
+Create a domain from an xl.cfg-style file (name, kernel, cmdline, memory, vcpus, disk, vif,
 on_poweroff/on_reboot/on_crash, …). Errors name the file and line.
 
   -c, --console   attach the new domain's console (Ctrl-] detaches)

@@ -35,10 +35,11 @@ ${RUN_DIR_HELP}`,
 
 export const info: Command = {
   name: 'info',
-  synopsis: 'pvkvm info DOMAIN              show one domain (state, memory, vCPUs, uptime, exits)',
+  synopsis: 'pvkvm info DOMAIN              show one domain (state, memory, vCPUs, uptime, exits, vifs)',
   help: `Usage: pvkvm info DOMAIN [--run-dir DIR]
 
-Print one domain as JSON, including its live exit counts by kind. DOMAIN is a name or an id.
+Print one domain as JSON, including its live exit counts by kind and its vifs with their
+traffic counters (tx: sent by the guest). DOMAIN is a name or an id.
 
 ${RUN_DIR_HELP}`,
   async run(argv) {

@@ -5,7 +5,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, rmSync } from 'node:fs';
 import type { Toolstack } from './toolstack.ts';
 import { ToolstackError } from './toolstack.ts';
-import { settingsProblem } from '../../abi/domain-settings.ts';
+import { settingsProblem, vifProblem, MAX_VIF_DEVID } from '../../abi/domain-settings.ts';
+import type { VifRequest } from './vifs.ts';
 import type { GuestDomain } from './guest-domain.ts';
 import { CONTROL_MAX_LINE, type ConsoleStreamMessage, type ControlReply, type ControlRequest, type CreatedDomain, type DomainEndReport } from '../../abi/control.ts';
 
@@ -54,6 +55,11 @@ export class ControlServer {
           this.send(sock, { ok: false, error: 'malformed request' });
           continue;
         }
+        // Anything but an object (null, a number, a list) is not a request; reading .op off null would throw.
+        if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
+          if (conn.consoleOf === null) this.send(sock, { ok: false, error: 'malformed request' });
+          continue;
+        }
         if (conn.consoleOf !== null) {
           const m = msg as { type?: string; data?: string };
           if (m.type === 'input' && typeof m.data === 'string') conn.consoleOf.input(Buffer.from(m.data, 'base64'));
@@ -62,7 +68,7 @@ export class ControlServer {
         const req = msg as ControlRequest;
         if (req.op === 'console') {
           try {
-            conn.consoleOf = this.attachConsole(sock, req, this.ts.find(String(req.domain ?? '')));
+            conn.consoleOf = this.attachConsole(sock, req, this.ts.find(domainRef(req)));
           } catch (err) {
             this.reply(sock, req, err);
           }
@@ -130,15 +136,15 @@ export class ControlServer {
       case 'list':
         return this.ts.list();
       case 'info':
-        return this.ts.info(String(req.domain ?? ''));
+        return this.ts.info(domainRef(req));
       case 'pause':
-        await this.ts.pause(String(req.domain ?? ''));
+        await this.ts.pause(domainRef(req));
         return {};
       case 'unpause':
-        await this.ts.unpause(String(req.domain ?? ''));
+        await this.ts.unpause(domainRef(req));
         return {};
       case 'destroy': {
-        const g = this.ts.find(String(req.domain ?? ''));
+        const g = this.ts.find(domainRef(req));
         const ended = this.ts.waitEnd(g);
         await this.ts.destroy(String(g.domid));
         return ended;
@@ -146,12 +152,21 @@ export class ControlServer {
       case 'shutdown': {
         const mode = req.mode === 'reboot' ? 'reboot' : 'poweroff';
         const timeoutMs = Number.isInteger(req.timeoutMs) && req.timeoutMs! > 0 ? req.timeoutMs! : 30_000;
-        return this.ts.shutdown(String(req.domain ?? ''), mode, timeoutMs);
+        return this.ts.shutdown(domainRef(req), mode, timeoutMs);
       }
       case 'wait':
-        return this.ts.waitEnd(this.ts.find(String(req.domain ?? '')));
+        return this.ts.waitEnd(this.ts.find(domainRef(req)));
       case 'mem-set':
-        return this.ts.memSet(String(req.domain ?? ''), Number(req.memoryMiB));
+        return this.ts.memSet(domainRef(req), Number(req.memoryMiB));
+      case 'network-attach': {
+        const problem = vifProblem(req.vif, { macOptional: true });
+        if (problem !== null) throw new ToolstackError(problem);
+        return this.ts.attachVif(domainRef(req), req.vif as VifRequest);
+      }
+      case 'network-detach':
+        return this.ts.detachVif(domainRef(req), whichVif(req));
+      case 'network-list':
+        return this.ts.vifs(this.ts.find(domainRef(req)));
       case 'dmesg': {
         const text = this.ts.log.text();
         if (req.clear === true) this.ts.log.clear();
@@ -164,4 +179,25 @@ export class ControlServer {
         throw new ToolstackError(`unknown request '${req.op}'`);
     }
   }
+}
+
+/** network-detach's target from the socket: exactly one of a devid or a lower-case MAC. */
+function whichVif(req: ControlRequest): { devid: number } | { mac: string } {
+  if (req.devid !== undefined && req.mac === undefined) {
+    if (!Number.isInteger(req.devid) || req.devid < 0 || req.devid > MAX_VIF_DEVID) throw new ToolstackError(`devid must be 0..${MAX_VIF_DEVID}`);
+    return { devid: req.devid };
+  }
+  if (req.mac !== undefined && req.devid === undefined) {
+    if (typeof req.mac !== 'string' || !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(req.mac)) throw new ToolstackError('mac must be xx:xx:xx:xx:xx:xx, lower case');
+    return { mac: req.mac };
+  }
+  throw new ToolstackError('network-detach needs a devid or a mac');
+}
+
+/** The domain a request names: a name or an id, as a string (anything else from the socket is refused). */
+function domainRef(req: ControlRequest): string {
+  const d: unknown = req.domain;
+  if (d === undefined || typeof d === 'string') return d ?? '';
+  if (typeof d === 'number' && Number.isInteger(d)) return String(d);
+  throw new ToolstackError('domain must be a name or an id');
 }

@@ -37,7 +37,8 @@ export class GuestDomain extends EventEmitter<GuestDomainEvents> {
   private released = false;
 
   private constructor(
-    readonly domid: number, readonly settings: DomainSettings, readonly uuid: string,
+    // Not readonly: network-attach/-detach change the vifs, and a restart rebuilds from these.
+    readonly domid: number, public settings: DomainSettings, readonly uuid: string,
     private readonly hv: HvClient, private readonly listener: EventChannelListener, private readonly xs: Xenstored,
   ) {
     super();

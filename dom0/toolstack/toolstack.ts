@@ -12,7 +12,8 @@ import type { Xenstored } from '../xenstore/xenstored.ts';
 import { HypervisorLog } from './hypervisor-log.ts';
 import { GUEST_LIMITS } from '../../abi/guest-limits.ts';
 import { GuestDomain } from './guest-domain.ts';
-import { settingsProblem, type DiskSetting, type DomainSettings, type OnAction, type VifSetting } from '../../abi/domain-settings.ts';
+import { settingsProblem, vifDevid, type DiskSetting, type DomainSettings, type OnAction, type VifSetting } from '../../abi/domain-settings.ts';
+import { completeVif, explicitDevids, vifStatuses, type VifRequest } from './vifs.ts';
 import type { VifStatus } from '../../abi/control.ts';
 
 /** A toolstack request that cannot be done: one line for the user. */
@@ -65,6 +66,8 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
   readonly log = new HypervisorLog();
   /** Names being created (so two concurrent creates cannot take the same name). */
   private readonly reserved = new Set<string>();
+  /** Per domain, the tail of its chain of vif hot-plug operations (run one at a time). */
+  private readonly vifQueue = new Map<number, Promise<unknown>>();
 
   constructor(
     private readonly hv: HvClient, private readonly xs: Xenstored, private readonly listener: EventChannelListener,
@@ -116,6 +119,9 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
           if (this.opts.disks === undefined) throw new ToolstackError('this dom0 has no disk backend');
           await this.opts.disks.addDisk(g.domid, disk);
         }
+        const vifs = settings.vifs ?? [];
+        if (vifs.length > 0 && this.opts.net === undefined) throw new ToolstackError('this dom0 has no network backend');
+        for (const [i, vif] of vifs.entries()) await this.opts.net!.addVif(g.domid, vifDevid(vif, i), vif);
       } catch (err) {
         const ended = this.waitEnd(g);
         await this.hv.call({ op: 'destroy', destroy: { domid: g.domid } }).catch(() => undefined);
@@ -238,7 +244,62 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
   async info(ref: string): Promise<Record<string, unknown>> {
     const g = this.find(ref);
     const r = await this.hv.request({ op: 'info', info: { domid: g.domid } });
-    return g.info(r.response.body === 'info' ? r.response.info : null);
+    return { ...g.info(r.response.body === 'info' ? r.response.info : null), vifs: this.vifs(g) };
+  }
+
+  /** A domain's vifs with the backend's state and counters (network-list, info). */
+  vifs(g: GuestDomain): VifStatus[] {
+    return vifStatuses(g.domid, g.settings.vifs ?? [], this.opts.net?.list(g.domid) ?? []);
+  }
+
+  /** Run a vif hot-plug operation after the domain's previous one (they read and write its vif list). */
+  private serialVifOp<T>(g: GuestDomain, op: () => Promise<T>): Promise<T> {
+    const run = (this.vifQueue.get(g.domid) ?? Promise.resolve()).then(op, op);
+    const tail = run.catch(() => undefined);
+    this.vifQueue.set(g.domid, tail);
+    void tail.then(() => { if (this.vifQueue.get(g.domid) === tail) this.vifQueue.delete(g.domid); });
+    return run;
+  }
+
+  /**
+   * xl network-attach: plug a vif into a running domain (next free devid, a stable MAC unless
+   * given) and keep it in the domain's settings, so a restart brings it back.
+   */
+  async attachVif(ref: string, req: VifRequest): Promise<VifSetting> {
+    const g = this.find(ref);
+    const net = this.opts.net;
+    if (net === undefined) throw new ToolstackError('this dom0 has no network backend');
+    return this.serialVifOp(g, async () => {
+      if (g.end !== null) throw new ToolstackError(`domain ${g.domid} (${g.name}) has ended`);
+      const current = explicitDevids(g.settings.vifs ?? []);
+      const vif = completeVif(g.name, current, req);
+      if (typeof vif === 'string') throw new ToolstackError(vif);
+      await net.addVif(g.domid, vif.devid!, vif);
+      g.settings = { ...g.settings, vifs: [...current, vif] };
+      if (g.end === null) await this.saveSettings(g); // a dead domain's record is already gone
+      this.opts.log(`domain ${g.domid}: attached vif ${vif.devid} (${vif.mac})`);
+      return vif;
+    });
+  }
+
+  /** xl network-detach: unplug the vif with this devid or MAC and drop it from the settings. */
+  async detachVif(ref: string, which: { devid: number } | { mac: string }): Promise<VifSetting> {
+    const g = this.find(ref);
+    const net = this.opts.net;
+    if (net === undefined) throw new ToolstackError('this dom0 has no network backend');
+    return this.serialVifOp(g, async () => {
+      const current = explicitDevids(g.settings.vifs ?? []);
+      const vif = current.find((v) => ('devid' in which ? v.devid === which.devid : v.mac === which.mac));
+      if (vif === undefined) {
+        throw new ToolstackError(`domain ${g.name} has no vif ${'devid' in which ? `with devid ${which.devid}` : `with mac ${which.mac}`}`);
+      }
+      // A vif the backend does not serve (an adopted domain's) only leaves the settings.
+      if (net.list(g.domid).some((s) => s.devid === vif.devid)) await net.removeVif(g.domid, vif.devid!);
+      g.settings = { ...g.settings, vifs: current.filter((v) => v !== vif) };
+      if (g.end === null) await this.saveSettings(g);
+      this.opts.log(`domain ${g.domid}: detached vif ${vif.devid} (${vif.mac})`);
+      return vif;
+    });
   }
 
   async list(): Promise<Record<string, unknown>[]> {
@@ -285,6 +346,9 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
     this.log.flush(g.domid);
     await this.opts.disks?.removeDomain(g.domid).catch((err: unknown) => {
       this.opts.log(`releasing the disks of domain ${g.domid}: ${err instanceof Error ? err.message : String(err)}`);
+    });
+    await this.opts.net?.removeDomain(g.domid).catch((err: unknown) => {
+      this.opts.log(`releasing the vifs of domain ${g.domid}: ${err instanceof Error ? err.message : String(err)}`);
     });
     await g.dead(end);
     if (this.opts.stateDir) await rm(join(this.opts.stateDir, `${g.domid}.json`), { force: true });
