@@ -57,7 +57,7 @@ enum pvkvm_test_result net_mode_udp_recv(struct netstack *ns) {
     return TEST_ERROR;
   }
   if (udp_bind(ns, &sk, port, on_datagram, &st) < 0) return TEST_ERROR;
-  printf("net: udp-recv listening on port %u for %u datagrams\n", port, st.count);
+  printf("net: listening on UDP port %u for %u datagrams\n", port, st.count);
   uint64_t deadline = deadline_after(timeout), linger = PVKVM_FOREVER;
   for (;;) {
     uint64_t now = pvkvm_time_ns();

@@ -1,9 +1,12 @@
 /* udp_send.c: mode=udp-send — numbered datagrams, paced or as fast as the ring takes them, then
  * a "done" marker. Pacing sleeps (in netstack_poll) whenever we are ahead of schedule, so a paced
- * run sends short bursts and costs a kernel call per burst, not per datagram. */
+ * run sends short bursts and costs a kernel call per burst, not per datagram; the rate is a
+ * ceiling (a sender that fell behind does not burst to catch up, which would overrun the peer). */
 #include "network.h"
 
-#define PACE_SLACK_NS (2 * NSEC_PER_MSEC) /* sleep once this far ahead of schedule */
+#define PACE_SLACK_NS (2 * NSEC_PER_MSEC)  /* sleep once this far ahead of schedule */
+#define PACE_BEHIND_NS (10 * NSEC_PER_MSEC) /* this far behind (we were descheduled): restart the
+                                             * schedule instead of bursting to catch up */
 
 static uint8_t payload[NETSTACK_UDP_MAX];
 
@@ -41,6 +44,7 @@ enum pvkvm_test_result net_mode_udp_send(struct netstack *ns) {
     if (interval) {
       next += interval;
       uint64_t now = pvkvm_time_ns();
+      if (now > next + PACE_BEHIND_NS) next = now;
       if (next > now + PACE_SLACK_NS) {
         net_flush(ns->dev);
         while ((now = pvkvm_time_ns()) < next - PACE_SLACK_NS / 2)
