@@ -1,5 +1,5 @@
 // net-guests.test.ts: the PV network end to end — SDK `network` guests (netfront + the SDK's
-// stack) on dom0's internal switch (netback): pings both ways through ARP, 100,000 paced UDP
+// stack) on dom0's internal switch (netback): pings through ARP, UDP echo (also in netfront's poll mode), 100,000 paced UDP
 // datagrams with none lost, an unpaced flood whose loss is reported consistently, a vif
 // hot-plugged after boot, and a vif unplugged under a running guest. No timing thresholds: rates
 // are only workload parameters.
@@ -52,6 +52,11 @@ t.test('two guests ping each other over the internal switch', kvmTest(), async (
   t.match(p, { sent: 20, received: 20, lost: 0 });
   t.ok(p!.rtt_min_us! <= p!.rtt_p50_us! && p!.rtt_p50_us! <= p!.rtt_p99_us! && p!.rtt_p99_us! <= p!.rtt_max_us!, 'ordered percentiles');
   t.match(ping.stdout, /net: close: 0/, 'the frontend closed and the backend let go of every grant');
+  // The responder's UDP echo server, from a guest whose netfront spins instead of sleeping.
+  const udp = await runDomain(d, netConfig(d, 'uping', 'mode=udp-ping ip=10.0.0.4 peer=10.0.0.2 count=20 size=1400 netfront.poll=1'));
+  t.equal(result(udp), 'SUCCESS', udp.stdout);
+  t.match(udp.stdout, /netfront: device\/vif\/0 .* poll=1/, 'poll mode');
+  t.match(report(udp, 'udp-ping'), { sent: 20, received: 20, lost: 0 });
   t.equal((await d.cli(['destroy', 'pong'])).code, 0);
   const r = await responder;
   t.match(r.stdout, /net: responder on port 7000/);

@@ -6,6 +6,9 @@
  *                                            for S seconds (default: forever)
  *   mode=ping peer=IP [count=N] [size=B]     N echo requests (default 10) with B data bytes (56),
  *                                            one at a time; prints RTT percentiles
+ *   mode=udp-ping peer=IP [port=P] [count=N] [size=B]
+ *                                            the same with B-byte datagrams (default 64, at
+ *                                            least 12) to a responder's UDP echo server
  *   mode=udp-send peer=IP [port=P] [size=B] [count=N] [rate=PPS]
  *                                            N datagrams of B bytes (default 1472, at least 16) at
  *                                            PPS per second (default: as fast as the ring takes
@@ -19,8 +22,10 @@
  * stack is up and both ARP caches are warm before anything is measured.
  *
  * Output (one line each, machine-readable):
+ *   netfront: device/vif/N backend=.. mac=.. port=.. sg=.. rx-notify=.. poll=..  (PV NIC only)
  *   net: nic NAME mac=.. ip=.. mask=.. driver=..
  *   net: ping sent=N received=R lost=L rtt_min_us=.. rtt_p50_us=.. rtt_p99_us=.. rtt_max_us=..
+ *   net: udp-ping (the same keys)
  *   net: udp-send sent=N bytes=B elapsed_us=T pps=.. mbps=..
  *   net: udp-recv received=R lost=L reordered=O duplicates=D sent=S marker=0|1 bytes=B elapsed_us=T pps=.. mbps=..
  *   net: responder echoed=N pings=M
@@ -75,7 +80,7 @@ int main(void) {
   uint32_t ip = 0, gw = 0;
   char mode[24];
   if (pvkvm_cmdline_get("mode", mode, sizeof(mode)) < 0) {
-    printf("net: mode= is required (responder, ping, udp-send, udp-recv)\n");
+    printf("net: mode= is required (responder, ping, udp-ping, udp-send, udp-recv)\n");
     test_exit(TEST_ERROR);
   }
   if (opt_ip("ip", &ip, 1) < 0 || opt_ip("gw", &gw, 0) < 0) test_exit(TEST_ERROR);
@@ -97,6 +102,7 @@ int main(void) {
     printf("net: opening NIC %u failed: %d\n", index, rc);
     test_exit(TEST_FAILURE);
   }
+  if (strcmp(nic->ops->name, "netfront") == 0) netfront_print_info(nic->priv); /* what was negotiated */
   netstack_init(&ns, nic, ip, prefix, gw);
   char ipbuf[16];
   net_format_ip(ipbuf, ip);
@@ -105,7 +111,8 @@ int main(void) {
 
   enum pvkvm_test_result r;
   if (strcmp(mode, "responder") == 0) r = net_mode_responder(&ns);
-  else if (strcmp(mode, "ping") == 0) r = net_mode_ping(&ns);
+  else if (strcmp(mode, "ping") == 0) r = net_mode_ping(&ns, 0);
+  else if (strcmp(mode, "udp-ping") == 0) r = net_mode_ping(&ns, 1);
   else if (strcmp(mode, "udp-send") == 0) r = net_mode_udp_send(&ns);
   else if (strcmp(mode, "udp-recv") == 0) r = net_mode_udp_recv(&ns);
   else {

@@ -11,7 +11,7 @@
 #define NETWORK_DEFAULT_PORT 7000u
 
 enum pvkvm_test_result net_mode_responder(struct netstack *ns);
-enum pvkvm_test_result net_mode_ping(struct netstack *ns);
+enum pvkvm_test_result net_mode_ping(struct netstack *ns, int udp); /* udp: mode=udp-ping */
 enum pvkvm_test_result net_mode_udp_send(struct netstack *ns);
 enum pvkvm_test_result net_mode_udp_recv(struct netstack *ns);
 /* Ping peer until it answers or timeout_ns passes: 0 or -errno. */
