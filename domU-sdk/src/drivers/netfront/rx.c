@@ -122,7 +122,16 @@ int nf_recv(struct net_dev *nd, void *buf, size_t len) {
     }
     struct rx_frame f = {0};
     rc = scan_frame(d, rp, buf, len, &f, &end);
-    if (rc <= 0) return rc;
+    if (rc < 0) return rc;
+    if (rc == 0) { /* the frame's last slot is not there yet */
+      if ((RING_IDX)(rp - d->rx.rsp_cons) >= NETFRONT_RX_RING_SIZE) {
+        /* it already spans every buffer there can be: it can never end */
+        nf_mark_broken(d, -XEN_EIO, "rx chain fills the whole ring (rsp_cons, rsp_prod)", d->rx.rsp_cons, rp);
+        return d->broken;
+      }
+      nf_rx_refill(d, 1); /* the backend may need buffers to finish it */
+      return 0;
+    }
     d->rx.rsp_cons = end;
     nf_rx_refill(d, NETFRONT_RX_REFILL_BATCH);
     if (f.slots > 1) d->stats.rx_chains++;
