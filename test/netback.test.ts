@@ -141,14 +141,17 @@ t.test('rate limit holds packets back on the ring instead of dropping them', asy
 t.test('RX without posted buffers: a small queue, then drops counted in rxDropped', async (t) => {
   const { nb, vif } = await setup(t);
   const [a, b] = [await vif(1), await vif(2, { rx: 0 })];
-  const frames = Array.from({ length: 100 }, (_, i) => frame(MAC(2), MAC(1), `packet ${i}`));
-  await a.send(frames);
-  await until(() => nb.list(2)[0]!.counters.rxDropped === 36, 30_000, '36 drops');
-  b.postRx(128);
-  const got = await b.waitRx(64);
-  t.equal(got.length, 64, 'the 64 queued packets arrive once buffers are posted');
-  t.same(new TextDecoder().decode(got[63]!.data.subarray(14)), 'packet 63');
-  t.equal(nb.list(2)[0]!.counters.rxPackets, 64);
+  const frames = Array.from({ length: 300 }, (_, i) => frame(MAC(2), MAC(1), `packet ${i}`));
+  await a.send(frames.slice(0, 150));
+  await a.send(frames.slice(150));
+  await until(() => nb.list(2)[0]!.counters.rxDropped === 44, 30_000, '44 drops');
+  b.postRx(200);
+  await b.waitRx(200);
+  b.postRx(100);
+  const got = await b.waitRx(256);
+  t.equal(got.length, 256, 'the 256 queued packets arrive once buffers are posted');
+  t.same(new TextDecoder().decode(got[255]!.data.subarray(14)), 'packet 255');
+  t.equal(nb.list(2)[0]!.counters.rxPackets, 256);
 });
 
 t.test('removeVif closes through the handshake and removes the nodes; removeDomain releases everything', async (t) => {
@@ -165,4 +168,20 @@ t.test('removeVif closes through the handshake and removes the nodes; removeDoma
   t.same(nb.list(), []);
   t.equal(dom0.liveMaps, 0, 'no grant left mapped');
   t.equal(nb.heldGrants, 0);
+});
+
+t.test('a frontend that closes and connects again is served again', async (t) => {
+  const { dom0, vif } = await setup(t);
+  const a = await vif(1);
+  const b = await vif(2);
+  await a.close();
+  dom0.store.write(`${a.fe}/state`, '1'); // starts over: Initialising
+  const again = new MockNetfront(dom0, 1, 0);
+  await again.connect();
+  again.postRx(8);
+  await b.send([frame(MAC(1), MAC(2), 'welcome back')]);
+  const [p] = await again.waitRx(1);
+  t.equal(new TextDecoder().decode(p!.data.subarray(14)), 'welcome back');
+  t.equal((await again.send([frame(MAC(2), MAC(1), 'thanks')])).at(-1)?.status, RSP.OKAY);
+  await b.waitRx(1);
 });

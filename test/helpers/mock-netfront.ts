@@ -141,6 +141,9 @@ export class MockNetfront {
     this.txProdPvt++;
   }
 
+  /** TX slots free for new requests (the ring holds 256 between our producer and consumer). */
+  get txRoom(): number { return RING - (this.txProdPvt - this.txCons); }
+
   newId(): number { return this.nextId++ & 0xffff; }
 
   /** Grant `data` in pieces of `pieces` (byte lengths; default: one page each) at `offset` in fresh pages. */

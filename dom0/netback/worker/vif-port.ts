@@ -14,8 +14,12 @@ import type { NetGrants } from './grants.ts';
 
 const PAGE = 4096;
 const ONE = new BigUint64Array([1n]);
-/** Packets waiting for RX buffers, per vif: beyond this they are dropped (rxDropped). */
-export const RX_QUEUE_CAP = 64;
+/**
+ * Packets (and bytes) waiting for RX buffers, per vif: beyond this they are dropped (rxDropped).
+ * One round can queue a budget from every sender, so this is a few budgets deep.
+ */
+export const RX_QUEUE_CAP = 256;
+export const RX_QUEUE_BYTES = 2 << 20;
 const RSP = NETIF_RSP.values;
 const TX_RSP_ID = offsetOf(NetifTxResponse, 'id');
 const TX_RSP_STATUS = offsetOf(NetifTxResponse, 'status');
@@ -73,6 +77,7 @@ export class VifPort {
   /** TX slots taken off the ring (private copies) and not yet answered. */
   private slots: Uint8Array[] = [];
   private readonly rxQueue: RxPacket[] = [];
+  private rxQueuedBytes = 0;
 
   constructor(readonly cfg: VifAttach, private readonly grants: NetGrants, private readonly maxFrame: number) {
     this.key = cfg.key;
@@ -174,11 +179,13 @@ export class VifPort {
 
   /** Queue a frame for this guest (dropped, and counted, if it cannot take it). */
   enqueueRx(data: Uint8Array, flags: number): void {
-    if (this.broken || this.rxQueue.length >= RX_QUEUE_CAP || (data.length > PAGE && !this.cfg.sg) || data.length > this.maxFrame) {
+    if (this.broken || this.rxQueue.length >= RX_QUEUE_CAP || this.rxQueuedBytes + data.length > RX_QUEUE_BYTES
+      || (data.length > PAGE && !this.cfg.sg) || data.length > this.maxFrame) {
       this.counters[CNT.rxDropped]!++;
       return;
     }
     this.rxQueue.push({ data, flags });
+    this.rxQueuedBytes += data.length;
   }
 
   /** Copy up to `budget` queued packets into posted buffers. True if more can be done right now. */
@@ -208,6 +215,7 @@ export class VifPort {
     try {
       let k = 0;
       for (const p of this.rxQueue.splice(0, n)) {
+        this.rxQueuedBytes -= p.data.length;
         const slots = Math.max(1, Math.ceil(p.data.length / PAGE));
         const mine = maps.slice(k, k + slots);
         const ids = bufs.slice(k, k + slots).map((b) => b.id);
