@@ -169,3 +169,19 @@ t.test('removeVif closes through the handshake and removes the nodes; removeDoma
   t.equal(dom0.liveMaps, 0, 'no grant left mapped');
   t.equal(nb.heldGrants, 0);
 });
+
+t.test('a frontend that closes and connects again is served again', async (t) => {
+  const { dom0, vif } = await setup(t);
+  const a = await vif(1);
+  const b = await vif(2);
+  await a.close();
+  dom0.store.write(`${a.fe}/state`, '1'); // starts over: Initialising
+  const again = new MockNetfront(dom0, 1, 0);
+  await again.connect();
+  again.postRx(8);
+  await b.send([frame(MAC(1), MAC(2), 'welcome back')]);
+  const [p] = await again.waitRx(1);
+  t.equal(new TextDecoder().decode(p!.data.subarray(14)), 'welcome back');
+  t.equal((await again.send([frame(MAC(2), MAC(1), 'thanks')])).at(-1)?.status, RSP.OKAY);
+  await b.waitRx(1);
+});

@@ -118,7 +118,8 @@ export function runNetWorker(): void {
         }
         if (p.txWork && p.heldUntil === 0) p.txWork = p.serviceTx(BUDGET, (f, fl) => deliver(e, f, fl));
         if (e.tap?.readable) e.tap.readable = e.tap.read(BUDGET, (f) => p.enqueueRx(f, 0));
-        more ||= p.txWork || (e.tap?.readable ?? false);
+        // A held (rate-limited) vif waits for its timer, not in a busy loop.
+        more ||= (p.txWork && p.heldUntil === 0) || (e.tap?.readable ?? false);
       } catch (err) {
         fault(e, err);
       }
