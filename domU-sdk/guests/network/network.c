@@ -26,6 +26,7 @@
  *   net: nic NAME mac=.. ip=.. mask=.. driver=..
  *   net: ping sent=N received=R lost=L rtt_min_us=.. rtt_p50_us=.. rtt_p99_us=.. rtt_max_us=..
  *   net: udp-ping (the same keys)
+ *   net: udp-send start count=N size=B   (the peer answered; sending starts)
  *   net: udp-send sent=N bytes=B elapsed_us=T pps=.. mbps=..
  *   net: udp-recv received=R lost=L reordered=O duplicates=D sent=S marker=0|1 bytes=B elapsed_us=T pps=.. mbps=..
  *   net: responder echoed=N pings=M
