@@ -2,7 +2,7 @@
 // final check, entries straddling pages, overflow), transport key parsing, the blkif codec.
 import t from 'tap';
 import { BackRing, RingOverflowError, ringSize } from '../dom0/backend-sdk/ring.ts';
-import { readRingTransport, TransportError } from '../dom0/backend-sdk/transport.ts';
+import { readRingTransport, readNamedRings, TransportError } from '../dom0/backend-sdk/transport.ts';
 import { decodeRequest, encodeRequest, encodeResponse, decodeResponse } from '../dom0/backend-sdk/blkif.ts';
 
 function pages(n: number): Uint8Array[] {
@@ -73,6 +73,32 @@ t.test('transport keys', async (t) => {
     { 'ring-ref': '99999999999', 'event-channel': '1' },
   ];
   for (const bad of bads) t.throws(() => readRingTransport(keys(bad), 4), TransportError, JSON.stringify(bad));
+});
+
+t.test('named-ring transport keys (a netif: two rings, one or two channels)', async (t) => {
+  const keys = (o: Record<string, string>) => (k: string) => o[k] ?? null;
+  const spec = { ringKeys: ['tx-ring-ref', 'rx-ring-ref'], channelKeys: [['event-channel'], ['event-channel-tx', 'event-channel-rx']] };
+  t.same(readNamedRings(keys({ 'tx-ring-ref': '8', 'rx-ring-ref': '9', 'event-channel': '5' }), spec),
+    { refs: [8, 9], order: 0, port: 5, ports: [5], protocol: 'x86_64-abi' });
+  t.same(readNamedRings(keys({ 'tx-ring-ref': '8', 'rx-ring-ref': '9', 'event-channel-tx': '5', 'event-channel-rx': '6', 'multi-queue-num-queues': '1' }), spec).ports, [5, 6]);
+  const bads: Record<string, string>[] = [
+    { 'tx-ring-ref': '8', 'event-channel': '5' }, { 'tx-ring-ref': '8', 'rx-ring-ref': '9' },
+    { 'tx-ring-ref': '8', 'rx-ring-ref': '9', 'event-channel-tx': '5' }, { 'tx-ring-ref': '8', 'rx-ring-ref': 'nine', 'event-channel': '5' },
+    { 'tx-ring-ref': '8', 'rx-ring-ref': '9', 'event-channel': '5', 'multi-queue-num-queues': '4' },
+    { 'tx-ring-ref': '8', 'rx-ring-ref': '9', 'event-channel': '5', protocol: 'ppc-abi' },
+  ];
+  for (const bad of bads) t.throws(() => readNamedRings(keys(bad), spec), TransportError, JSON.stringify(bad));
+});
+
+t.test('available() counts what take() would hand out', async (t) => {
+  const p = pages(1);
+  const ring = new BackRing(p, 12);
+  hdr(p)[0] = 5;
+  t.equal(ring.available(), 5);
+  t.equal(ring.take(2).length, 2);
+  t.equal(ring.available(), 3);
+  hdr(p)[0] = 1000;
+  t.throws(() => ring.available(), RingOverflowError);
 });
 
 t.test('blkif codec round trips in both ABIs', async (t) => {

@@ -173,3 +173,21 @@ t.test('destroying a domain during traffic leaks no fd and releases every grant'
   t.equal(openFdCount(), fds, 'as many fds open as before the domain existed');
   await bystandersOk(t, 'after the destroy');
 });
+
+t.test('many slots in one granted page: mapped once per batch, all copied', async (t) => {
+  const { dom0, vif, b } = await setup(t);
+  const a = await vif(1);
+  const n = b.received.length;
+  const frames = Array.from({ length: 8 }, (_, i) => frame(BCAST, MAC(1), `shared page ${i}`.padEnd(100, '.')));
+  const pfn = dom0.guest(1).allocPage();
+  frames.forEach((f, i) => dom0.guest(1).page(pfn).set(f, i * 500));
+  const gref = dom0.guest(1).grant(pfn, true);
+  const maps = dom0.guest(1).mapCalls;
+  const live = dom0.guest(1).liveMaps; // the two ring pages
+  const st = await raw(a, 8, () => frames.forEach((f, i) => a.writeTxSlot({ gref, offset: i * 500, flags: 0, id: a.newId(), size: f.length })));
+  t.same(st, Array(8).fill(RSP.OKAY));
+  await b.waitRx(n + 8);
+  t.same(b.received.slice(n).map((p) => Buffer.from(p.data).toString('latin1')), frames.map((f) => Buffer.from(f).toString('latin1')));
+  t.ok(dom0.guest(1).mapCalls - maps <= 8, 'never more maps than slots');
+  t.equal(dom0.guest(1).liveMaps, live, 'and all unmapped again');
+});

@@ -185,3 +185,28 @@ t.test('a frontend that closes and connects again is served again', async (t) =>
   t.equal((await again.send([frame(MAC(2), MAC(1), 'thanks')])).at(-1)?.status, RSP.OKAY);
   await b.waitRx(1);
 });
+
+t.test('throughput over the mock (printed, not asserted)', async (t) => {
+  const { vif, nb } = await setup(t);
+  const [a, b] = [await vif(1), await vif(2, { rx: 0 })];
+  await b.send([frame(BCAST, MAC(2), 'here')]);
+  const N = 2000;
+  const body = randomBytes(1500);
+  const start = performance.now();
+  let sent = 0;
+  b.postRx(256);
+  await until(() => {
+    b.pollRx();
+    if (b.rxPosted < 128) b.postRx(128);
+    a.pollTx();
+    let queued = 0;
+    while (sent < N && a.txRoom > 0 && queued < 64) { a.queuePacket(frame(MAC(2), MAC(1), body)); sent++; queued++; }
+    if (queued > 0) a.pushTx();
+    // A receiver that posts buffers more slowly than the sender sends loses packets (counted).
+    return b.received.length + nb.list(2)[0]!.counters.rxDropped >= N;
+  }, 120_000, `${N} packets`);
+  const s = (performance.now() - start) / 1000;
+  const got = b.received.length;
+  t.comment(`${N} frames of 1514 bytes guest→guest in ${s.toFixed(2)} s: ${(got / s).toFixed(0)} packets/s delivered, ${((got * 1514 * 8) / s / 1e6).toFixed(1)} Mbit/s, ${N - got} dropped for want of RX buffers`);
+  t.equal(nb.list(1)[0]!.counters.txPackets, N, 'every packet was taken from the sender');
+});

@@ -120,6 +120,8 @@ export class Netback implements NetBackend {
     w.on('crashed', (reason) => {
       this.ctx.log(reason);
       for (const v of this.vifs.values()) v.lost(reason);
+      // Release the grants it held and its fds; the next connect starts a new worker.
+      void w.stop();
     });
     return w;
   }

@@ -59,7 +59,9 @@ export class Vif implements DeviceDriver {
     const paths = createDevicePair(ctx.store, {
       type: 'vif', frontDomid: domid, backDomid: BACK_DOMID, devid,
       frontKeys: { [K.HANDLE]: String(devid), [K.MAC]: setting.mac },
-      backKeys: { [K.HANDLE]: String(devid), [K.MAC]: setting.mac, online: '1', ...extra },
+      // hotplug-status: what Xen's vif scripts write once the host side (TAP, bridge) is ready;
+      // addVif has done that before the pair exists.
+      backKeys: { [K.HANDLE]: String(devid), [K.MAC]: setting.mac, online: '1', 'hotplug-status': 'connected', ...extra },
     });
     this.device = new PvDevice(ctx, paths.backend, this);
   }

@@ -10,17 +10,32 @@ const WAIT_SLICE_MS = 100;
 export class NetGrants {
   constructor(private readonly port: MessagePort, private readonly ctl: Int32Array) {}
 
-  /** Map a batch of one domain's grants; results in input order (status 0 = mapped). */
+  /**
+   * Map a batch of one domain's grants; results in input order (status 0 = mapped). A ref asked
+   * for twice in the batch (several slots in one granted page) is mapped once and shares the handle.
+   */
   map(domid: number, ops: readonly GrantOp[]): readonly GrantResult[] {
     if (ops.length === 0) return [];
-    const a = this.call({ t: 'map', domid, ops });
-    if (a.t !== 'mapped' || a.results.length !== ops.length) throw new Error('grant map: bad reply');
-    return a.results;
+    const unique = new Map<string, number>();
+    const asks: GrantOp[] = [];
+    const at = ops.map((op) => {
+      const k = `${op.ref}:${op.readonly ? 'r' : 'w'}`;
+      let i = unique.get(k);
+      if (i === undefined) {
+        i = asks.push(op) - 1;
+        unique.set(k, i);
+      }
+      return i;
+    });
+    const a = this.call({ t: 'map', domid, ops: asks });
+    if (a.t !== 'mapped' || a.results.length !== asks.length) throw new Error('grant map: bad reply');
+    return at.map((i) => a.results[i]!);
   }
 
-  /** Unmap, and wait until it is done: the guest may end access once it sees our response. */
+  /** Unmap (each handle once), and wait: the guest may end access once it sees our response. */
   unmap(handles: readonly number[]): void {
-    if (handles.length > 0) this.call({ t: 'unmap', handles });
+    const unique = [...new Set(handles)];
+    if (unique.length > 0) this.call({ t: 'unmap', handles: unique });
   }
 
   private call(msg: GrantRequest): GrantAnswer {
