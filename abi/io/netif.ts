@@ -112,6 +112,11 @@ export const NETIF_XS_KEY = defineStrings('netif xenstore keys', 'NETIF_XS_', {
   BRIDGE: 'bridge',
   RATE: 'rate',
   IP: 'ip',
+  /**
+   * pvkvm extension (blkif's key, not in Xen's netif.h): written by both ends, it means the
+   * frontend reuses its granted buffers for the connection's life and the backend keeps them mapped.
+   */
+  FEATURE_PERSISTENT: 'feature-persistent',
   // written by the frontend
   TX_RING_REF: 'tx-ring-ref',
   RX_RING_REF: 'rx-ring-ref',

@@ -38,6 +38,8 @@ export interface VifAttach {
   readonly rxNotifyFd: number;
   /** The frontend accepts packets over several RX buffers (feature-sg). */
   readonly sg: boolean;
+  /** Keep grant maps for the connection (both ends wrote feature-persistent = 1). */
+  readonly persistent: boolean;
   /** TAP fd when the vif is bridged (its port is then the TAP, not the internal switch). */
   readonly tapFd: number | null;
   /** Bytes per second the guest may send; null: unlimited. */

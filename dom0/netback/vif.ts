@@ -30,6 +30,9 @@ export const BACKEND_FEATURES: Readonly<Record<string, string>> = {
   [K.FEATURE_NO_CSUM_OFFLOAD]: '0',
   [K.FEATURE_IPV6_CSUM_OFFLOAD]: '0',
   [K.MULTI_QUEUE_MAX_QUEUES]: '1',
+  // A pvkvm extension borrowed from blkif: a frontend that writes it too promises to reuse its
+  // granted buffers and not end access while connected, so netback maps each once (docs/network.md).
+  [K.FEATURE_PERSISTENT]: '1',
 };
 
 /** One frontend key that must read exactly '1'; a one-line reason otherwise. */
@@ -85,6 +88,7 @@ export class Vif implements DeviceDriver {
       txRingOffset: link.ringOffsets[0]!, rxRingOffset: link.ringOffsets[1]!,
       kickFds: link.channels.map((c) => c.kickFd), txNotifyFd: tx!.notifyFd, rxNotifyFd: rx!.notifyFd,
       sg: link.readFrontend(K.FEATURE_SG)?.trim() === '1',
+      persistent: link.readFrontend(K.FEATURE_PERSISTENT)?.trim() === '1',
       tapFd: this.tap?.fd ?? null, rateBytesPerSec: this.setting.rateBytesPerSec ?? null,
       counters: this.counters.buffer as SharedArrayBuffer,
     });

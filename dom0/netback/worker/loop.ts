@@ -66,6 +66,8 @@ export function runNetWorker(): void {
     for (const [t, w] of tags) if (w.e === e) tags.delete(t);
     sw.remove(e.port);
     vifs.delete(key);
+    // Before `done`: the main thread then tells the frontend, which may end access at once.
+    e.port.close();
   };
 
   const control = (): void => {

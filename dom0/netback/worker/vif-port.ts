@@ -11,6 +11,7 @@ import { TokenBucket } from '../switch/token-bucket.ts';
 import { fillChecksum } from '../csum.ts';
 import { parseTxPacket, type TxSeg } from './tx-parse.ts';
 import type { NetGrants } from './grants.ts';
+import { VifGrants } from './grant-cache.ts';
 
 const PAGE = 4096;
 const ONE = new BigUint64Array([1n]);
@@ -74,13 +75,15 @@ export class VifPort {
   private readonly rx: BackRing;
   private readonly mac: Uint8Array;
   private readonly bucket: TokenBucket | null;
+  private readonly maps: VifGrants;
   /** TX slots taken off the ring (private copies) and not yet answered. */
   private slots: Uint8Array[] = [];
   private readonly rxQueue: RxPacket[] = [];
   private rxQueuedBytes = 0;
 
-  constructor(readonly cfg: VifAttach, private readonly grants: NetGrants, private readonly maxFrame: number) {
+  constructor(readonly cfg: VifAttach, grants: NetGrants, private readonly maxFrame: number) {
     this.key = cfg.key;
+    this.maps = new VifGrants(grants, cfg.domid, cfg.persistent);
     this.domid = cfg.domid;
     this.counters = new Float64Array(cfg.counters);
     this.mem = new GuestMemory(cfg.memBase, cfg.memSize);
@@ -89,6 +92,16 @@ export class VifPort {
     this.mac = Uint8Array.from(cfg.mac);
     this.bucket = cfg.rateBytesPerSec === null ? null
       : new TokenBucket(cfg.rateBytesPerSec, Math.max(maxFrame, Math.floor(cfg.rateBytesPerSec / 20)));
+  }
+
+  /** The vif is detached: give back the grants kept for it (persistent mode). */
+  close(): void {
+    this.maps.releaseAll();
+  }
+
+  /** Grants kept mapped across batches (persistent mode). */
+  get keptGrants(): number {
+    return this.maps.keptCount;
   }
 
   get rxPending(): number {
@@ -135,7 +148,7 @@ export class VifPort {
   /** Map every segment of the batch at once, copy each good packet out, unmap, then judge it. */
   private copyOut(jobs: { segs: readonly TxSeg[]; size: number; flags: number; status: number; frame: Uint8Array | null }[]): void {
     const ok = jobs.filter((j) => j.status === RSP.OKAY);
-    const maps = this.grants.map(this.domid, ok.flatMap((j) => j.segs.map((s) => ({ ref: s.gref, readonly: true }))));
+    const { maps, transient } = this.maps.acquire(ok.flatMap((j) => j.segs.map((s) => ({ ref: s.gref, readonly: true }))));
     try {
       let k = 0;
       for (const j of ok) {
@@ -153,7 +166,7 @@ export class VifPort {
         if (j.status === RSP.OKAY) j.frame = frame;
       }
     } finally {
-      this.grants.unmap(maps.filter((m) => m.status === 0).map((m) => m.handle));
+      this.maps.release(transient);
     }
     const c = this.counters;
     for (const j of jobs) {
@@ -209,7 +222,7 @@ export class VifPort {
       const v = new DataView(r.buffer, r.byteOffset, r.byteLength);
       return { id: v.getUint16(RX_REQ_ID, true), gref: v.getUint32(RX_REQ_GREF, true) };
     });
-    const maps = this.grants.map(this.domid, bufs.map((b) => ({ ref: b.gref, readonly: false })));
+    const { maps, transient } = this.maps.acquire(bufs.map((b) => ({ ref: b.gref, readonly: false })));
     const rsps: Uint8Array[] = [];
     const c = this.counters;
     try {
@@ -235,7 +248,7 @@ export class VifPort {
         c[CNT.rxBytes]! += p.data.length;
       }
     } finally {
-      this.grants.unmap(maps.filter((m) => m.status === 0).map((m) => m.handle));
+      this.maps.release(transient);
     }
     for (const r of rsps) this.rx.respond(r);
     if (this.rx.push()) libc.write(this.cfg.rxNotifyFd, ONE, 8);

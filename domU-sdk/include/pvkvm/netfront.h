@@ -64,6 +64,7 @@ struct netfront_info {
   uint8_t mac[6];
   evtchn_port_t port;
   int feature_sg, feature_rx_notify;
+  int feature_persistent; /* both ends: the backend keeps our pool grants mapped */
 };
 
 struct netfront_stats {

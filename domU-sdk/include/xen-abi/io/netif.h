@@ -59,6 +59,7 @@
 #define NETIF_XS_BRIDGE                    "bridge"
 #define NETIF_XS_RATE                      "rate"
 #define NETIF_XS_IP                        "ip"
+#define NETIF_XS_FEATURE_PERSISTENT        "feature-persistent"
 #define NETIF_XS_TX_RING_REF               "tx-ring-ref"
 #define NETIF_XS_RX_RING_REF               "rx-ring-ref"
 #define NETIF_XS_EVENT_CHANNEL             "event-channel"

@@ -135,6 +135,9 @@ static int write_transport(xs_transaction_t t, void *arg) {
   if (rc == 0) rc = write_key(t, dir, NETIF_XS_FEATURE_SG, 1);
   if (rc == 0) rc = write_key(t, dir, NETIF_XS_FEATURE_RX_NOTIFY_BACK, 1);
   if (rc == 0) rc = write_key(t, dir, NETIF_XS_FEATURE_NO_CSUM_OFFLOAD, 1);
+  /* Our pools are granted once and ended only after the backend has closed: promise so, and the
+   * backend keeps them mapped instead of mapping and unmapping every batch. */
+  if (rc == 0 && d->info.feature_persistent) rc = write_key(t, dir, NETIF_XS_FEATURE_PERSISTENT, 1);
   return rc;
 }
 
@@ -271,6 +274,8 @@ int netfront_open(unsigned index, struct netfront_dev **out) {
   }
   in->feature_sg = read_opt(in->backend, NETIF_XS_FEATURE_SG, 0) == 1;
   in->feature_rx_notify = read_opt(in->backend, NETIF_XS_FEATURE_RX_NOTIFY_BACK, 0) == 1;
+  in->feature_persistent = read_opt(in->backend, NETIF_XS_FEATURE_PERSISTENT, 0) == 1 &&
+                           pvkvm_cmdline_ull("netfront.persistent", 1) != 0;
   d->max_tx_slots = in->feature_sg ? NETFRONT_MAX_TX_SLOTS : 1;
   d->poll_mode = pvkvm_cmdline_ull("netfront.poll", 0) != 0;
 
@@ -376,7 +381,7 @@ const struct netfront_stats *netfront_get_stats(const struct netfront_dev *d) { 
 void netfront_print_info(const struct netfront_dev *d) {
   const struct netfront_info *in = &d->info;
   printf("netfront: %s backend=%s backend-id=%u mac=%02x:%02x:%02x:%02x:%02x:%02x port=%u sg=%d rx-notify=%d "
-         "poll=%d\n",
+         "poll=%d persistent=%d\n",
          in->nodename, in->backend, in->backend_id, in->mac[0], in->mac[1], in->mac[2], in->mac[3], in->mac[4],
-         in->mac[5], in->port, in->feature_sg, in->feature_rx_notify, d->poll_mode);
+         in->mac[5], in->port, in->feature_sg, in->feature_rx_notify, d->poll_mode, in->feature_persistent);
 }
