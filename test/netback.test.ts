@@ -170,6 +170,38 @@ t.test('removeVif closes through the handshake and removes the nodes; removeDoma
   t.equal(nb.heldGrants, 0);
 });
 
+t.test('feature-persistent: maps are kept for the connection (posted RX buffers mapped ahead), released at its end', async (t) => {
+  const { dom0, nb } = await setup(t);
+  for (const d of [1, 2]) {
+    dom0.guest(d);
+    await nb.addVif(d, 0, { mac: MAC(d) });
+  }
+  t.equal(dom0.store.read('/local/domain/0/backend/vif/1/0/feature-persistent'), '1', 'offered');
+  const a = new MockNetfront(dom0, 1, 0, { keys: { 'feature-persistent': '1' } });
+  const b = new MockNetfront(dom0, 2, 0);
+  await a.connect();
+  await b.connect();
+  const [ga, gb] = [dom0.guest(1), dom0.guest(2)];
+  const [a0, b0] = [ga.liveMaps, gb.liveMaps];
+  a.postRx(64);
+  b.postRx(8);
+  await b.send([frame(MAC(1), MAC(2), 'first')]);
+  await a.waitRx(1);
+  t.equal(ga.liveMaps - a0, 64, 'the first packet mapped every posted buffer of the persistent frontend, and they stay mapped');
+  const calls = ga.mapCalls;
+  for (let i = 2; i <= 6; i++) {
+    await b.send([frame(MAC(1), MAC(2), `packet ${i}`)]);
+    await a.waitRx(i);
+  }
+  t.equal(ga.mapCalls, calls, 'later packets into posted buffers need no map at all');
+  t.same(a.received.map((p) => new TextDecoder().decode(p.data.subarray(14))), ['first', 'packet 2', 'packet 3', 'packet 4', 'packet 5', 'packet 6'], 'contents intact');
+  await a.send([frame(MAC(2), MAC(1), 'back')]);
+  await b.waitRx(1);
+  t.equal(gb.liveMaps, b0, 'the frontend without the feature keeps nothing mapped between batches');
+  await nb.removeDomain(1);
+  t.equal(ga.liveMaps, 0, 'everything kept is released when the vif goes');
+});
+
 t.test('a frontend that closes and connects again is served again', async (t) => {
   const { dom0, vif } = await setup(t);
   const a = await vif(1);

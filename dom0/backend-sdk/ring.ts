@@ -81,6 +81,21 @@ export class BackRing {
     return Math.min((prod - this.reqCons) >>> 0, this.size - ((this.reqCons - this.rspProdPvt) >>> 0));
   }
 
+  /**
+   * Copies of up to `max` published requests after the ones taken, without taking them (a
+   * backend may look ahead, e.g. to map buffers it will need; it validates them again when taken).
+   */
+  peek(max: number): Uint8Array[] {
+    const n = Math.min(this.available(), max);
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < n; i++) {
+      const buf = new Uint8Array(this.entrySize);
+      this.copy(this.reqCons + i, buf, true);
+      out.push(buf);
+    }
+    return out;
+  }
+
   /** Requests taken and not yet answered. */
   get outstanding(): number {
     return (this.reqCons - this.rspProdPvt) >>> 0;

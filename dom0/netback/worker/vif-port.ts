@@ -222,7 +222,9 @@ export class VifPort {
       const v = new DataView(r.buffer, r.byteOffset, r.byteLength);
       return { id: v.getUint16(RX_REQ_ID, true), gref: v.getUint32(RX_REQ_GREF, true) };
     });
-    const { maps, transient } = this.maps.acquire(bufs.map((b) => ({ ref: b.gref, readonly: false })));
+    const rxOp = (r: Uint8Array): { ref: number; readonly: false } => ({ ref: new DataView(r.buffer, r.byteOffset, r.byteLength).getUint32(RX_REQ_GREF, true), readonly: false });
+    const ahead = (): { ref: number; readonly: false }[] => this.rx.peek(this.rx.size).map(rxOp);
+    const { maps, transient } = this.maps.acquire(bufs.map((b) => ({ ref: b.gref, readonly: false })), ahead);
     const rsps: Uint8Array[] = [];
     const c = this.counters;
     try {
