@@ -51,6 +51,19 @@ export const GnttabUnmapGrantRef = defineStruct('gnttab_unmap_grant_ref', 24, [
   ['host_addr', 0, 'u64'], ['dev_bus_addr', 8, 'u64'], ['handle', 16, 'u32'], ['status', 20, 'i16'],
 ]);
 
+/**
+ * i386 layouts of map and unmap. Their u64 fields (host_addr, dev_bus_addr) are only 4-byte
+ * aligned there, but every one already sits at a multiple of 8 and the sizes are multiples of 8,
+ * so nothing moves: named apart so the probe checks that under -m32.
+ */
+export const GnttabMapGrantRef32 = defineStruct('compat_gnttab_map_grant_ref', 32, [
+  ['host_addr', 0, 'u64'], ['flags', 8, 'u32'], ['ref', 12, 'u32'], ['dom', 16, 'u16'],
+  ['status', 18, 'i16'], ['handle', 20, 'u32'], ['dev_bus_addr', 24, 'u64'],
+], { xenName: 'gnttab_map_grant_ref' });
+export const GnttabUnmapGrantRef32 = defineStruct('compat_gnttab_unmap_grant_ref', 24, [
+  ['host_addr', 0, 'u64'], ['dev_bus_addr', 8, 'u64'], ['handle', 16, 'u32'], ['status', 20, 'i16'],
+], { xenName: 'gnttab_unmap_grant_ref' });
+
 export const GnttabSetupTable = defineStruct('gnttab_setup_table', 24, [
   ['dom', 0, 'u16'], ['nr_frames', 4, 'u32'], ['status', 8, 'i16'], ['frame_list', 16, 'u64'],
 ]);

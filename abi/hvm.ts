@@ -56,6 +56,11 @@ export const XenHvmEvtchnUpcallVector = defineStruct('xen_hvm_evtchn_upcall_vect
   ['vcpu', 0, 'u32'],
   ['vector', 4, 'u8'],
 ]);
+/** i386 layout: the same (no field wider than 4 bytes). */
+export const XenHvmEvtchnUpcallVector32 = defineStruct('compat_xen_hvm_evtchn_upcall_vector', 8, [
+  ['vcpu', 0, 'u32'],
+  ['vector', 4, 'u8'],
+], { xenName: 'xen_hvm_evtchn_upcall_vector' });
 
 /** Special-page GFNs (libxenguest convention, not ABI: guests must read the params). */
 export const SPECIAL_PFN = defineConstants('Special page frames', 'PVKVM_SPECIAL_PFN_', {

@@ -9,12 +9,15 @@ import { HYPERCALL, HYPERCALL_PAGE, DEBUGCONS, MULTICALL } from './hypercalls.ts
 import { XEN_CPUID, XEN_HVM_CPUID, PVKVM_MSR, PVKVM_XEN_VERSION } from './cpuid.ts';
 import { XEN_ELFNOTE, HVM_START, SIF, E820, HvmStartInfo, HvmModlistEntry, HvmMemmapEntry } from './start-info.ts';
 import { PVCLOCK, VcpuTimeInfo, VcpuInfo64, VcpuInfo32, SharedInfo64, SharedInfo32 } from './shared-info.ts';
-import { SCHEDOP, SHUTDOWN, SchedShutdown, SchedPoll, SchedPoll32, SchedRemoteShutdown, SchedWatchdog } from './sched.ts';
+import { SCHEDOP, SHUTDOWN, SchedShutdown, SchedPoll, SchedPoll32, SchedRemoteShutdown, SchedWatchdog, SchedWatchdog32 } from './sched.ts';
 import {
   XENMEM, MEMOP, XENMAPSPACE, XenAddToPhysmap, XenAddToPhysmap32, XenRemoveFromPhysmap, XenRemoveFromPhysmap32,
   XenMemoryReservation, XenMemoryReservation32, XenMemoryMap, XenMemoryMap32, XenMemoryDomain, E820Entry,
 } from './memory.ts';
-import { HVMOP, HVM_PARAM, HVM_PARAM_CALLBACK_TYPE, SPECIAL_PFN, XenHvmParam, XenHvmGetTime, XenHvmEvtchnUpcallVector } from './hvm.ts';
+import {
+  HVMOP, HVM_PARAM, HVM_PARAM_CALLBACK_TYPE, SPECIAL_PFN, XenHvmParam, XenHvmGetTime, XenHvmEvtchnUpcallVector,
+  XenHvmEvtchnUpcallVector32,
+} from './hvm.ts';
 import {
   XENVER, XENVER_LEN, XENFEAT, XenCompileInfo, XenPlatformParameters, XenPlatformParameters32, XenFeatureInfo, XenVarbuf,
 } from './version.ts';
@@ -27,11 +30,11 @@ import {
 } from './event-channel.ts';
 import {
   VCPUOP, VCPU_SSHOTTMR, RUNSTATE, VCPU_HVM_MODE, VcpuSetSingleshotTimer, VcpuSetSingleshotTimer32,
-  VcpuSetPeriodicTimer, VcpuRegisterVcpuInfo, VcpuRunstateInfo, VcpuRunstateInfo32, VcpuHvmContext, VcpuHvmX86_32,
+  VcpuSetPeriodicTimer, VcpuSetPeriodicTimer32, VcpuRegisterVcpuInfo, VcpuRegisterVcpuInfo32, VcpuRunstateInfo, VcpuRunstateInfo32, VcpuHvmContext, VcpuHvmX86_32,
 } from './vcpu.ts';
 import {
   GNTTABOP, GTF, GNTMAP, GNTCOPY, GNTST, GNTTAB, GNTTAB_LIMITS, GrantEntryV1, GnttabMapGrantRef,
-  GnttabUnmapGrantRef, GnttabSetupTable, GnttabSetupTable32, GnttabCopy, GnttabCopy32, GnttabQuerySize,
+  GnttabUnmapGrantRef, GnttabMapGrantRef32, GnttabUnmapGrantRef32, GnttabSetupTable, GnttabSetupTable32, GnttabCopy, GnttabCopy32, GnttabQuerySize,
   GnttabSetVersion, GnttabGetVersion, GnttabSwapGrantRef,
 } from './grant-table.ts';
 
@@ -72,14 +75,17 @@ export const ABI_MODULES: readonly AbiModule[] = [
   },
   {
     header: 'sched.h', constants: [SCHEDOP, SHUTDOWN],
-    structs: [SchedShutdown, SchedPoll, SchedRemoteShutdown, SchedWatchdog], compatStructs: [SchedPoll32],
+    structs: [SchedShutdown, SchedPoll, SchedRemoteShutdown, SchedWatchdog], compatStructs: [SchedPoll32, SchedWatchdog32],
   },
   {
     header: 'memory.h', constants: [XENMEM, MEMOP, XENMAPSPACE],
     structs: [XenAddToPhysmap, XenRemoveFromPhysmap, XenMemoryReservation, XenMemoryMap, XenMemoryDomain, E820Entry],
     compatStructs: [XenAddToPhysmap32, XenRemoveFromPhysmap32, XenMemoryReservation32, XenMemoryMap32],
   },
-  { header: 'hvm.h', constants: [HVMOP, HVM_PARAM, HVM_PARAM_CALLBACK_TYPE, SPECIAL_PFN], structs: [XenHvmParam, XenHvmGetTime, XenHvmEvtchnUpcallVector] },
+  {
+    header: 'hvm.h', constants: [HVMOP, HVM_PARAM, HVM_PARAM_CALLBACK_TYPE, SPECIAL_PFN],
+    structs: [XenHvmParam, XenHvmGetTime, XenHvmEvtchnUpcallVector], compatStructs: [XenHvmEvtchnUpcallVector32],
+  },
   {
     header: 'version.h', constants: [XENVER, XENVER_LEN, XENFEAT],
     structs: [XenCompileInfo, XenPlatformParameters, XenFeatureInfo, XenVarbuf], compatStructs: [XenPlatformParameters32],
@@ -94,13 +100,13 @@ export const ABI_MODULES: readonly AbiModule[] = [
   {
     header: 'vcpu.h', constants: [VCPUOP, VCPU_SSHOTTMR, RUNSTATE, VCPU_HVM_MODE],
     structs: [VcpuSetSingleshotTimer, VcpuSetPeriodicTimer, VcpuRegisterVcpuInfo, VcpuRunstateInfo, VcpuHvmContext, VcpuHvmX86_32],
-    compatStructs: [VcpuSetSingleshotTimer32, VcpuRunstateInfo32],
+    compatStructs: [VcpuSetSingleshotTimer32, VcpuRunstateInfo32, VcpuSetPeriodicTimer32, VcpuRegisterVcpuInfo32],
   },
   {
     header: 'grant-table.h', constants: [GNTTABOP, GTF, GNTMAP, GNTCOPY, GNTST, GNTTAB, GNTTAB_LIMITS],
     structs: [GrantEntryV1, GnttabMapGrantRef, GnttabUnmapGrantRef, GnttabSetupTable, GnttabCopy, GnttabQuerySize,
       GnttabSetVersion, GnttabGetVersion, GnttabSwapGrantRef],
-    compatStructs: [GnttabSetupTable32, GnttabCopy32],
+    compatStructs: [GnttabSetupTable32, GnttabCopy32, GnttabMapGrantRef32, GnttabUnmapGrantRef32],
   },
   // Device protocols (Xen's io/ headers): ring, blkif, console, xs_wire, xenbus.
   ...IO_MODULES,

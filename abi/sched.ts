@@ -35,3 +35,8 @@ export const SchedWatchdog = defineStruct('sched_watchdog', 8, [
   ['id', 0, 'u32'],
   ['timeout', 4, 'u32'],
 ]);
+/** i386 layout: the same (two u32). */
+export const SchedWatchdog32 = defineStruct('compat_sched_watchdog', 8, [
+  ['id', 0, 'u32'],
+  ['timeout', 4, 'u32'],
+], { xenName: 'sched_watchdog' });

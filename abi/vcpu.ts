@@ -26,6 +26,13 @@ export const VcpuSetPeriodicTimer = defineStruct('vcpu_set_periodic_timer', 8, [
 export const VcpuRegisterVcpuInfo = defineStruct('vcpu_register_vcpu_info', 16, [
   ['mfn', 0, 'u64'], ['offset', 8, 'u32'], ['rsvd', 12, 'u32'],
 ]);
+/** i386 layouts: the same (a u64 first, nothing after it that 4-byte alignment would move). */
+export const VcpuSetPeriodicTimer32 = defineStruct('compat_vcpu_set_periodic_timer', 8, [['period_ns', 0, 'u64']], {
+  xenName: 'vcpu_set_periodic_timer',
+});
+export const VcpuRegisterVcpuInfo32 = defineStruct('compat_vcpu_register_vcpu_info', 16, [
+  ['mfn', 0, 'u64'], ['offset', 8, 'u32'], ['rsvd', 12, 'u32'],
+], { xenName: 'vcpu_register_vcpu_info' });
 export const VcpuRunstateInfo = defineStruct('vcpu_runstate_info', 48, [
   ['state', 0, 'i32'], ['state_entry_time', 8, 'u64'], ['time', 16, 'u64', 4],
 ]);

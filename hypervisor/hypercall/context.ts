@@ -70,6 +70,14 @@ export interface HypercallContext {
   readonly depth: number;
   /** True once the main thread asked this vCPU to stop; long loops check it. */
   stopRequested(): boolean;
+  /**
+   * Xen's hypercall_create_continuation: when the handler returns, the guest goes back to the
+   * start of its hypercall stub with these arguments in the argument registers, so the same
+   * hypercall runs again from where this one stopped; the handler's return value is dropped.
+   * False (or absent: inside a multicall, in unit tests) when the call cannot be re-issued; the
+   * handler must then finish its work itself.
+   */
+  createContinuation?(args: readonly bigint[]): boolean;
 }
 
 /** A xen_ulong_t or xen_pfn_t (e.g. one frame of a frame list) in the current mode. */

@@ -4,7 +4,8 @@
 import { HC } from '../../abi/hypercalls.ts';
 import {
   GNTTABOP, GNTST, GnttabMapGrantRef, GnttabUnmapGrantRef, GnttabSetupTable, GnttabSetupTable32, GnttabCopy,
-  GnttabCopy32, GnttabQuerySize, GnttabSetVersion, GnttabGetVersion, GnttabSwapGrantRef, GrantEntryV1,
+  GnttabCopy32, GnttabMapGrantRef32, GnttabUnmapGrantRef32, GnttabQuerySize, GnttabSetVersion, GnttabGetVersion,
+  GnttabSwapGrantRef, GrantEntryV1,
 } from '../../abi/grant-table.ts';
 import { DOMID } from '../../abi/multicall.ts';
 import type { StructDef } from '../../abi/layout.ts';
@@ -25,6 +26,9 @@ const ST = GNTST.values;
 /** copy and setup_table hold a xen_pfn_t or a handle, 4 bytes for 32-bit callers; the rest are the same. */
 const COPY = byMode(GnttabCopy, GnttabCopy32);
 const SETUP = byMode(GnttabSetupTable, GnttabSetupTable32);
+/** map and unmap: one layout in both ABIs (abi/grant-table.ts), each checked against Xen's. */
+const MAP = byMode(GnttabMapGrantRef, GnttabMapGrantRef32);
+const UNMAP = byMode(GnttabUnmapGrantRef, GnttabUnmapGrantRef32);
 
 /** Xen's HVM filter: only these commands reach the grant table code; the rest are -ENOSYS. */
 const HVM_ALLOWED = new Set<number>([
@@ -59,7 +63,7 @@ function eachOp<N extends string>(
 }
 
 function mapOps(ctx: HypercallContext, uop: bigint, count: number): bigint {
-  return eachOp(ctx, uop, count, GnttabMapGrantRef, (op) => {
+  return eachOp(ctx, uop, count, MAP, (op) => {
     const r = mapGrantRef(ctx.dom, {
       hostAddr: op.getBig('host_addr'), flags: op.get('flags'), ref: op.get('ref'), dom: op.get('dom'),
     });
@@ -74,7 +78,7 @@ function mapOps(ctx: HypercallContext, uop: bigint, count: number): bigint {
 }
 
 function unmapOps(ctx: HypercallContext, uop: bigint, count: number): bigint {
-  return eachOp(ctx, uop, count, GnttabUnmapGrantRef, (op) => {
+  return eachOp(ctx, uop, count, UNMAP, (op) => {
     op.set('status', unmapGrantRef(ctx.dom, {
       hostAddr: op.getBig('host_addr'), devBusAddr: op.getBig('dev_bus_addr'), handle: op.get('handle'),
     }));

@@ -2,18 +2,20 @@
 import { HC } from '../../abi/hypercalls.ts';
 import {
   HVMOP, HVM_PARAM, HVM_NR_PARAMS, HVM_PARAM_DEPRECATED, HVM_PARAM_CALLBACK_TYPE, XenHvmParam, XenHvmGetTime,
-  XenHvmEvtchnUpcallVector, guestParamAccess,
+  XenHvmEvtchnUpcallVector, XenHvmEvtchnUpcallVector32, guestParamAccess,
 } from '../../abi/hvm.ts';
 import { VcpuInfo64 } from '../../abi/shared-info.ts';
 import { offsetOf } from '../../abi/layout.ts';
 import { inject } from '../events/raise.ts';
-import { upcallPending } from './sched-op.ts';
+import { upcallPending } from './preempt.ts';
 import { neg } from '../../abi/errno.ts';
 import { selfDomid, type HypercallContext } from './context.ts';
-import { GuestStruct } from './guest-struct.ts';
+import { GuestStruct, byMode } from './guest-struct.ts';
 import type { HypercallTable } from './table.ts';
 
 const H = HVMOP.values;
+/** One layout in both ABIs, each checked against Xen's (abi/hvm.ts). */
+const UPCALL_VECTOR = byMode(XenHvmEvtchnUpcallVector, XenHvmEvtchnUpcallVector32);
 
 function paramOp(ctx: HypercallContext, arg: bigint, set: boolean): bigint {
   const op = new GuestStruct(ctx, arg, XenHvmParam);
@@ -80,7 +82,7 @@ function setupCallback(ctx: HypercallContext, value: bigint): void {
  * pending in its vcpu_info wherever that is: in shared_info, or where it was registered.
  */
 function setUpcallVector(ctx: HypercallContext, arg: bigint): bigint {
-  const op = new GuestStruct(ctx, arg, XenHvmEvtchnUpcallVector);
+  const op = new GuestStruct(ctx, arg, UPCALL_VECTOR);
   const vcpu = op.get('vcpu');
   const vector = op.get('vector');
   if (vector < 0x10) return neg('EINVAL');

@@ -3,7 +3,8 @@
 //
 // Each op walks the caller's extent list (guest frame numbers, xen_pfn_t: 4 bytes for 32-bit
 // callers) from the start extent the command's high bits carry, and returns how many extents it
-// completed: a bad frame or an unreadable list entry ends the walk there, as in Xen.
+// completed: a bad frame or an unreadable list entry ends the walk there, as in Xen. Long lists
+// are done in runs, with a hypercall continuation between them (reservationOp).
 // - decrease_reservation: every frame of the extent must be populated RAM; its memory goes back
 //   to the host (the guest memory file gets a hole) and the guest can no longer reach it: KVM's
 //   mapping of it is PROT_NONE, so a guest access ends the domain with a report naming the frame
@@ -17,6 +18,7 @@ import { neg } from '../../abi/errno.ts';
 import { selfDomid, type HypercallContext } from './context.ts';
 import { GuestStruct, byMode, scalarArray } from './guest-struct.ts';
 import { GuestFault } from '../memory/guest-access.ts';
+import { preemptCheck } from './preempt.ts';
 
 const M = XENMEM.values;
 const RESERVATION = byMode(XenMemoryReservation, XenMemoryReservation32);
@@ -58,6 +60,18 @@ function populateExtent(ctx: HypercallContext, gfn: number, n: number): boolean 
   return true;
 }
 
+/** Extents one run of a reservation op does at most before it yields to the guest (a continuation). */
+export const PREEMPT_EXTENTS = 1024;
+/** Largest list whose progress still fits above the command in 32 bits (Xen's limit, both ABIs). */
+const MAX_EXTENTS = 0xffffffff >>> MEMOP.values.EXTENT_SHIFT;
+
+/**
+ * Walk extents [startExtent, nr_extents). After every PREEMPT_EXTENTS, or sooner when the
+ * toolstack wants the vCPU or an event can be delivered, the op yields as Xen's does: the
+ * hypercall is set up to run again with the progress in the command's upper bits, so a huge
+ * list never holds the vCPU thread (a pause or destroy waits for no more than one chunk). The
+ * count returned at the end is the whole list's.
+ */
 export function reservationOp(ctx: HypercallContext, cmd: number, startExtent: number, arg: bigint): bigint {
   const r = new GuestStruct(ctx, arg, RESERVATION);
   const bad = selfDomid(ctx, r.get('domid'));
@@ -65,12 +79,23 @@ export function reservationOp(ctx: HypercallContext, cmd: number, startExtent: n
   const order = r.get('extent_order');
   if (order > DOMU_MAX_ORDER) return neg('EPERM');
   const nr = r.getBig('nr_extents');
+  // Xen: a list whose progress could not be encoded in a continuation does nothing.
+  if (nr > BigInt(MAX_EXTENTS)) return BigInt(startExtent);
   const list = r.getBig('extent_start');
   const pages = 1 << order;
   const ramPages = ctx.dom.balloon.ramPages;
+  let canContinue = ctx.createContinuation !== undefined;
   let done = startExtent;
   for (; BigInt(done) < nr; done++) {
-    if (ctx.stopRequested()) break;
+    // As Xen, never before the first extent of a run: every run makes progress.
+    if (done !== startExtent && (done - startExtent >= PREEMPT_EXTENTS || preemptCheck(ctx))) {
+      if (canContinue) {
+        canContinue = ctx.createContinuation!([BigInt(cmd) | (BigInt(done) << BigInt(MEMOP.values.EXTENT_SHIFT)), arg]);
+        if (canContinue) return BigInt(done);
+      }
+      // Not re-issuable (inside a multicall): stop only for the toolstack, which ends or holds the vCPU.
+      if (ctx.stopRequested()) break;
+    }
     if (cmd === M.increase_reservation) {
       if (!ctx.dom.balloon.takeFloating(pages, ctx.dom.maxPages)) break;
       continue;

@@ -16,7 +16,9 @@ export function makeMulticall(table: HypercallTable) {
     const list = args[0]!;
     const nr = Number(args[1]! & 0xffffffffn);
     const size = layoutFor(ctx, ENTRY).size;
-    const inner: HypercallContext = { ...ctx, depth: ctx.depth + 1 };
+    // An entry cannot be re-issued on its own (Xen continues the whole multicall instead): the
+    // calls inside run to completion.
+    const inner: HypercallContext = { ...ctx, depth: ctx.depth + 1, createContinuation: undefined };
     for (let i = 0; i < nr; i++) {
       // Stop early if the domain is being paused/destroyed or began shutting down mid-batch.
       if (ctx.stopRequested() || ctx.dom.shared.shutdownReason >= 0) return 0n;

@@ -1,28 +1,15 @@
 // sched-op.ts: hypercall 29, sched_op — yield, block, shutdown (+code), remote shutdown, watchdog.
 import { HC } from '../../abi/hypercalls.ts';
-import { SCHEDOP, SchedPoll, SchedPoll32, SchedRemoteShutdown, SchedShutdown, SchedWatchdog } from '../../abi/sched.ts';
+import { SCHEDOP, SchedPoll, SchedPoll32, SchedRemoteShutdown, SchedShutdown, SchedWatchdog, SchedWatchdog32 } from '../../abi/sched.ts';
 import { isPending, portLimit } from '../events/raise.ts';
 import { neg } from '../../abi/errno.ts';
 import { NR_WATCHDOGS } from '../state/shared-state.ts';
 import type { HypercallContext } from './context.ts';
 import type { HypercallTable } from './table.ts';
 import { GuestStruct, byMode, scalarArray } from './guest-struct.ts';
+import { eventsNeedDelivery } from './preempt.ts';
 
 const S = SCHEDOP.values;
-
-/** Is an event upcall pending for this vCPU (vcpu_info.evtchn_upcall_pending)? */
-export function upcallPending(ctx: HypercallContext): boolean {
-  const vi = ctx.dom.shared.vcpuInfoOffset(ctx.vcpuId);
-  return vi >= 0 && Atomics.load(ctx.dom.mem.bytes, vi) !== 0;
-}
-
-/**
- * Xen's local_events_need_delivery() for HVM: an upcall is pending and the vCPU can take it now.
- * With interrupts off, an already-pending upcall does not end a block; only a new event does.
- */
-function eventsNeedDelivery(ctx: HypercallContext): boolean {
-  return upcallPending(ctx) && ctx.arch.interruptsEnabled();
-}
 
 /** SCHEDOP_block: sleep until an event arrives for this vCPU or the toolstack needs it. */
 function block(ctx: HypercallContext): bigint {
@@ -36,6 +23,8 @@ function block(ctx: HypercallContext): bigint {
 const MAX_POLL_PORTS = 128;
 /** sched_poll holds a handle: 4 bytes for 32-bit callers, which also moves the timeout. */
 const POLL = byMode(SchedPoll, SchedPoll32);
+/** One layout in both ABIs, each checked against Xen's (abi/sched.ts). */
+const WATCHDOG = byMode(SchedWatchdog, SchedWatchdog32);
 
 /**
  * SCHEDOP_poll: sleep until one of the listed ports is pending (masked or not) or the absolute
@@ -72,7 +61,7 @@ function readReason(ctx: HypercallContext, arg: bigint): number {
 }
 
 function watchdog(ctx: HypercallContext, arg: bigint): bigint {
-  const op = new GuestStruct(ctx, arg, SchedWatchdog);
+  const op = new GuestStruct(ctx, arg, WATCHDOG);
   const id = op.get('id');
   const timeout = op.get('timeout');
   const sh = ctx.dom.shared;

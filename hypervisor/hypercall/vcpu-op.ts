@@ -2,7 +2,7 @@
 import { HC } from '../../abi/hypercalls.ts';
 import {
   VCPUOP, VCPU_HVM_MODE, VcpuSetSingleshotTimer, VcpuSetSingleshotTimer32, VcpuSetPeriodicTimer, VcpuHvmContext,
-  VcpuRegisterVcpuInfo,
+  VcpuRegisterVcpuInfo, VcpuSetPeriodicTimer32, VcpuRegisterVcpuInfo32,
 } from '../../abi/vcpu.ts';
 import { VcpuInfo32, VcpuInfo64 } from '../../abi/shared-info.ts';
 import { fieldSize } from '../../abi/layout.ts';
@@ -20,6 +20,9 @@ const MIN_PERIOD_NS = 1_000_000n;
 const PAGE = 4096;
 /** i386 aligns the u64 deadline to 4, so a 32-bit caller's struct has no tail padding (12 bytes). */
 const SINGLESHOT = byMode(VcpuSetSingleshotTimer, VcpuSetSingleshotTimer32);
+/** One layout in both ABIs, each checked against Xen's (abi/vcpu.ts). */
+const PERIODIC_TIMER = byMode(VcpuSetPeriodicTimer, VcpuSetPeriodicTimer32);
+const REGISTER_VCPU_INFO = byMode(VcpuRegisterVcpuInfo, VcpuRegisterVcpuInfo32);
 /** Both vcpu_info layouts are 64 bytes. */
 const VCPU_INFO_SIZE = VcpuInfo64.size;
 
@@ -54,7 +57,7 @@ function initialise(ctx: HypercallContext, vcpu: number, arg: bigint): bigint {
  * then every selector bit and the upcall flag are set so the guest rescans its ports.
  */
 function registerVcpuInfo(ctx: HypercallContext, vcpu: number, arg: bigint): bigint {
-  const op = new GuestStruct(ctx, arg, VcpuRegisterVcpuInfo);
+  const op = new GuestStruct(ctx, arg, REGISTER_VCPU_INFO);
   const gfn = op.getBig('mfn');
   const offset = op.get('offset');
   if (offset > PAGE - VCPU_INFO_SIZE || gfn >= 1n << 40n) return neg('EINVAL');
@@ -112,7 +115,7 @@ export function vcpuOp(ctx: HypercallContext, args: readonly bigint[]): bigint {
       return 0n;
     case OP.set_periodic_timer: {
       if (vcpu !== ctx.vcpuId) return neg('EINVAL');
-      const period = new GuestStruct(ctx, arg, VcpuSetPeriodicTimer).getBig('period_ns');
+      const period = new GuestStruct(ctx, arg, PERIODIC_TIMER).getBig('period_ns');
       if (period < MIN_PERIOD_NS || period > TOO_FAR_NS) return neg('EINVAL');
       setPeriodic(ctx.dom.domains.hv, ctx.dom.shared, vcpu, period, ctx.dom.now());
       return 0n;

@@ -47,7 +47,11 @@ export class ExitHandler {
   hypercall(): void {
     this.hypercallTraps++;
     this.live?.hypercall();
-    this.trap.handle();
+    if (this.trap.handle()) {
+      // Re-issued when the vCPU next runs (a long memory_op yielding): counted apart.
+      this.counts.continuation = (this.counts.continuation ?? 0) + 1;
+      this.live?.count('continuation');
+    }
   }
 
   /** True when the last exit (by raw reason) is a hypercall trap; reads kvm_run in place. */

@@ -2,10 +2,13 @@
 // the main thread reads them at any time (`pvkvm info`), without messages to a busy thread.
 import { MAX_VCPUS } from '../state/shared-state.ts';
 
-/** Exit kinds as VcpuExit names them, plus the hypercall trap. */
+/**
+ * Exit kinds as VcpuExit names them, plus the hypercall trap; and `continuation`, the hypercall
+ * traps that yielded to be re-issued (a subset of `hypercall`, not an exit of its own).
+ */
 export const EXIT_KINDS = [
   'hypercall', 'io', 'mmio', 'hlt', 'intr', 'rdmsr', 'wrmsr', 'shutdown', 'system-event',
-  'internal-error', 'fail-entry', 'other',
+  'internal-error', 'fail-entry', 'other', 'continuation',
 ] as const;
 const KINDS = EXIT_KINDS.length;
 const INDEX = new Map<string, number>(EXIT_KINDS.map((k, i) => [k, i]));

@@ -250,4 +250,37 @@ _Static_assert(__builtin_offsetof(struct compat_gnttab_copy, len) == 16, "compat
 _Static_assert(__builtin_offsetof(struct compat_gnttab_copy, flags) == 18, "compat_gnttab_copy: offset of flags");
 _Static_assert(__builtin_offsetof(struct compat_gnttab_copy, status) == 20, "compat_gnttab_copy: offset of status");
 
+/* compat_gnttab_map_grant_ref: 32 bytes (Xen: struct gnttab_map_grant_ref, i386 layout). */
+struct compat_gnttab_map_grant_ref {
+    uint64_t host_addr;
+    uint32_t flags;
+    uint32_t ref;
+    uint16_t dom;
+    int16_t status;
+    uint32_t handle;
+    uint64_t dev_bus_addr;
+};
+_Static_assert(sizeof(struct compat_gnttab_map_grant_ref) == 32, "compat_gnttab_map_grant_ref: size");
+_Static_assert(__builtin_offsetof(struct compat_gnttab_map_grant_ref, host_addr) == 0, "compat_gnttab_map_grant_ref: offset of host_addr");
+_Static_assert(__builtin_offsetof(struct compat_gnttab_map_grant_ref, flags) == 8, "compat_gnttab_map_grant_ref: offset of flags");
+_Static_assert(__builtin_offsetof(struct compat_gnttab_map_grant_ref, ref) == 12, "compat_gnttab_map_grant_ref: offset of ref");
+_Static_assert(__builtin_offsetof(struct compat_gnttab_map_grant_ref, dom) == 16, "compat_gnttab_map_grant_ref: offset of dom");
+_Static_assert(__builtin_offsetof(struct compat_gnttab_map_grant_ref, status) == 18, "compat_gnttab_map_grant_ref: offset of status");
+_Static_assert(__builtin_offsetof(struct compat_gnttab_map_grant_ref, handle) == 20, "compat_gnttab_map_grant_ref: offset of handle");
+_Static_assert(__builtin_offsetof(struct compat_gnttab_map_grant_ref, dev_bus_addr) == 24, "compat_gnttab_map_grant_ref: offset of dev_bus_addr");
+
+/* compat_gnttab_unmap_grant_ref: 24 bytes (Xen: struct gnttab_unmap_grant_ref, i386 layout). */
+struct compat_gnttab_unmap_grant_ref {
+    uint64_t host_addr;
+    uint64_t dev_bus_addr;
+    uint32_t handle;
+    int16_t status;
+    uint8_t _pad0[2];
+};
+_Static_assert(sizeof(struct compat_gnttab_unmap_grant_ref) == 24, "compat_gnttab_unmap_grant_ref: size");
+_Static_assert(__builtin_offsetof(struct compat_gnttab_unmap_grant_ref, host_addr) == 0, "compat_gnttab_unmap_grant_ref: offset of host_addr");
+_Static_assert(__builtin_offsetof(struct compat_gnttab_unmap_grant_ref, dev_bus_addr) == 8, "compat_gnttab_unmap_grant_ref: offset of dev_bus_addr");
+_Static_assert(__builtin_offsetof(struct compat_gnttab_unmap_grant_ref, handle) == 16, "compat_gnttab_unmap_grant_ref: offset of handle");
+_Static_assert(__builtin_offsetof(struct compat_gnttab_unmap_grant_ref, status) == 20, "compat_gnttab_unmap_grant_ref: offset of status");
+
 #endif /* PVKVM_XEN_ABI_GRANT_TABLE_H */

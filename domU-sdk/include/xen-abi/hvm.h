@@ -82,4 +82,14 @@ _Static_assert(sizeof(struct xen_hvm_evtchn_upcall_vector) == 8, "xen_hvm_evtchn
 _Static_assert(__builtin_offsetof(struct xen_hvm_evtchn_upcall_vector, vcpu) == 0, "xen_hvm_evtchn_upcall_vector: offset of vcpu");
 _Static_assert(__builtin_offsetof(struct xen_hvm_evtchn_upcall_vector, vector) == 4, "xen_hvm_evtchn_upcall_vector: offset of vector");
 
+/* compat_xen_hvm_evtchn_upcall_vector: 8 bytes (Xen: struct xen_hvm_evtchn_upcall_vector, i386 layout). */
+struct compat_xen_hvm_evtchn_upcall_vector {
+    uint32_t vcpu;
+    uint8_t vector;
+    uint8_t _pad0[3];
+};
+_Static_assert(sizeof(struct compat_xen_hvm_evtchn_upcall_vector) == 8, "compat_xen_hvm_evtchn_upcall_vector: size");
+_Static_assert(__builtin_offsetof(struct compat_xen_hvm_evtchn_upcall_vector, vcpu) == 0, "compat_xen_hvm_evtchn_upcall_vector: offset of vcpu");
+_Static_assert(__builtin_offsetof(struct compat_xen_hvm_evtchn_upcall_vector, vector) == 4, "compat_xen_hvm_evtchn_upcall_vector: offset of vector");
+
 #endif /* PVKVM_XEN_ABI_HVM_H */

@@ -71,4 +71,13 @@ _Static_assert(__builtin_offsetof(struct compat_sched_poll, ports) == 0, "compat
 _Static_assert(__builtin_offsetof(struct compat_sched_poll, nr_ports) == 4, "compat_sched_poll: offset of nr_ports");
 _Static_assert(__builtin_offsetof(struct compat_sched_poll, timeout) == 8, "compat_sched_poll: offset of timeout");
 
+/* compat_sched_watchdog: 8 bytes (Xen: struct sched_watchdog, i386 layout). */
+struct compat_sched_watchdog {
+    uint32_t id;
+    uint32_t timeout;
+};
+_Static_assert(sizeof(struct compat_sched_watchdog) == 8, "compat_sched_watchdog: size");
+_Static_assert(__builtin_offsetof(struct compat_sched_watchdog, id) == 0, "compat_sched_watchdog: offset of id");
+_Static_assert(__builtin_offsetof(struct compat_sched_watchdog, timeout) == 4, "compat_sched_watchdog: offset of timeout");
+
 #endif /* PVKVM_XEN_ABI_SCHED_H */

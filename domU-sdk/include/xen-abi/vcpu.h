@@ -195,4 +195,22 @@ _Static_assert(__builtin_offsetof(struct compat_vcpu_runstate_info, state) == 0,
 _Static_assert(__builtin_offsetof(struct compat_vcpu_runstate_info, state_entry_time) == 4, "compat_vcpu_runstate_info: offset of state_entry_time");
 _Static_assert(__builtin_offsetof(struct compat_vcpu_runstate_info, time) == 12, "compat_vcpu_runstate_info: offset of time");
 
+/* compat_vcpu_set_periodic_timer: 8 bytes (Xen: struct vcpu_set_periodic_timer, i386 layout). */
+struct compat_vcpu_set_periodic_timer {
+    uint64_t period_ns;
+};
+_Static_assert(sizeof(struct compat_vcpu_set_periodic_timer) == 8, "compat_vcpu_set_periodic_timer: size");
+_Static_assert(__builtin_offsetof(struct compat_vcpu_set_periodic_timer, period_ns) == 0, "compat_vcpu_set_periodic_timer: offset of period_ns");
+
+/* compat_vcpu_register_vcpu_info: 16 bytes (Xen: struct vcpu_register_vcpu_info, i386 layout). */
+struct compat_vcpu_register_vcpu_info {
+    uint64_t mfn;
+    uint32_t offset;
+    uint32_t rsvd;
+};
+_Static_assert(sizeof(struct compat_vcpu_register_vcpu_info) == 16, "compat_vcpu_register_vcpu_info: size");
+_Static_assert(__builtin_offsetof(struct compat_vcpu_register_vcpu_info, mfn) == 0, "compat_vcpu_register_vcpu_info: offset of mfn");
+_Static_assert(__builtin_offsetof(struct compat_vcpu_register_vcpu_info, offset) == 8, "compat_vcpu_register_vcpu_info: offset of offset");
+_Static_assert(__builtin_offsetof(struct compat_vcpu_register_vcpu_info, rsvd) == 12, "compat_vcpu_register_vcpu_info: offset of rsvd");
+
 #endif /* PVKVM_XEN_ABI_VCPU_H */

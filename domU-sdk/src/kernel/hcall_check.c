@@ -116,7 +116,9 @@ static long reservation(unsigned cmd, unsigned long start, unsigned long arg) {
   if (!copy_in(&r, arg, sizeof(r))) return -XEN_EFAULT;
   if (r.extent_order >= 32) return -XEN_EPERM; /* far above the largest order Xen gives a domU */
   uint64_t nr = r.nr_extents, list = r.extent_start;
-  if (start >= nr) return (long)start;
+  /* As the hypervisor answers, before anything is checked: a list too long for its progress to
+   * fit a continuation (the start, nothing done); a start at or past the end. */
+  if (nr > (0xffffffffu >> MEMOP_EXTENT_SHIFT) || start >= nr) return (long)start;
   if (cmd == XENMEM_increase_reservation) {
     /* The hypervisor writes nothing back for a translated guest: the list only needs to be
      * user memory if given. */

@@ -204,7 +204,7 @@ int main(void) {
   test_sched_vcpu_time32();
   test_memory_and_grants32();
   test_xen_version32();
-  test_sweep32();
+  test_sweep32((domid_t)id);
   /* Last: from here on shared_info has the i386 layout, which the 64-bit SDK does not expect. */
   test_shared_info_compat_layout();
 

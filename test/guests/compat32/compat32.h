@@ -20,5 +20,5 @@ void test_event_channels32(domid_t self);
 void test_sched_vcpu_time32(void);
 void test_memory_and_grants32(void);
 void test_xen_version32(void);
-void test_sweep32(void);
+void test_sweep32(domid_t self);
 #endif

@@ -2,8 +2,8 @@
  * ops.c (compat32): the sub-ops a 32-bit PVH guest uses, called from compatibility mode and
  * checked against the answers the same calls give in 64-bit mode — event channels, sched_op,
  * vcpu_op timers, hvm_op params and time, set_timer_op's split 64-bit argument, memory_op
- * reservations with 4-byte extents, grant table queries, vm_assist and xen_version — valid and
- * invalid arguments alike.
+ * reservations with 4-byte extents (one list long enough to be continued twice), grant table
+ * queries, vm_assist and xen_version — valid and invalid arguments alike.
  */
 #include <pvkvm/pvkvm.h>
 #include "compat32.h"
@@ -123,6 +123,9 @@ void test_sched_vcpu_time32(void) {
   CHECK_EQ(hc32(__HYPERVISOR_vm_assist, 7, VMASST_TYPE_runstate_update_flag, 0), -XEN_ENOSYS);
 }
 
+#define NMANY 2500u              /* more than two runs of the hypervisor's 1024 */
+#define MANY_START (12u << 20)   /* above the image, below the SDK's pages at the top of RAM */
+
 void test_memory_and_grants32(void) {
   /* Ballooning with 4-byte extents: give two frames back and take them again. */
   static uint32_t extents[2];
@@ -146,6 +149,26 @@ void test_memory_and_grants32(void) {
   CHECK_EQ(hc32(__HYPERVISOR_memory_op, XENMEM_populate_physmap, p32(&r), 0), 2);
   CHECK_EQ(frames[0][0], 0); /* back, zeroed */
   CHECK_EQ(hc32(__HYPERVISOR_memory_op, XENMEM_current_reservation, p32(&md), 0), before);
+  /* A list longer than the hypervisor does in one run: it yields with a continuation (EBX =
+   * cmd | progress << 6, ECX = the struct) and the re-issued 32-bit call finishes the list. */
+  static uint32_t many[NMANY];
+  for (unsigned i = 0; i < NMANY; i++) many[i] = (uint32_t)(MANY_START / PAGE) + i;
+  r.extent_start = p32(many);
+  r.nr_extents = NMANY;
+  CHECK_EQ(hc32(__HYPERVISOR_memory_op, XENMEM_decrease_reservation, p32(&r), 0), NMANY);
+  CHECK_EQ(hc32(__HYPERVISOR_memory_op, XENMEM_current_reservation, p32(&md), 0), before - NMANY);
+  CHECK_EQ(hc32(__HYPERVISOR_memory_op, XENMEM_populate_physmap, p32(&r), 0), NMANY);
+  CHECK_EQ(hc32(__HYPERVISOR_memory_op, XENMEM_current_reservation, p32(&md), 0), before);
+  /* Progress bits from the caller: extents 2..9 of 10. */
+  r.nr_extents = 10;
+  CHECK_EQ(hc32(__HYPERVISOR_memory_op, XENMEM_decrease_reservation | (2u << MEMOP_EXTENT_SHIFT), p32(&r), 0), 10);
+  CHECK_EQ(hc32(__HYPERVISOR_memory_op, XENMEM_current_reservation, p32(&md), 0), before - 8);
+  CHECK_EQ(hc32(__HYPERVISOR_memory_op, XENMEM_populate_physmap | (2u << MEMOP_EXTENT_SHIFT), p32(&r), 0), 10);
+  CHECK_EQ(hc32(__HYPERVISOR_memory_op, XENMEM_current_reservation, p32(&md), 0), before);
+  r.nr_extents = 1u << 26; /* its progress would not fit above the command: nothing done */
+  CHECK_EQ(hc32(__HYPERVISOR_memory_op, XENMEM_decrease_reservation, p32(&r), 0), 0);
+  r.extent_start = p32(extents);
+  r.nr_extents = 2;
   r.extent_order = 10;
   CHECK_EQ(hc32(__HYPERVISOR_memory_op, XENMEM_decrease_reservation, p32(&r), 0), -XEN_EPERM);
   CHECK_EQ(hc32(__HYPERVISOR_memory_op, XENMEM_maximum_reservation, p32(&md), 0), before);
