@@ -31,6 +31,9 @@
 #include <pvkvm/pvconsole.h>
 #include <pvkvm/block.h>
 #include <pvkvm/blkfront.h>
+#include <pvkvm/net.h>
+#include <pvkvm/netfront.h>
+#include <pvkvm/netstack.h>
 /* The emulated PC devices. */
 #include <pvkvm/isa.h>
 #include <pvkvm/uart.h>
