@@ -55,6 +55,11 @@ export interface VifSetting {
   readonly rateBytesPerSec?: number;
   /** How often the rate's credit is replenished, in µs (xl's `rate=…@INTERVAL`); absent: 50 ms. */
   readonly rateIntervalUs?: number;
+  /**
+   * xl's model=: absent, the PV NIC (netfront/netback); 'ne2k_isa', an emulated NE2000 in the
+   * hypervisor (ISA 0x300, IRQ 9; at most one per domain) on the same internal switch.
+   */
+  readonly model?: 'ne2k_isa';
 }
 
 /** At most this many vifs per domain (Xen's netfront handles are small integers too). */
@@ -77,7 +82,7 @@ export function vifDevid(v: VifSetting, index: number): number {
 export function vifProblem(v: unknown, opts: { macOptional?: boolean } = {}): string | null {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'each vif must be an object';
   const o = v as Record<string, unknown>;
-  const known = ['mac', 'devid', 'bridge', 'ip', 'rateBytesPerSec', 'rateIntervalUs'];
+  const known = ['mac', 'devid', 'bridge', 'ip', 'rateBytesPerSec', 'rateIntervalUs', 'model'];
   const stray = Object.keys(o).find((k) => !known.includes(k));
   if (stray !== undefined) return `unknown vif field '${stray.slice(0, 40)}'`;
   if (!(opts.macOptional === true && o.mac === undefined)) {
@@ -96,6 +101,8 @@ export function vifProblem(v: unknown, opts: { macOptional?: boolean } = {}): st
     return 'vif rate interval must be 1..4294967295 microseconds';
   }
   if (o.rateIntervalUs !== undefined && o.rateBytesPerSec === undefined) return 'a vif rate interval needs a rate';
+  if (o.model !== undefined && o.model !== 'ne2k_isa') return `vif model '${String(o.model).slice(0, 32)}' is not supported (only ne2k_isa)`;
+  if (o.model !== undefined && (o.bridge !== undefined || o.rateBytesPerSec !== undefined)) return 'an emulated NIC (model=ne2k_isa) joins the internal switch only, without bridge= or rate=';
   return null;
 }
 

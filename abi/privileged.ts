@@ -27,8 +27,12 @@ message CreateDomain {
   // Full-virtualization comparator: emulated ATA disks (primary channel) and a 16550 UART console.
   repeated EmulatedDisk emulated_disks = 10;
   bool uart_console = 11;
+  // Emulated NE2000s (ISA 0x300, IRQ 9): the reply carries dom0's end of each one's frame socket
+  // (SOCK_SEQPACKET, one datagram per Ethernet frame) by SCM_RIGHTS, in this order.
+  repeated EmulatedNic emulated_nics = 12;
 }
 message EmulatedDisk { string path = 1; bool readonly = 2; }
+message EmulatedNic { bytes mac = 1; }
 message ConsoleInput { uint32 domid = 1; bytes data = 2; }
 message CreateReply {
   DomainInfo info = 1;
@@ -152,6 +156,7 @@ export interface CreateDomainMsg {
   name: string; kernel: Uint8Array; kernel_name: string; memory_mib: number; vcpus: number; cmdline: string;
   modules: { name: string; data: Uint8Array }[]; start_paused: boolean; dom0_rings: boolean;
   emulated_disks?: { path: string; readonly: boolean }[]; uart_console?: boolean;
+  emulated_nics?: { mac: Uint8Array }[];
 }
 export interface CreateReplyMsg {
   info: DomainInfoMsg; console_port: number; store_port: number; console_pfn: number; store_pfn: number;

@@ -74,12 +74,17 @@ export function parseVifSpec(spec: string, bad: (msg: string) => never): VifSpec
         break;
       case 'type':
         // xl's default for HVM is ioemu (an emulated NIC besides the PV one); PVH guests get PV only.
-        if (v !== 'vif') bad(`type ${show(v)} is not supported (only type=vif: pvkvm has no emulated NICs)`);
+        if (v !== 'vif') bad(`type ${show(v)} is not supported (only type=vif; model=ne2k_isa selects the emulated NIC)`);
         break;
       case 'model':
         // xl: "valid for HVM guest devices with type=ioemu only"; a PV vif has no model, so xl
         // ignores it for PVH guests and so does pvkvm.
-        if (!/^[A-Za-z0-9_.-]{1,32}$/.test(v)) bad(`bad model ${show(v)}`);
+        // pvkvm: model=ne2k_isa selects the emulated NE2000 (the full-virtualization comparator)
+        // instead of the PV NIC. ne2k_pci (and e1000, rtl8139…) would need a PCI bus pvkvm does not emulate.
+        if (v === 'ne2k_isa') out.model = 'ne2k_isa';
+        else if (v === 'ne2k_pci') bad('model ne2k_pci is not supported: pvkvm emulates no PCI bus; use model=ne2k_isa (ISA 0x300, IRQ 9)');
+        // Any other model is ignored for a PV vif, as xl ignores model= outside type=ioemu.
+        else if (!/^[A-Za-z0-9_.-]{1,32}$/.test(v)) bad(`bad model ${show(v)}`);
         break;
       case 'script':
         // pvkvm joins the TAP device to the bridge itself, which is what xl's default script does.

@@ -58,6 +58,7 @@ export const libc = {
     (fd: number, a: bigint, l: bigint, f: number) => number,
   sendmsg: lib.func('int64_t sendmsg(int fd, uintptr_t msg, int flags)') as (fd: number, m: bigint, f: number) => number,
   recvmsg: lib.func('int64_t recvmsg(int fd, uintptr_t msg, int flags)') as (fd: number, m: bigint, f: number) => number,
+  socketpair: lib.func('int socketpair(int domain, int type, int protocol, _Out_ int *sv)') as (d: number, t: number, p: number, sv: Int32Array) => number,
   getsockopt: lib.func('int getsockopt(int fd, int level, int name, uintptr_t val, uintptr_t len)') as
     (fd: number, level: number, name: number, v: bigint, l: bigint) => number,
   /** memmove(dst, dst, 0) returns dst: the way to turn a known host address back into a pointer. */

@@ -106,3 +106,13 @@ t.test('the toolstack side checks vifs from the socket', async (t) => {
   t.equal(vifProblem({}, { macOptional: true }), null, 'network-attach may leave the MAC to the toolstack');
   t.match(vifProblem({ mac: 5 }, { macOptional: true }), /bad vif mac/);
 });
+
+t.test('model=ne2k_isa selects the emulated NE2000; ne2k_pci is refused with a reason', async (t) => {
+  const { parseVifSpec } = await import('../cli/vif-spec.ts');
+  const p = (s: string) => parseVifSpec(s, (m) => { throw new Error(m); });
+  t.same(p('model=ne2k_isa,mac=00:16:3e:00:00:01'), { model: 'ne2k_isa', mac: '00:16:3e:00:00:01' });
+  t.throws(() => p('model=ne2k_pci'), /ne2k_pci is not supported: pvkvm emulates no PCI bus/);
+  const { vifsProblem } = await import('../abi/domain-settings.ts');
+  t.match(vifsProblem([{ mac: '00:16:3e:00:00:01', model: 'ne2k_isa', bridge: 'br0' }]), /internal switch only/);
+  t.equal(vifsProblem([{ mac: '00:16:3e:00:00:01', model: 'ne2k_isa' }]), null);
+});

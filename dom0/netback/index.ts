@@ -10,6 +10,7 @@ import { XenbusState } from '../../abi/io/xenbus.ts';
 import { libc } from '../../host/libc.ts';
 import { openTap, attachToBridge, tapName } from '../../host/tap.ts';
 import { NetWorker } from './net-worker.ts';
+import { CNT_SLOTS } from './messages.ts';
 import { Vif } from './vif.ts';
 
 export interface NetbackOptions {
@@ -23,6 +24,7 @@ export interface NetbackOptions {
 
 export class Netback implements NetBackend {
   private readonly vifs = new Map<string, Vif>();
+  private readonly nics = new Map<string, { domid: number; devid: number; fd: number; mac: string; counters: Float64Array }>();
   private readonly unwatch: () => void;
   private worker: Promise<NetWorker> | null = null;
   private current: NetWorker | null = null;
@@ -79,7 +81,37 @@ export class Netback implements NetBackend {
     await this.drop(v);
   }
 
+  /**
+   * Put an emulated NIC (the hypervisor's NE2000; `fd` is dom0's end of its frame socketpair) on
+   * the internal switch as port DOMID/DEVID: same switch, MAC enforcement and counters as a vif.
+   * Netback owns `fd` from here on (closed when the domain's NICs are removed).
+   */
+  async addEmulatedNic(domid: number, devid: number, vif: VifSetting, fd: number): Promise<void> {
+    const k = key(domid, devid);
+    try {
+      if (this.closed) throw new Error('netback is closed');
+      if (vif.bridge !== undefined) throw new Error('an emulated NIC joins the internal switch only (no bridge= yet)');
+      if (this.vifs.has(k) || this.nics.has(k)) throw new Error(`domain ${domid} already has vif ${devid}`);
+      const w = await this.ensureWorker();
+      const counters = new SharedArrayBuffer(CNT_SLOTS * 8);
+      await w.attachNic({ key: k, domid, mac: vif.mac.split(':').map((h) => parseInt(h, 16)), fd, counters });
+      this.nics.set(k, { domid, devid, fd, mac: vif.mac, counters: new Float64Array(counters) });
+    } catch (err) {
+      libc.close(fd);
+      throw new Error(`netback: emulated NIC ${domid}.${devid}: ${(err as Error).message}`);
+    }
+  }
+
+  private async dropNic(k: string): Promise<void> {
+    const n = this.nics.get(k);
+    if (n === undefined) return;
+    this.nics.delete(k);
+    await this.current?.detach(k).catch(() => undefined);
+    libc.close(n.fd);
+  }
+
   async removeDomain(domid: number): Promise<void> {
+    await Promise.all([...this.nics.entries()].filter(([, n]) => n.domid === domid).map(([k]) => this.dropNic(k)));
     await Promise.all([...this.vifs.values()].filter((v) => v.domid === domid).map((v) => this.drop(v)));
   }
 
@@ -95,6 +127,7 @@ export class Netback implements NetBackend {
   async close(): Promise<void> {
     this.closed = true;
     this.unwatch();
+    await Promise.all([...this.nics.keys()].map((k) => this.dropNic(k)));
     await Promise.all([...this.vifs.values()].map((v) => this.drop(v)));
     const w = this.worker;
     this.worker = null;

@@ -48,8 +48,21 @@ export interface VifAttach {
   readonly counters: SharedArrayBuffer;
 }
 
+/** An emulated NIC (NE2000 in the hypervisor): its wire's dom0 end becomes a switch port. */
+export interface NicAttach {
+  readonly key: string;
+  readonly domid: number;
+  /** Six bytes: the only source MAC the guest may use. */
+  readonly mac: readonly number[];
+  /** dom0's end of the SOCK_SEQPACKET socketpair (non-blocking). */
+  readonly fd: number;
+  /** Float64Array(CNT_SLOTS) over this. */
+  readonly counters: SharedArrayBuffer;
+}
+
 export type ControlToWorker =
   | { readonly t: 'attach'; readonly seq: number; readonly vif: VifAttach }
+  | { readonly t: 'attach-nic'; readonly seq: number; readonly nic: NicAttach }
   | { readonly t: 'detach'; readonly seq: number; readonly key: string };
 
 export type WorkerToControl =

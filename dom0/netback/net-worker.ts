@@ -6,7 +6,7 @@ import { EventEmitter } from 'eventemitter3';
 import { libc, EFD_CLOEXEC } from '../../host/libc.ts';
 import type { GrantService } from '../backend-sdk/context.ts';
 import { CTL_SEQ, CTL_STOP, CTL_WORDS } from '../backend-sdk/messages.ts';
-import type { ControlToWorker, GrantAnswer, GrantRequest, NetWorkerInit, VifAttach, WorkerToControl } from './messages.ts';
+import type { ControlToWorker, GrantAnswer, GrantRequest, NetWorkerInit, NicAttach, VifAttach, WorkerToControl } from './messages.ts';
 
 const ONE = new BigUint64Array([1n]);
 const STOP_GRACE_MS = 3000;
@@ -105,6 +105,11 @@ export class NetWorker extends EventEmitter<NetWorkerEvents> {
 
   attach(vif: VifAttach): Promise<void> {
     return this.control((seq) => ({ t: 'attach', seq, vif }));
+  }
+
+  /** An emulated NIC's wire as a switch port. */
+  attachNic(nic: NicAttach): Promise<void> {
+    return this.control((seq) => ({ t: 'attach-nic', seq, nic }));
   }
 
   /** Resolves once the worker no longer touches the vif's rings, memory or fds. */

@@ -47,6 +47,8 @@ export interface DiskBackend {
 export interface NetBackend {
   /** Create vif DOMID.DEVID's xenstore nodes (backend and frontend) and serve it; rejects with a one-line error. */
   addVif(domid: number, devid: number, vif: VifSetting): Promise<void>;
+  /** Put an emulated NIC's wire (`fd`, dom0's end, now the backend's) on the internal switch. */
+  addEmulatedNic?(domid: number, devid: number, vif: VifSetting, fd: number): Promise<void>;
   /** Hot-unplug one vif: ask the frontend to close, then remove it. */
   removeVif(domid: number, devid: number): Promise<void>;
   /** Stop serving every vif of a domain and release what it held. */
@@ -106,7 +108,10 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
         vcpus: settings.vcpus, cmdline: settings.cmdline, modules, start_paused: true, dom0_rings: true,
         emulated_disks: (settings.emulatedDisks ?? []).map((d) => ({ path: d.target, readonly: d.access === 'ro' })),
         uart_console: settings.console === 'uart',
+        emulated_nics: (settings.vifs ?? []).filter((v) => v.model === 'ne2k_isa').map((v) => ({ mac: Uint8Array.from(v.mac.split(':').map((h) => parseInt(h, 16))) })),
       } });
+      // dom0's ends of the emulated NICs' wires, in vif order (ours to close from here on).
+      const nicFds = [...r.fds];
       if (r.response.errno !== 0) throw new ToolstackError(r.response.error);
       if (r.response.body !== 'created') throw new ToolstackError('unexpected reply to create');
       const created = r.response.created;
@@ -121,7 +126,11 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
         }
         const vifs = settings.vifs ?? [];
         if (vifs.length > 0 && this.opts.net === undefined) throw new ToolstackError('this dom0 has no network backend');
-        for (const [i, vif] of vifs.entries()) await this.opts.net!.addVif(g.domid, vifDevid(vif, i), vif);
+        for (const [i, vif] of vifs.entries()) {
+          if (vif.model !== 'ne2k_isa') await this.opts.net!.addVif(g.domid, vifDevid(vif, i), vif);
+          else if (this.opts.net!.addEmulatedNic === undefined) throw new ToolstackError('this dom0\'s network backend has no emulated-NIC ports');
+          else await this.opts.net!.addEmulatedNic(g.domid, vifDevid(vif, i), vif, nicFds.shift()!);
+        }
       } catch (err) {
         const ended = this.waitEnd(g);
         await this.hv.call({ op: 'destroy', destroy: { domid: g.domid } }).catch(() => undefined);

@@ -157,6 +157,7 @@ export class PrivilegedService {
         startPaused: c.start_paused, dom0Rings: c.dom0_rings,
         emulatedDisks: (c.emulated_disks ?? []).map((d) => ({ path: d.path, readonly: d.readonly })),
         uartConsole: c.uart_console === true,
+        emulatedNics: (c.emulated_nics ?? []).map((n) => ({ mac: [...n.mac] })),
       });
     } catch (err) {
       if (err instanceof ImageError || err instanceof PvkvmError || err instanceof RangeError) throw new RequestError(EINVAL, err.message);
@@ -170,6 +171,8 @@ export class PrivilegedService {
         console_pfn: Number(d.shared.param(HVM_PARAM.values.CONSOLE_PFN)),
         store_pfn: Number(d.shared.param(HVM_PARAM.values.STORE_PFN)),
       } },
+      // dom0's ends of the emulated NICs' frame sockets (the domain keeps its copies until release).
+      fds: d.nicDom0Fds,
     };
   }
 }

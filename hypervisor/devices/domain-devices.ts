@@ -6,6 +6,9 @@ import { AtaChannel } from './ata-channel.ts';
 import { PRIMARY, MAX_MULTIPLE } from './ata-regs.ts';
 import { SectorStore } from './sector-store.ts';
 import { ConsoleRingsGuestSide } from './console-rings.ts';
+import { Ne2000 } from './ne2000/ne2000.ts';
+import { NE2K_ISA } from './ne2000/regs.ts';
+import { PacketEnd } from '../../host/packet-pair.ts';
 import { HYPERCALL_PAGE, DEBUGCONS } from '../../abi/hypercalls.ts';
 import { PVKVM_VERSION } from '../../abi/pvkvm-version.ts';
 
@@ -15,6 +18,8 @@ export interface EmulatedDevicesInit {
   readonly uart: SharedArrayBuffer | null;
   /** Open image fds: index 0 is the primary master, 1 the primary slave. */
   readonly disks: readonly { readonly fd: number; readonly readonly: boolean }[];
+  /** Emulated NE2000s: the hypervisor's end of each NIC's wire to dom0's switch (at most one, at 0x300). */
+  readonly nics?: readonly { readonly fd: number; readonly mac: readonly number[] }[];
 }
 
 /**
@@ -32,6 +37,7 @@ export class DomainDevices {
   readonly mmio: MmioMap = newMmioMap();
   uart: Uart16550 | null = null;
   ata: AtaChannel | null = null;
+  nic: Ne2000 | null = null;
   private rings: ConsoleRingsGuestSide | null = null;
   private readonly stores: SectorStore[] = [];
 
@@ -44,6 +50,15 @@ export class DomainDevices {
   /** Move waiting console input into the UART (vCPU 0, before each entry: the host kicks us after queueing). */
   poll(): void {
     if (this.rings !== null && this.rings.hasInput()) this.uart!.pullInput();
+    // Frames waiting on the NIC's wire enter the card's ring while it has room (a syscall per exit).
+    this.nic?.poll();
+  }
+
+  /** The NE2000 at 0x300/IRQ 9, its wire the hypervisor's end of a socketpair to dom0's switch. */
+  addNe2000(nic: { fd: number; mac: readonly number[] }, irq: IrqLine): Ne2000 {
+    this.nic = new Ne2000(irq, Uint8Array.from(nic.mac), new PacketEnd(nic.fd));
+    this.ports.register(NE2K_ISA.base, NE2K_ISA.length, this.nic);
+    return this.nic;
   }
 
   /** Attach the UART: output into the rings (waking the host), input pulled from them. */
@@ -81,7 +96,8 @@ export class DomainDevices {
 export function buildDomainDevices(
   init: EmulatedDevicesInit | undefined, vcpuId: number, irqLine: (gsi: number) => IrqLine, wake: () => void,
 ): DomainDevices | null {
-  if (init === undefined || (init.uart === null && init.disks.length === 0)) return null;
+  const nics = init?.nics ?? [];
+  if (init === undefined || (init.uart === null && init.disks.length === 0 && nics.length === 0)) return null;
   const devs = new DomainDevices();
   if (vcpuId !== DEVICE_VCPU) {
     if (init.uart !== null) devs.ports.register(COM1.base, COM1.length, null, 'uart-16550');
@@ -89,9 +105,11 @@ export function buildDomainDevices(
       devs.ports.register(PRIMARY.base, PRIMARY.length, null, 'ata-primary');
       devs.ports.register(PRIMARY.control, 1, null, 'ata-primary-control');
     }
+    if (nics.length > 0) devs.ports.register(NE2K_ISA.base, NE2K_ISA.length, null, 'ne2000');
     return devs;
   }
   if (init.uart !== null) devs.addUart(init.uart, irqLine(COM1.irq), wake);
   if (init.disks.length > 0) devs.addAta(init.disks, irqLine(PRIMARY.irq));
+  if (nics.length > 0) devs.addNe2000(nics[0]!, irqLine(NE2K_ISA.irq));
   return devs;
 }

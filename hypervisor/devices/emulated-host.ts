@@ -1,7 +1,9 @@
 // emulated-host.ts: the main thread's side of a domain's emulated devices — disk images and the UART console streams.
-import { openSync, closeSync } from 'node:fs';
+import { openSync } from 'node:fs';
 import { imageSize } from '../../host/block-io.ts';
 import { PvkvmError } from '../../host/errors.ts';
+import { libc } from '../../host/libc.ts';
+import { seqpacketPair } from '../../host/packet-pair.ts';
 import { ConsoleRingsHostSide, newConsoleRings } from './console-rings.ts';
 import { SECTOR } from './sector-store.ts';
 import type { EmulatedDevicesInit } from './domain-devices.ts';
@@ -11,17 +13,29 @@ export interface EmulatedDiskConfig {
   readonly readonly: boolean;
 }
 
+export interface EmulatedNicConfig {
+  /** The card's PROM station address (6 bytes). */
+  readonly mac: readonly number[];
+}
+
+/** One ISA NE2000 at 0x300/IRQ 9 (QEMU's ne2k_isa defaults); a second would need other resources. */
+export const MAX_EMULATED_NICS = 1;
+
 /** The primary IDE channel has a master and a slave position. */
 export const MAX_EMULATED_DISKS = 2;
 
 export class EmulatedHost {
   readonly init: EmulatedDevicesInit;
   private readonly fds: number[] = [];
+  /** dom0's end of each NIC's wire, handed over the privileged interface at create. */
+  readonly nicDom0Fds: number[] = [];
   private readonly rings: ConsoleRingsHostSide | null;
   private readonly decoder = new TextDecoder('utf-8');
 
   /** Open the images (throws a one-line Error naming the bad one) and set up the console rings. */
-  constructor(disks: readonly EmulatedDiskConfig[] = [], uartConsole = false) {
+  constructor(disks: readonly EmulatedDiskConfig[] = [], uartConsole = false, nics: readonly EmulatedNicConfig[] = []) {
+    if (nics.length > MAX_EMULATED_NICS) throw new RangeError(`at most ${MAX_EMULATED_NICS} emulated NIC (one NE2000 at 0x300, IRQ 9), got ${nics.length}`);
+    for (const n of nics) if (n.mac.length !== 6 || n.mac.some((b) => !Number.isInteger(b) || b < 0 || b > 255) || (n.mac[0]! & 1) !== 0) throw new RangeError('an emulated NIC needs a 6-byte unicast MAC');
     if (disks.length > MAX_EMULATED_DISKS) throw new RangeError(`at most ${MAX_EMULATED_DISKS} emulated disks (primary master and slave), got ${disks.length}`);
     const opened: { fd: number; readonly: boolean }[] = [];
     try {
@@ -42,7 +56,13 @@ export class EmulatedHost {
     }
     const sab = uartConsole ? newConsoleRings() : null;
     this.rings = sab === null ? null : new ConsoleRingsHostSide(sab);
-    this.init = { uart: sab, disks: opened };
+    const nicInit = nics.map((n) => {
+      const [mine, dom0] = seqpacketPair();
+      this.fds.push(mine, dom0);
+      this.nicDom0Fds.push(dom0);
+      return { fd: mine, mac: [...n.mac] };
+    });
+    this.init = { uart: sab, disks: opened, nics: nicInit };
   }
 
   get hasUart(): boolean {
@@ -62,6 +82,6 @@ export class EmulatedHost {
   }
 
   close(): void {
-    for (const fd of this.fds.splice(0)) closeSync(fd);
+    for (const fd of this.fds.splice(0)) libc.close(fd);
   }
 }

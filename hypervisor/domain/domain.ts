@@ -48,6 +48,11 @@ export interface DomainConfig {
   readonly emulatedDisks?: readonly { path: string; readonly: boolean }[];
   /** A 16550A UART at 0x3F8 (IRQ 4): its output is this domain's 'uart' event, its input `consoleInput`. */
   readonly uartConsole?: boolean;
+  /**
+   * Emulated NE2000 NICs (ISA 0x300, IRQ 9; at most one): each frame goes over a SOCK_SEQPACKET
+   * socketpair whose other end (`nicDom0Fds`) the toolstack attaches to dom0's switch.
+   */
+  readonly emulatedNics?: readonly { mac: readonly number[] }[];
 }
 
 export type DomainState = 'running' | 'paused' | 'shutdown' | 'dying' | 'dead';
@@ -115,7 +120,7 @@ export class Domain extends EventEmitter<DomainEvents> {
       throw new RangeError(`vcpus must be between 1 and ${MAX_VCPUS} (got ${config.vcpus})`);
     }
     const image = parseElf(config.kernel, config.kernelName);
-    this.emulated = new EmulatedHost(config.emulatedDisks, config.uartConsole === true);
+    this.emulated = new EmulatedHost(config.emulatedDisks, config.uartConsole === true, config.emulatedNics);
     // Start the vCPU threads now: their start-up (loading the bundle and koffi) overlaps the VM
     // set-up below, which shortens process start → first guest instruction.
     const workers = Array.from({ length: config.vcpus }, () => new Worker(workerUrl));
@@ -278,6 +283,11 @@ export class Domain extends EventEmitter<DomainEvents> {
    * queue and enter the UART as its receiver has room (as QEMU's chardevs do), so typed or
    * pasted input is not lost to overruns; returns how many bytes were queued (0 without a UART).
    */
+  /** dom0's ends of the emulated NICs' wires (owned by the domain: closed when it is released). */
+  get nicDom0Fds(): readonly number[] {
+    return this.emulated.nicDom0Fds;
+  }
+
   consoleInput(bytes: Uint8Array): number {
     const n = this.emulated.pushInput(bytes);
     // The devices live on vCPU 0's thread: kick it out of KVM_RUN (it may be halted) to take them.

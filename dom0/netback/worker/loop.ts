@@ -7,11 +7,12 @@ import { EpollSet } from '../../../host/epoll.ts';
 import { CTL_STOP } from '../../backend-sdk/messages.ts';
 import { DataPathStopped } from '../../backend-sdk/worker/grants.ts';
 import { RingOverflowError } from '../../backend-sdk/ring.ts';
-import { CNT, type ControlToWorker, type NetWorkerInit, type VifAttach, type WorkerToControl } from '../messages.ts';
+import { CNT, type ControlToWorker, type NetWorkerInit, type NicAttach, type VifAttach, type WorkerToControl } from '../messages.ts';
 import { VSwitch } from '../switch/vswitch.ts';
 import { NetGrants } from './grants.ts';
 import { VifPort, VifFault } from './vif-port.ts';
 import { TapPort } from './tap-port.ts';
+import { NicPort } from './nic-port.ts';
 import { ETH_HLEN } from './tx-parse.ts';
 
 /** Packets per vif per direction per round. */
@@ -36,8 +37,12 @@ export function runNetWorker(): void {
   const vifs = new Map<string, Entry>();
   /** epoll tag → (entry, fd, is it the TAP). */
   const tags = new Map<number, { e: Entry; fd: number; tap: boolean }>();
+  /** Emulated NICs' ports (nic-port.ts), by key, and their epoll tags. */
+  const nics = new Map<string, { port: NicPort; tag: number }>();
+  const nicTags = new Map<number, NicPort>();
   let nextTag = 1;
-  const sw = new VSwitch<VifPort>();
+  // Ports are vifs or emulated NICs: the switch only needs somewhere to queue a frame.
+  const sw = new VSwitch<{ enqueueRx(data: Uint8Array, flags: number): void }>();
   const maxFrame = init.mtu + ETH_HLEN;
   const drain = new BigUint64Array(1);
   let turn = 0;
@@ -59,7 +64,25 @@ export function runNetWorker(): void {
     if (e.tap === null) sw.add(e.port);
   };
 
+  const attachNic = (a: NicAttach): void => {
+    if (vifs.has(a.key) || nics.has(a.key)) throw new Error(`vif ${a.key} is already attached`);
+    const port = new NicPort(a, maxFrame);
+    const tag = nextTag++;
+    if (!epoll.add(a.fd, tag)) throw new Error(`epoll_ctl on fd ${a.fd} failed`);
+    nics.set(a.key, { port, tag });
+    nicTags.set(tag, port);
+    sw.add(port);
+  };
+
   const detach = (key: string): void => {
+    const n = nics.get(key);
+    if (n !== undefined) {
+      epoll.remove(n.port.cfg.fd);
+      nicTags.delete(n.tag);
+      sw.remove(n.port);
+      nics.delete(key);
+      return;
+    }
     const e = vifs.get(key);
     if (e === undefined) return;
     for (const fd of e.fds) epoll.remove(fd);
@@ -76,6 +99,7 @@ export function runNetWorker(): void {
       let error: string | null = null;
       try {
         if (msg.t === 'attach') attach(msg.vif);
+        else if (msg.t === 'attach-nic') attachNic(msg.nic);
         else detach(msg.key);
       } catch (err) {
         error = (err as Error).message;
@@ -105,7 +129,7 @@ export function runNetWorker(): void {
   /** One pass over every vif; true if any has more work ready now. */
   const round = (): boolean => {
     const list = [...vifs.values()];
-    if (list.length === 0) return false;
+    if (list.length === 0 && nics.size === 0) return false;
     const start = turn++ % list.length;
     const order = [...list.slice(start), ...list.slice(0, start)];
     const now = performance.now();
@@ -125,6 +149,17 @@ export function runNetWorker(): void {
       } catch (err) {
         fault(e, err);
       }
+    }
+    for (const n of nics.values()) {
+      const p = n.port;
+      if (p.broken || !p.readable) continue;
+      p.readable = p.read(BUDGET, (f) => { for (const to of sw.forward(f, p)) to.enqueueRx(f, 0); });
+      // A closed wire stays readable (EOF) forever: stop watching it until dom0 detaches it.
+      if (p.broken) {
+        epoll.remove(p.cfg.fd);
+        sw.remove(p);
+      }
+      more ||= p.readable;
     }
     for (const e of order) {
       if (e.port.broken) continue;
@@ -152,6 +187,11 @@ export function runNetWorker(): void {
         if (tag === WAKE_TAG) {
           libc.read(init.wakeFd, drain, 8);
           control();
+          continue;
+        }
+        const nic = nicTags.get(tag);
+        if (nic !== undefined) {
+          nic.readable = true;
           continue;
         }
         const w = tags.get(tag);

@@ -92,7 +92,7 @@ int main(void) {
     printf("net: bad mask=%u\n", prefix);
     test_exit(TEST_ERROR);
   }
-  REQUIRE_XEN();
+  /* No REQUIRE_XEN: the emulated NE2000 works without Xen (under QEMU, say). */
   int rc = net_wait_present(index, vif_wait);
   if (rc < 0) {
     printf("net: no NIC %u: %d\n", index, rc);
