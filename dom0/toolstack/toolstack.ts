@@ -97,12 +97,17 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
     if (this.reserved.has(settings.name) || this.domains().some((g) => g.name === settings.name)) {
       throw new ToolstackError(`a domain named '${settings.name}' already exists`);
     }
+    if (settings.uuid !== undefined && this.domains().some((g) => g.uuid === settings.uuid)) {
+      throw new ToolstackError(`a domain with uuid ${settings.uuid} already exists`);
+    }
     this.reserved.add(settings.name);
     try {
       const kernel = await readImage(settings.kernel, 'kernel');
       const modules = await Promise.all(settings.modules.map(async (p) => ({ name: basename(p), data: await readImage(p, 'module') })));
       const r = await this.hv.request({ op: 'create', create: {
-        name: settings.name, kernel, kernel_name: basename(settings.kernel), memory_mib: settings.memoryMiB,
+        name: settings.name, kernel, kernel_name: basename(settings.kernel),
+        // Built with maxmem; the guest's balloon driver gives back down to memory/target.
+        memory_mib: settings.maxMemoryMiB ?? settings.memoryMiB,
         vcpus: settings.vcpus, cmdline: settings.cmdline, modules, start_paused: true, dom0_rings: true,
         emulated_disks: (settings.emulatedDisks ?? []).map((d) => ({ path: d.target, readonly: d.access === 'ro' })),
         uart_console: settings.console === 'uart',
@@ -204,15 +209,32 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
 
   /**
    * Set the domain's balloon target (xl mem-set): memory/target in xenstore, in KiB, which a
-   * balloon driver in the guest follows. The domain's maximum stays what it was booted with.
+   * balloon driver in the guest follows, up to the domain's maximum (mem-max, else maxmem).
    */
   memSet(ref: string, mib: number): { target_kib: number } {
     const g = this.find(ref);
-    if (!Number.isInteger(mib) || mib < GUEST_LIMITS.minRamMiB || mib > g.settings.memoryMiB) {
-      throw new ToolstackError(`memory must be between ${GUEST_LIMITS.minRamMiB} and ${g.settings.memoryMiB} MiB for ${g.name}`);
+    if (!Number.isInteger(mib) || mib < GUEST_LIMITS.minRamMiB || mib > g.maxMiB) {
+      throw new ToolstackError(`memory must be between ${GUEST_LIMITS.minRamMiB} and ${g.maxMiB} MiB for ${g.name}`);
     }
     this.xs.local.write(`/local/domain/${g.domid}/memory/target`, String(mib * 1024));
+    g.targetMiB = mib;
     return { target_kib: mib * 1024 };
+  }
+
+  /**
+   * xl mem-max: the most mem-set may give the domain, written as memory/static-max. It can only
+   * stay within the RAM the domain was built with (maxmem): the hypervisor's limit on populated
+   * frames is fixed at creation, so this is a toolstack limit, and not below the current target.
+   */
+  memMax(ref: string, mib: number): { static_max_kib: number } {
+    const g = this.find(ref);
+    const built = g.settings.maxMemoryMiB ?? g.settings.memoryMiB;
+    if (!Number.isInteger(mib) || mib < g.targetMiB || mib > built) {
+      throw new ToolstackError(`maximum memory must be between ${g.targetMiB} (the current target) and ${built} MiB (what ${g.name} was built with)`);
+    }
+    this.xs.local.write(`/local/domain/${g.domid}/memory/static-max`, String(mib * 1024));
+    g.maxMiB = mib;
+    return { static_max_kib: mib * 1024 };
   }
 
   async unpause(ref: string): Promise<void> {
@@ -369,7 +391,8 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
     switch (end.reason) {
       case REASON.poweroff: return s.onPoweroff;
       case REASON.reboot: return s.onReboot;
-      case REASON.crash: case REASON.watchdog: return s.onCrash;
+      case REASON.crash: return s.onCrash;
+      case REASON.watchdog: return s.onWatchdog ?? 'destroy';
       default: return 'destroy';
     }
   }
