@@ -16,6 +16,11 @@ export interface DomainSettings {
    * may give back to it). Absent: memoryMiB.
    */
   readonly maxMemoryMiB?: number;
+  /**
+   * xl's cpus: hard CPU affinity of the vCPU threads (host CPU numbers). One entry: every vCPU;
+   * more: vCPU i gets entry i. Absent: not pinned.
+   */
+  readonly cpuAffinity?: readonly (readonly number[])[];
   /** xl's uuid (lower case): the domain's /vm/UUID path in xenstore. Absent: the hypervisor's. */
   readonly uuid?: string;
   readonly vcpus: number;
@@ -170,6 +175,13 @@ export function settingsProblem(s: unknown): string | null {
   }
   if (o.uuid !== undefined && (typeof o.uuid !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(o.uuid))) {
     return 'uuid must be xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx in lower-case hex';
+  }
+  if (o.cpuAffinity !== undefined) {
+    const a = o.cpuAffinity;
+    if (!Array.isArray(a) || a.length < 1 || a.length > maxVcpus ||
+        !a.every((l) => Array.isArray(l) && l.length >= 1 && l.length <= 1024 && l.every((c) => Number.isInteger(c) && c >= 0 && c < 1024))) {
+      return `cpuAffinity must be 1..${maxVcpus} lists of CPU numbers 0..1023`;
+    }
   }
   if (!Number.isInteger(o.vcpus) || (o.vcpus as number) < 1 || (o.vcpus as number) > maxVcpus) return `vcpus must be 1..${maxVcpus}`;
   if (!Array.isArray(o.modules) || !o.modules.every((m) => typeof m === 'string' && m.startsWith('/'))) {

@@ -9,6 +9,7 @@ import { minGuestRamBytes, maxGuestRamBytes } from '../abi/guest-limits.ts';
 import { parseVifSpec, withMacs } from './vif-spec.ts';
 import { MAX_VIFS, type VifSetting } from '../abi/domain-settings.ts';
 import { KNOWN_KEYS, IGNORED_KEYS, type Key } from './xl-keys.ts';
+import { parseCpuList } from './cpu-list.ts';
 
 export interface DiskSpec { target: string; vdev: string; access: 'rw' | 'ro'; format: 'raw' }
 export type OnAction = 'destroy' | 'restart' | 'preserve' | 'rename-restart' | 'coredump-destroy' | 'coredump-restart';
@@ -24,6 +25,11 @@ export interface DomainConfigSpec {
   vcpus: number;
   /** xl's `ramdisk`, absolute: passed as the first boot module (Linux takes it as its initrd). */
   ramdisk: string | null;
+  /**
+   * xl's `cpus`: hard affinity of the vCPU threads, host CPU numbers. One entry: every vCPU;
+   * several (xl's list form): vCPU i gets entry i, later vCPUs are not pinned. Null: not pinned.
+   */
+  cpuAffinity: number[][] | null;
   /** xl's `uuid`, lower case; null: the hypervisor's own. */
   uuid: string | null;
   disks: DiskSpec[];
@@ -304,7 +310,11 @@ function parseDisk(spec: string, index: number, baseDir: string, bad: (msg: stri
   const target = given.target;
   if (!target) bad(`disk ${index}: no target (the image file or device)`);
   const format = given.format || 'raw';
-  if (format !== 'raw') bad(`disk ${index}: format ${show(format)} is not supported (only raw)`);
+  // A bare word lands in the next free field by position, so `img,foo` reads foo as the format:
+  // name the field and the order, which is what the user needs to fix it.
+  if (format !== 'raw') {
+    bad(`disk ${index}: format ${show(format)} is not supported (only raw; bare fields are target,format,vdev,access in that order)`);
+  }
 
   let name = given.vdev || defaultVdev(index);
   const colon = name.indexOf(':');
@@ -442,11 +452,13 @@ export function parseDomainConfig(text: string, opts: ParseOptions): DomainConfi
   if (maxvcpus < vcpus) fail('BAD_VALUE', get('maxvcpus')!.line, `'maxvcpus' (${maxvcpus}) must be at least 'vcpus' (${vcpus})`);
   if (maxvcpus > vcpus) warn(get('maxvcpus')!.line, `'maxvcpus' ignored: pvkvm has no vCPU hot-plug; the domain gets ${vcpus} vCPU(s)`);
 
-  for (const key of ['cpus', 'cpus_soft'] as const) {
-    const s = get(key);
-    if (s === undefined) continue;
-    cpuList(key, s, fail);
-    warn(s.line, `'${key}' ignored: pvkvm's hypervisor does not pin vCPU threads (no thread affinity to set)`);
+  const cpus = get('cpus');
+  const cpuAffinity = cpus === undefined ? null : cpuList('cpus', cpus, fail);
+  if (cpuAffinity !== null && cpuAffinity.length > vcpus) fail('BAD_VALUE', cpus!.line, `'cpus' has ${cpuAffinity.length} entries for ${vcpus} vCPU(s)`);
+  const soft = get('cpus_soft');
+  if (soft !== undefined) {
+    cpuList('cpus_soft', soft, fail);
+    warn(soft.line, "'cpus_soft' ignored: Linux has no soft affinity for threads (use 'cpus' to pin vCPUs)");
   }
 
   const uuid = str('uuid');
@@ -464,6 +476,7 @@ export function parseDomainConfig(text: string, opts: ParseOptions): DomainConfi
     maxMemoryMiB,
     vcpus,
     ramdisk: ramdisk === undefined ? null : resolve(opts.baseDir, ramdisk.value),
+    cpuAffinity,
     uuid: uuid === undefined ? null : uuid.value.toLowerCase(),
     disks,
     vifs,
@@ -479,16 +492,17 @@ export function parseDomainConfig(text: string, opts: ParseOptions): DomainConfi
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** One xl CPU list item: all, N, N-M, node:N, nodes:N-M, each optionally negated with '^'. */
-const CPU_ITEM = /^\^?(?:all|(?:nodes?:)?\d{1,4}(?:-\d{1,4})?)$/;
 
-/** Check xl's `cpus` syntax: "0-3,^1", or a list with one such string (or number) per vCPU. */
-function cpuList(key: string, s: Setting, fail: Fail): void {
+/** xl's `cpus`: "0-3,^1" for every vCPU, or a list with one such string (or number) per vCPU. */
+function cpuList(key: string, s: Setting, fail: Fail): number[][] {
   const items: Scalar[] = s.value.kind === 'list' ? s.value.items : [s.value];
-  for (const item of items) {
+  if (items.length === 0) fail('BAD_VALUE', s.line, `'${key}' is an empty list`);
+  return items.map((item) => {
     const text = item.kind === 'number' ? String(item.value) : item.value;
-    if (text.split(',').some((part) => !CPU_ITEM.test(part.trim()))) {
-      fail('BAD_VALUE', item.line, `'${key}' must be a CPU list such as "0-3,^1", "all" or "node:0" (got ${show(text)})`);
+    try {
+      return parseCpuList(text, { strict: false });
+    } catch (err) {
+      return fail('BAD_VALUE', item.line, `'${key}': ${(err as Error).message}`);
     }
-  }
+  });
 }

@@ -33,6 +33,7 @@ t.test('every key', async (t) => {
     maxMemoryMiB: 512,
     vcpus: 4,
     ramdisk: null,
+    cpuAffinity: null,
     uuid: null,
     disks: [
       { target: '/srv/web.img', vdev: 'xvda', access: 'rw', format: 'raw' },
@@ -59,7 +60,7 @@ t.test("pvkvm's comparator keys: emulated_disk and console", async (t) => {
 
 t.test('defaults, as xl has them', async (t) => {
   t.same(parse(MIN), {
-    name: 'g', kernel: '/etc/pvkvm/k.elf', cmdline: '', memoryMiB: 128, maxMemoryMiB: 128, vcpus: 1, ramdisk: null, uuid: null,
+    name: 'g', kernel: '/etc/pvkvm/k.elf', cmdline: '', memoryMiB: 128, maxMemoryMiB: 128, vcpus: 1, ramdisk: null, cpuAffinity: null, uuid: null,
     disks: [], vifs: [], onPoweroff: 'destroy', onReboot: 'restart', onCrash: 'destroy', onWatchdog: 'destroy',
     emulatedDisks: [], console: 'pv', warnings: [],
   });
@@ -155,8 +156,11 @@ const ERRORS: Array<[string, number | null, ConfigErrorCode, RegExp]> = [
   [`${MIN}memory = 256\nmaxmem = 128`, 4, 'BAD_VALUE', /'maxmem' \(128\) must be at least 'memory' \(256\)/],
   [`${MIN}maxmem = 9999`, 3, 'BAD_VALUE', /'maxmem' must be between/],
   [`${MIN}vcpus = 4\nmaxvcpus = 2`, 4, 'BAD_VALUE', /'maxvcpus' \(2\) must be at least 'vcpus'/],
-  [`${MIN}cpus = "0-3,x"`, 3, 'BAD_VALUE', /'cpus' must be a CPU list/],
-  [`${MIN}cpus_soft = [ "1",\n "two" ]`, 4, 'BAD_VALUE', /'cpus_soft' must be a CPU list/],
+  [`${MIN}cpus = "0-3,x"`, 3, 'BAD_VALUE', /'cpus': bad CPU list item 'x'/],
+  [`${MIN}cpus = "3-1"`, 3, 'BAD_VALUE', /'cpus': bad CPU range '3-1'/],
+  [`${MIN}cpus = "0,^0"`, 3, 'BAD_VALUE', /'cpus': CPU list '0,\^0' names no CPU/],
+  [`${MIN}cpus = [ "0", "1" ]`, 3, 'BAD_VALUE', /'cpus' has 2 entries for 1 vCPU/],
+  [`${MIN}cpus_soft = [ "1",\n "two" ]`, 4, 'BAD_VALUE', /'cpus_soft': bad CPU list item 'two'/],
   [`${MIN}uuid = "not-a-uuid"`, 3, 'BAD_VALUE', /'uuid' must be xxxxxxxx-/],
   [`${MIN}ramdisk = ""`, 3, 'BAD_VALUE', /'ramdisk' is empty/],
   [`${MIN}ramdisk = 5`, 3, 'BAD_TYPE', /'ramdisk' must be a string/],

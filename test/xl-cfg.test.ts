@@ -48,7 +48,7 @@ t.test('a config using much of xl.cfg(5): implemented keys applied, the others w
 
   const text = readFileSync(join(FIXTURES, 'xlexample.full'), 'utf8').split('\n');
   const lineOf = (key: string): number => text.findIndex((l) => l.startsWith(`${key} `)) + 1;
-  const expected = ['pool', 'maxvcpus', 'cpus', 'cpus_soft', 'cpu_weight', 'cap', 'on_soft_reset', 'serial', 'vfb', 'vkb', 'channel',
+  const expected = ['pool', 'maxvcpus', 'cpus_soft', 'cpu_weight', 'cap', 'on_soft_reset', 'serial', 'vfb', 'vkb', 'channel',
     'max_grant_frames', 'max_event_channels', 'nomigrate', 'tsc_mode', 'localtime', 'seclabel', 'bootloader_args', 'pci', 'favourite_colour'];
   t.equal(spec.warnings.length, expected.length, spec.warnings.join('\n'));
   for (const key of expected) {
@@ -57,7 +57,8 @@ t.test('a config using much of xl.cfg(5): implemented keys applied, the others w
     t.match(w[0], new RegExp(`^xlexample\\.full:${lineOf(key)}: warning: `), `${key}'s warning names line ${lineOf(key)}`);
     t.notMatch(w[0], /\n/);
   }
-  t.match(spec.warnings.find((w) => w.includes("'cpus'")), /does not pin vCPU threads/);
+  t.same(spec.cpuAffinity, [[0, 2, 3]], "cpus = \"0-3,^1\" pins every vCPU to CPUs 0, 2 and 3");
+  t.match(spec.warnings.find((w) => w.includes("'cpus_soft'")), /Linux has no soft affinity/);
   t.match(spec.warnings.find((w) => w.includes("'serial'")), /console = "uart"/);
   t.match(spec.warnings.find((w) => w.includes("'favourite_colour'")), /unknown key 'favourite_colour' ignored/);
   t.match(spec.warnings.find((w) => w.includes("'maxvcpus'")), /no vCPU hot-plug/);
@@ -82,17 +83,22 @@ t.test('a domain from an xl config: maxmem, uuid, ramdisk and on_watchdog reach 
   const cfg = join(d.runDir, 'xl.cfg');
   writeFileSync(cfg, [
     'name = "xlguest"', 'type = "pvh"', `kernel = "${guestPath('spin')}"`, 'ramdisk = "initrd.img"',
-    'memory = 32', 'maxmem = 48', 'vcpus = 1', 'cpus = "0"', `uuid = "${uuid.toUpperCase()}"`,
+    'memory = 32', 'maxmem = 48', 'vcpus = 1', 'cpus = "1"', `uuid = "${uuid.toUpperCase()}"`,
     'on_watchdog = "restart"', 'vfb = [ "vnc=1" ]', 'serial = "pty"', '',
   ].join('\n'));
   const created = await d.cli(['create', cfg]);
   t.equal(created.code, 0, created.stderr);
   const domid = /created domain (\d+)/.exec(created.stdout)![1];
-  t.match(created.stderr, /xl\.cfg:8: warning: 'cpus' ignored/);
   t.match(created.stderr, /xl\.cfg:11: warning: 'vfb' ignored/);
   t.match(created.stderr, /xl\.cfg:12: warning: 'serial' ignored/);
-  t.equal(created.stderr.trim().split('\n').length, 3, 'one line per ignored key');
-  t.ok(created.stderr.indexOf("'cpus'") < created.stderr.indexOf("'vfb'"), 'in file order');
+  t.equal(created.stderr.trim().split('\n').length, 2, 'one line per ignored key');
+  t.ok(created.stderr.indexOf("'vfb'") < created.stderr.indexOf("'serial'"), 'in file order');
+  // dom0 pins each vCPU thread once the hypervisor has started it.
+  const pinned = await eventually(async () => {
+    const vl = await d.cli(['vcpu-list', 'xlguest']);
+    return /^xlguest\s+\d+\s+0\s+[\d.]+\s+1\n/m.test(vl.stdout) ? vl.stdout : undefined;
+  });
+  t.ok(pinned, 'cpus = "1" pinned vCPU 0\'s thread to CPU 1');
 
   const xs = await XsSocketClient.connect(runDirPath(d.runDir, 'xenstoredSocket'));
   t.teardown(() => xs.close());

@@ -2,6 +2,7 @@
 // id, turns hypervisor lifecycle events into on_poweroff/on_reboot/on_crash actions, and asks
 // guests to shut down through xenstore.
 import { readFile, stat, writeFile, rm, mkdir } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import type { DomainEndMsg, DomainInfoMsg, Event } from '../../abi/privileged.ts';
@@ -15,6 +16,14 @@ import { GuestDomain } from './guest-domain.ts';
 import { settingsProblem, vifDevid, type DiskSetting, type DomainSettings, type OnAction, type VifSetting } from '../../abi/domain-settings.ts';
 import { completeVif, explicitDevids, vifStatuses, type VifRequest } from './vifs.ts';
 import type { VifStatus } from '../../abi/control.ts';
+import { vcpuThreads, threadCpuSeconds, pinThread, threadAffinity, MAX_HOST_CPUS } from './vcpu-threads.ts';
+import { vdevToDevid } from '../blkback/vdev.ts';
+
+/**
+ * A domain that ends within this long of its previous automatic restart is not restarted again:
+ * xl's guard against restart loops ("domain restarted too fast"). The first restart is always done.
+ */
+export const RESTART_GUARD_MS = 10_000;
 
 /** A toolstack request that cannot be done: one line for the user. */
 export class ToolstackError extends Error {}
@@ -33,6 +42,34 @@ async function readImage(path: string, what: string): Promise<Uint8Array> {
     if (err instanceof ToolstackError) throw err;
     throw new ToolstackError(`${path}: cannot read ${what} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+}
+
+/**
+ * A disk image whose size is not a whole number of 512-byte sectors would silently lose its tail
+ * (blkfront sees size / 512 sectors): refuse it, saying how to pad it.
+ */
+async function checkDiskImage(disk: DiskSetting): Promise<void> {
+  let st;
+  try {
+    st = await stat(disk.target);
+  } catch (err) {
+    throw new ToolstackError(`disk ${disk.vdev}: cannot open ${disk.target} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (!st.isFile()) return; // a block device's size is a multiple of its sector size
+  if (st.size < 512) throw new ToolstackError(`disk ${disk.vdev}: ${disk.target} is ${st.size} bytes, less than one 512-byte sector`);
+  if (st.size % 512 !== 0) {
+    throw new ToolstackError(`disk ${disk.vdev}: ${disk.target} is ${st.size} bytes, not a multiple of 512 ` +
+      `(the last ${st.size % 512} bytes would be lost); pad it with 'truncate -s %512 ${disk.target}'`);
+  }
+}
+
+/** A backend's refusal, with the hint a permission problem on a writable disk needs. */
+function diskError(disk: DiskSetting, err: unknown): ToolstackError {
+  const msg = err instanceof Error ? err.message : String(err);
+  if (disk.access === 'rw' && /\b(EPERM|EROFS|EACCES)\b/.test(msg)) {
+    return new ToolstackError(`${msg}; to attach it read-only, add ',ro' (or access=ro) to the disk spec`);
+  }
+  return err instanceof ToolstackError ? err : new ToolstackError(msg);
 }
 
 /** The disk backend as the toolstack drives it (blkback; absent in tests without disks). */
@@ -68,11 +105,15 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
   private readonly reserved = new Set<string>();
   /** Per domain, the tail of its chain of vif hot-plug operations (run one at a time). */
   private readonly vifQueue = new Map<number, Promise<unknown>>();
+  /** When each domain (by name) was last restarted by on_* = restart, for RESTART_GUARD_MS. */
+  private readonly restartedAt = new Map<string, number>();
 
   constructor(
     private readonly hv: HvClient, private readonly xs: Xenstored, private readonly listener: EventChannelListener,
     private readonly opts: {
       logDir?: string; stateDir?: string; log: (line: string) => void; disks?: DiskBackend; net?: NetBackend;
+      /** The hypervisor daemon's pid file: its vCPU threads give CPU time and take CPU affinity. */
+      hypervisorPidFile?: string;
     },
   ) {
     super();
@@ -122,7 +163,8 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
         // Backends are in place before the guest runs, as xl does it.
         for (const disk of settings.disks ?? []) {
           if (this.opts.disks === undefined) throw new ToolstackError('this dom0 has no disk backend');
-          await this.opts.disks.addDisk(g.domid, disk);
+          await checkDiskImage(disk);
+          await this.opts.disks.addDisk(g.domid, disk).catch((err: unknown) => { throw diskError(disk, err); });
         }
         const vifs = settings.vifs ?? [];
         if (vifs.length > 0 && this.opts.net === undefined) throw new ToolstackError('this dom0 has no network backend');
@@ -137,11 +179,83 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
       this.emit('created', g);
       await this.hv.call({ op: 'unpause', unpause: { domid: g.domid } });
       g.setState('running');
+      if (settings.cpuAffinity !== undefined) this.applyAffinity(g, settings.cpuAffinity);
       this.opts.log(`created domain ${g.domid} (${g.name})`);
       return g;
     } finally {
       this.reserved.delete(settings.name);
     }
+  }
+
+  /** The hypervisor daemon's pid, or null when it cannot be found. */
+  private hypervisorPid(): number | null {
+    if (this.opts.hypervisorPidFile === undefined) return null;
+    try {
+      const pid = Number(readFileSync(this.opts.hypervisorPidFile, 'utf8').trim());
+      return Number.isInteger(pid) && pid > 0 ? pid : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private threadsOf(g: GuestDomain): { vcpu: number; tid: number }[] {
+    const pid = this.hypervisorPid();
+    return pid === null ? [] : vcpuThreads(pid, g.domid);
+  }
+
+  /** xl's cpus: entry i pins vCPU i (one entry pins them all); a failure is logged, not fatal, as in xl. */
+  private applyAffinity(g: GuestDomain, affinity: readonly (readonly number[])[], tries = 100): void {
+    const threads = this.threadsOf(g);
+    // The hypervisor names each vCPU thread when it starts running it: wait for all of them.
+    if (threads.length < g.settings.vcpus && g.end === null) {
+      if (tries > 0) {
+        setTimeout(() => this.applyAffinity(g, affinity, tries - 1), 20).unref();
+        return;
+      }
+      this.opts.log(`domain ${g.domid}: cannot pin every vCPU (${threads.length} of ${g.settings.vcpus} vCPU threads found)`);
+    }
+    for (const t of threads) {
+      const cpus = affinity.length === 1 ? affinity[0] : affinity[t.vcpu];
+      if (cpus === undefined) continue;
+      try {
+        pinThread(t.tid, cpus);
+      } catch (err) {
+        this.opts.log(`domain ${g.domid}: pinning vCPU ${t.vcpu}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** xl vcpu-pin: hard affinity of one vCPU (or all) from now on; not kept across a restart, as in xl. */
+  vcpuPin(ref: string, vcpu: number | 'all', cpus: readonly number[]): { vcpu: number; cpus: number[] }[] {
+    const g = this.find(ref);
+    if (cpus.length === 0 || cpus.some((c) => !Number.isInteger(c) || c < 0 || c >= MAX_HOST_CPUS)) {
+      throw new ToolstackError(`cpus must be a non-empty list of CPU numbers 0..${MAX_HOST_CPUS - 1}`);
+    }
+    if (vcpu !== 'all' && (!Number.isInteger(vcpu) || vcpu < 0 || vcpu >= g.settings.vcpus)) {
+      throw new ToolstackError(`${g.name} has vCPUs 0..${g.settings.vcpus - 1}`);
+    }
+    const threads = this.threadsOf(g).filter((t) => vcpu === 'all' || t.vcpu === vcpu);
+    if (threads.length === 0) throw new ToolstackError(`no vCPU threads of ${g.name} found in the hypervisor daemon`);
+    for (const t of threads) {
+      try {
+        pinThread(t.tid, cpus);
+      } catch (err) {
+        throw new ToolstackError(`vCPU ${t.vcpu}: ${(err as Error).message}`);
+      }
+    }
+    return this.vcpus(g);
+  }
+
+  /** Each vCPU's current hard affinity (xl vcpu-list's "CPU Affinity"). */
+  vcpus(g: GuestDomain): { vcpu: number; cpus: number[]; cpu_time_s: number }[] {
+    const pid = this.hypervisorPid();
+    return this.threadsOf(g).map((t) => ({ vcpu: t.vcpu, cpus: threadAffinity(t.tid), cpu_time_s: pid === null ? 0 : threadCpuSeconds(pid, t.tid) }));
+  }
+
+  /** CPU seconds a domain's vCPUs have used (xl list's Time(s)). */
+  private cpuSeconds(g: GuestDomain): number {
+    const pid = this.hypervisorPid();
+    return pid === null ? 0 : this.threadsOf(g).reduce((sum, t) => sum + threadCpuSeconds(pid, t.tid), 0);
   }
 
   /** Remember how a domain was built, for a dom0 that restarts while it runs. */
@@ -199,6 +313,7 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
 
   async destroy(ref: string): Promise<void> {
     const g = this.find(ref);
+    this.restartedAt.delete(g.name);
     await this.hv.call({ op: 'destroy', destroy: { domid: g.domid } });
   }
 
@@ -324,10 +439,41 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
     });
   }
 
-  async list(): Promise<Record<string, unknown>[]> {
+  /** The domains, with the CPU time of their vCPU threads; `dom0`: Domain-0 first, as xl lists it. */
+  async list(opts: { dom0?: boolean } = {}): Promise<Record<string, unknown>[]> {
     const r = await this.hv.call({ op: 'list', list: { domid: 0 } });
     const hvInfo = r.response.body === 'list' ? r.response.list.domains : [];
-    return this.domains().map((g) => g.info(hvInfo.find((d) => d.domid === g.domid) ?? null));
+    const guests = this.domains().map((g) => ({ ...g.info(hvInfo.find((d) => d.domid === g.domid) ?? null), cpu_time_s: this.cpuSeconds(g) }));
+    if (opts.dom0 !== true) return guests;
+    const dom0 = {
+      domid: 0, name: 'Domain-0', state: 'running', vcpus: 1, memory_mib: Math.round(process.memoryUsage.rss() / 1048576),
+      uptime_s: process.uptime(), cpu_time_s: threadCpuSeconds(process.pid),
+    };
+    return [dom0, ...guests];
+  }
+
+  /**
+   * xl block-list: each disk with its backend's state and the frontend's ring, as xenstore has
+   * them (the guest wrote the frontend's nodes: they are shown, cut short, never trusted).
+   */
+  blockList(ref: string): Record<string, unknown>[] {
+    const g = this.find(ref);
+    const STATES = ['Unknown', 'Initialising', 'InitWait', 'Initialised', 'Connected', 'Closing', 'Closed', 'Reconfiguring', 'Reconfigured'];
+    const read = (path: string): string | null => {
+      const v = this.xs.local.read(path);
+      return v === null ? null : v.slice(0, 32);
+    };
+    return (g.settings.disks ?? []).map((d) => {
+      const devid = vdevToDevid(d.vdev);
+      const be = `/local/domain/0/backend/vbd/${g.domid}/${devid}`;
+      const fe = `/local/domain/${g.domid}/device/vbd/${devid}`;
+      const state = Number(read(`${be}/state`) ?? -1);
+      return {
+        domid: g.domid, vdev: d.vdev, devid, target: d.target, access: d.access,
+        state: STATES[state] ?? 'NotServed', 'event-channel': read(`${fe}/event-channel`) ?? '-', 'ring-ref': read(`${fe}/ring-ref`) ?? '-',
+        backend: be,
+      };
+    });
   }
 
   /** Destroy every domain (daemon shutdown) and wait until they are gone. */
@@ -377,11 +523,24 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
     this.opts.log(`domain ${g.domid} (${g.name}) ended: ${end.kind}${end.kind === 'shutdown' ? ` reason ${end.reason}` : ''}`);
     this.emit('end', g, end);
     const action = this.actionFor(g.settings, end);
-    if (action === 'restart' || action === 'rename-restart' || action === 'coredump-restart') {
-      this.create(g.settings).catch((err: unknown) => {
-        this.opts.log(`restarting ${g.name} failed: ${err instanceof Error ? err.message : String(err)}`);
-      });
+    if (action !== 'restart' && action !== 'rename-restart' && action !== 'coredump-restart') {
+      this.restartedAt.delete(g.name);
+      return;
     }
+    const last = this.restartedAt.get(g.name);
+    const now = Date.now();
+    if (last !== undefined && now - last < RESTART_GUARD_MS) {
+      this.restartedAt.delete(g.name);
+      const msg = `domain ${g.name} restarted too fast (it ended ${((now - last) / 1000).toFixed(1)} s after its last restart, ` +
+        `under ${RESTART_GUARD_MS / 1000} s): not restarting it`;
+      this.opts.log(msg);
+      this.log.append(0, `${msg}\n`);
+      return;
+    }
+    this.restartedAt.set(g.name, now);
+    this.create(g.settings).catch((err: unknown) => {
+      this.opts.log(`restarting ${g.name} failed: ${err instanceof Error ? err.message : String(err)}`);
+    });
   }
 
   /** on_poweroff / on_reboot / on_crash for how the domain ended (destroyed ones stay dead). */
