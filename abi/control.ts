@@ -7,7 +7,8 @@
 //   stream: ConsoleStreamMessage from dom0, ConsoleInput from the CLI.
 import type { DomainSettings, VifSetting } from './domain-settings.ts';
 
-export const CONTROL_OPS = ['ping', 'create', 'list', 'info', 'pause', 'unpause', 'destroy', 'shutdown', 'wait', 'stop', 'console', 'dmesg', 'mem-set',
+export const CONTROL_OPS = ['ping', 'create', 'list', 'info', 'pause', 'unpause', 'destroy', 'shutdown', 'wait', 'stop', 'console', 'dmesg', 'mem-set', 'mem-max',
+  'vcpu-pin', 'vcpu-list', 'block-list',
   'network-attach', 'network-detach', 'network-list'] as const;
 export type ControlOp = (typeof CONTROL_OPS)[number];
 
@@ -25,10 +26,18 @@ export interface ControlRequest {
   readonly mode?: string;
   /** shutdown: how long the guest has before it is destroyed. */
   readonly timeoutMs?: number;
+  /** shutdown: false to be answered once the request is written, not when the domain has gone. */
+  readonly wait?: boolean;
   /** console: replay the console's backlog first (default true). */
   readonly backlog?: boolean;
-  /** mem-set: the new balloon target in MiB. */
+  /** mem-set: the new balloon target in MiB; mem-max: the new maximum. */
   readonly memoryMiB?: number;
+  /** list: put Domain-0 first, as xl does. */
+  readonly dom0?: boolean;
+  /** vcpu-pin: the vCPU number, or 'all'. */
+  readonly vcpu?: number | 'all';
+  /** vcpu-pin: host CPU numbers the vCPU thread(s) may run on. */
+  readonly cpus?: readonly number[];
   /** dmesg: empty the hypervisor log after reading it. */
   readonly clear?: boolean;
   /** create: turn this connection into the new domain's console stream (as `pvkvm run` does). */

@@ -9,7 +9,20 @@ export interface DomainSettings {
   /** Absolute path of the kernel image (read by dom0 at create time). */
   readonly kernel: string;
   readonly cmdline: string;
+  /** The balloon target the guest starts with (xenstore memory/target). */
   readonly memoryMiB: number;
+  /**
+   * xl's maxmem: the RAM the domain is built with (memory/static-max, and the most the balloon
+   * may give back to it). Absent: memoryMiB.
+   */
+  readonly maxMemoryMiB?: number;
+  /**
+   * xl's cpus: hard CPU affinity of the vCPU threads (host CPU numbers). One entry: every vCPU;
+   * more: vCPU i gets entry i. Absent: not pinned.
+   */
+  readonly cpuAffinity?: readonly (readonly number[])[];
+  /** xl's uuid (lower case): the domain's /vm/UUID path in xenstore. Absent: the hypervisor's. */
+  readonly uuid?: string;
   readonly vcpus: number;
   /** Absolute paths of boot modules. */
   readonly modules: readonly string[];
@@ -29,6 +42,8 @@ export interface DomainSettings {
   readonly onPoweroff: OnAction;
   readonly onReboot: OnAction;
   readonly onCrash: OnAction;
+  /** What a watchdog expiry does (SHUTDOWN_watchdog). Absent: destroy, xl's default. */
+  readonly onWatchdog?: OnAction;
 }
 
 export interface DiskSetting {
@@ -161,6 +176,20 @@ export function settingsProblem(s: unknown): string | null {
   if (!Number.isInteger(o.memoryMiB) || (o.memoryMiB as number) < minRamMiB || (o.memoryMiB as number) > maxRamMiB) {
     return `memory must be ${minRamMiB}..${maxRamMiB} MiB`;
   }
+  if (o.maxMemoryMiB !== undefined && (!Number.isInteger(o.maxMemoryMiB) || (o.maxMemoryMiB as number) < (o.memoryMiB as number) ||
+      (o.maxMemoryMiB as number) > maxRamMiB)) {
+    return `maxMemoryMiB must be memoryMiB..${maxRamMiB} MiB`;
+  }
+  if (o.uuid !== undefined && (typeof o.uuid !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(o.uuid))) {
+    return 'uuid must be xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx in lower-case hex';
+  }
+  if (o.cpuAffinity !== undefined) {
+    const a = o.cpuAffinity;
+    if (!Array.isArray(a) || a.length < 1 || a.length > maxVcpus ||
+        !a.every((l) => Array.isArray(l) && l.length >= 1 && l.length <= 1024 && l.every((c) => Number.isInteger(c) && c >= 0 && c < 1024))) {
+      return `cpuAffinity must be 1..${maxVcpus} lists of CPU numbers 0..1023`;
+    }
+  }
   if (!Number.isInteger(o.vcpus) || (o.vcpus as number) < 1 || (o.vcpus as number) > maxVcpus) return `vcpus must be 1..${maxVcpus}`;
   if (!Array.isArray(o.modules) || !o.modules.every((m) => typeof m === 'string' && m.startsWith('/'))) {
     return 'modules must be absolute paths';
@@ -194,5 +223,6 @@ export function settingsProblem(s: unknown): string | null {
   for (const k of ['onPoweroff', 'onReboot', 'onCrash']) {
     if (!ACTIONS.includes(o[k] as OnAction)) return `${k} must be one of ${ACTIONS.join(', ')}`;
   }
+  if (o.onWatchdog !== undefined && !ACTIONS.includes(o.onWatchdog as OnAction)) return `onWatchdog must be one of ${ACTIONS.join(', ')}`;
   return null;
 }

@@ -7,7 +7,7 @@ import { PvkvmError } from '../host/errors.ts';
 export type ConfigErrorCode =
   /** Not xl.cfg syntax: stray character, unterminated string or list, missing '='. */
   | 'SYNTAX'
-  /** A key pvkvm does not know (or does not support). */
+  /** No longer raised: unknown keys are warnings now, as in xl (kept so the code stays stable). */
   | 'UNKNOWN_KEY'
   /** The same key set twice. */
   | 'DUPLICATE_KEY'

@@ -8,6 +8,8 @@ import { ConfigError, type ConfigErrorCode } from './config-error.ts';
 import { minGuestRamBytes, maxGuestRamBytes } from '../abi/guest-limits.ts';
 import { parseVifSpec, withMacs } from './vif-spec.ts';
 import { MAX_VIFS, type VifSetting } from '../abi/domain-settings.ts';
+import { KNOWN_KEYS, IGNORED_KEYS, type Key } from './xl-keys.ts';
+import { parseCpuList } from './cpu-list.ts';
 
 export interface DiskSpec { target: string; vdev: string; access: 'rw' | 'ro'; format: 'raw' }
 export type OnAction = 'destroy' | 'restart' | 'preserve' | 'rename-restart' | 'coredump-destroy' | 'coredump-restart';
@@ -16,18 +18,36 @@ export interface DomainConfigSpec {
   /** Absolute: resolved against the config file's directory. */
   kernel: string;
   cmdline: string;
+  /** xl's `memory`: the balloon target the guest starts with. */
   memoryMiB: number;
+  /** xl's `maxmem` (default: memory): the RAM the domain is built with and the balloon's ceiling. */
+  maxMemoryMiB: number;
   vcpus: number;
+  /** xl's `ramdisk`, absolute: passed as the first boot module (Linux takes it as its initrd). */
+  ramdisk: string | null;
+  /**
+   * xl's `cpus`: hard affinity of the vCPU threads, host CPU numbers. One entry: every vCPU;
+   * several (xl's list form): vCPU i gets entry i, later vCPUs are not pinned. Null: not pinned.
+   */
+  cpuAffinity: number[][] | null;
+  /** xl's `uuid`, lower case; null: the hypervisor's own. */
+  uuid: string | null;
   disks: DiskSpec[];
   /** Every vif has its MAC: given, or a stable Xen-OUI one (cli/vif-spec.ts). */
   vifs: VifSetting[];
   onPoweroff: OnAction;
   onReboot: OnAction;
   onCrash: OnAction;
+  onWatchdog: OnAction;
   /** Emulated ATA disks (pvkvm's `emulated_disk`, same spec syntax as `disk`). */
   emulatedDisks: DiskSpec[];
   /** pvkvm's `console = "pv" | "uart"`. */
   console: 'pv' | 'uart';
+  /**
+   * One line per key that was accepted but ignored ("FILE:LINE: warning: …"), as xl warns; the
+   * caller prints them. Each key is warned about once.
+   */
+  warnings: string[];
 }
 
 export interface ParseOptions {
@@ -43,14 +63,6 @@ export const VCPUS_MAX = 32;
 const ON_ACTIONS: readonly OnAction[] = [
   'destroy', 'restart', 'preserve', 'rename-restart', 'coredump-destroy', 'coredump-restart',
 ];
-const KNOWN_KEYS = [
-  'name', 'type', 'kernel', 'cmdline', 'extra', 'root', 'memory', 'vcpus', 'disk', 'vif',
-  'on_poweroff', 'on_reboot', 'on_crash',
-  // pvkvm's own, for the full-virtualization comparator: disks on the emulated IDE channel and
-  // the console device (not xl keys).
-  'emulated_disk', 'console',
-] as const;
-type Key = (typeof KNOWN_KEYS)[number];
 
 // ---- values and errors ----------------------------------------------------------------------
 
@@ -150,8 +162,14 @@ function tokName(t: Tok): string {
   }
 }
 
-function parseSettings(toks: readonly Tok[], fail: Fail): Map<Key, Setting> {
+/**
+ * `key = value` lines into settings. A key pvkvm does not read is parsed like any other (its
+ * syntax must be right), then dropped with one warning: why it does not apply, or that it is
+ * unknown — xl, too, ignores keys it does not know.
+ */
+function parseSettings(toks: readonly Tok[], fail: Fail, warn: (line: number, msg: string) => void): Map<Key, Setting> {
   const settings = new Map<Key, Setting>();
+  const ignored = new Map<string, number>();
   let p = 0;
   const skipNewlines = (): void => {
     while (toks[p]!.kind === 'nl') p++;
@@ -197,7 +215,12 @@ function parseSettings(toks: readonly Tok[], fail: Fail): Map<Key, Setting> {
       fail('SYNTAX', end.line, `unexpected ${tokName(end)} after the value of '${t.text}'`);
     }
     if (!(KNOWN_KEYS as readonly string[]).includes(t.text)) {
-      fail('UNKNOWN_KEY', t.line, `unknown key '${t.text}' (pvkvm knows: ${KNOWN_KEYS.join(', ')})`);
+      const prevIgnored = ignored.get(t.text);
+      if (prevIgnored !== undefined) fail('DUPLICATE_KEY', t.line, `'${t.text}' is already set on line ${prevIgnored}`);
+      ignored.set(t.text, t.line);
+      const why = Object.hasOwn(IGNORED_KEYS, t.text) ? IGNORED_KEYS[t.text] : undefined;
+      warn(t.line, why !== undefined ? `'${t.text}' ignored: ${why}` : `unknown key '${t.text}' ignored`);
+      continue;
     }
     const key = t.text as Key;
     const prev = settings.get(key);
@@ -287,7 +310,11 @@ function parseDisk(spec: string, index: number, baseDir: string, bad: (msg: stri
   const target = given.target;
   if (!target) bad(`disk ${index}: no target (the image file or device)`);
   const format = given.format || 'raw';
-  if (format !== 'raw') bad(`disk ${index}: format ${show(format)} is not supported (only raw)`);
+  // A bare word lands in the next free field by position, so `img,foo` reads foo as the format:
+  // name the field and the order, which is what the user needs to fix it.
+  if (format !== 'raw') {
+    bad(`disk ${index}: format ${show(format)} is not supported (only raw; bare fields are target,format,vdev,access in that order)`);
+  }
 
   let name = given.vdev || defaultVdev(index);
   const colon = name.indexOf(':');
@@ -318,7 +345,9 @@ export function parseDomainConfig(text: string, opts: ParseOptions): DomainConfi
   const fail: Fail = (code, line, msg) => {
     throw new ConfigError(code, opts.file, line, msg);
   };
-  const settings = parseSettings(lex(text, fail), fail);
+  const found: Array<{ line: number; msg: string }> = [];
+  const warn = (line: number, msg: string): void => { found.push({ line, msg }); };
+  const settings = parseSettings(lex(text, fail), fail, warn);
 
   const get = (key: Key): Setting | undefined => settings.get(key);
   const str = (key: Key): { value: string; line: number } | undefined => {
@@ -361,8 +390,20 @@ export function parseDomainConfig(text: string, opts: ParseOptions): DomainConfi
   }
   if (/^[0-9]+$/.test(name.value)) fail('BAD_VALUE', name.line, `'name' must not be all digits (it would read as a domain id)`);
 
+  // pvkvm boots every guest as PVH. A PV config often names a kernel that also has a PVH entry
+  // (Linux does), so 'pv' is a warning; 'hvm' expects firmware and emulated hardware, so it fails.
   const type = str('type');
-  if (type !== undefined && type.value !== 'pvh') fail('BAD_VALUE', type.line, `'type' must be 'pvh' (got ${show(type.value)})`);
+  if (type !== undefined && type.value !== 'pvh' && type.value !== 'pv') {
+    fail('BAD_VALUE', type.line, `'type' must be 'pvh' (got ${show(type.value)}; pvkvm runs PVH guests only)`);
+  }
+  if (type?.value === 'pv') warn(type.line, "type 'pv': pvkvm boots the kernel as PVH (it needs a PVH entry note)");
+  const builder = str('builder');
+  if (builder !== undefined) {
+    if (builder.value === 'hvm') fail('BAD_VALUE', builder.line, "'builder' hvm is not supported (pvkvm runs PVH guests only)");
+    if (builder.value !== 'generic') fail('BAD_VALUE', builder.line, `'builder' must be 'generic' or 'hvm' (got ${show(builder.value)})`);
+    // xl's own rule: 'type' wins over the deprecated 'builder'.
+    if (type === undefined) warn(builder.line, "'builder' is deprecated; pvkvm boots the kernel as PVH");
+  }
 
   const kernel = str('kernel');
   if (kernel === undefined) fail('MISSING_KEY', null, "missing required key 'kernel'");
@@ -400,18 +441,68 @@ export function parseDomainConfig(text: string, opts: ParseOptions): DomainConfi
     fail('BAD_VALUE', consoleKey.line, `'console' must be "pv" or "uart"`);
   }
 
+  const [minMiB, maxMiB] = [minGuestRamBytes / MIB, maxGuestRamBytes / MIB];
+  const memoryMiB = int('memory', MEMORY_MIB_DEFAULT, minMiB, maxMiB);
+  const maxMemoryMiB = int('maxmem', memoryMiB, minMiB, maxMiB);
+  // libxl's rule: static-max (maxmem) is at least the start-of-day target (memory).
+  if (maxMemoryMiB < memoryMiB) fail('BAD_VALUE', get('maxmem')!.line, `'maxmem' (${maxMemoryMiB}) must be at least 'memory' (${memoryMiB})`);
+
+  const vcpus = int('vcpus', 1, 1, VCPUS_MAX);
+  const maxvcpus = int('maxvcpus', vcpus, 1, VCPUS_MAX);
+  if (maxvcpus < vcpus) fail('BAD_VALUE', get('maxvcpus')!.line, `'maxvcpus' (${maxvcpus}) must be at least 'vcpus' (${vcpus})`);
+  if (maxvcpus > vcpus) warn(get('maxvcpus')!.line, `'maxvcpus' ignored: pvkvm has no vCPU hot-plug; the domain gets ${vcpus} vCPU(s)`);
+
+  const cpus = get('cpus');
+  const cpuAffinity = cpus === undefined ? null : cpuList('cpus', cpus, fail);
+  if (cpuAffinity !== null && cpuAffinity.length > vcpus) fail('BAD_VALUE', cpus!.line, `'cpus' has ${cpuAffinity.length} entries for ${vcpus} vCPU(s)`);
+  const soft = get('cpus_soft');
+  if (soft !== undefined) {
+    cpuList('cpus_soft', soft, fail);
+    warn(soft.line, "'cpus_soft' ignored: Linux has no soft affinity for threads (use 'cpus' to pin vCPUs)");
+  }
+
+  const uuid = str('uuid');
+  if (uuid !== undefined && !UUID.test(uuid.value)) {
+    fail('BAD_VALUE', uuid.line, `'uuid' must be xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx in hex (got ${show(uuid.value)})`);
+  }
+  const ramdisk = str('ramdisk');
+  if (ramdisk?.value === '') fail('BAD_VALUE', ramdisk.line, "'ramdisk' is empty");
+
   return {
     name: name.value,
     kernel: resolve(opts.baseDir, kernel.value),
     cmdline: cmdline?.value ?? legacy.join(' '),
-    memoryMiB: int('memory', MEMORY_MIB_DEFAULT, minGuestRamBytes / MIB, maxGuestRamBytes / MIB),
-    vcpus: int('vcpus', 1, 1, VCPUS_MAX),
+    memoryMiB,
+    maxMemoryMiB,
+    vcpus,
+    ramdisk: ramdisk === undefined ? null : resolve(opts.baseDir, ramdisk.value),
+    cpuAffinity,
+    uuid: uuid === undefined ? null : uuid.value.toLowerCase(),
     disks,
     vifs,
     onPoweroff: action('on_poweroff', 'destroy'),
     onReboot: action('on_reboot', 'restart'),
     onCrash: action('on_crash', 'destroy'),
+    onWatchdog: action('on_watchdog', 'destroy'),
     emulatedDisks,
     console: consoleKey?.value === 'uart' ? 'uart' : 'pv',
+    // In file order, whichever stage noticed them.
+    warnings: found.sort((a, b) => a.line - b.line).map((w) => `${opts.file}:${w.line}: warning: ${w.msg}`),
   };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** xl's `cpus`: "0-3,^1" for every vCPU, or a list with one such string (or number) per vCPU. */
+function cpuList(key: string, s: Setting, fail: Fail): number[][] {
+  const items: Scalar[] = s.value.kind === 'list' ? s.value.items : [s.value];
+  if (items.length === 0) fail('BAD_VALUE', s.line, `'${key}' is an empty list`);
+  return items.map((item) => {
+    const text = item.kind === 'number' ? String(item.value) : item.value;
+    try {
+      return parseCpuList(text, { strict: false });
+    } catch (err) {
+      return fail('BAD_VALUE', item.line, `'${key}': ${(err as Error).message}`);
+    }
+  });
 }

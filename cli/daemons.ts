@@ -1,8 +1,8 @@
 // daemons.ts: starting, finding and stopping pvkvm's two daemons (hypervisor and dom0) — for
 // `pvkvm up`/`down`, and as private children of `pvkvm run`.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PvkvmError } from '../host/errors.ts';
 import { ControlClient } from './control-client.ts';
@@ -15,12 +15,39 @@ export function defaultRunDir(): string {
   return process.env.PVKVM_RUN_DIR || DEFAULT_RUN_DIR;
 }
 
-/** Create the run directory (private to this user) or say clearly why it cannot be. */
-export function ensureRunDir(dir: string): string {
+/**
+ * mkdir -p, one level at a time: Node 20's recursive mkdirSync never returns for a path under
+ * /proc (it retries forever), which made `PVKVM_RUN_DIR=/proc/nope pvkvm up` spin.
+ */
+function mkdirParents(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    mkdirSync(dir, { mode: 0o700 });
   } catch (err) {
-    throw new PvkvmError(`cannot create run directory ${dir} (${(err as NodeJS.ErrnoException).code}); set PVKVM_RUN_DIR or --run-dir`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    const parent = dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) throw err;
+    mkdirParents(parent);
+    mkdirSync(dir, { mode: 0o700 });
+  }
+}
+
+/** Create the run directory (private to this user) or say clearly, in one line, why it cannot be. */
+export function ensureRunDir(dir: string): string {
+  const fail = (why: string): never => {
+    throw new PvkvmError(`cannot use run directory ${dir} (${why}); set PVKVM_RUN_DIR or --run-dir`);
+  };
+  try {
+    mkdirParents(resolve(dir));
+  } catch (err) {
+    fail((err as NodeJS.ErrnoException).code ?? 'error');
+  }
+  try {
+    if (!statSync(dir).isDirectory()) fail('not a directory');
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    if (err instanceof PvkvmError) throw err;
+    fail((err as NodeJS.ErrnoException).code ?? 'error');
   }
   return dir;
 }
@@ -33,16 +60,36 @@ export function logFile(runDir: string, kind: DaemonKind): string {
   return join(runDir, `${kind}.log`);
 }
 
-/** The pid recorded by a running daemon, or null. */
+/**
+ * The pid recorded by a running daemon, or null. A pid file can outlive its daemon: a daemon
+ * killed with SIGKILL leaves a zombie until its parent reaps it (kill(pid, 0) still succeeds), and
+ * a pid may be reused by another process. Both count as not running.
+ */
 export function daemonPid(runDir: string, kind: DaemonKind): number | null {
   try {
     const pid = Number(readFileSync(pidFile(runDir, kind), 'utf8').trim());
     if (!Number.isInteger(pid) || pid <= 0) return null;
     process.kill(pid, 0);
-    return pid;
+    return isLiveDaemon(pid, kind) ? pid : null;
   } catch {
     return null;
   }
+}
+
+/** /proc says `pid` is a live (not zombie) `pvkvm daemon KIND`; true when /proc cannot tell. */
+function isLiveDaemon(pid: number, kind: DaemonKind): boolean {
+  let stat: string;
+  let cmdline: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return existsSync('/proc/self') ? false : true;
+  }
+  // Field 3, after the parenthesised command name (which may itself hold spaces or ')').
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  if (state === 'Z' || state === 'X') return false;
+  return cmdline.split('\0').join(' ').includes(`daemon ${kind}`);
 }
 
 export function writePidFile(runDir: string, kind: DaemonKind): () => void {
@@ -73,7 +120,9 @@ export function spawnDaemon(
   const args = [opts.script ?? selfScript(), 'daemon', kind, '--run-dir', runDir, ...(opts.withParent ? ['--with-parent'] : [])];
   const child = spawn(process.execPath, args, {
     stdio: [opts.withParent ? 'pipe' : 'ignore', log, log],
-    detached: !opts.withParent,
+    // Always a process group of its own: a Ctrl-C on the terminal reaches `pvkvm run` alone, which
+    // then tears down in order (destroy the domain, then stop the daemons) instead of racing them.
+    detached: true,
     env: opts.env ?? process.env,
   });
   closeSync(log);

@@ -11,10 +11,11 @@ import { create } from './commands/create.ts';
 import { list, info, consoleCmd, pause, unpause, shutdown, destroy, dmesg, memSet } from './commands/domain-commands.ts';
 import { networkAttach, networkDetach, networkList } from './commands/network-commands.ts';
 import { daemon } from './daemon-command.ts';
+import { reboot, uptime, memMax, vcpuList, vcpuPin, blockList } from './commands/xl-commands.ts';
 
 /** Every subcommand, in the order `pvkvm --help` lists them. */
-const COMMANDS: readonly Command[] = [run, up, down, create, list, info, consoleCmd, dmesg, memSet, pause, unpause, shutdown, destroy,
-  networkAttach, networkDetach, networkList, daemon];
+const COMMANDS: readonly Command[] = [run, up, down, create, list, info, uptime, consoleCmd, dmesg, memSet, memMax, vcpuList, vcpuPin,
+  pause, unpause, shutdown, reboot, destroy, blockList, networkAttach, networkDetach, networkList, daemon];
 
 function usage(): string {
   const lines = COMMANDS.filter((c) => c.synopsis !== '').map((c) => `  ${c.synopsis}`).join('\n');

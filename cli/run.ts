@@ -17,6 +17,9 @@ async function stopDaemons(daemons: readonly DaemonChild[]): Promise<void> {
   clearTimeout(killer);
 }
 
+/** Exit status for a run ended by a signal, as a shell reports it (128 + the signal number). */
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
 /** Boot the guest and resolve with the process exit code once it is gone. */
 export async function runGuest(opts: RunOptions): Promise<number> {
   // PVKVM_BOOT_TRACE=1: timestamps (epoch ms) of each boot stage on stderr, for `bench boot`.
@@ -30,12 +33,37 @@ export async function runGuest(opts: RunOptions): Promise<number> {
   mark('hypervisor-start');
   let timedOut = false;
   let client: ControlClient | null = null;
+  let created: { domid: number; name: string } | null = null;
+  // Ctrl-C (or SIGTERM) at any point: destroy the domain once there is one, then tear down as usual.
+  let interrupted: NodeJS.Signals | null = null;
+  const destroy = (why: string): void => {
+    if (created === null) return;
+    const domain = String(created.domid);
+    void ControlClient.connect(runDir).then((c) => c.request('destroy', { domain, why }).finally(() => c.close()))
+      .catch(() => undefined);
+  };
+  const onSignal = (sig: NodeJS.Signals): void => {
+    interrupted = sig;
+    destroy('interrupted');
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const interruptedExit = (): number => {
+    const what = created === null ? 'before the domain started' : `domain ${created.domid} (${created.name}) destroyed`;
+    process.stderr.write(`pvkvm: interrupted (${interrupted}): ${what}\n`);
+    return SIGNAL_EXIT[interrupted!] ?? 130;
+  };
   try {
     const dead = (): string | null => {
       const d = daemons.find((x) => x.child.exitCode !== null);
       return d ? `the ${d.kind} daemon exited at start-up:\n${logTail(runDir, d.kind)}` : null;
     };
-    client = await waitForDom0(runDir, 30_000, dead);
+    try {
+      client = await waitForDom0(runDir, 30_000, () => (interrupted !== null ? 'interrupted' : dead()));
+    } catch (err) {
+      if (interrupted !== null) return interruptedExit();
+      throw err;
+    }
     let firstOutput = true;
     client.on('output', (bytes) => {
       if (firstOutput) mark('first-output');
@@ -58,24 +86,32 @@ export async function runGuest(opts: RunOptions): Promise<number> {
       showConsoleIo: opts.showConsoleIo,
       onPoweroff: 'destroy', onReboot: 'destroy', onCrash: 'destroy',
     };
-    const created = await client.request<{ domid: number; name: string }>('create', { settings, console: true });
-    const destroy = (why: string): void => {
-      void ControlClient.connect(runDir).then((c) => c.request('destroy', { domain: String(created.domid), why }).finally(() => c.close()))
-        .catch(() => undefined);
-    };
-    const onSignal = (): void => destroy('interrupted');
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    try {
+      created = await client.request<{ domid: number; name: string }>('create', { settings, console: true });
+    } catch (err) {
+      if (interrupted !== null) return interruptedExit();
+      throw err;
+    }
+    if (interrupted !== null) destroy('interrupted');
     const timer = opts.timeoutS > 0 ? setTimeout(() => { timedOut = true; destroy('timeout'); }, opts.timeoutS * 1000) : null;
-    const report = await ended;
-    if (timer !== null) clearTimeout(timer);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    let report: DomainEndReport;
+    try {
+      report = await ended;
+    } catch (err) {
+      // Interrupted: dom0 may go before it reports the end (the signal reached it too); either way the domain is gone.
+      if (interrupted !== null) return interruptedExit();
+      throw err;
+    } finally {
+      if (timer !== null) clearTimeout(timer);
+    }
+    if (interrupted !== null) return interruptedExit();
     const how = timedOut ? `timed out after ${opts.timeoutS} s` : describeEnd(report);
     if (!opts.quiet) process.stderr.write(`pvkvm: domain ${created.domid} (${created.name}) ${how}\n`);
     mark('guest-end');
     return exitCodeFor(report, timedOut);
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     client?.close();
     await stopDaemons(daemons);
     rmSync(runDir, { recursive: true, force: true });

@@ -6,6 +6,7 @@ import { EventChannelListener } from './evtchn/event-listener.ts';
 import { Xenstored } from './xenstore/xenstored.ts';
 import { Toolstack } from './toolstack/toolstack.ts';
 import { ControlServer } from './toolstack/control-server.ts';
+import { join } from 'node:path';
 import { runDirPath } from '../abi/run-dir.ts';
 import { writeDom0Nodes } from './toolstack/xenstore-layout.ts';
 import { Blkback, vdevToDevid } from './blkback/index.ts';
@@ -55,6 +56,7 @@ export async function runDom0(opts: Dom0Options): Promise<void> {
   };
   const ts = new Toolstack(hv, xs, listener, {
     logDir: runDirPath(opts.runDir, 'logs'), stateDir: runDirPath(opts.runDir, 'domains'), log: opts.log, disks, net: netback,
+    hypervisorPidFile: join(opts.runDir, 'hypervisor.pid'),
   });
   // A restart: the hypervisor kept the guests running; take them over.
   await ts.adopt(hello.domains);

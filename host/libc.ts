@@ -33,6 +33,11 @@ export const libc = {
   /** sched_setscheduler(0, …) applies to the calling thread; `param` is struct sched_param (one int). */
   schedSetscheduler: lib.func('int sched_setscheduler(int pid, int policy, const void *param)') as
     (pid: number, policy: number, param: Int32Array) => number,
+  /** Hard CPU affinity of thread `tid` (another process's thread too, same user): a cpu_set_t bitmask. */
+  schedSetaffinity: lib.func('int sched_setaffinity(int pid, size_t size, const void *mask)') as
+    (tid: number, size: number, mask: Uint8Array) => number,
+  schedGetaffinity: lib.func('int sched_getaffinity(int pid, size_t size, void *mask)') as
+    (tid: number, size: number, mask: Uint8Array) => number,
   strerror: lib.func('const char *strerror(int errnum)') as (e: number) => string,
   getpid: lib.func('int getpid()') as () => number,
   epollCreate1: lib.func('int epoll_create1(int flags)') as (flags: number) => number,

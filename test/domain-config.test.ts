@@ -30,7 +30,11 @@ t.test('every key', async (t) => {
     kernel: '/boot/web.elf',
     cmdline: 'console=hvc0 quiet',
     memoryMiB: 512,
+    maxMemoryMiB: 512,
     vcpus: 4,
+    ramdisk: null,
+    cpuAffinity: null,
+    uuid: null,
     disks: [
       { target: '/srv/web.img', vdev: 'xvda', access: 'rw', format: 'raw' },
       { target: '/etc/pvkvm/data.img', vdev: 'xvdb', access: 'ro', format: 'raw' },
@@ -39,8 +43,10 @@ t.test('every key', async (t) => {
     onPoweroff: 'preserve',
     onReboot: 'rename-restart',
     onCrash: 'coredump-restart',
+    onWatchdog: 'destroy',
     emulatedDisks: [],
     console: 'pv',
+    warnings: [],
   });
 });
 
@@ -54,8 +60,9 @@ t.test("pvkvm's comparator keys: emulated_disk and console", async (t) => {
 
 t.test('defaults, as xl has them', async (t) => {
   t.same(parse(MIN), {
-    name: 'g', kernel: '/etc/pvkvm/k.elf', cmdline: '', memoryMiB: 128, vcpus: 1, disks: [], vifs: [],
-    onPoweroff: 'destroy', onReboot: 'restart', onCrash: 'destroy', emulatedDisks: [], console: 'pv',
+    name: 'g', kernel: '/etc/pvkvm/k.elf', cmdline: '', memoryMiB: 128, maxMemoryMiB: 128, vcpus: 1, ramdisk: null, cpuAffinity: null, uuid: null,
+    disks: [], vifs: [], onPoweroff: 'destroy', onReboot: 'restart', onCrash: 'destroy', onWatchdog: 'destroy',
+    emulatedDisks: [], console: 'pv', warnings: [],
   });
   t.equal(parseDomainConfig(MIN, { file: 'x', baseDir: '/a/b' }).kernel, '/a/b/k.elf', 'kernel resolved against baseDir');
   t.equal(parse('name="g"\nkernel="../k"\n').kernel, '/etc/k');
@@ -144,8 +151,21 @@ t.test('vif specs', async (t) => {
 const ERRORS: Array<[string, number | null, ConfigErrorCode, RegExp]> = [
   ['kernel = "k"', null, 'MISSING_KEY', /missing required key 'name'/],
   ['name = "g"', null, 'MISSING_KEY', /missing required key 'kernel'/],
-  [`${MIN}colour = "blue"`, 3, 'UNKNOWN_KEY', /unknown key 'colour'/],
-  [`${MIN}\nmaxmem = 512`, 4, 'UNKNOWN_KEY', /unknown key 'maxmem'/],
+  [`${MIN}colour = "blue"\ncolour = "red"`, 4, 'DUPLICATE_KEY', /'colour' is already set on line 3/],
+  [`${MIN}colour = blue`, 3, 'SYNTAX', /'blue' must be quoted/],
+  [`${MIN}memory = 256\nmaxmem = 128`, 4, 'BAD_VALUE', /'maxmem' \(128\) must be at least 'memory' \(256\)/],
+  [`${MIN}maxmem = 9999`, 3, 'BAD_VALUE', /'maxmem' must be between/],
+  [`${MIN}vcpus = 4\nmaxvcpus = 2`, 4, 'BAD_VALUE', /'maxvcpus' \(2\) must be at least 'vcpus'/],
+  [`${MIN}cpus = "0-3,x"`, 3, 'BAD_VALUE', /'cpus': bad CPU list item 'x'/],
+  [`${MIN}cpus = "3-1"`, 3, 'BAD_VALUE', /'cpus': bad CPU range '3-1'/],
+  [`${MIN}cpus = "0,^0"`, 3, 'BAD_VALUE', /'cpus': CPU list '0,\^0' names no CPU/],
+  [`${MIN}cpus = [ "0", "1" ]`, 3, 'BAD_VALUE', /'cpus' has 2 entries for 1 vCPU/],
+  [`${MIN}cpus_soft = [ "1",\n "two" ]`, 4, 'BAD_VALUE', /'cpus_soft': bad CPU list item 'two'/],
+  [`${MIN}uuid = "not-a-uuid"`, 3, 'BAD_VALUE', /'uuid' must be xxxxxxxx-/],
+  [`${MIN}ramdisk = ""`, 3, 'BAD_VALUE', /'ramdisk' is empty/],
+  [`${MIN}ramdisk = 5`, 3, 'BAD_TYPE', /'ramdisk' must be a string/],
+  [`${MIN}on_watchdog = "bark"`, 3, 'BAD_VALUE', /'on_watchdog' must be one of/],
+  [`${MIN}builder = "hvm"`, 3, 'BAD_VALUE', /pvkvm runs PVH guests only/],
   [`${MIN}memory = 64\nmemory = 128`, 4, 'DUPLICATE_KEY', /'memory' is already set on line 3/],
   ['name = g\nkernel = "k"', 1, 'SYNTAX', /'g' must be quoted/],
   [`${MIN}memory 128`, 3, 'SYNTAX', /expected '=' after 'memory'/],

@@ -12,8 +12,11 @@ import { streamOutput, attachConsole } from '../console-attach.ts';
 import type { DomainSettings } from '../../abi/domain-settings.ts';
 import type { CreatedDomain } from '../../abi/control.ts';
 
-/** Read and parse CONFIG into the settings the toolstack takes; config mistakes are one line. */
-function settingsFrom(path: string): DomainSettings {
+/**
+ * Read and parse CONFIG into the settings the toolstack takes; config mistakes are one line,
+ * ignored keys one warning line each on stderr.
+ */
+export function settingsFrom(path: string): DomainSettings {
   const file = resolve(path);
   let text: string;
   try {
@@ -28,9 +31,14 @@ function settingsFrom(path: string): DomainSettings {
     if (err instanceof ConfigError) throw new UsageError(err.message, 1);
     throw err;
   }
+  for (const w of spec.warnings) process.stderr.write(`pvkvm: ${w}\n`);
   return {
     name: spec.name, kernel: spec.kernel, cmdline: spec.cmdline, memoryMiB: spec.memoryMiB, vcpus: spec.vcpus,
-    modules: [], onPoweroff: spec.onPoweroff, onReboot: spec.onReboot, onCrash: spec.onCrash,
+    ...(spec.maxMemoryMiB !== spec.memoryMiB ? { maxMemoryMiB: spec.maxMemoryMiB } : {}),
+    ...(spec.uuid !== null ? { uuid: spec.uuid } : {}),
+    ...(spec.cpuAffinity !== null ? { cpuAffinity: spec.cpuAffinity } : {}),
+    modules: spec.ramdisk !== null ? [spec.ramdisk] : [],
+    onPoweroff: spec.onPoweroff, onReboot: spec.onReboot, onCrash: spec.onCrash, onWatchdog: spec.onWatchdog,
     disks: spec.disks.map((d) => ({ target: d.target, vdev: d.vdev, access: d.access })),
     vifs: spec.vifs,
     emulatedDisks: spec.emulatedDisks.map((d) => ({ target: d.target, vdev: d.vdev, access: d.access })),
@@ -43,8 +51,12 @@ export const create: Command = {
   synopsis: 'pvkvm create CONFIG [-c]       create a domain from an xl-style config (-c: attach its console)',
   help: `Usage: pvkvm create CONFIG [-c|--console] [--run-dir DIR]
 
-Create a domain from an xl.cfg-style file (name, kernel, cmdline, memory, vcpus, disk, vif,
-on_poweroff/on_reboot/on_crash, …). Errors name the file and line.
+Create a domain from an xl.cfg(5) file. pvkvm reads: name, type ("pvh"), kernel, ramdisk (the
+first boot module), cmdline (or root/extra), memory, maxmem (built with maxmem, balloon target
+memory), vcpus, cpus (pins the vCPU threads), uuid (xenstore /vm/UUID), disk, vif, on_poweroff, on_reboot, on_crash,
+on_watchdog, and its own emulated_disk and console ("pv" or "uart"). Other xl keys (maxvcpus,
+cpus_soft, serial, vfb, pool, …) and unknown keys are ignored with one warning each, naming the
+line. Errors name the file and line.
 
   -c, --console   attach the new domain's console (Ctrl-] detaches)
 ${RUN_DIR_HELP}`,

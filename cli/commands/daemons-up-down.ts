@@ -11,7 +11,8 @@ export const up: Command = {
   help: `Usage: pvkvm up [--run-dir DIR]
 
 Start whichever of the hypervisor and dom0 daemons is not running. A dom0 started next to a
-running hypervisor adopts its domains.
+running hypervisor adopts its domains. A pid file whose process is gone, is a zombie not yet
+reaped, or is some other program counts as not running.
 
 ${RUN_DIR_HELP}`,
   async run(argv) {
@@ -43,7 +44,7 @@ export const down: Command = {
   synopsis: 'pvkvm down                     destroy every domain and stop the daemons',
   help: `Usage: pvkvm down [--run-dir DIR]
 
-Destroy every domain, then stop dom0 and the hypervisor daemon.
+Destroy every domain, then stop dom0 and the hypervisor daemon; says what it stopped.
 
 ${RUN_DIR_HELP}`,
   async run(argv) {
@@ -52,12 +53,33 @@ ${RUN_DIR_HELP}`,
     const runDir = runDirOf(p);
     const hvPid = daemonPid(runDir, 'hypervisor');
     const d0Pid = daemonPid(runDir, 'dom0');
-    if (d0Pid !== null) await withClient(runDir, (c) => c.request('stop')).catch(() => undefined);
+    if (hvPid === null && d0Pid === null) {
+      process.stdout.write(`pvkvm: no daemons running in ${runDir}\n`);
+      return 0;
+    }
+    // The domains dom0 is about to destroy, to say so; dom0's reply is checked field by field.
+    let names: string[] = [];
+    if (d0Pid !== null) {
+      names = await withClient(runDir, async (c) => {
+        const l = await c.request<unknown>('list').catch(() => []);
+        const found = Array.isArray(l) ? l.map((d: { name?: unknown }) => (typeof d?.name === 'string' ? d.name.slice(0, 64) : '?')) : [];
+        await c.request('stop');
+        return found;
+      }).catch(() => names);
+    }
     // dom0 destroys the guests, then the hypervisor stops.
     for (let i = 0; i < 500 && daemonPid(runDir, 'dom0') !== null; i++) await sleep(10);
     if (hvPid !== null) process.kill(hvPid, 'SIGTERM');
     for (let i = 0; i < 500 && daemonPid(runDir, 'hypervisor') !== null; i++) await sleep(10);
-    if (hvPid === null && d0Pid === null) process.stdout.write(`pvkvm: no daemons running in ${runDir}\n`);
+    const left = (['dom0', 'hypervisor'] as const).filter((k) => daemonPid(runDir, k) !== null);
+    const stopped = [d0Pid !== null && !left.includes('dom0') ? `dom0 (pid ${d0Pid})` : null,
+      hvPid !== null && !left.includes('hypervisor') ? `the hypervisor (pid ${hvPid})` : null].filter((x) => x !== null);
+    const domains = names.length === 0 ? 'no domains' : `${names.length} domain${names.length === 1 ? '' : 's'} (${names.join(', ')})`;
+    if (stopped.length > 0) process.stdout.write(`pvkvm: destroyed ${domains}; stopped ${stopped.join(' and ')} in ${runDir}\n`);
+    if (left.length > 0) {
+      process.stderr.write(`pvkvm: ${left.join(' and ')} still running after 5 s (see ${runDir}/*.log)\n`);
+      return 1;
+    }
     return 0;
   },
 };

@@ -7,27 +7,59 @@ import { describeEnd } from '../exit-codes.ts';
 import { streamOutput, attachConsole } from '../console-attach.ts';
 import type { DomainEndReport } from '../../abi/control.ts';
 
+/** A text field from dom0, shown in a table: a string, cut short, without control characters. */
+export function text(v: unknown, max = 24): string {
+  return (typeof v === 'string' || typeof v === 'number' ? String(v) : '-').replace(/[\x00-\x1f\x7f]/g, '?').slice(0, max);
+}
+
+/** A number from dom0, or NaN shown as '-'. */
+export function num(v: unknown, digits = 0): string {
+  return typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '-';
+}
+
+/** Domains named on the command line (names or ids), or all of them. */
+function filterDomains(domains: readonly Record<string, unknown>[], wanted: readonly string[]): Record<string, unknown>[] {
+  if (wanted.length === 0) return [...domains];
+  const missing = wanted.find((w) => !domains.some((d) => d.name === w || String(d.domid) === w));
+  if (missing !== undefined) throw new UsageError(`list: no domain '${missing.slice(0, 64)}'`, 1);
+  return domains.filter((d) => wanted.includes(String(d.name)) || wanted.includes(String(d.domid)));
+}
+
 export const list: Command = {
   name: 'list',
-  synopsis: 'pvkvm list [--json]            list domains',
-  help: `Usage: pvkvm list [--json] [--run-dir DIR]
+  synopsis: 'pvkvm list [-l|--json] [DOMAIN...]  list domains (Domain-0 first), as xl list',
+  help: `Usage: pvkvm list [-l|--long] [--json] [DOMAIN...] [--run-dir DIR]
 
-One line per domain: name, id, memory (MiB), vCPUs, state and uptime.
+One line per domain, as xl list: Name, ID, Mem (the balloon target, MiB), VCPUs, State and
+Time(s), the CPU time its vCPU threads have used (for Domain-0: dom0's process). DOMAIN names
+or ids limit the list to those domains (an unknown one is an error).
 
-  --json          print the list as JSON
+  -l, --long      print each domain's full record as JSON (settings, uuid, exits, vifs…)
+  --json          print the list as JSON: one object per guest (Domain-0 only when named),
+                  with cpu_time_s and uptime_s
 ${RUN_DIR_HELP}`,
   async run(argv) {
-    const p = parse('list', argv, { json: { type: 'boolean' } });
+    const p = parse('list', argv, { json: { type: 'boolean' }, long: { type: 'boolean', short: 'l' } });
     if (helpRequested(p, list)) return 0;
-    const domains = await withClient(runDirOf(p), (c) => c.request<Record<string, unknown>[]>('list'));
+    const wanted = p.positionals;
+    // --json keeps its old shape (guests only) unless Domain-0 is asked for by name or id.
+    const withDom0 = !p.values.json || wanted.includes('0') || wanted.includes('Domain-0');
+    const all = await withClient(runDirOf(p), (c) => c.request<unknown>('list', { dom0: withDom0 }));
+    const domains = filterDomains(Array.isArray(all) ? all.filter((d): d is Record<string, unknown> => typeof d === 'object' && d !== null) : [], wanted);
     if (p.values.json) {
       process.stdout.write(`${JSON.stringify(domains)}\n`);
       return 0;
     }
-    process.stdout.write(`${'Name'.padEnd(24)}${'ID'.padStart(5)}${'Mem'.padStart(7)}${'VCPUs'.padStart(6)}  ${'State'.padEnd(9)}${'Time(s)'.padStart(9)}\n`);
+    if (p.values.long) {
+      const long = await withClient(runDirOf(p), (c) => Promise.all(domains.map((d) =>
+        (d.domid === 0 ? Promise.resolve(d) : c.request('info', { domain: String(d.domid) })))));
+      process.stdout.write(`${JSON.stringify(long, null, 2)}\n`);
+      return 0;
+    }
+    process.stdout.write(`${'Name'.padEnd(40)}${'ID'.padStart(5)}${'Mem'.padStart(6)}${'VCPUs'.padStart(6)}\t${'State'.padEnd(9)}${'Time(s)'.padStart(9)}\n`);
     for (const d of domains) {
-      process.stdout.write(`${String(d.name).padEnd(24)}${String(d.domid).padStart(5)}${String(d.memory_mib).padStart(7)}` +
-        `${String(d.vcpus).padStart(6)}  ${String(d.state).padEnd(9)}${Number(d.uptime_s).toFixed(1).padStart(9)}\n`);
+      process.stdout.write(`${text(d.name, 39).padEnd(40)}${num(d.domid).padStart(5)}${num(d.memory_mib).padStart(6)}` +
+        `${num(d.vcpus).padStart(6)}\t${text(d.state, 9).padEnd(9)}${num(d.cpu_time_s, 1).padStart(9)}\n`);
     }
     return 0;
   },
@@ -114,7 +146,7 @@ after S seconds (default 30) is destroyed.
 
   --reboot        ask for a reboot instead of a power-off
   --timeout S     seconds before the domain is destroyed
-  --no-wait       return once the request is sent
+  --no-wait       return once the request is written (dom0 still destroys the domain after S s)
 ${RUN_DIR_HELP}`,
   async run(argv) {
     const p = parse('shutdown', argv, { reboot: { type: 'boolean' }, timeout: { type: 'string' }, 'no-wait': { type: 'boolean' } });
@@ -122,14 +154,14 @@ ${RUN_DIR_HELP}`,
     const domain = oneDomain('shutdown', p.positionals);
     const t = p.values.timeout === undefined ? 30 : Number(p.values.timeout as string);
     if (!Number.isInteger(t) || t <= 0) throw new UsageError('--timeout must be a positive whole number of seconds');
-    const req = withClient(runDirOf(p), (c) =>
-      c.request<DomainEndReport>('shutdown', { domain, mode: p.values.reboot ? 'reboot' : 'poweroff', timeoutMs: t * 1000 }));
+    const mode = p.values.reboot ? 'reboot' : 'poweroff';
     if (p.values['no-wait']) {
-      // The request is written; dom0 carries on without us.
-      await new Promise((r) => setTimeout(r, 50));
+      // dom0 answers once control/shutdown is written, and destroys the domain after S s itself.
+      await withClient(runDirOf(p), (c) => c.request('shutdown', { domain, mode, timeoutMs: t * 1000, wait: false }));
+      process.stdout.write(`domain ${domain}: ${mode} requested\n`);
       return 0;
     }
-    const end = await req;
+    const end = await withClient(runDirOf(p), (c) => c.request<DomainEndReport>('shutdown', { domain, mode, timeoutMs: t * 1000 }));
     process.stdout.write(`domain ${domain} ${describeEnd(end)}\n`);
     return 0;
   },

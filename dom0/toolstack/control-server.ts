@@ -134,7 +134,7 @@ export class ControlServer {
         return { domid: g.domid, name: g.name };
       }
       case 'list':
-        return this.ts.list();
+        return this.ts.list({ dom0: req.dom0 === true });
       case 'info':
         return this.ts.info(domainRef(req));
       case 'pause':
@@ -152,12 +152,29 @@ export class ControlServer {
       case 'shutdown': {
         const mode = req.mode === 'reboot' ? 'reboot' : 'poweroff';
         const timeoutMs = Number.isInteger(req.timeoutMs) && req.timeoutMs! > 0 ? req.timeoutMs! : 30_000;
-        return this.ts.shutdown(domainRef(req), mode, timeoutMs);
+        const ended = this.ts.shutdown(domainRef(req), mode, timeoutMs);
+        if (req.wait !== false) return ended;
+        // --no-wait: the request is in xenstore and the destroy timer armed; nobody waits for the end.
+        ended.catch(() => undefined);
+        return {};
       }
       case 'wait':
         return this.ts.waitEnd(this.ts.find(domainRef(req)));
       case 'mem-set':
         return this.ts.memSet(domainRef(req), Number(req.memoryMiB));
+      case 'mem-max':
+        return this.ts.memMax(domainRef(req), Number(req.memoryMiB));
+      case 'vcpu-pin': {
+        const vcpu: unknown = req.vcpu;
+        const cpus: unknown = req.cpus;
+        if (vcpu !== 'all' && !Number.isInteger(vcpu)) throw new ToolstackError("vcpu must be a number or 'all'");
+        if (!Array.isArray(cpus) || cpus.length > 1024) throw new ToolstackError('cpus must be a list of CPU numbers');
+        return this.ts.vcpuPin(domainRef(req), vcpu as number | 'all', cpus as number[]);
+      }
+      case 'vcpu-list':
+        return this.ts.vcpus(this.ts.find(domainRef(req)));
+      case 'block-list':
+        return this.ts.blockList(domainRef(req));
       case 'network-attach': {
         const problem = vifProblem(req.vif, { macOptional: true });
         if (problem !== null) throw new ToolstackError(problem);

@@ -29,6 +29,9 @@ export class GuestDomain extends EventEmitter<GuestDomainEvents> {
   state = 'paused';
   end: DomainEndMsg | null = null;
   firstEntryMs = 0;
+  /** The balloon target (mem-set) and its ceiling (mem-max), in MiB; they start as the settings say. */
+  targetMiB: number;
+  maxMiB: number;
   private pages: GuestPages | null = null;
   private console: ConsoleBackend | null = null;
   private readonly channels: BoundChannel[] = [];
@@ -42,6 +45,8 @@ export class GuestDomain extends EventEmitter<GuestDomainEvents> {
     private readonly hv: HvClient, private readonly listener: EventChannelListener, private readonly xs: Xenstored,
   ) {
     super();
+    this.targetMiB = settings.memoryMiB;
+    this.maxMiB = settings.maxMemoryMiB ?? settings.memoryMiB;
   }
 
   get name(): string {
@@ -57,8 +62,10 @@ export class GuestDomain extends EventEmitter<GuestDomainEvents> {
     logPath?: string, adopting = false,
   ): Promise<GuestDomain> {
     const info = created.info;
-    const uuid = formatUuid(info.uuid);
+    // xl's `uuid` names the domain's /vm path; without one, the hypervisor's.
+    const uuid = settings.uuid ?? formatUuid(info.uuid);
     const g = new GuestDomain(info.domid, settings, uuid, hv, listener, xs);
+    if (adopting) g.readMemoryNodes();
     try {
       const mem = await hv.call({ op: 'map_memory', map_memory: { domid: info.domid } });
       if (mem.response.body !== 'memory') throw new Error('bad map_memory reply');
@@ -74,7 +81,8 @@ export class GuestDomain extends EventEmitter<GuestDomainEvents> {
       const storeNotify = await g.bind(created.store_port, () => xs.kick(info.domid));
       // A domain adopted after a dom0 restart keeps the nodes the saved store brought back.
       if (!adopting || xs.local.read(`/local/domain/${info.domid}/domid`) === null) writeDomainNodes(xs.local, {
-        domid: info.domid, name: settings.name, uuid, memoryKiB: settings.memoryMiB * 1024, vcpus: settings.vcpus,
+        domid: info.domid, name: settings.name, uuid, memoryKiB: (settings.maxMemoryMiB ?? settings.memoryMiB) * 1024,
+        targetKiB: settings.memoryMiB * 1024, vcpus: settings.vcpus,
         consolePort: created.console_port, consolePfn: created.console_pfn,
         storePort: created.store_port, storePfn: created.store_pfn,
       });
@@ -87,6 +95,17 @@ export class GuestDomain extends EventEmitter<GuestDomainEvents> {
       if (!adopting) await hv.call({ op: 'destroy', destroy: { domid: info.domid } }).catch(() => undefined);
       throw err;
     }
+  }
+
+  /** An adopted domain's balloon target and ceiling, as the saved store has them (mem-set/mem-max may have moved them). */
+  private readMemoryNodes(): void {
+    const kib = (leaf: string): number | null => {
+      const v = this.xs.local.read(`/local/domain/${this.domid}/memory/${leaf}`);
+      return v !== null && /^\d{1,10}$/.test(v) ? Math.floor(Number(v) / 1024) : null;
+    };
+    const built = this.settings.maxMemoryMiB ?? this.settings.memoryMiB;
+    this.maxMiB = Math.min(kib('static-max') ?? this.maxMiB, built);
+    this.targetMiB = Math.min(kib('target') ?? this.targetMiB, this.maxMiB);
   }
 
   /** Bind dom0's end of a guest port; returns the function that signals the guest. */
@@ -170,11 +189,12 @@ export class GuestDomain extends EventEmitter<GuestDomainEvents> {
   info(hvInfo: DomainInfoMsg | null): Record<string, unknown> {
     return {
       domid: this.domid, name: this.name, state: hvInfo?.state ?? this.state, vcpus: this.settings.vcpus,
-      memory_mib: this.settings.memoryMiB, uuid: this.uuid, uptime_s: hvInfo?.uptime_s ?? 0,
+      memory_mib: this.targetMiB, max_memory_mib: this.maxMiB, uuid: this.uuid, uptime_s: hvInfo?.uptime_s ?? 0,
       exits: Object.fromEntries((hvInfo?.exits ?? []).map((e) => [e.reason, e.count])),
       hypercalls: Object.fromEntries((hvInfo?.hypercalls ?? []).map((e) => [e.reason, e.count])),
-      kernel: this.settings.kernel, cmdline: this.settings.cmdline,
+      kernel: this.settings.kernel, modules: this.settings.modules, cmdline: this.settings.cmdline,
       on_poweroff: this.settings.onPoweroff, on_reboot: this.settings.onReboot, on_crash: this.settings.onCrash,
+      on_watchdog: this.settings.onWatchdog ?? 'destroy',
     };
   }
 }

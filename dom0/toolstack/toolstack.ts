@@ -2,6 +2,7 @@
 // id, turns hypervisor lifecycle events into on_poweroff/on_reboot/on_crash actions, and asks
 // guests to shut down through xenstore.
 import { readFile, stat, writeFile, rm, mkdir } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import type { DomainEndMsg, DomainInfoMsg, Event } from '../../abi/privileged.ts';
@@ -15,6 +16,14 @@ import { GuestDomain } from './guest-domain.ts';
 import { settingsProblem, vifDevid, type DiskSetting, type DomainSettings, type OnAction, type VifSetting } from '../../abi/domain-settings.ts';
 import { completeVif, explicitDevids, vifStatuses, type VifRequest } from './vifs.ts';
 import type { VifStatus } from '../../abi/control.ts';
+import { vcpuThreads, threadCpuSeconds, pinThread, threadAffinity, MAX_HOST_CPUS } from './vcpu-threads.ts';
+import { vdevToDevid } from '../blkback/vdev.ts';
+
+/**
+ * A domain that ends within this long of its previous automatic restart is not restarted again:
+ * xl's guard against restart loops ("domain restarted too fast"). The first restart is always done.
+ */
+export const RESTART_GUARD_MS = 10_000;
 
 /** A toolstack request that cannot be done: one line for the user. */
 export class ToolstackError extends Error {}
@@ -33,6 +42,34 @@ async function readImage(path: string, what: string): Promise<Uint8Array> {
     if (err instanceof ToolstackError) throw err;
     throw new ToolstackError(`${path}: cannot read ${what} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+}
+
+/**
+ * A disk image whose size is not a whole number of 512-byte sectors would silently lose its tail
+ * (blkfront sees size / 512 sectors): refuse it, saying how to pad it.
+ */
+async function checkDiskImage(disk: DiskSetting): Promise<void> {
+  let st;
+  try {
+    st = await stat(disk.target);
+  } catch (err) {
+    throw new ToolstackError(`disk ${disk.vdev}: cannot open ${disk.target} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (!st.isFile()) return; // a block device's size is a multiple of its sector size
+  if (st.size < 512) throw new ToolstackError(`disk ${disk.vdev}: ${disk.target} is ${st.size} bytes, less than one 512-byte sector`);
+  if (st.size % 512 !== 0) {
+    throw new ToolstackError(`disk ${disk.vdev}: ${disk.target} is ${st.size} bytes, not a multiple of 512 ` +
+      `(the last ${st.size % 512} bytes would be lost); pad it with 'truncate -s %512 ${disk.target}'`);
+  }
+}
+
+/** A backend's refusal, with the hint a permission problem on a writable disk needs. */
+function diskError(disk: DiskSetting, err: unknown): ToolstackError {
+  const msg = err instanceof Error ? err.message : String(err);
+  if (disk.access === 'rw' && /\b(EPERM|EROFS|EACCES)\b/.test(msg)) {
+    return new ToolstackError(`${msg}; to attach it read-only, add ',ro' (or access=ro) to the disk spec`);
+  }
+  return err instanceof ToolstackError ? err : new ToolstackError(msg);
 }
 
 /** The disk backend as the toolstack drives it (blkback; absent in tests without disks). */
@@ -70,11 +107,15 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
   private readonly reserved = new Set<string>();
   /** Per domain, the tail of its chain of vif hot-plug operations (run one at a time). */
   private readonly vifQueue = new Map<number, Promise<unknown>>();
+  /** When each domain (by name) was last restarted by on_* = restart, for RESTART_GUARD_MS. */
+  private readonly restartedAt = new Map<string, number>();
 
   constructor(
     private readonly hv: HvClient, private readonly xs: Xenstored, private readonly listener: EventChannelListener,
     private readonly opts: {
       logDir?: string; stateDir?: string; log: (line: string) => void; disks?: DiskBackend; net?: NetBackend;
+      /** The hypervisor daemon's pid file: its vCPU threads give CPU time and take CPU affinity. */
+      hypervisorPidFile?: string;
     },
   ) {
     super();
@@ -99,12 +140,17 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
     if (this.reserved.has(settings.name) || this.domains().some((g) => g.name === settings.name)) {
       throw new ToolstackError(`a domain named '${settings.name}' already exists`);
     }
+    if (settings.uuid !== undefined && this.domains().some((g) => g.uuid === settings.uuid)) {
+      throw new ToolstackError(`a domain with uuid ${settings.uuid} already exists`);
+    }
     this.reserved.add(settings.name);
     try {
       const kernel = await readImage(settings.kernel, 'kernel');
       const modules = await Promise.all(settings.modules.map(async (p) => ({ name: basename(p), data: await readImage(p, 'module') })));
       const r = await this.hv.request({ op: 'create', create: {
-        name: settings.name, kernel, kernel_name: basename(settings.kernel), memory_mib: settings.memoryMiB,
+        name: settings.name, kernel, kernel_name: basename(settings.kernel),
+        // Built with maxmem; the guest's balloon driver gives back down to memory/target.
+        memory_mib: settings.maxMemoryMiB ?? settings.memoryMiB,
         vcpus: settings.vcpus, cmdline: settings.cmdline, modules, start_paused: true, dom0_rings: true,
         emulated_disks: (settings.emulatedDisks ?? []).map((d) => ({ path: d.target, readonly: d.access === 'ro' })),
         uart_console: settings.console === 'uart',
@@ -122,7 +168,8 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
         // Backends are in place before the guest runs, as xl does it.
         for (const disk of settings.disks ?? []) {
           if (this.opts.disks === undefined) throw new ToolstackError('this dom0 has no disk backend');
-          await this.opts.disks.addDisk(g.domid, disk);
+          await checkDiskImage(disk);
+          await this.opts.disks.addDisk(g.domid, disk).catch((err: unknown) => { throw diskError(disk, err); });
         }
         const vifs = settings.vifs ?? [];
         if (vifs.length > 0 && this.opts.net === undefined) throw new ToolstackError('this dom0 has no network backend');
@@ -141,11 +188,83 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
       this.emit('created', g);
       await this.hv.call({ op: 'unpause', unpause: { domid: g.domid } });
       g.setState('running');
+      if (settings.cpuAffinity !== undefined) this.applyAffinity(g, settings.cpuAffinity);
       this.opts.log(`created domain ${g.domid} (${g.name})`);
       return g;
     } finally {
       this.reserved.delete(settings.name);
     }
+  }
+
+  /** The hypervisor daemon's pid, or null when it cannot be found. */
+  private hypervisorPid(): number | null {
+    if (this.opts.hypervisorPidFile === undefined) return null;
+    try {
+      const pid = Number(readFileSync(this.opts.hypervisorPidFile, 'utf8').trim());
+      return Number.isInteger(pid) && pid > 0 ? pid : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private threadsOf(g: GuestDomain): { vcpu: number; tid: number }[] {
+    const pid = this.hypervisorPid();
+    return pid === null ? [] : vcpuThreads(pid, g.domid);
+  }
+
+  /** xl's cpus: entry i pins vCPU i (one entry pins them all); a failure is logged, not fatal, as in xl. */
+  private applyAffinity(g: GuestDomain, affinity: readonly (readonly number[])[], tries = 100): void {
+    const threads = this.threadsOf(g);
+    // The hypervisor names each vCPU thread when it starts running it: wait for all of them.
+    if (threads.length < g.settings.vcpus && g.end === null) {
+      if (tries > 0) {
+        setTimeout(() => this.applyAffinity(g, affinity, tries - 1), 20).unref();
+        return;
+      }
+      this.opts.log(`domain ${g.domid}: cannot pin every vCPU (${threads.length} of ${g.settings.vcpus} vCPU threads found)`);
+    }
+    for (const t of threads) {
+      const cpus = affinity.length === 1 ? affinity[0] : affinity[t.vcpu];
+      if (cpus === undefined) continue;
+      try {
+        pinThread(t.tid, cpus);
+      } catch (err) {
+        this.opts.log(`domain ${g.domid}: pinning vCPU ${t.vcpu}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** xl vcpu-pin: hard affinity of one vCPU (or all) from now on; not kept across a restart, as in xl. */
+  vcpuPin(ref: string, vcpu: number | 'all', cpus: readonly number[]): { vcpu: number; cpus: number[] }[] {
+    const g = this.find(ref);
+    if (cpus.length === 0 || cpus.some((c) => !Number.isInteger(c) || c < 0 || c >= MAX_HOST_CPUS)) {
+      throw new ToolstackError(`cpus must be a non-empty list of CPU numbers 0..${MAX_HOST_CPUS - 1}`);
+    }
+    if (vcpu !== 'all' && (!Number.isInteger(vcpu) || vcpu < 0 || vcpu >= g.settings.vcpus)) {
+      throw new ToolstackError(`${g.name} has vCPUs 0..${g.settings.vcpus - 1}`);
+    }
+    const threads = this.threadsOf(g).filter((t) => vcpu === 'all' || t.vcpu === vcpu);
+    if (threads.length === 0) throw new ToolstackError(`no vCPU threads of ${g.name} found in the hypervisor daemon`);
+    for (const t of threads) {
+      try {
+        pinThread(t.tid, cpus);
+      } catch (err) {
+        throw new ToolstackError(`vCPU ${t.vcpu}: ${(err as Error).message}`);
+      }
+    }
+    return this.vcpus(g);
+  }
+
+  /** Each vCPU's current hard affinity (xl vcpu-list's "CPU Affinity"). */
+  vcpus(g: GuestDomain): { vcpu: number; cpus: number[]; cpu_time_s: number }[] {
+    const pid = this.hypervisorPid();
+    return this.threadsOf(g).map((t) => ({ vcpu: t.vcpu, cpus: threadAffinity(t.tid), cpu_time_s: pid === null ? 0 : threadCpuSeconds(pid, t.tid) }));
+  }
+
+  /** CPU seconds a domain's vCPUs have used (xl list's Time(s)). */
+  private cpuSeconds(g: GuestDomain): number {
+    const pid = this.hypervisorPid();
+    return pid === null ? 0 : this.threadsOf(g).reduce((sum, t) => sum + threadCpuSeconds(pid, t.tid), 0);
   }
 
   /** Remember how a domain was built, for a dom0 that restarts while it runs. */
@@ -203,6 +322,7 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
 
   async destroy(ref: string): Promise<void> {
     const g = this.find(ref);
+    this.restartedAt.delete(g.name);
     await this.hv.call({ op: 'destroy', destroy: { domid: g.domid } });
   }
 
@@ -213,15 +333,32 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
 
   /**
    * Set the domain's balloon target (xl mem-set): memory/target in xenstore, in KiB, which a
-   * balloon driver in the guest follows. The domain's maximum stays what it was booted with.
+   * balloon driver in the guest follows, up to the domain's maximum (mem-max, else maxmem).
    */
   memSet(ref: string, mib: number): { target_kib: number } {
     const g = this.find(ref);
-    if (!Number.isInteger(mib) || mib < GUEST_LIMITS.minRamMiB || mib > g.settings.memoryMiB) {
-      throw new ToolstackError(`memory must be between ${GUEST_LIMITS.minRamMiB} and ${g.settings.memoryMiB} MiB for ${g.name}`);
+    if (!Number.isInteger(mib) || mib < GUEST_LIMITS.minRamMiB || mib > g.maxMiB) {
+      throw new ToolstackError(`memory must be between ${GUEST_LIMITS.minRamMiB} and ${g.maxMiB} MiB for ${g.name}`);
     }
     this.xs.local.write(`/local/domain/${g.domid}/memory/target`, String(mib * 1024));
+    g.targetMiB = mib;
     return { target_kib: mib * 1024 };
+  }
+
+  /**
+   * xl mem-max: the most mem-set may give the domain, written as memory/static-max. It can only
+   * stay within the RAM the domain was built with (maxmem): the hypervisor's limit on populated
+   * frames is fixed at creation, so this is a toolstack limit, and not below the current target.
+   */
+  memMax(ref: string, mib: number): { static_max_kib: number } {
+    const g = this.find(ref);
+    const built = g.settings.maxMemoryMiB ?? g.settings.memoryMiB;
+    if (!Number.isInteger(mib) || mib < g.targetMiB || mib > built) {
+      throw new ToolstackError(`maximum memory must be between ${g.targetMiB} (the current target) and ${built} MiB (what ${g.name} was built with)`);
+    }
+    this.xs.local.write(`/local/domain/${g.domid}/memory/static-max`, String(mib * 1024));
+    g.maxMiB = mib;
+    return { static_max_kib: mib * 1024 };
   }
 
   async unpause(ref: string): Promise<void> {
@@ -311,10 +448,41 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
     });
   }
 
-  async list(): Promise<Record<string, unknown>[]> {
+  /** The domains, with the CPU time of their vCPU threads; `dom0`: Domain-0 first, as xl lists it. */
+  async list(opts: { dom0?: boolean } = {}): Promise<Record<string, unknown>[]> {
     const r = await this.hv.call({ op: 'list', list: { domid: 0 } });
     const hvInfo = r.response.body === 'list' ? r.response.list.domains : [];
-    return this.domains().map((g) => g.info(hvInfo.find((d) => d.domid === g.domid) ?? null));
+    const guests = this.domains().map((g) => ({ ...g.info(hvInfo.find((d) => d.domid === g.domid) ?? null), cpu_time_s: this.cpuSeconds(g) }));
+    if (opts.dom0 !== true) return guests;
+    const dom0 = {
+      domid: 0, name: 'Domain-0', state: 'running', vcpus: 1, memory_mib: Math.round(process.memoryUsage.rss() / 1048576),
+      uptime_s: process.uptime(), cpu_time_s: threadCpuSeconds(process.pid),
+    };
+    return [dom0, ...guests];
+  }
+
+  /**
+   * xl block-list: each disk with its backend's state and the frontend's ring, as xenstore has
+   * them (the guest wrote the frontend's nodes: they are shown, cut short, never trusted).
+   */
+  blockList(ref: string): Record<string, unknown>[] {
+    const g = this.find(ref);
+    const STATES = ['Unknown', 'Initialising', 'InitWait', 'Initialised', 'Connected', 'Closing', 'Closed', 'Reconfiguring', 'Reconfigured'];
+    const read = (path: string): string | null => {
+      const v = this.xs.local.read(path);
+      return v === null ? null : v.slice(0, 32);
+    };
+    return (g.settings.disks ?? []).map((d) => {
+      const devid = vdevToDevid(d.vdev);
+      const be = `/local/domain/0/backend/vbd/${g.domid}/${devid}`;
+      const fe = `/local/domain/${g.domid}/device/vbd/${devid}`;
+      const state = Number(read(`${be}/state`) ?? -1);
+      return {
+        domid: g.domid, vdev: d.vdev, devid, target: d.target, access: d.access,
+        state: STATES[state] ?? 'NotServed', 'event-channel': read(`${fe}/event-channel`) ?? '-', 'ring-ref': read(`${fe}/ring-ref`) ?? '-',
+        backend: be,
+      };
+    });
   }
 
   /** Destroy every domain (daemon shutdown) and wait until they are gone. */
@@ -364,11 +532,24 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
     this.opts.log(`domain ${g.domid} (${g.name}) ended: ${end.kind}${end.kind === 'shutdown' ? ` reason ${end.reason}` : ''}`);
     this.emit('end', g, end);
     const action = this.actionFor(g.settings, end);
-    if (action === 'restart' || action === 'rename-restart' || action === 'coredump-restart') {
-      this.create(g.settings).catch((err: unknown) => {
-        this.opts.log(`restarting ${g.name} failed: ${err instanceof Error ? err.message : String(err)}`);
-      });
+    if (action !== 'restart' && action !== 'rename-restart' && action !== 'coredump-restart') {
+      this.restartedAt.delete(g.name);
+      return;
     }
+    const last = this.restartedAt.get(g.name);
+    const now = Date.now();
+    if (last !== undefined && now - last < RESTART_GUARD_MS) {
+      this.restartedAt.delete(g.name);
+      const msg = `domain ${g.name} restarted too fast (it ended ${((now - last) / 1000).toFixed(1)} s after its last restart, ` +
+        `under ${RESTART_GUARD_MS / 1000} s): not restarting it`;
+      this.opts.log(msg);
+      this.log.append(0, `${msg}\n`);
+      return;
+    }
+    this.restartedAt.set(g.name, now);
+    this.create(g.settings).catch((err: unknown) => {
+      this.opts.log(`restarting ${g.name} failed: ${err instanceof Error ? err.message : String(err)}`);
+    });
   }
 
   /** on_poweroff / on_reboot / on_crash for how the domain ended (destroyed ones stay dead). */
@@ -378,7 +559,8 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
     switch (end.reason) {
       case REASON.poweroff: return s.onPoweroff;
       case REASON.reboot: return s.onReboot;
-      case REASON.crash: case REASON.watchdog: return s.onCrash;
+      case REASON.crash: return s.onCrash;
+      case REASON.watchdog: return s.onWatchdog ?? 'destroy';
       default: return 'destroy';
     }
   }

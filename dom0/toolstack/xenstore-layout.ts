@@ -7,7 +7,10 @@ export interface DomainNodes {
   readonly domid: number;
   readonly name: string;
   readonly uuid: string;
+  /** memory/static-max: what the domain was built with (xl's maxmem). */
   readonly memoryKiB: number;
+  /** memory/target: the balloon target it starts with (xl's memory). */
+  readonly targetKiB: number;
   readonly vcpus: number;
   readonly consolePort: number;
   readonly consolePfn: number;
@@ -46,7 +49,7 @@ export function writeDomainNodes(xs: XsLocal, n: DomainNodes): void {
     for (let v = 0; v < n.vcpus; v++) put(`cpu/${v}/availability`, 'online');
     put('memory', '');
     put('memory/static-max', String(n.memoryKiB));
-    put('memory/target', String(n.memoryKiB));
+    put('memory/target', String(n.targetKiB));
     put('console', '');
     put('console/port', String(n.consolePort));
     put('console/ring-ref', String(n.consolePfn));
