@@ -138,6 +138,16 @@ t.test('rate limit holds packets back on the ring instead of dropping them', asy
   t.equal(nb.list(1)[0]!.counters.txDropped, 0, 'nothing dropped');
 });
 
+t.test("the rate's interval (xl's rate=…@INTERVAL) is published in libxl's form and sizes the burst", async (t) => {
+  const { dom0, nb } = await setup(t);
+  dom0.guest(1);
+  await nb.addVif(1, 0, { mac: MAC(1), rateBytesPerSec: 1_000_000, rateIntervalUs: 20_000 });
+  t.equal(dom0.store.read('/local/domain/0/backend/vif/1/0/rate'), '20000,20000', '20 000 bytes per 20 000 µs');
+  dom0.guest(2);
+  await nb.addVif(2, 0, { mac: MAC(2), rateBytesPerSec: 1_000_000 });
+  t.equal(dom0.store.read('/local/domain/0/backend/vif/2/0/rate'), '50000,50000', "xl's default interval: 50 ms");
+});
+
 t.test('RX without posted buffers: a small queue, then drops counted in rxDropped', async (t) => {
   const { nb, vif } = await setup(t);
   const [a, b] = [await vif(1), await vif(2, { rx: 0 })];

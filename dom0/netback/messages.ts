@@ -44,6 +44,8 @@ export interface VifAttach {
   readonly tapFd: number | null;
   /** Bytes per second the guest may send; null: unlimited. */
   readonly rateBytesPerSec: number | null;
+  /** The rate's credit interval in µs (xl's `@INTERVAL`, 50 ms by default): the bucket holds one interval's bytes. */
+  readonly rateIntervalUs: number;
   /** Float64Array(CNT_SLOTS) over this. */
   readonly counters: SharedArrayBuffer;
 }

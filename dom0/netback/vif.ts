@@ -16,6 +16,8 @@ import { parseMac } from './switch/mac-table.ts';
 
 const K = NETIF_XS_KEY.values;
 const BACK_DOMID = 0;
+/** xl's default credit interval for `rate=` (50 ms). */
+const DEFAULT_RATE_INTERVAL_US = 50_000;
 
 /** What netback offers every frontend (io/netif.h feature keys). */
 export const BACKEND_FEATURES: Readonly<Record<string, string>> = {
@@ -57,7 +59,10 @@ export class Vif implements DeviceDriver {
     if (setting.bridge !== undefined) extra[K.BRIDGE] = setting.bridge;
     if (setting.ip !== undefined) extra[K.IP] = setting.ip;
     // libxl's form: bytes per interval, interval in microseconds.
-    if (setting.rateBytesPerSec !== undefined) extra[K.RATE] = `${Math.max(1, Math.round(setting.rateBytesPerSec / 20))},50000`;
+    if (setting.rateBytesPerSec !== undefined) {
+      const us = setting.rateIntervalUs ?? DEFAULT_RATE_INTERVAL_US;
+      extra[K.RATE] = `${Math.max(1, Math.round((setting.rateBytesPerSec * us) / 1e6))},${us}`;
+    }
     this.features = { ...BACKEND_FEATURES, [K.MAC]: setting.mac, [K.HANDLE]: String(devid), ...extra };
     const paths = createDevicePair(ctx.store, {
       type: 'vif', frontDomid: domid, backDomid: BACK_DOMID, devid,
@@ -90,6 +95,7 @@ export class Vif implements DeviceDriver {
       sg: link.readFrontend(K.FEATURE_SG)?.trim() === '1',
       persistent: link.readFrontend(K.FEATURE_PERSISTENT)?.trim() === '1',
       tapFd: this.tap?.fd ?? null, rateBytesPerSec: this.setting.rateBytesPerSec ?? null,
+      rateIntervalUs: this.setting.rateIntervalUs ?? DEFAULT_RATE_INTERVAL_US,
       counters: this.counters.buffer as SharedArrayBuffer,
     });
     this.attached = w;

@@ -91,7 +91,8 @@ export class VifPort {
     this.rx = new BackRing([this.mem.page(cfg.rxRingOffset)], NetifRxRing.entrySize);
     this.mac = Uint8Array.from(cfg.mac);
     this.bucket = cfg.rateBytesPerSec === null ? null
-      : new TokenBucket(cfg.rateBytesPerSec, Math.max(maxFrame, Math.floor(cfg.rateBytesPerSec / 20)));
+      // One interval's worth of credit may go at once (Linux netback's credit_bytes per credit_usec).
+      : new TokenBucket(cfg.rateBytesPerSec, Math.max(maxFrame, Math.floor((cfg.rateBytesPerSec * cfg.rateIntervalUs) / 1e6)));
   }
 
   /** The vif is detached: give back the grants kept for it (persistent mode). */
