@@ -64,7 +64,8 @@ t.test('read-only disks refuse writes and stay unchanged', kvmTest(), async (t) 
 
 t.test('the demo: hello prints the first sector of its read-only PV disk', kvmTest(), async (t) => {
   const img = join(dir, 'demo.img');
-  writeFileSync(img, Buffer.concat([Buffer.from('a line from the host\n'), Buffer.alloc(MiB)]));
+  const line = Buffer.from('a line from the host\n');
+  writeFileSync(img, Buffer.concat([line, Buffer.alloc(MiB - line.length)])); // whole sectors: 2048
   const r = await runBlockGuest('hello', [`${img},ro`], '');
   t.equal(r.code, 0, r.out);
   t.match(r.out, /PV disk: 2048 sectors of 512 bytes; sector 0 says:\na line from the host\n/);
