@@ -129,6 +129,7 @@ message DomainEnd {
 }
 message Event {
   uint32 domid = 1;
+  double at_ms = 2;             // console_io: when the guest wrote it (CLOCK_MONOTONIC ms), so dom0 can order it against the PV console
   oneof what {
     string state = 10;          // running | paused | shutdown | dying
     DomainEnd dead = 11;        // every resource of the domain is gone
@@ -211,7 +212,8 @@ export type EventWhat =
   | { what: 'uart_output'; uart_output: Uint8Array }
   | { what: 'first_entry_ms'; first_entry_ms: number };
 
-export type Event = { domid: number } & EventWhat;
+/** `at_ms`: see the proto comment (0 or absent when not stamped). */
+export type Event = { domid: number; at_ms?: number } & EventWhat;
 
 export type Frame =
   | { kind: 'request'; request: Request }

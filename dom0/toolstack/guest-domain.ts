@@ -1,6 +1,7 @@
 // guest-domain.ts: dom0's record of one guest — its console and xenstore rings wired to the
 // console backend and xenstored through dom0 event channels, its merged console stream, and the
 // teardown that releases everything it holds when the guest dies.
+import { monotonicMs } from '../../host/clock.ts';
 import { EventEmitter } from 'eventemitter3';
 import type { CreateReplyMsg, DomainEndMsg, DomainInfoMsg } from '../../abi/privileged.ts';
 import { libc } from '../../host/libc.ts';
@@ -75,7 +76,7 @@ export class GuestDomain extends EventEmitter<GuestDomainEvents> {
       const consoleNotify = await g.bind(created.console_port, () => g.console?.onGuestEvent());
       g.console = new ConsoleBackend({ domid: info.domid, name: settings.name, page: consolePage, notify: consoleNotify, logPath });
       g.console.on('output', (bytes: Uint8Array) => {
-        g.pvConsoleSeen = true;
+        g.pvConsoleSeenAt ??= monotonicMs();
         g.output(bytes);
       });
       const storeNotify = await g.bind(created.store_port, () => xs.kick(info.domid));
@@ -119,14 +120,20 @@ export class GuestDomain extends EventEmitter<GuestDomainEvents> {
   }
 
   /**
-   * The guest has written to its PV console: from then on its console_io output goes only to the
-   * hypervisor log, so a guest that writes each line to both shows it once.
+   * When dom0 first read the guest's PV console (monotonicMs), or null: console_io written after
+   * it goes only to the hypervisor log, so a guest that writes each line to both shows it once.
    */
-  pvConsoleSeen = false;
+  pvConsoleSeenAt: number | null = null;
 
-  /** The hypervisor console (console_io, port 0xE9): shown too until the PV console speaks, or always when asked. */
-  hypervisorConsole(bytes: Uint8Array): void {
-    if (!this.pvConsoleSeen || this.settings.showConsoleIo === true) this.output(bytes);
+  /**
+   * The hypervisor console (console_io, port 0xE9): shown too until the PV console speaks, or
+   * always when asked. Judged by when the guest wrote it (`atMs`, stamped on its vCPU thread), not
+   * by when the event got here: the two consoles reach dom0 by different paths, and on a busy
+   * host a line written before the first PV console output can arrive after it.
+   */
+  hypervisorConsole(bytes: Uint8Array, atMs?: number): void {
+    const before = this.pvConsoleSeenAt === null || (atMs !== undefined && atMs > 0 && atMs < this.pvConsoleSeenAt);
+    if (before || this.settings.showConsoleIo === true) this.output(bytes);
   }
 
   /** Output from the guest's console (PV ring or UART, and console_io as above), to clients and the backlog. */

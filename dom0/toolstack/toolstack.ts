@@ -503,7 +503,7 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
         break;
       case 'console_io':
         this.log.append(ev.domid, Buffer.from(ev.console_io).toString('utf8'));
-        g.hypervisorConsole(ev.console_io);
+        g.hypervisorConsole(ev.console_io, ev.at_ms);
         break;
       case 'uart_output':
         g.output(ev.uart_output);

@@ -161,7 +161,7 @@ export class PrivilegedServer {
     if (this.watched.has(d)) return;
     this.watched.add(d);
     d.on('state', (state) => { if (state !== 'dead') this.emitEvent({ domid: d.domid, what: 'state', state }); });
-    d.on('console', (text) => this.emitEvent({ domid: d.domid, what: 'console_io', console_io: new TextEncoder().encode(text) }));
+    d.on('console', (text, atMs) => this.emitEvent({ domid: d.domid, at_ms: atMs, what: 'console_io', console_io: new TextEncoder().encode(text) }));
     d.on('uart', (text) => this.emitEvent({ domid: d.domid, what: 'uart_output', uart_output: new TextEncoder().encode(text) }));
     d.on('first-entry', (ms) => this.emitEvent({ domid: d.domid, what: 'first_entry_ms', first_entry_ms: ms }));
     d.on('dead', (end) => this.emitEvent({ domid: d.domid, what: 'dead', dead: endMessage(end) }));

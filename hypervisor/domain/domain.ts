@@ -65,7 +65,7 @@ export type DomainEnd =
 
 export interface DomainEvents {
   /** The hypervisor console: console_io writes and the debug port 0xE9 (Xen's `xl dmesg`). */
-  console: (text: string) => void;
+  console: (text: string, atMs: number) => void;
   /** What the guest wrote to its emulated 16550 UART: the guest's own console. */
   uart: (text: string) => void;
   state: (state: DomainState) => void;
@@ -239,7 +239,7 @@ export class Domain extends EventEmitter<DomainEvents> {
         if (this.stateValue === 'dying' || this.stateValue === 'paused') this.kick(v);
         break;
       case 'console':
-        this.emit('console', m.text);
+        this.emit('console', m.text, m.atMs);
         break;
       case 'uart-output':
         this.drainUart();

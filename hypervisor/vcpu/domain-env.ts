@@ -1,4 +1,5 @@
 // domain-env.ts: the worker-side DomainEnv — domain services backed by shared state and messages.
+import { monotonicMs } from '../../host/clock.ts';
 import { KvmVm } from '../kvm/vm.ts';
 import { PhysMemory } from '../memory/phys-memory.ts';
 import { RegionTable, PAGE_SIZE } from '../memory/regions.ts';
@@ -65,7 +66,7 @@ export class WorkerDomainEnv implements DomainEnv {
   }
 
   console(text: string): void {
-    this.post({ type: 'console', text });
+    this.post({ type: 'console', text, atMs: monotonicMs() });
   }
 
   shutdown(reason: number): void {

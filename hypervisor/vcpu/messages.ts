@@ -52,7 +52,7 @@ export interface VcpuStats {
 
 export type WorkerToMain =
   | { readonly type: 'ready'; readonly vcpuId: number; readonly tid: bigint }
-  | { readonly type: 'console'; readonly text: string }
+  | { readonly type: 'console'; readonly text: string; /** monotonicMs() when the guest wrote it. */ readonly atMs: number }
   /** The UART wrote to its console ring after the main thread last drained it. */
   | { readonly type: 'uart-output' }
   | { readonly type: 'shutdown'; readonly reason: number }
