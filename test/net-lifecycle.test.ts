@@ -1,0 +1,124 @@
+// net-lifecycle.test.ts: vifs come and go without leaking. Through the real daemons:
+//   - 50 create/destroy cycles of a `network` guest with a vif on the internal switch — even
+//     cycles ping a resident peer and end by themselves (netfront closes its side), odd ones are
+//     destroyed while their vif is Connected — leave dom0's and the hypervisor's open fds exactly
+//     where they were after cycle 10, no guest memory mapped in dom0 but the peer's, and the RSS
+//     of both daemons within a generous leak bound (as test/toolstack-leaks.test.ts);
+//   - a guest flooding UDP at a peer, destroyed mid-flood, leaves no fd and no mapping of its
+//     memory in dom0, and the peer still answers another guest, losing nothing.
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { kvmTest } from './helpers/kvm.ts';
+import { startDaemons, processFds, processRssKiB, eventually, type TestDaemons } from './helpers/daemons.ts';
+import { guestPath } from './helpers/run-guest.ts';
+import { netConfig, report, result, startDomain } from './helpers/net.ts';
+import { ControlClient } from '../cli/control-client.ts';
+import { xenOuiMac } from '../abi/domain-settings.ts';
+import type { VifStatus } from '../abi/control.ts';
+
+const CYCLES = 50;
+const BASELINE_CYCLE = 10;
+/** Generous: V8's heap grows and shrinks on its own schedule; a leak of ~1 MiB per domain would show. */
+const RSS_SLACK_KIB = 40 * 1024;
+
+/** dom0's mappings of guest memory files (the hypervisor's memfds are named pvkvm-DOMAIN). */
+function guestMappings(pid: number, name = ''): number {
+  return readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n').filter((l) => l.includes(`/memfd:pvkvm-${name}`)).length;
+}
+
+interface Snapshot { hvFds: number; d0Fds: number; d0Maps: number; hvRss: number; d0Rss: number }
+
+function snapshot(d: TestDaemons): Snapshot {
+  const hv = d.pid('hypervisor');
+  const d0 = d.pid('dom0');
+  return { hvFds: processFds(hv), d0Fds: processFds(d0), d0Maps: guestMappings(d0), hvRss: processRssKiB(hv), d0Rss: processRssKiB(d0) };
+}
+
+/** Wait (briefly) for the counts to settle back to `want`: teardown finishes asynchronously. */
+async function settled(d: TestDaemons, want: Snapshot): Promise<Snapshot> {
+  const same = (s: Snapshot): boolean => s.hvFds === want.hvFds && s.d0Fds === want.d0Fds && s.d0Maps === want.d0Maps;
+  return (await eventually(() => { const s = snapshot(d); return same(s) ? s : undefined; }, 5000)) ?? snapshot(d);
+}
+
+t.test('vif lifecycles leak nothing', kvmTest(), async (t) => {
+  const d = await startDaemons();
+  t.teardown(() => d.down());
+  const c = await ControlClient.connect(d.runDir);
+  t.teardown(() => c.close());
+  const vifs = async (domain: string): Promise<VifStatus[]> => c.request<VifStatus[]>('network-list', { domain }).catch(() => []);
+  const connected = (domain: string): Promise<true | undefined> =>
+    eventually(async () => ((await vifs(domain))[0]?.state === 'Connected' ? true : undefined), 60_000);
+
+  // A resident peer on the switch for the whole test.
+  const peer = startDomain(d, 'peer', netConfig(d, 'peer', 'mode=responder ip=10.0.8.2 duration=600'));
+  await peer.waitFor(/net: responder on port 7000/);
+
+  t.test(`${CYCLES} create/destroy cycles of a guest with a vif are flat`, async (t) => {
+    const settings = (i: number, cmdline: string) => ({
+      name: `cyc-${i}`, kernel: guestPath('network'), cmdline, memoryMiB: 32, vcpus: 1, modules: [],
+      onPoweroff: 'destroy', onReboot: 'destroy', onCrash: 'destroy', vifs: [{ mac: xenOuiMac(`cyc-${i}`, 0) }],
+    });
+    const cycle = async (i: number): Promise<void> => {
+      if (i % 2 === 0) {
+        // Connects, pings the peer twice, closes its vif and powers off.
+        const r = await c.request<{ domid: number }>('create', { settings: settings(i, `mode=ping ip=10.0.8.${10 + (i % 200)} peer=10.0.8.2 count=2`) });
+        await c.request('wait', { domain: String(r.domid) }).catch(() => undefined);
+      } else {
+        // Destroyed with its vif Connected.
+        const r = await c.request<{ domid: number }>('create', { settings: settings(i, `mode=responder ip=10.0.8.${10 + (i % 200)}`) });
+        if (!await connected(String(r.domid))) t.fail(`cycle ${i}: the vif never connected`);
+        await c.request('destroy', { domain: String(r.domid) });
+      }
+    };
+    let base: Snapshot | null = null;
+    for (let i = 1; i <= CYCLES; i++) {
+      await cycle(i);
+      if (i === BASELINE_CYCLE) {
+        await new Promise((r) => setTimeout(r, 300));
+        base = snapshot(d);
+      }
+    }
+    const after = await settled(d, base!);
+    t.comment(`after cycle ${BASELINE_CYCLE}: ${JSON.stringify(base)}; after cycle ${CYCLES}: ${JSON.stringify(after)}`);
+    t.same((await c.request<{ name: string }[]>('list')).map((x) => x.name), ['peer'], 'only the peer is left');
+    t.equal(after.d0Fds, base!.d0Fds, `dom0's open fds: ${base!.d0Fds} after cycle ${BASELINE_CYCLE}, ${after.d0Fds} after cycle ${CYCLES}`);
+    t.equal(after.hvFds, base!.hvFds, `the hypervisor's open fds: ${base!.hvFds} → ${after.hvFds}`);
+    t.equal(after.d0Maps, base!.d0Maps, `dom0's mappings of guest memory: ${base!.d0Maps} → ${after.d0Maps}`);
+    t.equal(guestMappings(d.pid('dom0'), 'cyc-'), 0, 'none of a cycled guest\'s memory is mapped in dom0');
+    t.ok(after.d0Rss - base!.d0Rss < RSS_SLACK_KIB, `dom0 RSS ${base!.d0Rss} → ${after.d0Rss} KiB (leak bound ${RSS_SLACK_KIB} KiB over ${CYCLES - BASELINE_CYCLE} cycles)`);
+    t.ok(after.hvRss - base!.hvRss < RSS_SLACK_KIB, `hypervisor RSS ${base!.hvRss} → ${after.hvRss} KiB`);
+    t.match((await vifs('peer'))[0], { state: 'Connected' }, 'the peer\'s vif is still connected');
+  });
+
+  t.test('a guest destroyed mid-flood leaks nothing and leaves its peer fine', async (t) => {
+    await new Promise((r) => setTimeout(r, 300));
+    const base = snapshot(d);
+    const peerBefore = (await vifs('peer'))[0]!.counters;
+    // As fast as the ring takes them, far more than it will live to send; the peer echoes each.
+    const flood = startDomain(d, 'flood', netConfig(d, 'flood', 'mode=udp-send ip=10.0.8.3 peer=10.0.8.2 count=100000000 size=1472'));
+    t.ok(await eventually(async () => ((await vifs('flood'))[0]?.counters.txPackets ?? 0) > 5000 ? true : undefined, 60_000), 'the flood is under way');
+    t.ok(guestMappings(d.pid('dom0'), 'flood') >= 1, 'dom0 maps the flooder\'s memory while its vif is up');
+    t.equal((await c.request<unknown>('destroy', { domain: 'flood' }).then(() => 0, (e: Error) => e.message)), 0, 'destroyed mid-flood');
+    const f = await flood.ended;
+    t.notMatch(f.stdout, /net: udp-send sent=/, 'it never finished');
+    const after = await settled(d, base);
+    t.equal(after.d0Fds, base.d0Fds, `dom0's open fds back to ${base.d0Fds}`);
+    t.equal(after.hvFds, base.hvFds, `the hypervisor's open fds back to ${base.hvFds}`);
+    t.equal(guestMappings(d.pid('dom0'), 'flood'), 0, 'no mapping of the flooder\'s memory left in dom0');
+    t.equal(after.d0Maps, base.d0Maps, 'guest memory mappings back to the baseline');
+    const peerAfter = (await vifs('peer'))[0]!;
+    t.equal(peerAfter.state, 'Connected', 'the peer\'s vif is still connected');
+    t.ok(peerAfter.counters.rxPackets - peerBefore.rxPackets > 5000, 'it received the flood');
+
+    // The peer still answers, losing nothing.
+    const ping = await startDomain(d, 'after', netConfig(d, 'after', 'mode=udp-ping ip=10.0.8.4 peer=10.0.8.2 count=50 size=1000')).ended;
+    t.equal(result(ping.stdout), 'SUCCESS', ping.stdout);
+    t.match(report(ping.stdout, 'udp-ping'), { sent: 50, received: 50, lost: 0 });
+  });
+
+  t.test('the peer ran throughout', async (t) => {
+    t.equal(peer.child.exitCode, null, 'the peer is still running');
+    t.equal((await c.request<unknown>('destroy', { domain: 'peer' }).then(() => 0, (e: Error) => e.message)), 0);
+    t.match((await peer.ended).stdout, /net: responder on port 7000/);
+  });
+});
