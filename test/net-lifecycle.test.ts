@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { kvmTest } from './helpers/kvm.ts';
 import { startDaemons, processFds, processRssKiB, eventually, type TestDaemons } from './helpers/daemons.ts';
 import { guestPath } from './helpers/run-guest.ts';
-import { netConfig, report, result, startDomain } from './helpers/net.ts';
+import { hostNetMissing, ip, netConfig, removeQuietly, report, result, runId, startDomain } from './helpers/net.ts';
 import { ControlClient } from '../cli/control-client.ts';
 import { xenOuiMac } from '../abi/domain-settings.ts';
 import type { VifStatus } from '../abi/control.ts';
@@ -40,7 +40,16 @@ async function settled(d: TestDaemons, want: Snapshot): Promise<Snapshot> {
   return (await eventually(() => { const s = snapshot(d); return same(s) ? s : undefined; }, 5000)) ?? snapshot(d);
 }
 
+/** A host bridge for the bridged cycles, or null where this host cannot make one. */
+const BRIDGE = hostNetMissing() === null ? `pvkl${runId()}` : null;
+
 t.test('vif lifecycles leak nothing', kvmTest(), async (t) => {
+  if (BRIDGE !== null) {
+    ip('link', 'add', BRIDGE, 'type', 'bridge');
+    t.teardown(() => removeQuietly('link', BRIDGE));
+  } else {
+    t.comment('no host bridge here (not root, or no TUN): every cycle is on the internal switch');
+  }
   const d = await startDaemons();
   t.teardown(() => d.down());
   const c = await ControlClient.connect(d.runDir);
@@ -56,7 +65,8 @@ t.test('vif lifecycles leak nothing', kvmTest(), async (t) => {
   t.test(`${CYCLES} create/destroy cycles of a guest with a vif are flat`, async (t) => {
     const settings = (i: number, cmdline: string) => ({
       name: `cyc-${i}`, kernel: guestPath('network'), cmdline, memoryMiB: 32, vcpus: 1, modules: [],
-      onPoweroff: 'destroy', onReboot: 'destroy', onCrash: 'destroy', vifs: [{ mac: xenOuiMac(`cyc-${i}`, 0) }],
+      onPoweroff: 'destroy', onReboot: 'destroy', onCrash: 'destroy',
+      vifs: [{ mac: xenOuiMac(`cyc-${i}`, 0), ...(BRIDGE !== null && i % 4 === 3 ? { bridge: BRIDGE } : {}) }],
     });
     const cycle = async (i: number): Promise<void> => {
       if (i % 2 === 0) {
@@ -67,10 +77,12 @@ t.test('vif lifecycles leak nothing', kvmTest(), async (t) => {
         // Destroyed with its vif Connected.
         const r = await c.request<{ domid: number }>('create', { settings: settings(i, `mode=responder ip=10.0.8.${10 + (i % 200)}`) });
         if (!await connected(String(r.domid))) t.fail(`cycle ${i}: the vif never connected`);
+        if ((await vifs(String(r.domid)))[0]?.tap) tapped++;
         await c.request('destroy', { domain: String(r.domid) });
       }
     };
     let base: Snapshot | null = null;
+    let tapped = 0;
     for (let i = 1; i <= CYCLES; i++) {
       await cycle(i);
       if (i === BASELINE_CYCLE) {
@@ -88,6 +100,10 @@ t.test('vif lifecycles leak nothing', kvmTest(), async (t) => {
     t.ok(after.d0Rss - base!.d0Rss < RSS_SLACK_KIB, `dom0 RSS ${base!.d0Rss} → ${after.d0Rss} KiB (leak bound ${RSS_SLACK_KIB} KiB over ${CYCLES - BASELINE_CYCLE} cycles)`);
     t.ok(after.hvRss - base!.hvRss < RSS_SLACK_KIB, `hypervisor RSS ${base!.hvRss} → ${after.hvRss} KiB`);
     t.match((await vifs('peer'))[0], { state: 'Connected' }, 'the peer\'s vif is still connected');
+    if (BRIDGE !== null) {
+      t.equal(tapped, Math.floor((CYCLES + 1) / 4), 'every fourth cycle had a TAP on the bridge');
+      t.equal(ip('-o', 'link', 'show', 'master', BRIDGE).trim(), '', `no TAP left on ${BRIDGE} after ${tapped} bridged cycles`);
+    }
   });
 
   t.test('a guest destroyed mid-flood leaks nothing and leaves its peer fine', async (t) => {
