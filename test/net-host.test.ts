@@ -38,7 +38,7 @@ function missing(): string | null {
 interface Capture { stop(): Promise<Uint8Array> }
 
 async function capture(tap: string, file: string): Promise<Capture> {
-  const child = spawn('tcpdump', ['-i', tap, '--immediate-mode', '-U', '-n', '-s', '0', '-Z', 'root', '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('tcpdump', ['-i', tap, '--immediate-mode', '-B', '16384', '-U', '-n', '-s', '0', '-Z', 'root', '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   const closed = new Promise<number | null>((r) => child.on('close', r));
   await new Promise<void>((resolve, reject) => {
