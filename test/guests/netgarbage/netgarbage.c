@@ -9,7 +9,9 @@
  *              1600 (> MTU + 14); offset 4000 + 200 bytes (crossing the page); a grant ref far
  *              beyond the table and one never granted; a chain whose second slot carries more
  *              than the first slot's total; then a frame from a spoofed source MAC (DROPPED), and
- *              a good frame again (OKAY: the vif still works). Last, a chain of 20 slots
+ *              a good frame again (OKAY: the vif still works), 300 good broadcasts (vif 1 posts
+ *              no RX buffer: netback may queue a bounded number, and counts the rest as
+ *              rxDropped). Last, a chain of 20 slots
  *              (more_data on 19 > XEN_NETIF_NR_SLOTS_MIN): the backend must disconnect vif 0
  *              (state Closing or Closed).
  *   vif 1, TX: a good broadcast (OKAY), then req_prod = req_prod_pvt + 1000 and a notification:
@@ -225,6 +227,11 @@ int main(void) {
   frame_at(v0, 0, v0->mac, 60);
   slot(v0, v0->data_ref, 0, 60, 0);
   expect(v0, "good frame after the garbage", NETIF_RSP_OKAY);
+  /* 300 broadcasts: flooded to vif 1 too, which never posts an RX buffer. */
+  for (unsigned b = 0; b < 3; b++) {
+    for (unsigned i = 0; i < 100; i++) slot(v0, v0->data_ref, 0, 60, 0);
+    expect(v0, b == 0 ? "100 broadcasts (1)" : b == 1 ? "100 broadcasts (2)" : "100 broadcasts (3)", NETIF_RSP_OKAY);
+  }
   /* 20 slots of one packet: fatal. */
   frame_at(v0, 0, v0->mac, 64);
   for (unsigned i = 0; i < 20; i++) slot(v0, v0->data_ref, 0, i == 0 ? 20 * 64 : 64, i < 19 ? NETTXF_more_data : 0);
