@@ -5,9 +5,10 @@
 //     where they were after cycle 10, no guest memory mapped in dom0 but the peer's, and the RSS
 //     of both daemons within a generous leak bound (as test/toolstack-leaks.test.ts);
 //   - a guest flooding UDP at a peer, destroyed mid-flood, leaves no fd and no mapping of its
-//     memory in dom0, and the peer still answers another guest, losing nothing.
+//     memory in dom0, and the peer still answers another guest, losing nothing: on the internal
+//     switch, and (where the host allows bridges) through TAPs on a host bridge.
 import t from 'tap';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { kvmTest } from './helpers/kvm.ts';
 import { startDaemons, processFds, processRssKiB, eventually, type TestDaemons } from './helpers/daemons.ts';
 import { guestPath } from './helpers/run-guest.ts';
@@ -106,31 +107,53 @@ t.test('vif lifecycles leak nothing', kvmTest(), async (t) => {
     }
   });
 
-  t.test('a guest destroyed mid-flood leaks nothing and leaves its peer fine', async (t) => {
-    await new Promise((r) => setTimeout(r, 300));
-    const base = snapshot(d);
-    const peerBefore = (await vifs('peer'))[0]!.counters;
-    // As fast as the ring takes them, far more than it will live to send; the peer echoes each.
-    const flood = startDomain(d, 'flood', netConfig(d, 'flood', 'mode=udp-send ip=10.0.8.3 peer=10.0.8.2 count=100000000 size=1472'));
-    t.ok(await eventually(async () => ((await vifs('flood'))[0]?.counters.txPackets ?? 0) > 5000 ? true : undefined, 60_000), 'the flood is under way');
-    t.ok(guestMappings(d.pid('dom0'), 'flood') >= 1, 'dom0 maps the flooder\'s memory while its vif is up');
-    t.equal((await c.request<unknown>('destroy', { domain: 'flood' }).then(() => 0, (e: Error) => e.message)), 0, 'destroyed mid-flood');
-    const f = await flood.ended;
-    t.notMatch(f.stdout, /net: udp-send sent=/, 'it never finished');
-    const after = await settled(d, base);
-    t.equal(after.d0Fds, base.d0Fds, `dom0's open fds back to ${base.d0Fds}`);
-    t.equal(after.hvFds, base.hvFds, `the hypervisor's open fds back to ${base.hvFds}`);
-    t.equal(guestMappings(d.pid('dom0'), 'flood'), 0, 'no mapping of the flooder\'s memory left in dom0');
-    t.equal(after.d0Maps, base.d0Maps, 'guest memory mappings back to the baseline');
-    const peerAfter = (await vifs('peer'))[0]!;
-    t.equal(peerAfter.state, 'Connected', 'the peer\'s vif is still connected');
-    t.ok(peerAfter.counters.rxPackets - peerBefore.rxPackets > 5000, 'it received the flood');
+  /** A guest flooding `peerName` (a responder at NET.2, which echoes everything back) through
+   * `vif`, destroyed mid-flood. */
+  const floodCase = (label: string, peerName: string, net: string, vif: string, tag: string) =>
+    t.test(`a guest destroyed mid-flood (${label}) leaks nothing and leaves its peer fine`, async (t) => {
+      await new Promise((r) => setTimeout(r, 300));
+      const base = snapshot(d);
+      const peerBefore = (await vifs(peerName))[0]!.counters;
+      // As fast as the ring takes them, far more than it will live to send; the peer echoes each.
+      const name = `flood${tag}`;
+      const flood = startDomain(d, name, netConfig(d, name, `mode=udp-send ip=${net}.3 peer=${net}.2 count=100000000 size=1472`, [vif]));
+      t.ok(await eventually(async () => ((await vifs(name))[0]?.counters.txPackets ?? 0) > 5000 ? true : undefined, 60_000), 'the flood is under way');
+      const fv = (await vifs(name))[0];
+      t.equal(fv?.tap !== null, vif !== '', vif !== '' ? `through its TAP ${fv?.tap}` : 'on the internal switch');
+      t.ok(guestMappings(d.pid('dom0'), name) >= 1, 'dom0 maps the flooder\'s memory while its vif is up');
+      t.equal((await c.request<unknown>('destroy', { domain: name }).then(() => 0, (e: Error) => e.message)), 0, 'destroyed mid-flood');
+      const f = await flood.ended;
+      t.notMatch(f.stdout, /net: udp-send sent=/, 'it never finished');
+      const after = await settled(d, base);
+      t.equal(after.d0Fds, base.d0Fds, `dom0's open fds back to ${base.d0Fds}`);
+      t.equal(after.hvFds, base.hvFds, `the hypervisor's open fds back to ${base.hvFds}`);
+      t.equal(guestMappings(d.pid('dom0'), name), 0, 'no mapping of the flooder\'s memory left in dom0');
+      t.equal(after.d0Maps, base.d0Maps, 'guest memory mappings back to the baseline');
+      if (fv?.tap) t.notOk(existsSync(`/sys/class/net/${fv.tap}`), `its TAP ${fv.tap} is gone`);
+      const peerAfter = (await vifs(peerName))[0]!;
+      t.equal(peerAfter.state, 'Connected', 'the peer\'s vif is still connected');
+      t.ok(peerAfter.counters.rxPackets - peerBefore.rxPackets > 5000, 'it received the flood');
 
-    // The peer still answers, losing nothing.
-    const ping = await startDomain(d, 'after', netConfig(d, 'after', 'mode=udp-ping ip=10.0.8.4 peer=10.0.8.2 count=50 size=1000')).ended;
-    t.equal(result(ping.stdout), 'SUCCESS', ping.stdout);
-    t.match(report(ping.stdout, 'udp-ping'), { sent: 50, received: 50, lost: 0 });
-  });
+      // The peer still answers, losing nothing.
+      const pname = `after${tag}`;
+      const ping = await startDomain(d, pname, netConfig(d, pname, `mode=udp-ping ip=${net}.4 peer=${net}.2 count=50 size=1000`, [vif])).ended;
+      t.equal(result(ping.stdout), 'SUCCESS', ping.stdout);
+      t.match(report(ping.stdout, 'udp-ping'), { sent: 50, received: 50, lost: 0 });
+    });
+
+  floodCase('internal switch', 'peer', '10.0.8', '', '');
+
+  if (BRIDGE !== null) {
+    // The same through TAPs: a responder and the flooder on the host bridge, which forwards
+    // between their TAP devices.
+    t.test('a responder on the host bridge', async (t) => {
+      ip('link', 'set', BRIDGE, 'up');
+      const bpeer = startDomain(d, 'bpeer', netConfig(d, 'bpeer', 'mode=responder ip=10.0.9.2 duration=600', [`bridge=${BRIDGE}`]));
+      await bpeer.waitFor(/net: responder on port 7000/);
+      t.match((await vifs('bpeer'))[0], { bridge: BRIDGE, tap: /^vif\d+\.0$/, state: 'Connected' });
+    });
+    floodCase('host bridge', 'bpeer', '10.0.9', `bridge=${BRIDGE}`, 'b');
+  }
 
   t.test('the peer ran throughout', async (t) => {
     t.equal(peer.child.exitCode, null, 'the peer is still running');
