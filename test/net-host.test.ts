@@ -146,11 +146,11 @@ if (why !== null) {
     // how long dom0 may sleep.
     const kv = await vifConnected(d, 'sink');
     if (kv?.tap) ip('link', 'set', kv.tap, 'txqueuelen', String(2 * COUNT));
-    const sent = await nsUdp(NS, ['send', `${NET}.5`, 7001, COUNT, 1000, 1000]).done;
+    const sent = await nsUdp(NS, ['send', `${NET}.5`, 7001, COUNT, 1472, 1000]).done;
     t.match(sent, { sent: COUNT, errors: 0 });
     const ko = await sink.ended;
     t.equal(result(ko.stdout), 'SUCCESS', ko.stdout);
-    t.match(report(ko.stdout, 'udp-recv'), { received: COUNT, lost: 0, reordered: 0, duplicates: 0, bad: 0, bytes: COUNT * 1000 }, 'the guest got every host datagram');
+    t.match(report(ko.stdout, 'udp-recv'), { received: COUNT, lost: 0, reordered: 0, duplicates: 0, bad: 0, bytes: COUNT * 1472 }, 'the guest got every host datagram');
     t.match(ko.stdout, /net: stats .*rx_bad_csum=0 /, 'and verified every checksum');
 
     // --- (c) the captures: every frame from a guest's MAC is well-formed ---
