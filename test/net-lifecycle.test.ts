@@ -143,6 +143,25 @@ t.test('vif lifecycles leak nothing', kvmTest(), async (t) => {
 
   floodCase('internal switch', 'peer', '10.0.8', '', '');
 
+  t.test('a vif hot-unplugged mid-flood closes cleanly and leaks nothing', async (t) => {
+    await new Promise((r) => setTimeout(r, 300));
+    const base = snapshot(d);
+    const flood = startDomain(d, 'unplug', netConfig(d, 'unplug', 'mode=udp-send ip=10.0.8.5 peer=10.0.8.2 count=100000000 size=1472'));
+    t.ok(await eventually(async () => ((await vifs('unplug'))[0]?.counters.txPackets ?? 0) > 5000 ? true : undefined, 60_000), 'the flood is under way');
+    const det = await d.cli(['network-detach', 'unplug', '0']);
+    t.equal(det.code, 0, `network-detach mid-flood: ${det.stderr}`);
+    const f = await flood.ended;
+    t.match(f.stdout, /netfront: device\/vif\/0: backend is (Closing|Closed|gone); closing/, 'netfront saw the backend close');
+    t.match(f.stdout, /net: udp-send seq=\d+: -107/, 'the sender got ENOTCONN');
+    t.match(f.stdout, /Test result: \w+/, 'the guest ended by itself');
+    t.ok(await eventually(async () => ((await c.request<{ name: string }[]>('list')).some((x) => x.name === 'unplug') ? undefined : true), 30_000), 'and is gone');
+    const after = await settled(d, base);
+    t.equal(after.d0Fds, base.d0Fds, `dom0's open fds back to ${base.d0Fds}`);
+    t.equal(after.hvFds, base.hvFds, `the hypervisor's open fds back to ${base.hvFds}`);
+    t.equal(guestMappings(d.pid('dom0'), 'unplug'), 0, 'no mapping of its memory left in dom0');
+    t.match((await vifs('peer'))[0], { state: 'Connected' }, 'the peer\'s vif is still connected');
+  });
+
   if (BRIDGE !== null) {
     // The same through TAPs: a responder and the flooder on the host bridge, which forwards
     // between their TAP devices.
