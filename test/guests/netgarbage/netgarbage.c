@@ -1,5 +1,5 @@
 /*
- * netgarbage: a hostile PV network frontend, for netback's safety tests. It needs two vifs. It
+ * netgarbage: a hostile PV network frontend, for netback's safety tests. It needs three vifs. It
  * does netfront's handshake itself (rings, grants, one event channel, the xenstore keys), then
  * writes requests straight into the shared rings, as garbage, instead of using netfront:
  *
@@ -8,7 +8,8 @@
  *   vif 0, TX: a good frame (OKAY), then, each to be answered ERROR on every slot: size 0; size
  *              1600 (> MTU + 14); offset 4000 + 200 bytes (crossing the page); a grant ref far
  *              beyond the table and one never granted; a chain whose second slot carries more
- *              than the first slot's total; then a frame from a spoofed source MAC (DROPPED), and
+ *              than the first slot's total; a GSO extra-info segment (GSO not negotiated; its
+ *              extra slot answered NETIF_RSP_NULL); then a frame from a spoofed source MAC (DROPPED), and
  *              a good frame again (OKAY: the vif still works), 300 good broadcasts (vif 1 posts
  *              no RX buffer: netback may queue a bounded number, and counts the rest as
  *              rxDropped). Last, a chain of 20 slots
@@ -16,6 +17,8 @@
  *              (state Closing or Closed).
  *   vif 1, TX: a good broadcast (OKAY), then req_prod = req_prod_pvt + 1000 and a notification:
  *              the backend must disconnect vif 1.
+ *   vif 2, RX: req_prod = req_prod_pvt + 1000 on the RX ring and a notification: the backend
+ *              must disconnect vif 2.
  * Each request prints "netgarbage: vifN WHAT: status S" (S: 0 OKAY, -1 ERROR, -2 DROPPED) and
  * each disconnection "netgarbage: vifN WHAT: backend went STATE". Then "netgarbage: done", a
  * pause of hold_ms (default 0: the test reads netback's counters meanwhile), its side closed,
@@ -47,7 +50,7 @@ struct raw_vif {
   uint16_t next_id;
 };
 
-static struct raw_vif vifs[2];
+static struct raw_vif vifs[3];
 static uint64_t timeout_ns;
 
 static int hexval(char c) {
@@ -169,11 +172,13 @@ int main(void) {
   REQUIRE(pvkvm_shared_info() != NULL);
   REQUIRE(gnttab_init() >= 0);
   unsigned ids[4];
-  REQUIRE(xenbus_list_devices("vif", ids, 4) == 2);
-  if (ids[0] > ids[1]) { unsigned t = ids[0]; ids[0] = ids[1]; ids[1] = t; }
-  struct raw_vif *v0 = &vifs[0], *v1 = &vifs[1];
+  REQUIRE(xenbus_list_devices("vif", ids, 4) == 3);
+  for (unsigned i = 1; i < 3; i++)
+    for (unsigned j = i; j > 0 && ids[j - 1] > ids[j]; j--) { unsigned t = ids[j]; ids[j] = ids[j - 1]; ids[j - 1] = t; }
+  struct raw_vif *v0 = &vifs[0], *v1 = &vifs[1], *v2 = &vifs[2];
   raw_open(v0, ids[0]);
   raw_open(v1, ids[1]);
+  raw_open(v2, ids[2]);
 
   /* vif 0, RX: 8 buffers with grants never made (one far beyond the table). */
   for (unsigned i = 0; i < 8; i++) {
@@ -220,6 +225,16 @@ int main(void) {
   slot(v0, v0->data_ref, 0, 60, NETTXF_more_data);
   slot(v0, v0->data_ref, 0, 100, 0);
   expect(v0, "chain longer than its first slot says", NETIF_RSP_ERROR);
+  /* A GSO extra-info segment, GSO never negotiated: ERROR, and NETIF_RSP_NULL for the extra. */
+  frame_at(v0, 0, v0->mac, 60);
+  slot(v0, v0->data_ref, 0, 60, NETTXF_extra_info | NETTXF_csum_blank);
+  struct netif_extra_info *x = (struct netif_extra_info *)RING_GET_REQUEST(&v0->tx, v0->tx.req_prod_pvt);
+  memset(x, 0, sizeof(struct netif_tx_request));
+  x->type = XEN_NETIF_EXTRA_TYPE_GSO;
+  x->u_gso_size = 1400;
+  x->u_gso_type = XEN_NETIF_GSO_TYPE_TCPV4;
+  v0->tx.req_prod_pvt++;
+  expect(v0, "GSO extra info (not negotiated)", NETIF_RSP_ERROR);
   static const uint8_t spoof[6] = {0x00, 0x16, 0x3e, 0x66, 0x66, 0x66};
   frame_at(v0, 0, spoof, 60);
   slot(v0, v0->data_ref, 0, 60, 0);
@@ -243,8 +258,13 @@ int main(void) {
   evtchn_send(v1->port);
   expect_disconnect(v1, "req_prod 1000 ahead");
 
+  /* vif 2: the RX ring's producer index runs far ahead. */
+  v2->rx.sring->req_prod = v2->rx.req_prod_pvt + 1000;
+  evtchn_send(v2->port);
+  expect_disconnect(v2, "rx req_prod 1000 ahead");
+
   printf("netgarbage: done\n");
   if (hold_ns) pvkvm_sleep_ns(hold_ns);
-  for (unsigned i = 0; i < 2; i++) xenbus_switch_state(vifs[i].fe, XenbusStateClosed);
+  for (unsigned i = 0; i < 3; i++) xenbus_switch_state(vifs[i].fe, XenbusStateClosed);
   test_done();
 }
