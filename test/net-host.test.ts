@@ -31,6 +31,7 @@ function missing(): string | null {
   const why = hostNetMissing();
   if (why) return why;
   if (spawnSync('tcpdump', ['--version'], { stdio: 'ignore' }).status !== 0) return 'no tcpdump';
+  if (spawnSync('ping', ['-V'], { stdio: 'ignore' }).status !== 0) return 'no ping (iputils-ping)';
   return null;
 }
 
@@ -63,8 +64,8 @@ function framesFrom(pcap: Uint8Array, mac: string): FrameCheck[] {
 
 const why = missing();
 if (why !== null) {
-  if (process.env.CI === 'true') t.fail(`net-host needs root, TUN, iproute2, netns and tcpdump: ${why}`);
-  else t.test('the host stack as a guest\'s peer', { skip: `needs root, TUN, iproute2, netns and tcpdump: ${why}` }, async () => undefined);
+  if (process.env.CI === 'true') t.fail(`net-host needs root, TUN, iproute2, netns, tcpdump and ping: ${why}`);
+  else t.test('the host stack as a guest\'s peer', { skip: `needs root, TUN, iproute2, netns, tcpdump and ping: ${why}` }, async () => undefined);
 } else {
   t.teardown(() => {
     removeQuietly('netns', NS);
