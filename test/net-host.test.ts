@@ -6,6 +6,8 @@
 //   - a UDP socket in the namespace and guests exchange datagrams both ways, every byte checked
 //     (the responder's echo, the guest's udp-send into a host socket, a host sender into the
 //     guest's udp-recv);
+//   - frames over the guest's MTU, from a host network with jumbo frames, are dropped and counted
+//     by netback (rxDropped), and the guest carries on;
 //   - tcpdump captures the guests' TAPs meanwhile, and every frame from a guest's MAC in the
 //     pcap is well-formed Ethernet/ARP/IPv4/ICMP/UDP (checksums, lengths).
 // Needs root, /dev/net/tun, iproute2 and tcpdump: under CI=true their absence fails, otherwise
@@ -15,8 +17,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kvmTest } from './helpers/kvm.ts';
-import { startDaemons, type TestDaemons } from './helpers/daemons.ts';
-import { hostNetMissing, ip, netConfig, nsUdp, removeQuietly, report, result, runId, startDomain, vifConnected } from './helpers/net.ts';
+import { startDaemons, eventually, type TestDaemons } from './helpers/daemons.ts';
+import { hostNetMissing, ip, netConfig, nsUdp, removeQuietly, report, result, runId, startDomain, vifConnected, vifsOf } from './helpers/net.ts';
 import { checkFrame, readPcap, type FrameCheck } from './helpers/pcap.ts';
 import type { VifStatus } from '../abi/control.ts';
 
@@ -153,6 +155,17 @@ if (why !== null) {
     t.equal(result(ko.stdout), 'SUCCESS', ko.stdout);
     t.match(report(ko.stdout, 'udp-recv'), { received: COUNT, lost: 0, reordered: 0, duplicates: 0, bad: 0, bytes: COUNT * 1472 }, 'the guest got every host datagram');
     t.match(ko.stdout, /net: stats .*rx_bad_csum=0 /, 'and verified every checksum');
+
+    // --- frames over the guest's MTU from a jumbo-frame host network: dropped, counted, harmless ---
+    for (const [dev, ns] of [[VETH, null], ['eth0', NS], [rv.tap!, null]] as const) ip(...(ns ? ['-n', ns] : []), 'link', 'set', dev, 'mtu', '9000');
+    const rxBefore = (await vifsOf(d, 'resp'))[0]!.counters;
+    t.match(await nsUdp(NS, ['send', `${NET}.2`, 7000, 20, 8000, 200]).done, { sent: 20, errors: 0 }, '20 datagrams of 8000 bytes, unfragmented');
+    const rxAfter = await eventually(async () => {
+      const c = (await vifsOf(d, 'resp'))[0]?.counters;
+      return c && c.rxDropped - rxBefore.rxDropped >= 20 ? c : undefined;
+    }, 10_000);
+    t.ok(rxAfter, 'netback dropped each (longer than MTU + 14) and counted it in rxDropped');
+    t.match(await nsUdp(NS, ['echo', `${NET}.2`, 7000, 20, 1472]).done, { echoed: 20, mismatched: 0 }, 'the guest still echoes full-size datagrams');
 
     // --- (c) the captures: every frame from a guest's MAC is well-formed ---
     t.equal((await d.cli(['destroy', 'resp'])).code, 0);
