@@ -1,10 +1,11 @@
 // daemons.ts: test helpers for the toolstack — a private run directory with `pvkvm up`, the CLI
 // against it, domain config files, and the daemons' fd/RSS readings.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pvkvm, guestPath, cleanEnv, PVKVM, type RunResult } from './run-guest.ts';
-import { spawnDaemon, waitForDom0 } from '../../cli/daemons.ts';
+import { spawnDaemon, waitForDom0, logFile, type DaemonChild, type DaemonKind } from '../../cli/daemons.ts';
 
 export interface TestDaemons {
   readonly runDir: string;
@@ -16,14 +17,35 @@ export interface TestDaemons {
   down(): Promise<void>;
 }
 
-export async function startDaemons(): Promise<TestDaemons> {
+export interface DaemonOptions {
+  /**
+   * Run both daemons inside this network namespace (`ip netns exec NS node dist/pvkvm.js daemon
+   * ...`), so that dom0's TAP devices are created there: one "host" per namespace. The CLI still
+   * runs outside; it only talks to the run directory's sockets.
+   */
+  readonly netns?: string;
+}
+
+/** spawnDaemon (cli/daemons.ts), wrapped in `ip netns exec NS`; stdin stays our pipe (exec keeps it). */
+function spawnDaemonInNetns(kind: DaemonKind, runDir: string, netns: string, env: NodeJS.ProcessEnv): DaemonChild {
+  const log = openSync(logFile(runDir, kind), 'a', 0o600);
+  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, PVKVM, 'daemon', kind, '--run-dir', runDir, '--with-parent'], {
+    stdio: ['pipe', log, log], env,
+  });
+  closeSync(log);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { kind, child, exited };
+}
+
+export async function startDaemons(opts: DaemonOptions = {}): Promise<TestDaemons> {
   const runDir = mkdtempSync(join(tmpdir(), 'pvkvm-test-'));
   const env = { PVKVM_RUN_DIR: runDir };
   const cli = (args: readonly string[], killAfterMs?: number): Promise<RunResult> => pvkvm(args, { env, killAfterMs });
   // The daemons `pvkvm up` would start, but tied to this test process (their stdin is a pipe from
   // us): a test killed by its timeout leaves no daemons behind.
-  const children = (['hypervisor', 'dom0'] as const).map((kind) =>
-    spawnDaemon(kind, runDir, { withParent: true, script: PVKVM, env: { ...cleanEnv(), ...env } }));
+  const children = (['hypervisor', 'dom0'] as const).map((kind) => (opts.netns === undefined
+    ? spawnDaemon(kind, runDir, { withParent: true, script: PVKVM, env: { ...cleanEnv(), ...env } })
+    : spawnDaemonInNetns(kind, runDir, opts.netns, { ...cleanEnv(), ...env })));
   const ready = await waitForDom0(runDir, 30_000, () => {
     const dead = children.find((c) => c.child.exitCode !== null);
     return dead ? `the ${dead.kind} daemon exited at start-up` : null;
