@@ -9,7 +9,7 @@ import type { DomainSettings, VifSetting } from './domain-settings.ts';
 
 export const CONTROL_OPS = ['ping', 'create', 'list', 'info', 'pause', 'unpause', 'destroy', 'shutdown', 'wait', 'stop', 'console', 'dmesg', 'mem-set', 'mem-max',
   'vcpu-pin', 'vcpu-list', 'block-list',
-  'network-attach', 'network-detach', 'network-list'] as const;
+  'network-attach', 'network-detach', 'network-list', 'save', 'restore'] as const;
 export type ControlOp = (typeof CONTROL_OPS)[number];
 
 /** Longest request line dom0 accepts (settings are small; kernels are read by path). */
@@ -44,6 +44,10 @@ export interface ControlRequest {
   readonly console?: boolean;
   /** network-attach: the vif to plug in; mac and devid may be absent (the toolstack picks them). */
   readonly vif?: Partial<VifSetting>;
+  /** save: where the state goes; restore: the file to read (paths as dom0 sees them). */
+  readonly file?: string;
+  /** save: keep the domain running afterwards (xl save -c) instead of destroying it. */
+  readonly keep?: boolean;
   /** network-detach: the vif's handle… */
   readonly devid?: number;
   /** …or its MAC (lower case); exactly one of the two. */

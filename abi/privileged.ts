@@ -30,9 +30,14 @@ message CreateDomain {
   // Emulated NE2000s (ISA 0x300, IRQ 9): the reply carries dom0's end of each one's frame socket
   // (SOCK_SEQPACKET, one datagram per Ethernet frame) by SCM_RIGHTS, in this order.
   repeated EmulatedNic emulated_nics = 12;
+  // Restore instead of boot: the HVSTATE section of a save file (kernel, cmdline and modules are
+  // ignored); the domain is built paused and dom0 writes the saved memory before unpausing it.
+  bytes restore_state = 13;
 }
 message EmulatedDisk { string path = 1; bool readonly = 2; }
 message EmulatedNic { bytes mac = 1; }
+// A suspended domain's hypervisor state (docs/save-format.md, HVSTATE), memory excluded.
+message SavedState { bytes state = 1; }
 message ConsoleInput { uint32 domid = 1; bytes data = 2; }
 message CreateReply {
   DomainInfo info = 1;
@@ -97,6 +102,13 @@ message Request {
     GrantMapBatch grant_map = 24;
     GrantUnmapBatch grant_unmap = 25;
     ConsoleInput console_input = 26;
+    // A domain in state 'suspended' (it called SCHEDOP_shutdown(SHUTDOWN_suspend)): its state.
+    DomainRef save_state = 27;
+    // Cancel a suspend: the domain runs on and its suspend hypercall returns 1 (save -c).
+    DomainRef resume = 28;
+    // dom0 is about to ask the guest to suspend for a save: park it then (otherwise a suspend
+    // ends the domain with SHUTDOWN_suspend, as a suspend nobody asked for does under xl).
+    DomainRef expect_suspend = 29;
   }
 }
 
@@ -117,6 +129,7 @@ message Response {
     MemoryLayout memory = 17;
     GrantMapReply grant_map = 18;
     GrantUnmapReply grant_unmap = 19;
+    SavedState saved = 20;
   }
 }
 
@@ -131,7 +144,7 @@ message Event {
   uint32 domid = 1;
   double at_ms = 2;             // console_io: when the guest wrote it (CLOCK_MONOTONIC ms), so dom0 can order it against the PV console
   oneof what {
-    string state = 10;          // running | paused | shutdown | dying
+    string state = 10;          // running | paused | suspending | suspended | shutdown | dying
     DomainEnd dead = 11;        // every resource of the domain is gone
     bytes console_io = 12;      // the hypervisor console: console_io(CONSOLEIO_write) and port 0xE9
     double first_entry_ms = 13; // epoch ms the boot vCPU first entered the guest
@@ -158,6 +171,7 @@ export interface CreateDomainMsg {
   modules: { name: string; data: Uint8Array }[]; start_paused: boolean; dom0_rings: boolean;
   emulated_disks?: { path: string; readonly: boolean }[]; uart_console?: boolean;
   emulated_nics?: { mac: Uint8Array }[];
+  restore_state?: Uint8Array;
 }
 export interface CreateReplyMsg {
   info: DomainInfoMsg; console_port: number; store_port: number; console_pfn: number; store_pfn: number;
@@ -178,6 +192,9 @@ export type RequestOp =
   | { op: 'destroy' | 'pause' | 'unpause' | 'info' | 'list' | 'map_memory'; destroy?: { domid: number };
       pause?: { domid: number }; unpause?: { domid: number }; info?: { domid: number }; list?: { domid: number };
       map_memory?: { domid: number } }
+  | { op: 'save_state'; save_state: { domid: number } }
+  | { op: 'resume'; resume: { domid: number } }
+  | { op: 'expect_suspend'; expect_suspend: { domid: number } }
   | { op: 'shutdown'; shutdown: { domid: number; reason: number } }
   | { op: 'get_param'; get_param: { domid: number; index: number } }
   | { op: 'set_param'; set_param: { domid: number; index: number; value: number } }
@@ -201,7 +218,8 @@ export type ResponseBody =
   | { body: 'port'; port: { port: number } }
   | { body: 'memory'; memory: MemoryLayoutMsg }
   | { body: 'grant_map'; grant_map: { results: GrantMapResultMsg[] } }
-  | { body: 'grant_unmap'; grant_unmap: { status: number[] } };
+  | { body: 'grant_unmap'; grant_unmap: { status: number[] } }
+  | { body: 'saved'; saved: { state: Uint8Array } };
 
 export type Response = { id: number; errno: number; error: string; fd_count: number } & ResponseBody;
 

@@ -133,6 +133,15 @@ export class ControlServer {
         const g = await this.create(req);
         return { domid: g.domid, name: g.name };
       }
+      case 'save': {
+        if (typeof req.file !== 'string' || req.file === '') throw new ToolstackError('save needs a file');
+        return this.ts.save(domainRef(req), req.file, req.keep === true);
+      }
+      case 'restore': {
+        if (typeof req.file !== 'string' || req.file === '') throw new ToolstackError('restore needs a file');
+        const g = await this.ts.restore(req.file);
+        return { domid: g.domid, name: g.name };
+      }
       case 'list':
         return this.ts.list({ dom0: req.dom0 === true });
       case 'info':

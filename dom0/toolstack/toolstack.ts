@@ -3,6 +3,7 @@
 // guests to shut down through xenstore.
 import { readFile, stat, writeFile, rm, mkdir } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
+import { libc } from '../../host/libc.ts';
 import { basename, join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import type { DomainEndMsg, DomainInfoMsg, Event } from '../../abi/privileged.ts';
@@ -18,6 +19,7 @@ import { completeVif, explicitDevids, vifStatuses, type VifRequest } from './vif
 import type { VifStatus } from '../../abi/control.ts';
 import { vcpuThreads, threadCpuSeconds, pinThread, threadAffinity, MAX_HOST_CPUS } from './vcpu-threads.ts';
 import { vdevToDevid } from '../blkback/vdev.ts';
+import { saveDomain, openSave, writeSubtree, type OpenedSave } from './save-restore.ts';
 
 /**
  * A domain that ends within this long of its previous automatic restart is not restarted again:
@@ -136,7 +138,32 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
     throw new ToolstackError(`no domain '${ref}'`);
   }
 
-  async create(settings: DomainSettings): Promise<GuestDomain> {
+  /** xl save: the guest suspends, its state goes to `path`; the domain is destroyed unless `keep`. */
+  async save(ref: string, path: string, keep: boolean): Promise<{ domid: number; pages: number }> {
+    const g = this.find(ref);
+    const r = await saveDomain(this.hv, this.xs, g, path, keep).catch((err: unknown) => {
+      throw new ToolstackError(err instanceof Error ? err.message : String(err));
+    });
+    if (!keep) await this.waitEnd(g);
+    return { domid: g.domid, pages: r.pages };
+  }
+
+  /** xl restore: a new domain, same name, from a save file; it resumes where it suspended. */
+  async restore(path: string): Promise<GuestDomain> {
+    let saved: OpenedSave;
+    try {
+      saved = openSave(path);
+    } catch (err) {
+      throw new ToolstackError(`${path}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    try {
+      return await this.create(saved.settings, saved);
+    } finally {
+      saved.close();
+    }
+  }
+
+  async create(settings: DomainSettings, restoring?: OpenedSave): Promise<GuestDomain> {
     if (this.reserved.has(settings.name) || this.domains().some((g) => g.name === settings.name)) {
       throw new ToolstackError(`a domain named '${settings.name}' already exists`);
     }
@@ -145,8 +172,9 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
     }
     this.reserved.add(settings.name);
     try {
-      const kernel = await readImage(settings.kernel, 'kernel');
-      const modules = await Promise.all(settings.modules.map(async (p) => ({ name: basename(p), data: await readImage(p, 'module') })));
+      // A restore boots no kernel: the saved memory holds it.
+      const kernel = restoring ? new Uint8Array(0) : await readImage(settings.kernel, 'kernel');
+      const modules = restoring ? [] : await Promise.all(settings.modules.map(async (p) => ({ name: basename(p), data: await readImage(p, 'module') })));
       const r = await this.hv.request({ op: 'create', create: {
         name: settings.name, kernel, kernel_name: basename(settings.kernel),
         // Built with maxmem; the guest's balloon driver gives back down to memory/target.
@@ -155,16 +183,19 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
         emulated_disks: (settings.emulatedDisks ?? []).map((d) => ({ path: d.target, readonly: d.access === 'ro' })),
         uart_console: settings.console === 'uart',
         emulated_nics: (settings.vifs ?? []).filter((v) => v.model === 'ne2k_isa').map((v) => ({ mac: Uint8Array.from(v.mac.split(':').map((h) => parseInt(h, 16))) })),
+        restore_state: restoring?.hvState,
       } });
       // dom0's ends of the emulated NICs' wires, in vif order (ours to close from here on).
       const nicFds = [...r.fds];
       if (r.response.errno !== 0) throw new ToolstackError(r.response.error);
       if (r.response.body !== 'created') throw new ToolstackError('unexpected reply to create');
       const created = r.response.created;
+      if (restoring) await this.loadSavedMemory(created.info.domid, restoring);
       const logPath = this.opts.logDir ? join(this.opts.logDir, `console-${settings.name}.log`) : undefined;
       const g = await GuestDomain.attach(this.hv, this.listener, this.xs, settings, created, logPath);
       this.byDomid.set(g.domid, g);
       try {
+        if (restoring) writeSubtree(this.xs, g.domid, restoring.xenstore);
         // Backends are in place before the guest runs, as xl does it.
         for (const disk of settings.disks ?? []) {
           if (this.opts.disks === undefined) throw new ToolstackError('this dom0 has no disk backend');
@@ -193,6 +224,22 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
       return g;
     } finally {
       this.reserved.delete(settings.name);
+    }
+  }
+
+  /** Before dom0 attaches to a restored domain's rings: its memory as saved (it is still paused). */
+  private async loadSavedMemory(domid: number, saved: OpenedSave): Promise<void> {
+    try {
+      const mem = await this.hv.call({ op: 'map_memory', map_memory: { domid } });
+      if (mem.response.body !== 'memory') throw new ToolstackError('bad map_memory reply');
+      try {
+        saved.loadMemory(mem.fds[0]!, mem.response.memory.mem_bytes);
+      } finally {
+        libc.close(mem.fds[0]!);
+      }
+    } catch (err) {
+      await this.hv.call({ op: 'destroy', destroy: { domid } }).catch(() => undefined);
+      throw err instanceof ToolstackError ? err : new ToolstackError(err instanceof Error ? err.message : String(err));
     }
   }
 

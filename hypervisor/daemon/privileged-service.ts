@@ -10,6 +10,10 @@ import type { Domain } from '../domain/domain.ts';
 import { bindDom0, allocUnboundForDom0, unbindDom0 } from '../events/dom0-channels.ts';
 import { PVKVM_VERSION } from '../../abi/pvkvm-version.ts';
 import { DOM0_MAX_BATCH } from '../grants/dom0-maps.ts';
+import { decodeSnapshot, encodeSnapshot, SnapshotError, type DomainSnapshot } from '../domain/snapshot-codec.ts';
+import { validateRamSize } from '../boot/pvh-layout.ts';
+import { poolOffsetFor, POOL_PAGES } from '../memory/memfd-layout.ts';
+import { PAGE_SIZE } from '../memory/regions.ts';
 
 /** A failed request: errno (positive) and a message for the user. */
 export class RequestError extends Error {
@@ -137,6 +141,23 @@ export class PrivilegedService {
       d.consoleInput(req.console_input.data);
       return { body: {} };
     },
+    save_state: (svc, req) => {
+      const d = svc.domain(req.save_state.domid);
+      try {
+        return { body: { body: 'saved', saved: { state: encodeSnapshot(d.captureSnapshot()) } } };
+      } catch (err) {
+        if (err instanceof SnapshotError || err instanceof PvkvmError) throw new RequestError(EINVAL, `cannot save domain ${d.domid}: ${err.message}`);
+        throw err;
+      }
+    },
+    expect_suspend: (svc, req) => {
+      svc.domain(req.expect_suspend.domid).expectSuspend();
+      return { body: {} };
+    },
+    resume: (svc, req) => {
+      svc.domain(req.resume.domid).cancelSuspend();
+      return { body: {} };
+    },
     grant_map: (svc, req) => {
       if (req.grant_map.ops.length > DOM0_MAX_BATCH) throw new RequestError(E2BIG, `at most ${DOM0_MAX_BATCH} grant operations per batch`);
       return { body: { body: 'grant_map', grant_map: { results: svc.hv.dom0Grants.map(req.grant_map.ops) } } };
@@ -151,7 +172,13 @@ export class PrivilegedService {
     if (this.hv.list().some((d) => d.name === c.name)) throw new RequestError(EEXIST, `a domain named '${c.name}' already exists`);
     let d: Domain;
     try {
-      d = this.hv.createDomain({
+      let restore: DomainSnapshot | undefined;
+      if (c.restore_state !== undefined && c.restore_state.length > 0) {
+        const ramBytes = validateRamSize(c.memory_mib);
+        const poolOffset = poolOffsetFor(ramBytes);
+        restore = decodeSnapshot(c.restore_state, { ramBytes, poolOffset, poolPages: POOL_PAGES, memBytes: poolOffset + POOL_PAGES * PAGE_SIZE });
+      }
+      d = this.hv.createDomain({ restore,
         name: c.name, kernel: c.kernel, kernelName: c.kernel_name || c.name, memoryMiB: c.memory_mib, vcpus: c.vcpus,
         cmdline: c.cmdline, modules: c.modules.map((m) => ({ name: m.name, data: m.data })),
         startPaused: c.start_paused, dom0Rings: c.dom0_rings,
@@ -160,6 +187,7 @@ export class PrivilegedService {
         emulatedNics: (c.emulated_nics ?? []).map((n) => ({ mac: [...n.mac] })),
       });
     } catch (err) {
+      if (err instanceof SnapshotError) throw new RequestError(EINVAL, `bad saved state: ${err.message}`);
       if (err instanceof ImageError || err instanceof PvkvmError || err instanceof RangeError) throw new RequestError(EINVAL, err.message);
       throw err;
     }

@@ -22,9 +22,13 @@ import { Domains, type DomainHandle } from '../state/domain-handle.ts';
 import { allocUnboundForDom0, releaseDomainDom0Channels } from '../events/dom0-channels.ts';
 import { createVm, releaseVm, type VmMemory } from './vm-setup.ts';
 import { SPECIAL_BASE_GPA, SPECIAL_PAGES } from '../memory/memfd-layout.ts';
+import { PvkvmError } from '../../host/errors.ts';
 import type { FaultReport, VcpuStats, VcpuWorkerInit, WorkerToMain } from '../vcpu/messages.ts';
 import { newExitStatsBuffer, readExitStats } from '../vcpu/exit-stats.ts';
 import { EmulatedHost } from '../devices/emulated-host.ts';
+import { KVM_CAP } from '../kvm/ioctls.ts';
+import type { DomainSnapshot } from './snapshot-codec.ts';
+import { captureSnapshot, applyDomainSnapshot, applyVcpuSnapshot, type SnapshotTarget } from './snapshot.ts';
 
 export interface DomainConfig {
   readonly name: string;
@@ -53,9 +57,15 @@ export interface DomainConfig {
    * socketpair whose other end (`nicDom0Fds`) the toolstack attaches to dom0's switch.
    */
   readonly emulatedNics?: readonly { mac: readonly number[] }[];
+  /**
+   * Rebuild a saved domain instead of booting a kernel (`kernel` is ignored): the state is put
+   * back before the vCPUs first run; dom0 writes the saved memory before it unpauses.
+   */
+  readonly restore?: DomainSnapshot;
 }
 
-export type DomainState = 'running' | 'paused' | 'shutdown' | 'dying' | 'dead';
+/** 'suspended': the guest asked to be saved (SHUTDOWN_suspend) and every vCPU is parked. */
+export type DomainState = 'running' | 'paused' | 'suspending' | 'suspended' | 'shutdown' | 'dying' | 'dead';
 
 /** How a domain ended. */
 export type DomainEnd =
@@ -87,6 +97,8 @@ interface VcpuHandle {
   readonly run: Uint8Array;
   tid: bigint | null;
   stopped: boolean;
+  /** Parked after SHUTDOWN_suspend (its KVM state is consistent). */
+  parked: boolean;
   stats?: VcpuStats;
 }
 
@@ -119,7 +131,9 @@ export class Domain extends EventEmitter<DomainEvents> {
     if (!Number.isInteger(config.vcpus) || config.vcpus < 1 || config.vcpus > MAX_VCPUS) {
       throw new RangeError(`vcpus must be between 1 and ${MAX_VCPUS} (got ${config.vcpus})`);
     }
-    const image = parseElf(config.kernel, config.kernelName);
+    const restore = config.restore;
+    if (restore !== undefined && restore.nrVcpus !== config.vcpus) throw new RangeError(`the saved domain has ${restore.nrVcpus} vCPUs, not ${config.vcpus}`);
+    const image = restore === undefined ? parseElf(config.kernel, config.kernelName) : null;
     this.emulated = new EmulatedHost(config.emulatedDisks, config.uartConsole === true, config.emulatedNics);
     // Start the vCPU threads now: their start-up (loading the bundle and koffi) overlaps the VM
     // set-up below, which shortens process start → first guest instruction.
@@ -135,12 +149,18 @@ export class Domain extends EventEmitter<DomainEvents> {
     this.shared = hv.domain(hv.claim(domid));
     try {
       const ram = this.mem.bytes.subarray(0, ramBytes);
-      const loaded = loadElf(image, ram);
       const special = { consolePfn: SPECIAL_PFN.values.CONSOLE, xenstorePfn: SPECIAL_PFN.values.XENSTORE };
-      const boot = writeBootInfo(ram, {
-        ramBytes, imageEnd: loaded.imageEnd, cmdline: config.cmdline, modules: config.modules, specialPages: special,
-      });
-      this.memmap = boot.memmap;
+      let bootVcpu: { entry: number; startInfoGpa: number } | null = null;
+      if (image !== null) {
+        const loaded = loadElf(image, ram);
+        const boot = writeBootInfo(ram, {
+          ramBytes, imageEnd: loaded.imageEnd, cmdline: config.cmdline, modules: config.modules, specialPages: special,
+        });
+        this.memmap = boot.memmap;
+        bootVcpu = { entry: loaded.entry, startInfoGpa: boot.startInfoGpa };
+      } else {
+        this.memmap = restore!.memmap;
+      }
       this.shared.setParam(HVM_PARAM.values.CONSOLE_PFN, BigInt(special.consolePfn));
       this.shared.setParam(HVM_PARAM.values.STORE_PFN, BigInt(special.xenstorePfn));
       if (config.startPaused === true) {
@@ -155,15 +175,23 @@ export class Domain extends EventEmitter<DomainEvents> {
         sharedInfoOffset: this.mem.poolOffset + pool * PAGE_SIZE,
       });
       this.events = new Domains(hv, domid, this.mem.bytes).self();
-      if (config.dom0Rings === true) {
+      if (restore !== undefined) {
+        // Ports, params (the store and console ones included) and placements come from the save.
+        applyDomainSnapshot(this.snapshotTarget([]), restore);
+        this.hv.timersChanged();
+      } else if (config.dom0Rings === true) {
         // As the Xen toolstack: both rings' ports exist before the guest runs, unbound with
         // dom0 as remote; dom0's console backend and xenstored bind them.
         this.shared.setParam(HVM_PARAM.values.CONSOLE_EVTCHN, BigInt(allocUnboundForDom0(this.events)));
         this.shared.setParam(HVM_PARAM.values.STORE_EVTCHN, BigInt(allocUnboundForDom0(this.events)));
       }
-      // Only the boot vCPU runs at first; the others wait for VCPUOP_initialise + VCPUOP_up.
-      this.shared.setVcpuFlags(0, VCPU_FLAG.INITIALISED | VCPU_FLAG.UP);
-      workers.forEach((w, id) => this.startVcpu(sys, id, w, id === 0 ? { entry: loaded.entry, startInfoGpa: boot.startInfoGpa } : null));
+      if (restore !== undefined) {
+        restore.vcpus.forEach((v, id) => this.shared.setVcpuFlags(id, v.flags | VCPU_FLAG.RESAMPLE_CLOCK));
+      } else {
+        // Only the boot vCPU runs at first; the others wait for VCPUOP_initialise + VCPUOP_up.
+        this.shared.setVcpuFlags(0, VCPU_FLAG.INITIALISED | VCPU_FLAG.UP);
+      }
+      workers.forEach((w, id) => this.startVcpu(sys, id, w, id === 0 ? bootVcpu : null));
     } catch (err) {
       stopWorkers();
       this.emulated.close();
@@ -214,6 +242,8 @@ export class Domain extends EventEmitter<DomainEvents> {
     setup.setCpuid(buildCpuid(sys.supportedCpuid(), { vcpuId: id, domid: this.domid, tscKhz: khz, tscMul: mul, tscShift: shift }));
     setDefaultMemoryType(setup);
     if (boot !== null) setPvhEntryState(setup, boot.entry, boot.startInfoGpa);
+    const saved = this.config.restore?.vcpus[id];
+    if (saved !== undefined) applyVcpuSnapshot(setup, saved, this.xsaveSize());
     const init: VcpuWorkerInit = {
       domid: this.domid, name: this.config.name, uuid: new Uint8Array(this.uuid), privileged: false,
       vcpuId: id, nrVcpus: this.config.vcpus, vcpuFd: fd, vmFd: this.mem.vm.fd, vcpuMmapSize: mmapSize,
@@ -223,7 +253,7 @@ export class Domain extends EventEmitter<DomainEvents> {
       memmap: this.memmap, devices: this.emulated.init, emulationExits: this.mem.emulationExits,
     };
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    const handle: VcpuHandle = { id, fd, worker, exited, setup, run: setup.run, tid: null, stopped: false };
+    const handle: VcpuHandle = { id, fd, worker, exited, setup, run: setup.run, tid: null, stopped: false, parked: false };
     this.vcpus.push(handle);
     worker.on('message', (m: WorkerToMain) => this.onWorkerMessage(handle, m));
     worker.on('error', (err) => this.onWorkerGone(handle, `vCPU ${id} worker crashed: ${err.message}`));
@@ -248,7 +278,12 @@ export class Domain extends EventEmitter<DomainEvents> {
         this.emit('first-entry', m.atEpochMs);
         break;
       case 'shutdown':
-        this.finish({ kind: 'shutdown', reason: m.reason });
+        if (m.reason === SHUTDOWN.values.suspend) this.beginSuspend();
+        else this.finish({ kind: 'shutdown', reason: m.reason });
+        break;
+      case 'suspended':
+        v.parked = true;
+        if (this.stateValue === 'suspending' && this.vcpus.every((x) => x.parked || x.stopped)) this.setState('suspended');
         break;
       case 'kick':
         // Another vCPU downed this one (VCPUOP_down): only this thread can kick it reliably.
@@ -299,6 +334,56 @@ export class Domain extends EventEmitter<DomainEvents> {
   private drainUart(): void {
     const text = this.emulated.drainOutput();
     if (text.length > 0) this.emit('uart', text);
+  }
+
+  private xsaveSize(): number {
+    return Math.max(this.mem.vm.checkExtension(KVM_CAP.XSAVE2), 4096);
+  }
+
+  /** Everything capture and apply reach, on the main thread's vCPU handles. */
+  private snapshotTarget(vcpus: readonly KvmVcpu[]): SnapshotTarget {
+    return {
+      shared: this.shared, events: this.events, vm: this.mem.vm, regions: this.mem.regions, hostAddr: this.mem.hostAddr,
+      ramBytes: this.mem.ramBytes, memBytes: this.mem.memBytes, poolPages: this.mem.poolPages, memmap: this.memmap,
+      vcpus, xsaveSize: this.xsaveSize(),
+    };
+  }
+
+  /** Set by dom0 before it asks for a suspend (a save); without it a suspend ends the domain. */
+  private suspendExpected = false;
+
+  expectSuspend(): void {
+    this.suspendExpected = true;
+  }
+
+  /** The guest asked to be saved: park every vCPU ('suspending', then 'suspended'). */
+  private beginSuspend(): void {
+    if (!this.suspendExpected) {
+      this.finish({ kind: 'shutdown', reason: SHUTDOWN.values.suspend });
+      return;
+    }
+    this.suspendExpected = false;
+    if (this.stateValue !== 'running' && this.stateValue !== 'paused') return;
+    this.setState('suspending');
+    for (const v of this.vcpus) {
+      this.shared.wakeVcpu(v.id);
+      this.kick(v);
+    }
+  }
+
+  /** The hypervisor state of a suspended domain (memory excluded: dom0 reads it from the memfd). */
+  captureSnapshot(): DomainSnapshot {
+    if (this.stateValue !== 'suspended') throw new PvkvmError(`domain ${this.domid} is ${this.stateValue}, not suspended`);
+    return captureSnapshot(this.snapshotTarget(this.vcpus.map((v) => v.setup)));
+  }
+
+  /** A save that keeps the domain (`save -c`): it runs on and its suspend hypercall returns 1. */
+  cancelSuspend(): void {
+    if (this.stateValue !== 'suspended' && this.stateValue !== 'suspending') return;
+    for (const v of this.vcpus) v.parked = false;
+    this.shared.cancelSuspend();
+    this.setState('running');
+    for (const v of this.vcpus) this.shared.wakeVcpu(v.id);
   }
 
   /** Pause every vCPU (they leave KVM_RUN and wait). */

@@ -199,6 +199,17 @@ export class KvmVcpu {
     check(libc.ioctlPtr(this.fd, KVM.SET_REGS, b), 'KVM_SET_REGS');
   }
 
+  /** The whole struct kvm_regs (save/restore; the hot paths use the sync region instead). */
+  getRegsBytes(): Uint8Array {
+    const b = new Uint8Array(KVM_STRUCT_SIZE.kvm_regs);
+    check(libc.ioctlPtr(this.fd, KVM.GET_REGS, b), 'KVM_GET_REGS');
+    return b;
+  }
+
+  setRegsBytes(b: Uint8Array): void {
+    check(libc.ioctlPtr(this.fd, KVM.SET_REGS, b), 'KVM_SET_REGS');
+  }
+
   setCpuid(entries: readonly CpuidEntry[]): void {
     const b = new Uint8Array(8 + entries.length * KVM_STRUCT_SIZE.kvm_cpuid_entry2);
     const v = new DataView(b.buffer);

@@ -45,6 +45,8 @@ export const VCPU_FLAG = {
   UP: 2,
   /** A VCPUOP_initialise context waits to be loaded by the vCPU's own thread. */
   CONTEXT_PENDING: 4,
+  /** Restored from a save: pair TSC and system time again before the first entry. */
+  RESAMPLE_CLOCK: 8,
 } as const;
 /** u64 words of a saved vcpu_hvm_context (128 bytes). */
 export const VCPU_CONTEXT_WORDS = 16;
@@ -249,6 +251,12 @@ export class DomainShared {
     const code = Atomics.load(this.i32, I.shutdownCode);
     const effective = code >= 0 ? code : reason & 0xff;
     return Atomics.compareExchange(this.i32, I.shutdownReason, -1, effective) === -1 ? effective : null;
+  }
+
+  /** Undo a SHUTDOWN_suspend whose save was cancelled: the domain runs on (main thread). */
+  cancelSuspend(): void {
+    Atomics.store(this.i32, I.shutdownCode, -1);
+    Atomics.store(this.i32, I.shutdownReason, -1);
   }
 
   /** Latch a shutdown code if none is latched yet. */

@@ -58,6 +58,8 @@ export type WorkerToMain =
   | { readonly type: 'shutdown'; readonly reason: number }
   | { readonly type: 'remote-shutdown'; readonly domid: number; readonly reason: number }
   | { readonly type: 'kick'; readonly vcpuId: number }
+  /** Parked for a save after SHUTDOWN_suspend: its KVM state is consistent and may be read. */
+  | { readonly type: 'suspended'; readonly vcpuId: number }
   | { readonly type: 'fault'; readonly fault: FaultReport }
   | { readonly type: 'first-entry'; readonly vcpuId: number; readonly atEpochMs: number }
   | { readonly type: 'stopped'; readonly vcpuId: number; readonly stats: VcpuStats };

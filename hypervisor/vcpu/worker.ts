@@ -17,6 +17,7 @@ import { KvmIrqLine } from '../devices/irq-line.ts';
 import { buildDomainDevices } from '../devices/domain-devices.ts';
 import type { VcpuWorkerInit, WorkerToMain, FaultReport } from './messages.ts';
 import { InstructionEmulator } from './emulation.ts';
+import { SHUTDOWN } from '../../abi/sched.ts';
 
 const post = (m: WorkerToMain): void => parentPort!.postMessage(m);
 
@@ -44,7 +45,7 @@ function main(init: VcpuWorkerInit): void {
   const handler = new ExitHandler(vcpu, id, env, trap, new ExitCounter(init.exitStatsSab, id), devices, emulator);
 
   // The TSC ↔ system-time pairing, taken once per vCPU on its own thread (a vCPU ioctl).
-  const clock = sampleClock(vcpu, Math.max(vcpu.tscKhz(), 1));
+  let clock = sampleClock(vcpu, Math.max(vcpu.tscKhz(), 1));
   /** Publish system time for this vCPU (pvclock in its vcpu_info.time). */
   const publishTime = (): void => {
     const vi = env.shared.vcpuInfoOffset(id);
@@ -54,6 +55,9 @@ function main(init: VcpuWorkerInit): void {
   post({ type: 'ready', vcpuId: id, tid: libc.pthreadSelf() });
   let fault: FaultReport | undefined;
   let first = true;
+  /** Parked for a save (SHUTDOWN_suspend), and whether this vCPU made the suspend hypercall. */
+  let parked = false;
+  let suspendCaller = false;
   try {
     for (;;) {
       // Clear the kick before reading the control word: a kick that lands after this point is
@@ -62,7 +66,33 @@ function main(init: VcpuWorkerInit): void {
       // Console input queued before a kick is taken in here, after the kick flag was cleared.
       devices?.poll();
       const c = ctl();
-      if (c === VcpuCtl.Stop || env.shared.shutdownReason >= 0) break;
+      if (c === VcpuCtl.Stop) break;
+      const reason = env.shared.shutdownReason;
+      if (reason === SHUTDOWN.values.suspend) {
+        if (!parked) {
+          // KVM finishes an exit's port I/O (advancing RIP past the hypercall trap's `out`, writing
+          // RAX back) only on the next KVM_RUN: enter once with immediate_exit so the state the
+          // main thread saves is consistent (KVM api.rst, KVM_EXIT_IO).
+          if (!first) {
+            vcpu.immediateExit = true;
+            vcpu.enterRaw();
+            vcpu.immediateExit = false;
+          }
+          parked = true;
+          post({ type: 'suspended', vcpuId: id });
+        }
+        const seq = env.shared.wakeSeq(id);
+        if (env.shared.shutdownReason === reason && ctl() !== VcpuCtl.Stop) env.shared.waitWake(id, seq, 1000);
+        continue;
+      }
+      if (reason >= 0) break;
+      if (parked) {
+        // The save was cancelled (`pvkvm save -c`): the guest resumes in this domain and its
+        // suspend hypercall returns 1, as Xen's suspend_cancel.
+        parked = false;
+        if (suspendCaller) vcpu.setReg('rax', 1n);
+        suspendCaller = false;
+      }
       const flags = env.shared.vcpuFlags(id);
       if (c === VcpuCtl.Pause || (flags & VCPU_FLAG.UP) === 0) {
         // Paused by the toolstack, or down (never brought up, or VCPUOP_down): wait.
@@ -76,17 +106,25 @@ function main(init: VcpuWorkerInit): void {
         env.shared.setVcpuFlags(id, 0, VCPU_FLAG.CONTEXT_PENDING);
         publishTime();
       }
+      if ((flags & VCPU_FLAG.RESAMPLE_CLOCK) !== 0) {
+        // Restored: the TSC was set to the saved value after our first sample, and dom0 has since
+        // written the saved memory over vcpu_info; pair the clocks again and republish.
+        clock = sampleClock(vcpu, Math.max(vcpu.tscKhz(), 1));
+        env.shared.setVcpuFlags(id, 0, VCPU_FLAG.RESAMPLE_CLOCK);
+        publishTime();
+      }
       if (first) {
         // The guest's first instruction runs as this KVM_RUN enters it (boot-time tracing).
         first = false;
         post({ type: 'first-entry', vcpuId: id, atEpochMs: performance.timeOrigin + performance.now() });
       }
-      const reason = vcpu.enterRaw();
-      if (handler.isHypercallTrap(reason)) {
+      const exitReason = vcpu.enterRaw();
+      if (handler.isHypercallTrap(exitReason)) {
         handler.hypercall();
+        if (env.shared.shutdownReason === SHUTDOWN.values.suspend) suspendCaller = true;
         continue;
       }
-      const exit: VcpuExit = reason === KVM_EXIT.INTR ? { kind: 'intr' } : vcpu.decodeExit();
+      const exit: VcpuExit = exitReason === KVM_EXIT.INTR ? { kind: 'intr' } : vcpu.decodeExit();
       const outcome = handler.handle(exit);
       if (outcome.stop) {
         fault = outcome.fault;

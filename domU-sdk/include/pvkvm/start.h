@@ -52,5 +52,12 @@ uint64_t pvkvm_ram_bytes(void);
  * reason to QEMU's isa-debug-exit port (0x501; QEMU then exits with status reason*2+1) and halts.
  */
 void pvkvm_shutdown(unsigned reason) __attribute__((noreturn));
+/*
+ * Suspend for a save (SCHEDOP_shutdown(SHUTDOWN_suspend)), the way Xen guests answer
+ * control/shutdown = "suspend". Returns 0 when resumed in a new domain (`pvkvm restore`), 1 when
+ * the save was cancelled or kept the domain (`pvkvm save -c`), or -errno. Memory, registers and
+ * event channels come back as they were; xenstore watches do not (re-register them).
+ */
+long pvkvm_suspend(void);
 
 #endif

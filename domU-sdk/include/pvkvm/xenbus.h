@@ -65,6 +65,9 @@ int xenbus_read_backend(const char *dev, char *buf, size_t len, domid_t *backend
  */
 #define XENBUS_CONTROL_TOKEN "pvkvm-control-shutdown"
 int xenbus_watch_control_shutdown(void);
+/* Write control/feature-suspend = "1": from then on xenbus_wait_control_shutdown also answers
+ * "suspend" (with SHUTDOWN_suspend); the caller then calls pvkvm_suspend(). */
+int xenbus_offer_suspend(void);
 int xenbus_wait_control_shutdown(uint64_t timeout_ns, char *command, size_t command_len);
 int xenbus_handle_control_shutdown(uint64_t timeout_ns);
 

@@ -20,3 +20,11 @@ void pvkvm_shutdown(unsigned reason) {
   outl(QEMU_DEBUG_EXIT_PORT, reason);
   halt_forever();
 }
+
+long pvkvm_suspend(void) {
+  if (!pvkvm_xen_present()) return -XEN_ENOSYS;
+  console_flush();
+  struct sched_shutdown s = {0};
+  s.reason = SHUTDOWN_suspend;
+  return HYPERVISOR_sched_op(SCHEDOP_shutdown, &s);
+}

@@ -169,11 +169,20 @@ int xenbus_watch_control_shutdown(void) {
   return rc;
 }
 
+static int suspend_offered; /* control/feature-suspend written: "suspend" is a command */
+
+int xenbus_offer_suspend(void) {
+  int rc = xs_write(XBT_NIL, "control/feature-suspend", "1");
+  if (rc == 0) suspend_offered = 1;
+  return rc;
+}
+
 static int shutdown_reason(const char *cmd) {
   if (strcmp(cmd, "poweroff") == 0 || strcmp(cmd, "halt") == 0) return SHUTDOWN_poweroff;
   if (strcmp(cmd, "reboot") == 0) return SHUTDOWN_reboot;
   if (strcmp(cmd, "crash") == 0) return SHUTDOWN_crash;
-  return -1; /* "suspend" (we offer no feature-suspend) and anything else: ignored */
+  if (strcmp(cmd, "suspend") == 0 && suspend_offered) return SHUTDOWN_suspend;
+  return -1; /* "suspend" (unless xenbus_offer_suspend) and anything else: ignored */
 }
 
 struct control_read {

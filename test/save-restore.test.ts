@@ -1,0 +1,72 @@
+// save-restore.test.ts: `pvkvm save` / `pvkvm restore` end to end — a guest that counts keeps
+// counting across save -c (suspend cancelled) and save + restore (a new domain, same name), its
+// memory and xenstore nodes come back, it still obeys control/shutdown; bad files are refused.
+import t from 'tap';
+import { join } from 'node:path';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { kvmTest } from './helpers/kvm.ts';
+import { startDaemons, eventually } from './helpers/daemons.ts';
+import { XsSocketClient } from './helpers/xs-client.ts';
+
+t.test('a counting guest survives save -c, save and restore', kvmTest(), async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pvkvm-save-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const d = await startDaemons();
+  t.teardown(() => d.down());
+  const xs = await XsSocketClient.connect(join(d.runDir, 'xenstored.sock'));
+  t.teardown(() => xs.close());
+  const read = (path: string): Promise<string | undefined> => xs.read(path).catch(() => undefined);
+  const domidOf = async (): Promise<number> => (JSON.parse((await d.cli(['list', '--json'])).stdout) as { domid: number }[])[0]!.domid;
+
+  t.equal((await d.cli(['create', d.config('counter', 'saverestore')])).code, 0);
+  const first = await domidOf();
+  t.ok(await eventually(async () => ((await read(`/local/domain/${first}/control/feature-suspend`)) === '1' ? true : undefined)), 'guest offers suspend');
+
+  // save -c: the guest suspends, the file is written, the same domain resumes (rc 1).
+  const file = join(dir, 'counter.save');
+  const kept = await d.cli(['save', 'counter', file, '-c']);
+  t.equal(kept.code, 0, kept.stderr);
+  t.match(kept.stdout, /saved to .* still running/);
+  const r1 = await eventually(async () => read(`/local/domain/${first}/data/resume-1`));
+  const s1 = Number(await read(`/local/domain/${first}/data/suspend-1`));
+  t.equal(r1, `${s1} 1 ok`, 'resumed in place: suspend returned 1, counter and memory intact');
+
+  // save: the domain is destroyed; restore brings it back as a new domain with the same name.
+  const saved = await d.cli(['save', 'counter', file]);
+  t.equal(saved.code, 0, saved.stderr);
+  t.same(JSON.parse((await d.cli(['list', '--json'])).stdout), [], 'the saved domain is gone');
+  const restored = await d.cli(['restore', file]);
+  t.equal(restored.code, 0, restored.stderr);
+  t.match(restored.stdout, /restored domain \d+ \(counter\)/);
+  const second = await domidOf();
+  t.not(second, first, 'a new domain');
+  const r2 = await eventually(async () => read(`/local/domain/${second}/data/resume-2`));
+  const s2 = Number(await read(`/local/domain/${second}/data/suspend-2`));
+  t.ok(s2 > s1, 'the counter went on between the two saves');
+  t.equal(r2, `${s2} 0 ok`, 'restored: suspend returned 0, the counter goes on from where it was, memory intact');
+  t.equal(await read(`/local/domain/${second}/data/ready`), '1', 'the guest\'s xenstore nodes came back');
+
+  // The restored guest still talks to xenstore: it obeys control/shutdown with a later count.
+  const off = await d.cli(['shutdown', 'counter']);
+  t.equal(off.code, 0, off.stderr);
+  t.match(off.stdout, /shut down: poweroff/);
+
+  // Hostile files: each refused with one line.
+  const good = readFileSync(file);
+  const cases: [string, Uint8Array, RegExp][] = [
+    ['truncated', good.subarray(0, Math.floor(good.length / 2)), /truncated save file/],
+    ['bad magic', Buffer.concat([Buffer.from('NOTASAVE'), good.subarray(8)]), /bad magic/],
+    ['future version', Buffer.concat([good.subarray(0, 8), Buffer.from([9, 0, 0, 0]), good.subarray(12)]), /version 9 is not supported/],
+    ['empty', new Uint8Array(0), /too short/],
+  ];
+  for (const [name, bytes, msg] of cases) {
+    const bad = join(dir, `${name.replace(/ /g, '-')}.save`);
+    writeFileSync(bad, bytes);
+    const r = await d.cli(['restore', bad]);
+    t.not(r.code, 0, `${name}: refused`);
+    t.match(r.stderr, msg, `${name}: says why`);
+    t.equal(r.stderr.trim().split('\n').length, 1, `${name}: one line`);
+  }
+  t.same(JSON.parse((await d.cli(['list', '--json'])).stdout), [], 'no domain was left behind');
+});
