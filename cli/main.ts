@@ -12,9 +12,10 @@ import { list, info, consoleCmd, pause, unpause, shutdown, destroy, dmesg, memSe
 import { networkAttach, networkDetach, networkList } from './commands/network-commands.ts';
 import { daemon } from './daemon-command.ts';
 import { reboot, uptime, memMax, vcpuList, vcpuPin, blockList } from './commands/xl-commands.ts';
+import { top } from './commands/top.ts';
 
 /** Every subcommand, in the order `pvkvm --help` lists them. */
-const COMMANDS: readonly Command[] = [run, up, down, create, list, info, uptime, consoleCmd, dmesg, memSet, memMax, vcpuList, vcpuPin,
+const COMMANDS: readonly Command[] = [run, up, down, create, list, info, top, uptime, consoleCmd, dmesg, memSet, memMax, vcpuList, vcpuPin,
   pause, unpause, shutdown, reboot, destroy, blockList, networkAttach, networkDetach, networkList, daemon];
 
 function usage(): string {

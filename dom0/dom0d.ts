@@ -12,6 +12,7 @@ import { writeDom0Nodes } from './toolstack/xenstore-layout.ts';
 import { Blkback, vdevToDevid } from './blkback/index.ts';
 import { makeBackendContext } from './backend-context.ts';
 import { Netback } from './netback/index.ts';
+import { readBlkStats } from './blkback/stats.ts';
 import type { DiskSetting } from '../abi/domain-settings.ts';
 
 
@@ -53,6 +54,7 @@ export async function runDom0(opts: Dom0Options): Promise<void> {
       target: d.target, vdev: d.vdev, devid: vdevToDevid(d.vdev), readonly: d.access === 'ro',
     }),
     removeDomain: (domid: number) => blkback.removeDomain(domid),
+    stats: (domid: number) => blkback.list(domid).map((d) => ({ devid: d.cfg.devid, counters: readBlkStats(d.stats) })),
   };
   const ts = new Toolstack(hv, xs, listener, {
     logDir: runDirPath(opts.runDir, 'logs'), stateDir: runDirPath(opts.runDir, 'domains'), log: opts.log, disks, net: netback,

@@ -138,11 +138,11 @@ export class ControlServer {
       case 'info':
         return this.ts.info(domainRef(req));
       case 'pause':
-        await this.ts.pause(domainRef(req));
-        return {};
+        return { pause_count: await this.ts.pause(domainRef(req)) };
       case 'unpause':
-        await this.ts.unpause(domainRef(req));
-        return {};
+        return { pause_count: await this.ts.unpause(domainRef(req)) };
+      case 'top':
+        return this.ts.top();
       case 'destroy': {
         const g = this.ts.find(domainRef(req));
         const ended = this.ts.waitEnd(g);

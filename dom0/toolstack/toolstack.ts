@@ -18,6 +18,8 @@ import { completeVif, explicitDevids, vifStatuses, type VifRequest } from './vif
 import type { VifStatus } from '../../abi/control.ts';
 import { vcpuThreads, threadCpuSeconds, pinThread, threadAffinity, MAX_HOST_CPUS } from './vcpu-threads.ts';
 import { vdevToDevid } from '../blkback/vdev.ts';
+import type { BlkCounters } from '../blkback/stats.ts';
+import type { TopRow } from '../../abi/control.ts';
 
 /**
  * A domain that ends within this long of its previous automatic restart is not restarted again:
@@ -78,6 +80,8 @@ export interface DiskBackend {
   addDisk(domid: number, disk: DiskSetting): Promise<void>;
   /** Stop serving every disk of a domain and release what it held. */
   removeDomain(domid: number): Promise<void>;
+  /** The I/O counters of a domain's disks being served (`pvkvm top`). */
+  stats?(domid: number): { devid: number; counters: BlkCounters }[];
 }
 
 /** The network backend as the toolstack drives it (netback; absent in tests without vifs). */
@@ -309,6 +313,8 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
         const logPath = this.opts.logDir ? join(this.opts.logDir, `console-${settings.name}.log`) : undefined;
         const g = await GuestDomain.attach(this.hv, this.listener, this.xs, settings, created, logPath, true);
         g.setState(info.state);
+        // The hypervisor keeps no count: a domain found paused needs one unpause.
+        if (info.state === 'paused') g.pauseCount = 1;
         this.byDomid.set(g.domid, g);
         this.opts.log(`adopted domain ${g.domid} (${g.name})`);
       } catch (err) {
@@ -326,9 +332,14 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
     await this.hv.call({ op: 'destroy', destroy: { domid: g.domid } });
   }
 
-  async pause(ref: string): Promise<void> {
+  /**
+   * Pauses nest, as Xen's pause count: the first pauses the vCPUs, each needs its unpause.
+   * Answers the count now.
+   */
+  async pause(ref: string): Promise<number> {
     const g = this.find(ref);
-    await this.hv.call({ op: 'pause', pause: { domid: g.domid } });
+    if (g.pauseCount === 0) await this.hv.call({ op: 'pause', pause: { domid: g.domid } });
+    return ++g.pauseCount;
   }
 
   /**
@@ -361,9 +372,12 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
     return { static_max_kib: mib * 1024 };
   }
 
-  async unpause(ref: string): Promise<void> {
+  /** Undo one pause; the vCPUs run again when the last is undone. Answers the count left. */
+  async unpause(ref: string): Promise<number> {
     const g = this.find(ref);
-    await this.hv.call({ op: 'unpause', unpause: { domid: g.domid } });
+    if (g.pauseCount === 0) throw new ToolstackError(`domain ${g.domid} (${g.name}) is not paused`);
+    if (g.pauseCount === 1) await this.hv.call({ op: 'unpause', unpause: { domid: g.domid } });
+    return --g.pauseCount;
   }
 
   /**
@@ -459,6 +473,38 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
       uptime_s: process.uptime(), cpu_time_s: threadCpuSeconds(process.pid),
     };
     return [dom0, ...guests];
+  }
+
+  /**
+   * One sample for `pvkvm top`: per domain (Domain-0 first) the counters that only grow — CPU
+   * seconds, exits, block requests and sectors, network packets and bytes — and the sample's time;
+   * the CLI turns two samples into rates.
+   */
+  async top(): Promise<{ at_ms: number; domains: TopRow[] }> {
+    const r = await this.hv.call({ op: 'list', list: { domid: 0 } });
+    const hvInfo = r.response.body === 'list' ? r.response.list.domains : [];
+    const at_ms = performance.now();
+    const zeroNet = { txPackets: 0, txBytes: 0, rxPackets: 0, rxBytes: 0, txDropped: 0, rxDropped: 0 };
+    const rows: TopRow[] = [{
+      domid: 0, name: 'Domain-0', state: 'running', cpu_time_s: threadCpuSeconds(process.pid), memory_mib: Math.round(process.memoryUsage.rss() / 1048576),
+      max_memory_mib: 0, vcpus: 1, exits: 0, vbds: 0, vbd: { rdReq: 0, wrReq: 0, rdSect: 0, wrSect: 0, errors: 0 }, vifs: 0, net: zeroNet,
+    }];
+    for (const g of this.domains()) {
+      const h = hvInfo.find((d) => d.domid === g.domid);
+      // 'continuation' counts hypercall traps again: not an exit of its own.
+      const exits = (h?.exits ?? []).reduce((n, e) => n + (e.reason === 'continuation' ? 0 : e.count), 0);
+      const disks = this.opts.disks?.stats?.(g.domid) ?? [];
+      const vbd = { rdReq: 0, wrReq: 0, rdSect: 0, wrSect: 0, errors: 0 };
+      for (const d of disks) for (const k of Object.keys(vbd) as (keyof BlkCounters)[]) vbd[k] += d.counters[k];
+      const vifs = this.opts.net?.list(g.domid) ?? [];
+      const net = { ...zeroNet };
+      for (const v of vifs) for (const k of Object.keys(net) as (keyof typeof net)[]) net[k] += v.counters[k];
+      rows.push({
+        domid: g.domid, name: g.name, state: h?.state ?? g.state, cpu_time_s: this.cpuSeconds(g), memory_mib: g.targetMiB,
+        max_memory_mib: g.maxMiB, vcpus: g.settings.vcpus, exits, vbds: disks.length, vbd, vifs: vifs.length, net,
+      });
+    }
+    return { at_ms, domains: rows };
   }
 
   /**
