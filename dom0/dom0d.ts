@@ -54,6 +54,7 @@ export async function runDom0(opts: Dom0Options): Promise<void> {
       target: d.target, vdev: d.vdev, devid: vdevToDevid(d.vdev), readonly: d.access === 'ro',
     }),
     removeDomain: (domid: number) => blkback.removeDomain(domid),
+    removeDisk: (domid: number, devid: number) => blkback.removeDisk(domid, devid),
     stats: (domid: number) => blkback.list(domid).map((d) => ({ devid: d.cfg.devid, counters: readBlkStats(d.stats) })),
   };
   const ts = new Toolstack(hv, xs, listener, {

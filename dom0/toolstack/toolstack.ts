@@ -80,6 +80,8 @@ export interface DiskBackend {
   addDisk(domid: number, disk: DiskSetting): Promise<void>;
   /** Stop serving every disk of a domain and release what it held. */
   removeDomain(domid: number): Promise<void>;
+  /** Hot-unplug one disk: ask the frontend to close, wait a bounded time, remove it (block-detach). */
+  removeDisk?(domid: number, devid: number): Promise<void>;
   /** The I/O counters of a domain's disks being served (`pvkvm top`). */
   stats?(domid: number): { devid: number; counters: BlkCounters }[];
 }
@@ -109,7 +111,7 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
   readonly log = new HypervisorLog();
   /** Names being created (so two concurrent creates cannot take the same name). */
   private readonly reserved = new Set<string>();
-  /** Per domain, the tail of its chain of vif hot-plug operations (run one at a time). */
+  /** Per domain, the tail of its chain of vif and disk hot-plug operations (run one at a time). */
   private readonly vifQueue = new Map<number, Promise<unknown>>();
   /** When each domain (by name) was last restarted by on_* = restart, for RESTART_GUARD_MS. */
   private readonly restartedAt = new Map<string, number>();
@@ -459,6 +461,50 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
       if (g.end === null) await this.saveSettings(g);
       this.opts.log(`domain ${g.domid}: detached vif ${vif.devid} (${vif.mac})`);
       return vif;
+    });
+  }
+
+  /**
+   * xl block-attach: plug a disk into a running domain through xenbus (blkback creates the device
+   * pair, as at create) and keep it in the domain's settings, so a restart brings it back.
+   */
+  async attachDisk(ref: string, disk: DiskSetting): Promise<DiskSetting> {
+    const g = this.find(ref);
+    const disks = this.opts.disks;
+    if (disks === undefined) throw new ToolstackError('this dom0 has no disk backend');
+    return this.serialVifOp(g, async () => {
+      if (g.end !== null) throw new ToolstackError(`domain ${g.domid} (${g.name}) has ended`);
+      const current = g.settings.disks ?? [];
+      const devid = vdevToDevid(disk.vdev);
+      if (current.some((d) => d.vdev === disk.vdev || vdevToDevid(d.vdev) === devid)) {
+        throw new ToolstackError(`domain ${g.name} already has a disk ${disk.vdev}`);
+      }
+      if (current.length >= 16) throw new ToolstackError(`domain ${g.name} has 16 disks already`);
+      await checkDiskImage(disk);
+      await disks.addDisk(g.domid, disk).catch((err: unknown) => { throw diskError(disk, err); });
+      g.settings = { ...g.settings, disks: [...current, disk] };
+      if (g.end === null) await this.saveSettings(g);
+      this.opts.log(`domain ${g.domid}: attached disk ${disk.vdev} (${disk.target})`);
+      return disk;
+    });
+  }
+
+  /** xl block-detach: unplug the disk with this vdev name or devid and drop it from the settings. */
+  async detachDisk(ref: string, which: string): Promise<DiskSetting> {
+    const g = this.find(ref);
+    const disks = this.opts.disks;
+    if (disks?.removeDisk === undefined) throw new ToolstackError('this dom0\'s disk backend cannot hot-unplug');
+    return this.serialVifOp(g, async () => {
+      const current = g.settings.disks ?? [];
+      const disk = current.find((d) => d.vdev === which || String(vdevToDevid(d.vdev)) === which);
+      if (disk === undefined) throw new ToolstackError(`domain ${g.name} has no disk ${which.slice(0, 32)}`);
+      const devid = vdevToDevid(disk.vdev);
+      // A disk the backend does not serve (an adopted domain's) only leaves the settings.
+      if ((disks.stats?.(g.domid) ?? []).some((d) => d.devid === devid)) await disks.removeDisk!(g.domid, devid);
+      g.settings = { ...g.settings, disks: current.filter((d) => d !== disk) };
+      if (g.end === null) await this.saveSettings(g);
+      this.opts.log(`domain ${g.domid}: detached disk ${disk.vdev}`);
+      return disk;
     });
   }
 
