@@ -13,6 +13,7 @@ import { Blkback, vdevToDevid } from './blkback/index.ts';
 import { makeBackendContext } from './backend-context.ts';
 import { Netback } from './netback/index.ts';
 import { readBlkStats } from './blkback/stats.ts';
+import { loadBackends } from './third-party-backends.ts';
 import type { DiskSetting } from '../abi/domain-settings.ts';
 
 
@@ -61,6 +62,8 @@ export async function runDom0(opts: Dom0Options): Promise<void> {
     logDir: runDirPath(opts.runDir, 'logs'), stateDir: runDirPath(opts.runDir, 'domains'), log: opts.log, disks, net: netback,
     hypervisorPidFile: join(opts.runDir, 'hypervisor.pid'),
   });
+  // Third-party backends from RUN_DIR/backends.json (pvkvm up --backend TYPE=MODULE).
+  const extraBackends = await loadBackends(opts.runDir, backends, opts.log);
   // A restart: the hypervisor kept the guests running; take them over.
   await ts.adopt(hello.domains);
   let stopping: Promise<void> | null = null;
@@ -73,6 +76,7 @@ export async function runDom0(opts: Dom0Options): Promise<void> {
     stopping ??= (async () => {
       if (destroyDomains) await ts.destroyAll().catch(() => undefined);
       await control.close();
+      for (const stopBackend of extraBackends) await stopBackend();
       await blkback.close();
       await netback.close();
       await xs.close();
