@@ -59,16 +59,27 @@ function demoDisk() {
   log('dist/demo-disk.img');
 }
 
+/** The backend SDK as a package entry ('pvkvm/backend-sdk') for third-party backends outside the tree. */
+async function backendSdk() {
+  await build({ ...common, entryPoints: { 'backend-sdk': join(root, 'dom0/backend-sdk/index.ts') }, outdir: dist });
+  log('dist/backend-sdk.js');
+}
+
 async function guests() {
   const { buildGuests } = await import(pathToFileURL(join(root, 'domU-sdk/build-guests.mjs')).href);
   await buildGuests({ root, outDir: join(dist, 'guests') });
   log('guest images in dist/guests');
+  // The installed guest SDK (pvkvm sdk cflags|ldflags|build): headers, runtime archive, link script.
+  const { packageGuestSdk } = await import(pathToFileURL(join(root, 'domU-sdk/package-sdk.mjs')).href);
+  await packageGuestSdk({ root, objDir: join(dist, 'guests', '.obj', 'sdk'), outDir: join(dist, 'sdk') });
+  log('guest SDK in dist/sdk (include/, libpvkvm.a, link.ld)');
 }
 
 try {
   mkdirSync(dist, { recursive: true });
   await generateHeaders();
   await bundle();
+  await backendSdk();
   await guests();
   demoDisk();
 } catch (err) {

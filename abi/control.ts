@@ -8,7 +8,7 @@
 import type { DomainSettings, VifSetting } from './domain-settings.ts';
 
 export const CONTROL_OPS = ['ping', 'create', 'list', 'info', 'pause', 'unpause', 'destroy', 'shutdown', 'wait', 'stop', 'console', 'dmesg', 'mem-set', 'mem-max',
-  'vcpu-pin', 'vcpu-list', 'block-list',
+  'vcpu-pin', 'vcpu-list', 'block-list', 'block-attach', 'block-detach', 'top',
   'network-attach', 'network-detach', 'network-list', 'save', 'restore'] as const;
 export type ControlOp = (typeof CONTROL_OPS)[number];
 
@@ -52,6 +52,10 @@ export interface ControlRequest {
   readonly devid?: number;
   /** …or its MAC (lower case); exactly one of the two. */
   readonly mac?: string;
+  /** block-attach: the disk to plug in (a DiskSetting: target, vdev, access). */
+  readonly disk?: unknown;
+  /** block-detach: the disk's vdev name (xvdb) or devid as a string. */
+  readonly vdev?: string;
 }
 
 export type ControlReply =
@@ -99,6 +103,26 @@ export interface VifCounters {
   readonly rxBytes: number;
   /** Packets for the guest dropped because it had posted no buffers (or the queue was full). */
   readonly rxDropped: number;
+}
+
+/**
+ * One domain in a `top` sample: counters that only grow (the CLI makes rates of two samples) and
+ * the current memory and vCPUs. Domain-0's block and net fields are zero (it serves them).
+ */
+export interface TopRow {
+  readonly domid: number;
+  readonly name: string;
+  readonly state: string;
+  readonly cpu_time_s: number;
+  readonly memory_mib: number;
+  readonly max_memory_mib: number;
+  readonly vcpus: number;
+  /** KVM exits, all kinds, all vCPUs. */
+  readonly exits: number;
+  readonly vbds: number;
+  readonly vbd: { readonly rdReq: number; readonly wrReq: number; readonly rdSect: number; readonly wrSect: number; readonly errors: number };
+  readonly vifs: number;
+  readonly net: { readonly txPackets: number; readonly txBytes: number; readonly rxPackets: number; readonly rxBytes: number; readonly txDropped: number; readonly rxDropped: number };
 }
 
 /**

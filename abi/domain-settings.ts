@@ -164,6 +164,16 @@ export function xenOuiMac(domainName: string, devid: number, taken: ReadonlySet<
 const ACTIONS: readonly OnAction[] = ['destroy', 'restart', 'preserve', 'rename-restart', 'coredump-destroy', 'coredump-restart'];
 
 /** Check settings that arrived over the control socket; returns a one-line problem or null. */
+/** What is wrong with one disk (from a file or the control socket), or null. */
+export function diskProblem(d: unknown): string | null {
+  if (typeof d !== 'object' || d === null || Array.isArray(d)) return 'each disk must be an object';
+  const o = d as Record<string, unknown>;
+  if (typeof o.target !== 'string' || !o.target.startsWith('/') || o.target.length > 4096) return 'a disk target must be an absolute path';
+  if (typeof o.vdev !== 'string' || !/^(xvd|sd|hd)[a-z]{1,2}$/.test(o.vdev)) return `bad vdev '${String(o.vdev).slice(0, 32)}'`;
+  if (o.access !== 'rw' && o.access !== 'ro') return 'disk access must be rw or ro';
+  return null;
+}
+
 export function settingsProblem(s: unknown): string | null {
   if (typeof s !== 'object' || s === null) return 'settings must be an object';
   const o = s as Record<string, unknown>;
@@ -198,11 +208,10 @@ export function settingsProblem(s: unknown): string | null {
     if (!Array.isArray(o.disks) || o.disks.length > 16) return 'disks must be a list of at most 16 disks';
     const vdevs = new Set<string>();
     for (const d of o.disks as Record<string, unknown>[]) {
-      if (typeof d !== 'object' || d === null) return 'each disk must be an object';
-      if (typeof d.target !== 'string' || !d.target.startsWith('/')) return 'a disk target must be an absolute path';
-      if (typeof d.vdev !== 'string' || !/^(xvd|sd|hd)[a-z]{1,2}$/.test(d.vdev) || vdevs.has(d.vdev)) return `bad or repeated vdev '${String(d.vdev)}'`;
-      vdevs.add(d.vdev);
-      if (d.access !== 'rw' && d.access !== 'ro') return 'disk access must be rw or ro';
+      const p = diskProblem(d);
+      if (p !== null) return p;
+      if (vdevs.has(d.vdev as string)) return `bad or repeated vdev '${String(d.vdev)}'`;
+      vdevs.add(d.vdev as string);
     }
   }
   if (o.vifs !== undefined) {

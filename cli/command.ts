@@ -14,10 +14,10 @@ export interface Command {
   run(argv: readonly string[]): Promise<number>;
 }
 
-export type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+export type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
 
 export interface Parsed {
-  readonly values: { readonly [k: string]: string | boolean | undefined; readonly 'run-dir'?: string; readonly help?: boolean };
+  readonly values: { readonly [k: string]: string | boolean | string[] | undefined; readonly 'run-dir'?: string; readonly help?: boolean };
   readonly positionals: string[];
 }
 

@@ -13,10 +13,14 @@ import { networkAttach, networkDetach, networkList } from './commands/network-co
 import { daemon } from './daemon-command.ts';
 import { reboot, uptime, memMax, vcpuList, vcpuPin, blockList } from './commands/xl-commands.ts';
 import { save, restore } from './commands/save-restore.ts';
+import { top } from './commands/top.ts';
+import { sdk } from './commands/sdk.ts';
+import { blockAttach, blockDetach } from './commands/block-commands.ts';
 
 /** Every subcommand, in the order `pvkvm --help` lists them. */
-const COMMANDS: readonly Command[] = [run, up, down, create, list, info, uptime, consoleCmd, dmesg, memSet, memMax, vcpuList, vcpuPin,
-  pause, unpause, shutdown, reboot, destroy, blockList, networkAttach, networkDetach, networkList, save, restore, daemon];
+const COMMANDS: readonly Command[] = [run, up, down, create, list, info, top, uptime, consoleCmd, dmesg, memSet, memMax, vcpuList, vcpuPin,
+  pause, unpause, shutdown, reboot, destroy, blockList, blockAttach, blockDetach, networkAttach, networkDetach, networkList, save, restore,
+  sdk, daemon];
 
 function usage(): string {
   const lines = COMMANDS.filter((c) => c.synopsis !== '').map((c) => `  ${c.synopsis}`).join('\n');

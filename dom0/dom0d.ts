@@ -12,6 +12,8 @@ import { writeDom0Nodes } from './toolstack/xenstore-layout.ts';
 import { Blkback, vdevToDevid } from './blkback/index.ts';
 import { makeBackendContext } from './backend-context.ts';
 import { Netback } from './netback/index.ts';
+import { readBlkStats } from './blkback/stats.ts';
+import { loadBackends } from './third-party-backends.ts';
 import type { DiskSetting } from '../abi/domain-settings.ts';
 
 
@@ -53,11 +55,15 @@ export async function runDom0(opts: Dom0Options): Promise<void> {
       target: d.target, vdev: d.vdev, devid: vdevToDevid(d.vdev), readonly: d.access === 'ro',
     }),
     removeDomain: (domid: number) => blkback.removeDomain(domid),
+    removeDisk: (domid: number, devid: number) => blkback.removeDisk(domid, devid),
+    stats: (domid: number) => blkback.list(domid).map((d) => ({ devid: d.cfg.devid, counters: readBlkStats(d.stats) })),
   };
   const ts = new Toolstack(hv, xs, listener, {
     logDir: runDirPath(opts.runDir, 'logs'), stateDir: runDirPath(opts.runDir, 'domains'), log: opts.log, disks, net: netback,
     hypervisorPidFile: join(opts.runDir, 'hypervisor.pid'),
   });
+  // Third-party backends from RUN_DIR/backends.json (pvkvm up --backend TYPE=MODULE).
+  const extraBackends = await loadBackends(opts.runDir, backends, opts.log);
   // A restart: the hypervisor kept the guests running; take them over.
   await ts.adopt(hello.domains);
   let stopping: Promise<void> | null = null;
@@ -70,6 +76,7 @@ export async function runDom0(opts: Dom0Options): Promise<void> {
     stopping ??= (async () => {
       if (destroyDomains) await ts.destroyAll().catch(() => undefined);
       await control.close();
+      for (const stopBackend of extraBackends) await stopBackend();
       await blkback.close();
       await netback.close();
       await xs.close();

@@ -32,7 +32,7 @@ export const GUEST_CFLAGS = [
   '-Wall', '-Wextra', '-Wno-unused-parameter',
 ];
 
-const LDFLAGS = [
+export const LDFLAGS = [
   '-nostdlib', '-static', '-no-pie',
   '-Wl,--build-id=none', '-Wl,-z,max-page-size=0x1000', '-Wl,-z,noexecstack',
 ];

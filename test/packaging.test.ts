@@ -19,11 +19,13 @@ t.test('npm pack builds (prepack) and ships dist, the sample guest, docs and the
   t.ok(tarball, 'a tarball');
   const files = execFileSync('tar', ['tzf', join(tmp, tarball!)], { encoding: 'utf8' }).trim().split('\n').map((f) => f.replace(/^package\//, ''));
   for (const f of ['package.json', 'README.md', 'LICENSE', 'dist/pvkvm.js', 'dist/vcpu-worker.js', 'dist/dom0-event-thread.js',
-    'dist/blkback-worker.js', 'dist/guests/hello.elf', 'node_modules/koffi/package.json']) {
+    'dist/blkback-worker.js', 'dist/guests/hello.elf', 'node_modules/koffi/package.json', 'dist/backend-sdk.js',
+    'dist/sdk/libpvkvm.a', 'dist/sdk/kernel/pvkvm-kernel.o', 'dist/sdk/link.ld', 'dist/sdk/flags.json', 'dist/sdk/include/pvkvm/pvkvm.h']) {
     t.ok(files.includes(f), `ships ${f}`);
   }
   t.ok(files.some((f) => f.startsWith('node_modules/@koromix/koffi-linux-x64/')), 'ships koffi\'s Linux x64 binary package');
-  for (const [what, re] of [['object files', /\.o$/], ['tests', /^test\//], ['sources', /^(cli|dom0|hypervisor|host|abi|domU-sdk)\//],
+  // The installed guest SDK's kernel object is the one object file shipped (pvkvm sdk ldflags).
+  for (const [what, re] of [['object files', /^(?!dist\/sdk\/kernel\/pvkvm-kernel\.o$).*\.o$/], ['tests', /^test\//], ['sources', /^(cli|dom0|hypervisor|host|abi|domU-sdk)\//],
     ['source maps', /\.map$/], ['test guests', /^dist\/guests\/(?!hello\.)/]] as const) {
     t.same(files.filter((f) => re.test(f)), [], `no ${what}`);
   }

@@ -2,23 +2,35 @@
 // background, or stop them (dom0 destroys every domain first).
 import { parse, runDirOf, helpRequested, withClient, RUN_DIR_HELP, type Command } from '../command.ts';
 import { defaultRunDir, ensureRunDir, spawnDaemon, waitForDom0, daemonPid, logTail } from '../daemons.ts';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../usage-error.ts';
+import { parseBackends, BACKENDS_FILE } from '../../dom0/third-party-backends.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export const up: Command = {
   name: 'up',
   synopsis: 'pvkvm up                       start the hypervisor and dom0 daemons',
-  help: `Usage: pvkvm up [--run-dir DIR]
+  help: `Usage: pvkvm up [--backend TYPE=MODULE]... [--run-dir DIR]
 
 Start whichever of the hypervisor and dom0 daemons is not running. A dom0 started next to a
 running hypervisor adopts its domains. A pid file whose process is gone, is a zombie not yet
 reaped, or is some other program counts as not running.
 
+  --backend TYPE=MODULE   have dom0 load a third-party device backend: the ES module MODULE
+                          (it imports 'pvkvm/backend-sdk' and exports start(ctx, opts)) serves
+                          xenbus devices of type TYPE. Written to RUN_DIR/backends.json, which
+                          dom0 reads at start-up (edit it by hand, or give --backend again;
+                          docs/backend-sdk.md). Needs dom0 to (re)start to take effect.
+
 ${RUN_DIR_HELP}`,
   async run(argv) {
-    const p = parse('up', argv, {});
+    const p = parse('up', argv, { backend: { type: 'string', multiple: true } });
     if (helpRequested(p, up)) return 0;
     const runDir = ensureRunDir(p.values['run-dir'] ?? defaultRunDir());
+    const backends = p.values.backend as string[] | undefined;
+    if (backends !== undefined) writeBackendsFile(runDir, backends);
     const running = { hypervisor: daemonPid(runDir, 'hypervisor') !== null, dom0: daemonPid(runDir, 'dom0') !== null };
     if (running.hypervisor && running.dom0) {
       process.stdout.write(`pvkvm: daemons already running in ${runDir}\n`);
@@ -38,6 +50,20 @@ ${RUN_DIR_HELP}`,
     return 0;
   },
 };
+
+/** --backend TYPE=MODULE entries, checked as dom0 will check them, into RUN_DIR/backends.json. */
+function writeBackendsFile(runDir: string, specs: readonly string[]): void {
+  const entries = specs.map((spec) => {
+    const eq = spec.indexOf('=');
+    if (eq <= 0) throw new UsageError(`up: --backend wants TYPE=MODULE (got '${spec.slice(0, 64)}')`);
+    const module = resolve(spec.slice(eq + 1));
+    if (!existsSync(module)) throw new UsageError(`up: backend module ${module.slice(0, 200)} does not exist`);
+    return { type: spec.slice(0, eq), module };
+  });
+  const problem = parseBackends(JSON.stringify(entries));
+  if (typeof problem === 'string') throw new UsageError(`up: --backend: ${problem}`);
+  writeFileSync(join(runDir, BACKENDS_FILE), `${JSON.stringify(entries, null, 2)}\n`, { mode: 0o600 });
+}
 
 export const down: Command = {
   name: 'down',

@@ -131,8 +131,8 @@ ${RUN_DIR_HELP}`,
   return cmd;
 }
 
-export const pause = simple('pause', 'pvkvm pause|unpause DOMAIN     stop or resume a domain\'s vCPUs', 'Stop a domain\'s vCPUs; it keeps its memory and devices.');
-export const unpause = simple('unpause', '', 'Resume a paused domain.');
+export const pause = simple('pause', 'pvkvm pause|unpause DOMAIN     stop or resume a domain\'s vCPUs', 'Stop a domain\'s vCPUs; it keeps its memory and devices. Pauses nest, as Xen\'s pause count:\na domain paused twice runs again after the second unpause.');
+export const unpause = simple('unpause', '', 'Undo one pause; the domain runs again when every pause has been undone (an error if it is\nnot paused).');
 export const destroy = simple('destroy', 'pvkvm destroy DOMAIN           stop a domain at once', 'Stop a domain at once and release everything it holds.');
 
 export const shutdown: Command = {

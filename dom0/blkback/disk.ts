@@ -8,6 +8,7 @@ import { VDISK } from '../backend-sdk/blkif.ts';
 import { createDevicePair, removeDevicePair } from '../backend-sdk/xenbus/device-pair.ts';
 import type { BlkWorkerConfig } from './handler.ts';
 import { imageSize } from '../../host/block-io.ts';
+import { newBlkStats } from './stats.ts';
 
 export interface DiskConfig {
   /** Image file (or block device) on the host. */
@@ -28,6 +29,8 @@ export class Disk {
   readonly device: PvDevice;
   readonly driver: RingDriver<BlkWorkerConfig>;
   private closed = false;
+  /** I/O counters the data-path worker keeps (stats.ts), for `pvkvm top`. */
+  readonly stats = newBlkStats();
 
   private constructor(private readonly ctx: BackendContext, readonly domid: number, readonly cfg: DiskConfig,
     private readonly fd: number, readonly sectors: number, workerUrl: URL) {
@@ -41,7 +44,7 @@ export class Disk {
         'feature-max-indirect-segments': String(MAX_INDIRECT_SEGMENTS), 'max-ring-page-order': String(MAX_RING_PAGE_ORDER),
         'multi-queue-max-queues': '1', ...props,
       },
-      config: () => ({ fd, sectors, readonly: cfg.readonly, maxIndirectSegments: MAX_INDIRECT_SEGMENTS, discard: !cfg.readonly }),
+      config: () => ({ fd, stats: this.stats, sectors, readonly: cfg.readonly, maxIndirectSegments: MAX_INDIRECT_SEGMENTS, discard: !cfg.readonly }),
       // Linux blkfront needs sectors, info and sector-size present when we reach Connected.
       properties: () => props,
     });

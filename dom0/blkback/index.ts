@@ -3,6 +3,7 @@
 import type { BackendContext } from '../backend-sdk/context.ts';
 import { watchBackends } from '../backend-sdk/xenbus/watch-backends.ts';
 import { Disk, type DiskConfig } from './disk.ts';
+import { XenbusState } from '../../abi/io/xenbus.ts';
 
 export type { DiskConfig } from './disk.ts';
 export { vdevToDevid } from './vdev.ts';
@@ -26,6 +27,32 @@ export class Blkback {
     const d = Disk.open(this.ctx, domid, disk, this.opts.workerUrl);
     this.disks.set(k, d);
     d.start();
+  }
+
+  /**
+   * Hot-unplug one disk (block-detach): offline, backend Closing, then wait (at most `timeoutMs`)
+   * for the frontend to finish its closing handshake — the backend answers its Closed by
+   * unmapping and going Closed — and remove the device pair.
+   */
+  async removeDisk(domid: number, devid: number, timeoutMs = 10_000): Promise<void> {
+    const d = this.disks.get(key(domid, devid));
+    if (d === undefined) throw new Error(`blkback: domain ${domid} has no disk ${devid}`);
+    const store = this.ctx.store;
+    const be = d.device.backendPath;
+    const fe = store.read(`${be}/frontend`);
+    store.write(`${be}/online`, '0');
+    if (d.device.state === XenbusState.Connected) store.write(`${be}/state`, String(XenbusState.Closing));
+    const deadline = Date.now() + timeoutMs;
+    while (fe !== null && Date.now() < deadline) {
+      // The frontend's state is the guest's to write: only a known number counts.
+      const raw = store.read(`${fe}/state`);
+      const s = raw !== null && /^\d$/.test(raw) ? Number(raw) : XenbusState.Closed;
+      // A frontend that never connected holds nothing; one that closed is done once we are Closed too.
+      if (s === XenbusState.Initialising || s === XenbusState.InitWait) break;
+      if (s === XenbusState.Closed && d.device.state === XenbusState.Closed) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await this.drop(d);
   }
 
   /** Disks being served (for status and tests). */

@@ -5,7 +5,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, rmSync } from 'node:fs';
 import type { Toolstack } from './toolstack.ts';
 import { ToolstackError } from './toolstack.ts';
-import { settingsProblem, vifProblem, MAX_VIF_DEVID } from '../../abi/domain-settings.ts';
+import { settingsProblem, vifProblem, diskProblem, MAX_VIF_DEVID, type DiskSetting } from '../../abi/domain-settings.ts';
 import type { VifRequest } from './vifs.ts';
 import type { GuestDomain } from './guest-domain.ts';
 import { CONTROL_MAX_LINE, type ConsoleStreamMessage, type ControlReply, type ControlRequest, type CreatedDomain, type DomainEndReport } from '../../abi/control.ts';
@@ -147,11 +147,11 @@ export class ControlServer {
       case 'info':
         return this.ts.info(domainRef(req));
       case 'pause':
-        await this.ts.pause(domainRef(req));
-        return {};
+        return { pause_count: await this.ts.pause(domainRef(req)) };
       case 'unpause':
-        await this.ts.unpause(domainRef(req));
-        return {};
+        return { pause_count: await this.ts.unpause(domainRef(req)) };
+      case 'top':
+        return this.ts.top();
       case 'destroy': {
         const g = this.ts.find(domainRef(req));
         const ended = this.ts.waitEnd(g);
@@ -184,6 +184,17 @@ export class ControlServer {
         return this.ts.vcpus(this.ts.find(domainRef(req)));
       case 'block-list':
         return this.ts.blockList(domainRef(req));
+      case 'block-attach': {
+        const problem = diskProblem(req.disk);
+        if (problem !== null) throw new ToolstackError(problem);
+        const d = req.disk as DiskSetting;
+        return this.ts.attachDisk(domainRef(req), { target: d.target, vdev: d.vdev, access: d.access });
+      }
+      case 'block-detach': {
+        const vdev: unknown = req.vdev;
+        if (typeof vdev !== 'string' || !/^([a-z]{2,5}|\d{1,9})$/.test(vdev)) throw new ToolstackError('block-detach needs a vdev (xvdb) or a devid');
+        return this.ts.detachDisk(domainRef(req), vdev);
+      }
       case 'network-attach': {
         const problem = vifProblem(req.vif, { macOptional: true });
         if (problem !== null) throw new ToolstackError(problem);

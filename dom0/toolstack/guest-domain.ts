@@ -33,6 +33,8 @@ export class GuestDomain extends EventEmitter<GuestDomainEvents> {
   /** The balloon target (mem-set) and its ceiling (mem-max), in MiB; they start as the settings say. */
   targetMiB: number;
   maxMiB: number;
+  /** `pvkvm pause`s not yet undone (Xen's pause count; the toolstack's own start-up pause is not one). */
+  pauseCount = 0;
   private pages: GuestPages | null = null;
   private console: ConsoleBackend | null = null;
   private readonly channels: BoundChannel[] = [];
@@ -195,7 +197,7 @@ export class GuestDomain extends EventEmitter<GuestDomainEvents> {
 
   info(hvInfo: DomainInfoMsg | null): Record<string, unknown> {
     return {
-      domid: this.domid, name: this.name, state: hvInfo?.state ?? this.state, vcpus: this.settings.vcpus,
+      domid: this.domid, name: this.name, state: hvInfo?.state ?? this.state, vcpus: this.settings.vcpus, pause_count: this.pauseCount,
       memory_mib: this.targetMiB, max_memory_mib: this.maxMiB, uuid: this.uuid, uptime_s: hvInfo?.uptime_s ?? 0,
       exits: Object.fromEntries((hvInfo?.exits ?? []).map((e) => [e.reason, e.count])),
       hypercalls: Object.fromEntries((hvInfo?.hypercalls ?? []).map((e) => [e.reason, e.count])),

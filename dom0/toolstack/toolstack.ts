@@ -20,6 +20,8 @@ import type { VifStatus } from '../../abi/control.ts';
 import { vcpuThreads, threadCpuSeconds, pinThread, threadAffinity, MAX_HOST_CPUS } from './vcpu-threads.ts';
 import { vdevToDevid } from '../blkback/vdev.ts';
 import { saveDomain, openSave, writeSubtree, type OpenedSave } from './save-restore.ts';
+import type { BlkCounters } from '../blkback/stats.ts';
+import type { TopRow } from '../../abi/control.ts';
 
 /**
  * A domain that ends within this long of its previous automatic restart is not restarted again:
@@ -80,6 +82,10 @@ export interface DiskBackend {
   addDisk(domid: number, disk: DiskSetting): Promise<void>;
   /** Stop serving every disk of a domain and release what it held. */
   removeDomain(domid: number): Promise<void>;
+  /** Hot-unplug one disk: ask the frontend to close, wait a bounded time, remove it (block-detach). */
+  removeDisk?(domid: number, devid: number): Promise<void>;
+  /** The I/O counters of a domain's disks being served (`pvkvm top`). */
+  stats?(domid: number): { devid: number; counters: BlkCounters }[];
 }
 
 /** The network backend as the toolstack drives it (netback; absent in tests without vifs). */
@@ -107,7 +113,7 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
   readonly log = new HypervisorLog();
   /** Names being created (so two concurrent creates cannot take the same name). */
   private readonly reserved = new Set<string>();
-  /** Per domain, the tail of its chain of vif hot-plug operations (run one at a time). */
+  /** Per domain, the tail of its chain of vif and disk hot-plug operations (run one at a time). */
   private readonly vifQueue = new Map<number, Promise<unknown>>();
   /** When each domain (by name) was last restarted by on_* = restart, for RESTART_GUARD_MS. */
   private readonly restartedAt = new Map<string, number>();
@@ -356,6 +362,8 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
         const logPath = this.opts.logDir ? join(this.opts.logDir, `console-${settings.name}.log`) : undefined;
         const g = await GuestDomain.attach(this.hv, this.listener, this.xs, settings, created, logPath, true);
         g.setState(info.state);
+        // The hypervisor keeps no count: a domain found paused needs one unpause.
+        if (info.state === 'paused') g.pauseCount = 1;
         this.byDomid.set(g.domid, g);
         this.opts.log(`adopted domain ${g.domid} (${g.name})`);
       } catch (err) {
@@ -373,9 +381,14 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
     await this.hv.call({ op: 'destroy', destroy: { domid: g.domid } });
   }
 
-  async pause(ref: string): Promise<void> {
+  /**
+   * Pauses nest, as Xen's pause count: the first pauses the vCPUs, each needs its unpause.
+   * Answers the count now.
+   */
+  async pause(ref: string): Promise<number> {
     const g = this.find(ref);
-    await this.hv.call({ op: 'pause', pause: { domid: g.domid } });
+    if (g.pauseCount === 0) await this.hv.call({ op: 'pause', pause: { domid: g.domid } });
+    return ++g.pauseCount;
   }
 
   /**
@@ -408,9 +421,12 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
     return { static_max_kib: mib * 1024 };
   }
 
-  async unpause(ref: string): Promise<void> {
+  /** Undo one pause; the vCPUs run again when the last is undone. Answers the count left. */
+  async unpause(ref: string): Promise<number> {
     const g = this.find(ref);
-    await this.hv.call({ op: 'unpause', unpause: { domid: g.domid } });
+    if (g.pauseCount === 0) throw new ToolstackError(`domain ${g.domid} (${g.name}) is not paused`);
+    if (g.pauseCount === 1) await this.hv.call({ op: 'unpause', unpause: { domid: g.domid } });
+    return --g.pauseCount;
   }
 
   /**
@@ -495,6 +511,50 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
     });
   }
 
+  /**
+   * xl block-attach: plug a disk into a running domain through xenbus (blkback creates the device
+   * pair, as at create) and keep it in the domain's settings, so a restart brings it back.
+   */
+  async attachDisk(ref: string, disk: DiskSetting): Promise<DiskSetting> {
+    const g = this.find(ref);
+    const disks = this.opts.disks;
+    if (disks === undefined) throw new ToolstackError('this dom0 has no disk backend');
+    return this.serialVifOp(g, async () => {
+      if (g.end !== null) throw new ToolstackError(`domain ${g.domid} (${g.name}) has ended`);
+      const current = g.settings.disks ?? [];
+      const devid = vdevToDevid(disk.vdev);
+      if (current.some((d) => d.vdev === disk.vdev || vdevToDevid(d.vdev) === devid)) {
+        throw new ToolstackError(`domain ${g.name} already has a disk ${disk.vdev}`);
+      }
+      if (current.length >= 16) throw new ToolstackError(`domain ${g.name} has 16 disks already`);
+      await checkDiskImage(disk);
+      await disks.addDisk(g.domid, disk).catch((err: unknown) => { throw diskError(disk, err); });
+      g.settings = { ...g.settings, disks: [...current, disk] };
+      if (g.end === null) await this.saveSettings(g);
+      this.opts.log(`domain ${g.domid}: attached disk ${disk.vdev} (${disk.target})`);
+      return disk;
+    });
+  }
+
+  /** xl block-detach: unplug the disk with this vdev name or devid and drop it from the settings. */
+  async detachDisk(ref: string, which: string): Promise<DiskSetting> {
+    const g = this.find(ref);
+    const disks = this.opts.disks;
+    if (disks?.removeDisk === undefined) throw new ToolstackError('this dom0\'s disk backend cannot hot-unplug');
+    return this.serialVifOp(g, async () => {
+      const current = g.settings.disks ?? [];
+      const disk = current.find((d) => d.vdev === which || String(vdevToDevid(d.vdev)) === which);
+      if (disk === undefined) throw new ToolstackError(`domain ${g.name} has no disk ${which.slice(0, 32)}`);
+      const devid = vdevToDevid(disk.vdev);
+      // A disk the backend does not serve (an adopted domain's) only leaves the settings.
+      if ((disks.stats?.(g.domid) ?? []).some((d) => d.devid === devid)) await disks.removeDisk!(g.domid, devid);
+      g.settings = { ...g.settings, disks: current.filter((d) => d !== disk) };
+      if (g.end === null) await this.saveSettings(g);
+      this.opts.log(`domain ${g.domid}: detached disk ${disk.vdev}`);
+      return disk;
+    });
+  }
+
   /** The domains, with the CPU time of their vCPU threads; `dom0`: Domain-0 first, as xl lists it. */
   async list(opts: { dom0?: boolean } = {}): Promise<Record<string, unknown>[]> {
     const r = await this.hv.call({ op: 'list', list: { domid: 0 } });
@@ -506,6 +566,38 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
       uptime_s: process.uptime(), cpu_time_s: threadCpuSeconds(process.pid),
     };
     return [dom0, ...guests];
+  }
+
+  /**
+   * One sample for `pvkvm top`: per domain (Domain-0 first) the counters that only grow — CPU
+   * seconds, exits, block requests and sectors, network packets and bytes — and the sample's time;
+   * the CLI turns two samples into rates.
+   */
+  async top(): Promise<{ at_ms: number; domains: TopRow[] }> {
+    const r = await this.hv.call({ op: 'list', list: { domid: 0 } });
+    const hvInfo = r.response.body === 'list' ? r.response.list.domains : [];
+    const at_ms = performance.now();
+    const zeroNet = { txPackets: 0, txBytes: 0, rxPackets: 0, rxBytes: 0, txDropped: 0, rxDropped: 0 };
+    const rows: TopRow[] = [{
+      domid: 0, name: 'Domain-0', state: 'running', cpu_time_s: threadCpuSeconds(process.pid), memory_mib: Math.round(process.memoryUsage.rss() / 1048576),
+      max_memory_mib: 0, vcpus: 1, exits: 0, vbds: 0, vbd: { rdReq: 0, wrReq: 0, rdSect: 0, wrSect: 0, errors: 0 }, vifs: 0, net: zeroNet,
+    }];
+    for (const g of this.domains()) {
+      const h = hvInfo.find((d) => d.domid === g.domid);
+      // 'continuation' counts hypercall traps again: not an exit of its own.
+      const exits = (h?.exits ?? []).reduce((n, e) => n + (e.reason === 'continuation' ? 0 : e.count), 0);
+      const disks = this.opts.disks?.stats?.(g.domid) ?? [];
+      const vbd = { rdReq: 0, wrReq: 0, rdSect: 0, wrSect: 0, errors: 0 };
+      for (const d of disks) for (const k of Object.keys(vbd) as (keyof BlkCounters)[]) vbd[k] += d.counters[k];
+      const vifs = this.opts.net?.list(g.domid) ?? [];
+      const net = { ...zeroNet };
+      for (const v of vifs) for (const k of Object.keys(net) as (keyof typeof net)[]) net[k] += v.counters[k];
+      rows.push({
+        domid: g.domid, name: g.name, state: h?.state ?? g.state, cpu_time_s: this.cpuSeconds(g), memory_mib: g.targetMiB,
+        max_memory_mib: g.maxMiB, vcpus: g.settings.vcpus, exits, vbds: disks.length, vbd, vifs: vifs.length, net,
+      });
+    }
+    return { at_ms, domains: rows };
   }
 
   /**

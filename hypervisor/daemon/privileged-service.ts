@@ -32,12 +32,9 @@ export interface Reply {
 }
 
 export function domainInfo(d: Domain): DomainInfoMsg {
-  // Exits are counted live; hypercalls by number are known once the vCPUs have stopped.
+  // Both counted live by the vCPU threads in shared memory.
   const exits = d.liveExits();
-  const hypercalls: Record<string, number> = {};
-  for (const s of d.stats()) {
-    for (const [k, v] of Object.entries(s.hypercalls)) hypercalls[k] = (hypercalls[k] ?? 0) + v;
-  }
+  const hypercalls = d.liveHypercalls();
   return {
     domid: d.domid, name: d.name, state: d.state, vcpus: d.config.vcpus, memory_bytes: d.ramBytes,
     uptime_s: (Date.now() - d.startedAt) / 1000, uuid: new Uint8Array(d.uuid),

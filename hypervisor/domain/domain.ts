@@ -25,6 +25,7 @@ import { SPECIAL_BASE_GPA, SPECIAL_PAGES } from '../memory/memfd-layout.ts';
 import { PvkvmError } from '../../host/errors.ts';
 import type { FaultReport, VcpuStats, VcpuWorkerInit, WorkerToMain } from '../vcpu/messages.ts';
 import { newExitStatsBuffer, readExitStats } from '../vcpu/exit-stats.ts';
+import { newHypercallStatsBuffer, readHypercallStats } from '../hypercall/stats.ts';
 import { EmulatedHost } from '../devices/emulated-host.ts';
 import { KVM_CAP } from '../kvm/ioctls.ts';
 import type { DomainSnapshot } from './snapshot-codec.ts';
@@ -110,6 +111,8 @@ export class Domain extends EventEmitter<DomainEvents> {
   readonly startedAt = Date.now();
   /** Live exit counters, written by the vCPU threads. */
   readonly exitStatsSab = newExitStatsBuffer();
+  /** Live per-hypercall counters, written by the vCPU threads. */
+  readonly hypercallStatsSab = newHypercallStatsBuffer();
   readonly memmap: readonly MemmapEntry[];
   private readonly mem: VmMemory;
   /** Disk images and UART console streams of the emulated devices (which run on vCPU 0's thread). */
@@ -227,6 +230,11 @@ export class Domain extends EventEmitter<DomainEvents> {
     return readExitStats(this.exitStatsSab);
   }
 
+  /** Calls per hypercall name, all vCPUs, read live. */
+  liveHypercalls(): Record<string, number> {
+    return readHypercallStats(this.hypercallStatsSab);
+  }
+
   /** Per-vCPU exit and hypercall counts, available once the domain is dead. */
   stats(): VcpuStats[] {
     return this.vcpus.flatMap((v) => (v.stats ? [v.stats] : []));
@@ -250,6 +258,7 @@ export class Domain extends EventEmitter<DomainEvents> {
       memFd: this.mem.memFd, memBytes: this.mem.memBytes, memHostAddr: this.mem.hostAddr, kvmRamAddr: this.mem.kvmRam.addr,
       ramBytes: this.mem.ramBytes, poolOffset: this.mem.poolOffset, poolPages: this.mem.poolPages,
       hvSab: this.hv.sab, regionsSab: this.mem.regions.sab, balloonSab: this.mem.balloon.sab, exitStatsSab: this.exitStatsSab,
+      hypercallStatsSab: this.hypercallStatsSab,
       memmap: this.memmap, devices: this.emulated.init, emulationExits: this.mem.emulationExits,
     };
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));

@@ -12,8 +12,8 @@ import { registerVcpuOp } from './vcpu-op.ts';
 import { registerSetTimerOp } from './set-timer-op.ts';
 import { registerGrantTableOp } from './grant-table-op.ts';
 
-export function buildHypercallTable(): HypercallTable {
-  const table = new HypercallTable();
+export function buildHypercallTable(counts?: Float64Array): HypercallTable {
+  const table = new HypercallTable(counts);
   registerXenVersion(table);
   registerConsoleIo(table);
   registerSchedOp(table);

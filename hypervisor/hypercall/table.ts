@@ -14,8 +14,15 @@ interface Entry {
 
 export class HypercallTable {
   private readonly entries: Array<Entry | undefined> = new Array(HYPERCALL_PAGE.values.NR_STUBS);
-  /** Calls per hypercall number, for statistics. */
-  readonly counts = new Float64Array(HYPERCALL_PAGE.values.NR_STUBS);
+  /**
+   * Calls per hypercall number, for statistics: by default private; a vCPU thread passes its slice
+   * of the domain's shared counters (stats.ts) so `pvkvm info` reads them live.
+   */
+  readonly counts: Float64Array;
+
+  constructor(counts?: Float64Array) {
+    this.counts = counts ?? new Float64Array(HYPERCALL_PAGE.values.NR_STUBS);
+  }
 
   register(nr: number, name: string, handler: HypercallHandler): void {
     if (!Number.isInteger(nr) || nr < 0 || nr >= this.entries.length) throw new Error(`hypercall ${name}: bad number ${nr}`);

@@ -29,6 +29,8 @@ export interface VcpuWorkerInit {
   readonly balloonSab: SharedArrayBuffer;
   /** Live exit counters, all vCPUs of the domain (exit-stats.ts). */
   readonly exitStatsSab: SharedArrayBuffer;
+  /** Live per-hypercall counters, all vCPUs of the domain (hypercall/stats.ts). */
+  readonly hypercallStatsSab: SharedArrayBuffer;
   readonly memmap: readonly MemmapEntry[];
   /** KVM exits on instructions its emulator lacks (vm-setup.ts); pvkvm then emulates them. */
   readonly emulationExits: boolean;

@@ -9,6 +9,7 @@ import { libc, mapShared, nameThread, HostError } from '../../host/libc.ts';
 import { VcpuCtl, VCPU_FLAG } from '../state/shared-state.ts';
 import { ExitCounter } from './exit-stats.ts';
 import { buildHypercallTable } from '../hypercall/index.ts';
+import { hypercallCounters } from '../hypercall/stats.ts';
 import { WorkerDomainEnv } from './domain-env.ts';
 import { HypercallTrap } from './hypercall-trap.ts';
 import { ExitHandler } from './exit-handler.ts';
@@ -36,7 +37,7 @@ function main(init: VcpuWorkerInit): void {
   const mem = memMap.bytes;
   const env = new WorkerDomainEnv(init, mem, post);
   const vcpu = new KvmVcpu(init.vcpuFd, init.vcpuMmapSize);
-  const table = buildHypercallTable();
+  const table = buildHypercallTable(hypercallCounters(init.hypercallStatsSab, init.vcpuId));
   const id = init.vcpuId;
   const ctl = (): VcpuCtl => env.shared.vcpuCtl(id);
   const trap = new HypercallTrap(vcpu, id, env, table, () => ctl() !== VcpuCtl.Run);

@@ -114,6 +114,16 @@ int blkfront_open(unsigned index, struct blkfront_dev **out);
  * and pool grants, close the port, Closed. 0 or -errno; the slot is freed either way. */
 int blkfront_close(struct blkfront_dev *dev);
 
+/* Hot-plug (pvkvm block-attach / block-detach). blkfront_wait_vbd: wait until there are more
+ * than `index` vbds under device/vbd (a watch on device/vbd): 0, -XEN_ETIMEDOUT or -errno.
+ * blkfront_removing: 1 when the toolstack is taking the device away (its backend is Closing or
+ * Closed, or its directory is gone), else 0. blkfront_wait_removal: wait for that (a watch on
+ * the backend's state): 0, -XEN_ETIMEDOUT or -errno. Then blkfront_close (block_close) does the
+ * closing handshake, and the toolstack removes the device once the frontend is Closed. */
+int blkfront_wait_vbd(unsigned index, uint64_t timeout_ns);
+int blkfront_removing(const struct blkfront_dev *dev);
+int blkfront_wait_removal(struct blkfront_dev *dev, uint64_t timeout_ns);
+
 struct block_dev *blkfront_block(struct blkfront_dev *dev);
 const struct blkfront_info *blkfront_get_info(const struct blkfront_dev *dev);
 const struct blkfront_stats *blkfront_get_stats(const struct blkfront_dev *dev);

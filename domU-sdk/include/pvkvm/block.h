@@ -119,6 +119,9 @@ int block_open(unsigned index, struct block_dev **dev);
 /* How many disks there are (PV: entries under device/vbd; ATA: 0 or 1), or -errno. */
 int block_count(void);
 int block_close(struct block_dev *dev);
+/* Wait until disk `index` exists (PV: a vbd the toolstack hot-plugs with pvkvm block-attach),
+ * at most timeout_ns: 0, -XEN_ETIMEDOUT, -XEN_ENODEV (a driver without hot-plug has none) or -errno. */
+int block_wait_present(unsigned index, uint64_t timeout_ns);
 
 /* Synchronous calls: split into requests of at most max_count sectors, keep up to
  * min(BLOCK_SYNC_QD, queue_depth) in flight, return 0 or the first error. */
@@ -159,6 +162,9 @@ struct block_driver {
   int (*probe)(void);
   /* Open its index-th disk: 0, -XEN_ENODEV if there is no such disk, or -errno. */
   int (*open)(unsigned index, struct block_dev **dev);
+  /* Wait until it sees more than `index` disks (hot-plug; blkfront watches device/vbd): 0,
+   * -XEN_ETIMEDOUT or -errno. NULL if its disks cannot appear later. */
+  int (*wait_present)(unsigned index, uint64_t timeout_ns);
 };
 extern const struct block_driver *const block_drivers[];
 extern const unsigned block_nr_drivers;

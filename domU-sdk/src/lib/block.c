@@ -59,6 +59,13 @@ int block_count(void) {
 
 int block_open(unsigned index, struct block_dev **dev) { return choose_driver()->open(index, dev); }
 
+int block_wait_present(unsigned index, uint64_t timeout_ns) {
+  const struct block_driver *drv = choose_driver();
+  if (drv->wait_present) return drv->wait_present(index, timeout_ns);
+  int n = block_count();
+  return n < 0 ? n : (unsigned)n > index ? 0 : -XEN_ENODEV;
+}
+
 int block_open_default(struct block_dev **dev) { return block_open(0, dev); }
 
 int block_close(struct block_dev *dev) { return dev->ops->close ? dev->ops->close(dev) : 0; }

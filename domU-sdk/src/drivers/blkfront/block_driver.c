@@ -21,4 +21,5 @@ static int pv_open(unsigned index, struct block_dev **dev) {
   return 0;
 }
 
-const struct block_driver blkfront_block_driver = {.name = "pv", .probe = pv_probe, .open = pv_open};
+const struct block_driver blkfront_block_driver = {
+    .name = "pv", .probe = pv_probe, .open = pv_open, .wait_present = blkfront_wait_vbd};
