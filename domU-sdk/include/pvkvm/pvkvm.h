@@ -33,6 +33,7 @@
 #include <pvkvm/blkfront.h>
 #include <pvkvm/net.h>
 #include <pvkvm/netfront.h>
+#include <pvkvm/ne2000.h>
 #include <pvkvm/netstack.h>
 /* The emulated PC devices. */
 #include <pvkvm/isa.h>
