@@ -1,6 +1,7 @@
 // vif.ts: one vif served to one guest — its xenstore device pair, its PV device (the SDK's
 // lifecycle with a netif transport: tx-ring-ref, rx-ring-ref, one or two event channels), its
 // TAP when bridged, and its attachment to the net worker while the frontend is connected.
+import { readFileSync } from 'node:fs';
 import type { BackendContext } from '../backend-sdk/context.ts';
 import { PvDevice, type DeviceDriver, type FrontendLink } from '../backend-sdk/device.ts';
 import { readNamedRings, TransportError, type RingTransport } from '../backend-sdk/transport.ts';
@@ -36,6 +37,16 @@ export const BACKEND_FEATURES: Readonly<Record<string, string>> = {
   // granted buffers and not end access while connected, so netback maps each once (docs/network.md).
   [K.FEATURE_PERSISTENT]: '1',
 };
+
+/** The TAP's TX drops (host → guest frames refused because its queue was full), from sysfs. */
+function tapQueueDrops(name: string): number {
+  try {
+    const n = Number(readFileSync(`/sys/class/net/${name}/statistics/tx_dropped`, 'utf8').trim());
+    return Number.isFinite(n) ? n : 0;
+  } catch {
+    return 0; // the TAP is already gone (the vif is closing)
+  }
+}
 
 /** One frontend key that must read exactly '1'; a one-line reason otherwise. */
 function requireOne(link: FrontendLink, key: string, why: string): void {
@@ -129,7 +140,9 @@ export class Vif implements DeviceDriver {
     const c = this.counters;
     const counters: VifCounters = {
       txPackets: c[CNT.txPackets]!, txBytes: c[CNT.txBytes]!, txDropped: c[CNT.txDropped]!, txErrors: c[CNT.txErrors]!,
-      rxPackets: c[CNT.rxPackets]!, rxBytes: c[CNT.rxBytes]!, rxDropped: c[CNT.rxDropped]!,
+      // Frames the host's kernel dropped in front of the TAP (its queue full) never reached us:
+      // counted too, so a guest's loss shows in one place.
+      rxPackets: c[CNT.rxPackets]!, rxBytes: c[CNT.rxBytes]!, rxDropped: c[CNT.rxDropped]! + (this.tap === null ? 0 : tapQueueDrops(this.tap.name)),
     };
     return {
       domid: this.domid, devid: this.devid, mac: this.setting.mac, bridge: this.setting.bridge ?? null,
