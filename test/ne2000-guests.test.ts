@@ -6,7 +6,7 @@ import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kvmTest } from './helpers/kvm.ts';
-import { startDaemons, type TestDaemons } from './helpers/daemons.ts';
+import { startDaemons, eventually, processFds, type TestDaemons } from './helpers/daemons.ts';
 import { guestPath, type RunResult } from './helpers/run-guest.ts';
 
 function netConfig(d: TestDaemons, name: string, cmdline: string, vif: string): string {
@@ -41,6 +41,12 @@ const INTACT = { received: COUNT, lost: 0, reordered: 0, duplicates: 0, bad: 0, 
 t.test('the network guest over the NE2000 and over netfront, one switch', kvmTest(), async (t) => {
   const d = await startDaemons();
   t.teardown(() => d.down());
+  /** The hypervisor's fds once the first round's domains are gone (the first domain opens some for good). */
+  let hvFds = -1;
+  const quiet = async (): Promise<number> => {
+    await eventually(async () => ((JSON.parse((await d.cli(['list', '--json'])).stdout) as unknown[]).length === 0 ? true : undefined), 30_000);
+    return processFds(d.pid('hypervisor'));
+  };
   /** The PV ↔ PV stream, run once: the reference the NE2000 streams must match. */
   let pvToPv: Record<string, number> | undefined;
   for (const mode of ['polled', 'irq'] as const) await t.test(`NE2000 ${mode}: ping both ways, UDP echo, streams both ways`, async (t) => {
@@ -89,5 +95,12 @@ t.test('the network guest over the NE2000 and over netfront, one switch', kvmTes
     const bytes = (u?: Record<string, number>) => u && { received: u.received, bytes: u.bytes, bad: u.bad, lost: u.lost };
     t.same(bytes(neToPv), bytes(pvToPv), 'NE2000 → PV delivers the same stream as PV → PV');
     t.same(bytes(pvToNe), bytes(pvToPv), 'PV → NE2000 delivers the same stream as PV → PV');
+    if (hvFds < 0) hvFds = await quiet();
   });
+  // Each NE2000 domain had a wire, an epoll set, a stop eventfd and a watcher thread: all gone.
+  const after = await eventually(async () => {
+    const n = await quiet();
+    return n <= hvFds ? n : undefined;
+  }, 30_000);
+  t.ok(after !== undefined, `the second round left the hypervisor no fds (${hvFds} before it, ${processFds(d.pid('hypervisor'))} after)`);
 });
