@@ -38,6 +38,7 @@ async function bundle() {
       pvkvm: join(root, 'cli/main.ts'),
       'vcpu-worker': join(root, 'hypervisor/vcpu/worker.ts'),
       'timer-thread': join(root, 'hypervisor/time/timer-thread.ts'),
+      'nic-wake-thread': join(root, 'hypervisor/devices/nic-wake-thread.ts'),
       'dom0-event-thread': join(root, 'dom0/evtchn/event-thread.ts'),
       'blkback-worker': join(root, 'dom0/blkback/worker.ts'),
       'ramdisk-worker': join(root, 'dom0/ramdisk/worker.ts'),

@@ -141,4 +141,6 @@ export interface VifStatus {
   /** XenbusState name of the backend, e.g. "Connected"; "NotServed" for a configured vif no backend serves (after a dom0 restart). */
   readonly state: string;
   readonly counters: VifCounters;
+  /** 'ne2k_isa' for the emulated NE2000 (a switch port with no xenbus device); absent for a PV vif. */
+  readonly model?: 'ne2k_isa';
 }

@@ -33,7 +33,7 @@ function settings(name, cmdline, vif) {
  * A guest that runs beside the measured one (a receiver): created with its console attached;
  * resolves once `readyRe` has appeared, to `{ done }`, a promise of its whole output at its end.
  */
-async function backgroundGuest(ControlClient, runDir, s, readyRe, timeoutMs = 60_000) {
+export async function backgroundGuest(ControlClient, runDir, s, readyRe, timeoutMs = 60_000) {
   const con = await ControlClient.connect(runDir);
   let text = '';
   const done = new Promise((resolve) => {
@@ -54,7 +54,7 @@ async function backgroundGuest(ControlClient, runDir, s, readyRe, timeoutMs = 60
 }
 
 /** The guest's `net: KIND k=v…` line as numbers (null when it did not print one). */
-function guestReport(text, kind) {
+export function guestReport(text, kind) {
   const line = [...text.matchAll(new RegExp(`^net: ${kind} (\\w+=.*)$`, 'gm'))].pop()?.[1];
   return line === undefined ? null : kvFields(line);
 }

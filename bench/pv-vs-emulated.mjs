@@ -8,6 +8,7 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { epochMs, guestsDir, median, pvkvmJs, requireFile, round } from './lib.mjs';
+import { networkSection } from './pve-net.mjs';
 import { KVM_EVENTS, KVM_EXIT_EVENTS, breakdown, cpuDelta, cpuTimes, guestMode, guestWindow, kvFields, loadControlClient, startDaemons, startPerf } from './guest-window.mjs';
 
 const MiB = 1024 * 1024;
@@ -23,6 +24,8 @@ const QEMU = process.env.PVKVM_QEMU ?? 'qemu-system-x86_64';
 /** kvm (falls back to tcg when QEMU cannot use KVM), tcg, or none to leave QEMU out. */
 const QEMU_ACCEL = process.env.PVKVM_QEMU_ACCEL ?? 'kvm';
 const BS = 65536;
+/** PVKVM_BENCH_PVE_NET=0 leaves the network section out; =only runs it without the disk section. */
+const NET = process.env.PVKVM_BENCH_PVE_NET ?? '1';
 
 const TARGETS = { seq_read_speedup: 20, exits_per_4k_pv: 0.25, exits_ratio_pv_vs_emulated: 1 / 40 };
 
@@ -254,6 +257,18 @@ function qemuAvailability() {
   return v.status === 0 ? null : `${QEMU} is not installed (Debian: qemu-system-x86)`;
 }
 
+/** The network figures in a line (first in the summary: they are this benchmark's newer half). */
+function netSummary(n) {
+  const c = n.network?.configs;
+  if (!c) return '';
+  const f = (x) => (x === null || x === undefined ? 'n/a' : x);
+  return `net_bulk_speedup ${f(n.net_bulk_speedup)} (PV ${f(c.pv?.bulk_mbps)} ÷ NE2000 ${f(c.ne2k?.bulk_mbps)} Mb/s; target ≥ 3), ` +
+    `net_small_speedup ${f(n.net_small_speedup)} (PV ${f(c.pv?.small_pps)} ÷ NE2000 ${f(c.ne2k?.small_pps)} pps; target ≥ 5), ` +
+    `exits/packet PV ${f(n.net_exits_per_packet_pv)}, NE2000 ${f(n.net_exits_per_packet_emulated)}` +
+    (c.qemu ? `, QEMU NE2000 ${f(c.qemu.bulk_mbps)} Mb/s, ${f(c.qemu.small_pps)} pps` : '') +
+    (c.host ? `; veth ${f(c.host.bulk_mbps)} Mb/s, ${f(c.host.small_pps)} pps` : '') + '; ';
+}
+
 /** The breakdown of a configuration in a few words for the summary line (µs per 64 KiB request). */
 function summarize(what, b) {
   if (!b) return `${what} n/a`;
@@ -322,6 +337,9 @@ export async function run({ log, machine }) {
       }
     }
     const hostRuns = Array.from({ length: HOST_RUNS }, () => hostSeq(image, bytes));
+    // The network: the same `network` guest over the PV NIC, the NE2000 model, QEMU's NE2000, and veth.
+    const net = NET === '0' ? { network: { skipped: 'PVKVM_BENCH_PVE_NET=0' } }
+      : await networkSection(ControlClient, { daemons, scratch, perf, qemu: { bin: QEMU, accel: qemu.accel, missing: qemuMissing } }, log);
 
     const cfg = Object.fromEntries(Object.entries(runs).filter(([, v]) => v.length > 0).map(([k, v]) => {
       const m = medians(v);
@@ -380,7 +398,8 @@ export async function run({ log, machine }) {
       targets: TARGETS,
       configs: cfg,
       seq_mib: SEQ_MIB, bs: BS, qd: QD, runs: RUNS,
-      summary: `seq_read_speedup ${fmt(speedup, 3)} (PV ${pv.mb_s} ÷ ATA PIO ${ata.mb_s} MB/s; target ≥ 20); ` +
+      ...net,
+      summary: netSummary(net) + `seq_read_speedup ${fmt(speedup, 3)} (PV ${pv.mb_s} ÷ ATA PIO ${ata.mb_s} MB/s; target ≥ 20); ` +
         `exits per 4 KiB: PV ${fmt(pv.exits_per_4k, 4)} (target ≤ 0.25), ATA ${fmt(ata.exits_per_4k, 2)}` +
         (q ? `, QEMU-${q.accel} ${fmt(q.exits_per_4k, 2)}` : '') + `; kernel-traced PV ${fmt(pv.kernel_exits_per_4k, 3)}, ATA ${fmt(ata.kernel_exits_per_4k, 2)}; ` +
         `emulated insns/4 KiB PV ${fmt(pv.emulated_insns_per_4k, 0)}, ATA ${fmt(ata.emulated_insns_per_4k, 0)}` +

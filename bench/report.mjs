@@ -105,17 +105,19 @@ function logBarPanel({ x, y, w, h, title, unit, groups, refLine }) {
 export function pvVsEmulatedSvg(rec) {
   const c = rec.configs ?? {};
   const W = 1000;
-  const H = 450;
+  const netRows = rec.network?.configs;
+  const NET_H = netRows ? 400 : 0;
+  const H = 450 + NET_H;
   const order = ['host', 'pv', 'pv_bounce', 'pv_direct', 'ata', 'ata_irq', 'qemu'].filter((k) => c[k]);
   const nameOf = (k) => (k === 'qemu' ? `QEMU ${String(c.qemu.accel ?? '').toUpperCase()}\nIDE` : SHORT[k]);
   const left = logBarPanel({
-    x: 10, y: 58, w: 470, h: H - 58 - 30,
+    x: 10, y: 58, w: 470, h: 450 - 58 - 30,
     title: 'Sequential read, 64 KiB requests', unit: 'MB/s, log scale (higher is better)',
     groups: order.map((k) => ({ label: nameOf(k), bars: [{ value: c[k].mb_s, color: COLORS[k], name: nameOf(k).replace('\n', ' ') }] })),
   });
   const exitOrder = order.filter((k) => k !== 'host');
   const right = logBarPanel({
-    x: 500, y: 58, w: 490, h: H - 58 - 30,
+    x: 500, y: 58, w: 490, h: 450 - 58 - 30,
     title: 'Exits per 4 KiB read', unit: 'log scale (lower is better); solid: to user space, light: all KVM traced',
     groups: exitOrder.map((k) => ({
       label: nameOf(k),
@@ -126,6 +128,7 @@ export function pvVsEmulatedSvg(rec) {
     })),
     refLine: rec.targets?.exits_per_4k_pv ? { value: rec.targets.exits_per_4k_pv, label: `PV target ≤ ${rec.targets.exits_per_4k_pv}` } : null,
   });
+  const net = netRows ? networkPanels(rec, 450 - 30 + 10, NET_H) : '';
   const speed = fmtNum(rec.seq_read_speedup, 3);
   const title = `pvkvm: PV disk vs emulated ATA PIO — same guest and image, one bench run: PV ÷ ATA = ${speed}× (target ≥ ${rec.targets?.seq_read_speedup ?? 20}×)`;
   // The guest's driver code runs at CPL 3 (natively) in the SDK's default mode; at CPL 0 this host's
@@ -139,9 +142,32 @@ export function pvVsEmulatedSvg(rec) {
 <text x="${W / 2}" y="44" text-anchor="middle" font-size="11" fill="#444">${esc(machineLine(rec.machine, rec.date))}</text>
 ${left}
 ${right}
+${net}
 <text x="${W / 2}" y="${H - 12}" text-anchor="middle" font-size="10.5" fill="#444">${esc(foot)}</text>
 </svg>
 `;
+}
+
+const NET_ORDER = ['host', 'pv', 'ne2k', 'qemu'];
+const NET_COLORS = { host: COLORS.host, pv: COLORS.pv, ne2k: COLORS.ata, qemu: COLORS.qemu };
+const netName = (k, x) => ({ host: 'host\nveth', pv: 'PV\nnetfront', ne2k: 'NE2000\nmodel', qemu: `QEMU ${String(x?.accel ?? '').toUpperCase()}\nne2k_isa` }[k]);
+
+/** The network row: bulk UDP Mb/s, 64-byte packets/s and exits per packet, per NIC (log scales). */
+function networkPanels(rec, y, h) {
+  const c = rec.network.configs;
+  const order = NET_ORDER.filter((k) => c[k]);
+  const panel = (x, w, title, unit, field, keys) => logBarPanel({
+    x, y: y + 26, w, h: h - 66, title, unit,
+    groups: keys.map((k) => ({ label: netName(k, c[k]), bars: [{ value: c[k][field], color: NET_COLORS[k], name: netName(k, c[k]).replace('\n', ' ') }] })),
+  });
+  const sp = (v) => fmtNum(v, 3);
+  const head = `<text x="500" y="${y + 12}" text-anchor="middle" font-size="14" font-weight="bold">${esc(
+    `Network: the same guest sending UDP — PV ÷ NE2000 = ${sp(rec.net_bulk_speedup)}× bulk (target ≥ 3×), ${sp(rec.net_small_speedup)}× 64-byte (target ≥ 5×)`)}</text>`;
+  return [head,
+    panel(10, 330, 'Bulk UDP, 1472-byte payloads', 'Mb/s received, log (higher is better)', 'bulk_mbps', order),
+    panel(340, 330, '64-byte frames', 'packets/s received, log (higher is better)', 'small_pps', order),
+    panel(670, 320, 'Exits per packet (bulk)', 'to user space, log (lower is better)', 'exits_per_packet', order.filter((k) => k !== 'host')),
+  ].join('\n');
 }
 
 // ---- PNG rendering ----
@@ -218,6 +244,10 @@ const GOALS = {
     ['user-space exits per 4 KiB, emulated ATA', (r) => r.exits_per_4k_emulated, null, null],
     ['exits per 4 KiB, PV ÷ ATA (docs/performance.md §2, G3: ≤ 1/40)', (r) => r.exits_ratio_pv_vs_emulated, (r) => r.targets?.exits_ratio_pv_vs_emulated ?? 0.025, 'le'],
     ['PV ÷ QEMU IDE, 64 KiB seq read', (r) => r.seq_read_pv_vs_qemu, null, null],
+    ['network: PV ÷ NE2000 model, bulk UDP (1472 B)', (r) => r.net_bulk_speedup, (r) => r.network?.targets?.net_bulk_speedup ?? 3, 'ge'],
+    ['network: PV ÷ NE2000 model, 64-byte packets', (r) => r.net_small_speedup, (r) => r.network?.targets?.net_small_speedup ?? 5, 'ge'],
+    ['network: exits per packet, PV', (r) => r.net_exits_per_packet_pv, null, null],
+    ['network: exits per packet, NE2000 model', (r) => r.net_exits_per_packet_emulated, null, null],
   ],
   'guest-speed': [
     ['register loop, guest (default mode) ÷ host', (r) => r.loop_vs_native, (r) => r.target_loop_vs_native ?? 1.5, 'le'],
@@ -260,7 +290,36 @@ function pvVsEmulatedSection(r) {
       `CPU: pvkvm's hypervisor and dom0 processes (QEMU: its process) over the measured window; host: the bench process. ` +
       `QEMU's user-space exits are its KVM_RUN returns (\`kvm_userspace_exit\`).`,
     '',
+    ...networkSection(r),
   ].join('\n');
+}
+
+/** The network rows of pv-vs-emulated (none when the section was left out). */
+function networkSection(r) {
+  const n = r.network;
+  if (!n?.configs) return [];
+  const kinds = (o) => (o ? Object.entries(o).map(([k, v]) => `${k} ${fmtNum(v)}`).join(', ') : '');
+  const rows = NET_ORDER.filter((k) => n.configs[k]).map((k) => {
+    const x = n.configs[k];
+    return `| ${x.label} | ${fmtNum(x.bulk_mbps)} | ${x.bulk_lost ?? 'n/a'} | ${fmtNum(x.small_pps)} | ${x.small_lost ?? 'n/a'} | ${fmtNum(x.rtt_p50_us)} | ${fmtNum(x.rtt_p99_us)} | ` +
+      `${fmtNum(x.exits_per_packet)}${x.exits_per_packet_by_kind ? ` (${kinds(x.exits_per_packet_by_kind)})` : ''} | ${fmtNum(x.exits_per_packet_small)} | ${fmtNum(x.cpu_us_per_packet)} | ${fmtNum(x.cpu_us_per_packet_small)} |`;
+  });
+  const w = n.workload ?? {};
+  return [
+    '### pv-vs-emulated: the network',
+    '',
+    `net_bulk_speedup (PV ÷ NE2000 model, bulk UDP) **${fmtNum(r.net_bulk_speedup)}**, net_small_speedup (64-byte) **${fmtNum(r.net_small_speedup)}**; ` +
+      `exits per packet PV ${fmtNum(r.net_exits_per_packet_pv)}, NE2000 ${fmtNum(r.net_exits_per_packet_emulated)}.`,
+    '',
+    '| NIC | bulk Mb/s | bulk lost | 64-byte pps | 64-byte lost | RTT p50 µs | RTT p99 µs | exits / packet, bulk (by kind) | exits / packet, 64-byte | CPU µs / packet, bulk | CPU µs / packet, 64-byte |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    `Workload: ${w.guest ?? ''}; bulk ${w.bulk ?? ''}; small ${w.small ?? ''}. Receivers: ${w.receiver ?? ''}. Throughput: ${w.throughput ?? ''}. ` +
+      `RTT: ${w.rtt ?? ''}. Exits: ${w.exits_per_packet ?? ''}. CPU: ${w.cpu ?? ''}. QEMU: ${n.qemu?.available ? n.qemu.accel : n.qemu?.why ?? 'n/a'}` +
+      `${n.host_error ? `; host reference unavailable: ${n.host_error}` : ''}.`,
+    '',
+  ];
 }
 
 /** Write bench/results/report.md from the JSON files there; returns its path. */

@@ -14,7 +14,7 @@ const BENCHMARKS = {
   'grant-copy': 'GNTTABOP_copy of 4 KiB vs the guest copying 4 KiB itself',
   xenstore: 'xenstored READ/WRITE round trips over the Unix socket, and through a mock guest ring in-process',
   block: 'PV block: guest seq/random I/O through blkback ÷ the host on the same file; exits per request',
-  'pv-vs-emulated': 'PV disk ÷ emulated ATA PIO disk, 64 KiB sequential read, same guest and image; exits per 4 KiB; QEMU IDE reference',
+  'pv-vs-emulated': 'PV disk ÷ emulated ATA PIO disk (64 KiB sequential read) and PV NIC ÷ emulated NE2000 (UDP bulk, 64-byte packets, RTT), same guests; exits per 4 KiB and per packet; QEMU and host references',
   net: 'PV network: guest UDP bulk and 64-byte rates to the host (bridge + TAP) and to a guest (internal switch), ping RTT, exits and dom0 CPU per packet ÷ two host namespaces over veth',
   'guest-speed': 'domU-sdk guest code at CPL 3 ÷ the same code on the host (register loop, 4 KiB copy); kernel call, hypercall and interrupt costs',
 };

@@ -1,6 +1,6 @@
 // epoll.ts: the epoll set a blocking worker thread waits in (the timer/relay thread, dom0's event
 // thread, backend data paths): struct epoll_event packing for x86_64 and the wait loop's decoding.
-import { libc, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLLIN, EPOLL_CLOEXEC, check } from './libc.ts';
+import { libc, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLIN, EPOLLONESHOT, EPOLL_CLOEXEC, check } from './libc.ts';
 
 /** Packed struct epoll_event on x86_64: u32 events, u64 data. */
 const EVENT_SIZE = 12;
@@ -24,6 +24,11 @@ export class EpollSet {
     return libc.epollCtl(this.fd, EPOLL_CTL_ADD, fd, this.one) === 0;
   }
 
+  /** Watch `fd` for input once: after it fires it stays quiet until `rearmOneShot` (any thread). */
+  addOneShot(fd: number, data: number): boolean {
+    return epollOneShot(this.fd, EPOLL_CTL_ADD, fd, data);
+  }
+
   remove(fd: number): void {
     libc.epollCtl(this.fd, EPOLL_CTL_DEL, fd, null);
   }
@@ -39,4 +44,17 @@ export class EpollSet {
   close(): void {
     libc.close(this.fd);
   }
+}
+
+/** EPOLLIN|EPOLLONESHOT for `fd` in set `epfd` (ADD or MOD): usable from a thread that only knows the set's fd. */
+export function epollOneShot(epfd: number, op: number, fd: number, data: number): boolean {
+  const ev = new DataView(new ArrayBuffer(EVENT_SIZE));
+  ev.setUint32(0, EPOLLIN | EPOLLONESHOT, true);
+  ev.setBigUint64(4, BigInt(data), true);
+  return libc.epollCtl(epfd, op, fd, ev) === 0;
+}
+
+/** Re-enable a one-shot watch after it fired. */
+export function rearmOneShot(epfd: number, fd: number, data: number): boolean {
+  return epollOneShot(epfd, EPOLL_CTL_MOD, fd, data);
 }

@@ -87,7 +87,10 @@ export const EFD_NONBLOCK = 0o4000;
 export const SIGUSR2 = 12;
 export const EPOLL_CTL_ADD = 1;
 export const EPOLL_CTL_DEL = 2;
+export const EPOLL_CTL_MOD = 3;
 export const EPOLLIN = 1;
+/** Report once, then stay disabled until EPOLL_CTL_MOD re-arms (one wake-up per burst). */
+export const EPOLLONESHOT = 1 << 30;
 export const EPOLL_CLOEXEC = 0o2000000;
 export const EINTR = 4;
 export const EFAULT = 14;

@@ -75,7 +75,7 @@ export function formatVifTable(rows: readonly VifStatus[]): string {
     `${'tap'.padEnd(16)}${'bridge'.padEnd(16)}BE-path\n`;
   return head + rows.map((v) =>
     `${String(v.domid).padEnd(4)}${'0'.padEnd(4)}${v.mac.padEnd(19)}${String(v.devid).padEnd(7)}${v.state.padEnd(14)}` +
-    `${(v.tap ?? '-').padEnd(16)}${(v.bridge ?? '(internal)').padEnd(16)}/local/domain/0/backend/vif/${v.domid}/${v.devid}\n`).join('');
+    `${(v.tap ?? '-').padEnd(16)}${(v.bridge ?? '(internal)').padEnd(16)}${v.model === undefined ? `/local/domain/0/backend/vif/${v.domid}/${v.devid}` : `(emulated ${v.model}, no xenbus backend)`}\n`).join('');
 }
 
 export const networkList: Command = {

@@ -10,7 +10,7 @@ import { XenbusState } from '../../abi/io/xenbus.ts';
 import { libc } from '../../host/libc.ts';
 import { openTap, attachToBridge, tapName } from '../../host/tap.ts';
 import { NetWorker } from './net-worker.ts';
-import { CNT_SLOTS } from './messages.ts';
+import { CNT, CNT_SLOTS } from './messages.ts';
 import { Vif } from './vif.ts';
 
 export interface NetbackOptions {
@@ -115,8 +115,20 @@ export class Netback implements NetBackend {
     await Promise.all([...this.vifs.values()].filter((v) => v.domid === domid).map((v) => this.drop(v)));
   }
 
+  /** Vifs and emulated NICs (model 'ne2k_isa'; 'Connected' while their wire is a switch port). */
   list(domid?: number): VifStatus[] {
-    return [...this.vifs.values()].filter((v) => domid === undefined || v.domid === domid).map((v) => v.status());
+    const vifs = [...this.vifs.values()].filter((v) => domid === undefined || v.domid === domid).map((v) => v.status());
+    const nics = [...this.nics.values()].filter((n) => domid === undefined || n.domid === domid).map((n): VifStatus => {
+      const c = n.counters;
+      return {
+        domid: n.domid, devid: n.devid, mac: n.mac, bridge: null, tap: null, state: 'Connected', model: 'ne2k_isa',
+        counters: {
+          txPackets: c[CNT.txPackets]!, txBytes: c[CNT.txBytes]!, txDropped: c[CNT.txDropped]!, txErrors: c[CNT.txErrors]!,
+          rxPackets: c[CNT.rxPackets]!, rxBytes: c[CNT.rxBytes]!, rxDropped: c[CNT.rxDropped]!,
+        },
+      };
+    });
+    return [...vifs, ...nics];
   }
 
   /** Grant handles the data path holds right now (leak checks). */

@@ -191,43 +191,48 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
         emulated_nics: (settings.vifs ?? []).filter((v) => v.model === 'ne2k_isa').map((v) => ({ mac: Uint8Array.from(v.mac.split(':').map((h) => parseInt(h, 16))) })),
         restore_state: restoring?.hvState,
       } });
-      // dom0's ends of the emulated NICs' wires, in vif order (ours to close from here on).
+      // dom0's ends of the emulated NICs' wires, in vif order: ours until netback takes each one,
+      // and closed below if creation fails before it does (or the reply carries more than asked).
       const nicFds = [...r.fds];
-      if (r.response.errno !== 0) throw new ToolstackError(r.response.error);
-      if (r.response.body !== 'created') throw new ToolstackError('unexpected reply to create');
-      const created = r.response.created;
-      if (restoring) await this.loadSavedMemory(created.info.domid, restoring);
-      const logPath = this.opts.logDir ? join(this.opts.logDir, `console-${settings.name}.log`) : undefined;
-      const g = await GuestDomain.attach(this.hv, this.listener, this.xs, settings, created, logPath);
-      this.byDomid.set(g.domid, g);
       try {
-        if (restoring) writeSubtree(this.xs, g.domid, restoring.xenstore);
-        // Backends are in place before the guest runs, as xl does it.
-        for (const disk of settings.disks ?? []) {
-          if (this.opts.disks === undefined) throw new ToolstackError('this dom0 has no disk backend');
-          await checkDiskImage(disk);
-          await this.opts.disks.addDisk(g.domid, disk).catch((err: unknown) => { throw diskError(disk, err); });
+        if (r.response.errno !== 0) throw new ToolstackError(r.response.error);
+        if (r.response.body !== 'created') throw new ToolstackError('unexpected reply to create');
+        const created = r.response.created;
+        if (restoring) await this.loadSavedMemory(created.info.domid, restoring);
+        const logPath = this.opts.logDir ? join(this.opts.logDir, `console-${settings.name}.log`) : undefined;
+        const g = await GuestDomain.attach(this.hv, this.listener, this.xs, settings, created, logPath);
+        this.byDomid.set(g.domid, g);
+        try {
+          if (restoring) writeSubtree(this.xs, g.domid, restoring.xenstore);
+          // Backends are in place before the guest runs, as xl does it.
+          for (const disk of settings.disks ?? []) {
+            if (this.opts.disks === undefined) throw new ToolstackError('this dom0 has no disk backend');
+            await checkDiskImage(disk);
+            await this.opts.disks.addDisk(g.domid, disk).catch((err: unknown) => { throw diskError(disk, err); });
+          }
+          const vifs = settings.vifs ?? [];
+          if (vifs.length > 0 && this.opts.net === undefined) throw new ToolstackError('this dom0 has no network backend');
+          for (const [i, vif] of vifs.entries()) {
+            if (vif.model !== 'ne2k_isa') await this.opts.net!.addVif(g.domid, vifDevid(vif, i), vif);
+            else if (this.opts.net!.addEmulatedNic === undefined) throw new ToolstackError('this dom0\'s network backend has no emulated-NIC ports');
+            else await this.opts.net!.addEmulatedNic(g.domid, vifDevid(vif, i), vif, nicFds.shift()!);
+          }
+        } catch (err) {
+          const ended = this.waitEnd(g);
+          await this.hv.call({ op: 'destroy', destroy: { domid: g.domid } }).catch(() => undefined);
+          await ended;
+          throw err instanceof ToolstackError ? err : new ToolstackError(err instanceof Error ? err.message : String(err));
         }
-        const vifs = settings.vifs ?? [];
-        if (vifs.length > 0 && this.opts.net === undefined) throw new ToolstackError('this dom0 has no network backend');
-        for (const [i, vif] of vifs.entries()) {
-          if (vif.model !== 'ne2k_isa') await this.opts.net!.addVif(g.domid, vifDevid(vif, i), vif);
-          else if (this.opts.net!.addEmulatedNic === undefined) throw new ToolstackError('this dom0\'s network backend has no emulated-NIC ports');
-          else await this.opts.net!.addEmulatedNic(g.domid, vifDevid(vif, i), vif, nicFds.shift()!);
-        }
-      } catch (err) {
-        const ended = this.waitEnd(g);
-        await this.hv.call({ op: 'destroy', destroy: { domid: g.domid } }).catch(() => undefined);
-        await ended;
-        throw err instanceof ToolstackError ? err : new ToolstackError(err instanceof Error ? err.message : String(err));
+        await this.saveSettings(g);
+        this.emit('created', g);
+        await this.hv.call({ op: 'unpause', unpause: { domid: g.domid } });
+        g.setState('running');
+        if (settings.cpuAffinity !== undefined) this.applyAffinity(g, settings.cpuAffinity);
+        this.opts.log(`created domain ${g.domid} (${g.name})`);
+        return g;
+      } finally {
+        for (const fd of nicFds.splice(0)) libc.close(fd);
       }
-      await this.saveSettings(g);
-      this.emit('created', g);
-      await this.hv.call({ op: 'unpause', unpause: { domid: g.domid } });
-      g.setState('running');
-      if (settings.cpuAffinity !== undefined) this.applyAffinity(g, settings.cpuAffinity);
-      this.opts.log(`created domain ${g.domid} (${g.name})`);
-      return g;
     } finally {
       this.reserved.delete(settings.name);
     }
@@ -478,6 +483,8 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
     const g = this.find(ref);
     const net = this.opts.net;
     if (net === undefined) throw new ToolstackError('this dom0 has no network backend');
+    // The NE2000 is an ISA card at fixed resources: ISA has no hot-plug, so it is boot-time only.
+    if (req.model === 'ne2k_isa') throw new ToolstackError('model=ne2k_isa cannot be hot-plugged: the NE2000 is an ISA card (no ISA hot-plug); put it in the domain config\'s vif list');
     return this.serialVifOp(g, async () => {
       if (g.end !== null) throw new ToolstackError(`domain ${g.domid} (${g.name}) has ended`);
       const current = explicitDevids(g.settings.vifs ?? []);
@@ -502,6 +509,7 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
       if (vif === undefined) {
         throw new ToolstackError(`domain ${g.name} has no vif ${'devid' in which ? `with devid ${which.devid}` : `with mac ${which.mac}`}`);
       }
+      if (vif.model === 'ne2k_isa') throw new ToolstackError(`vif ${vif.devid} of ${g.name} is an emulated NE2000 (model=ne2k_isa): an ISA card cannot be unplugged; it goes with the domain`);
       // A vif the backend does not serve (an adopted domain's) only leaves the settings.
       if (net.list(g.domid).some((s) => s.devid === vif.devid)) await net.removeVif(g.domid, vif.devid!);
       g.settings = { ...g.settings, vifs: current.filter((v) => v !== vif) };

@@ -39,7 +39,7 @@ export function vifStatuses(domid: number, configured: readonly VifSetting[], li
   const out = configured.map((v, i): VifStatus => {
     const devid = vifDevid(v, i);
     return live.find((s) => s.devid === devid)
-      ?? { domid, devid, mac: v.mac, bridge: v.bridge ?? null, tap: null, state: 'NotServed', counters: zero };
+      ?? { domid, devid, mac: v.mac, bridge: v.bridge ?? null, tap: null, state: 'NotServed', counters: zero, ...(v.model === 'ne2k_isa' ? { model: v.model } : {}) };
   });
   for (const s of live) if (!out.some((o) => o.devid === s.devid)) out.push(s);
   return out.sort((a, b) => a.devid - b.devid);

@@ -9,6 +9,7 @@ import { ConsoleRingsGuestSide } from './console-rings.ts';
 import { Ne2000 } from './ne2000/ne2000.ts';
 import { NE2K_ISA } from './ne2000/regs.ts';
 import { PacketEnd } from '../../host/packet-pair.ts';
+import { NicWakeGuest, type NicWakeInit } from './nic-wake.ts';
 import { HYPERCALL_PAGE, DEBUGCONS } from '../../abi/hypercalls.ts';
 import { PVKVM_VERSION } from '../../abi/pvkvm-version.ts';
 
@@ -20,6 +21,8 @@ export interface EmulatedDevicesInit {
   readonly disks: readonly { readonly fd: number; readonly readonly: boolean }[];
   /** Emulated NE2000s: the hypervisor's end of each NIC's wire to dom0's switch (at most one, at 0x300). */
   readonly nics?: readonly { readonly fd: number; readonly mac: readonly number[] }[];
+  /** The NICs' RX watcher (nic-wake.ts), whose one-shot watches vCPU 0 re-arms. */
+  readonly nicWake?: NicWakeInit;
 }
 
 /**
@@ -39,6 +42,7 @@ export class DomainDevices {
   ata: AtaChannel | null = null;
   nic: Ne2000 | null = null;
   private rings: ConsoleRingsGuestSide | null = null;
+  private nicWake: NicWakeGuest | null = null;
   private readonly stores: SectorStore[] = [];
 
   constructor() {
@@ -51,11 +55,13 @@ export class DomainDevices {
   poll(): void {
     if (this.rings !== null && this.rings.hasInput()) this.uart!.pullInput();
     // Frames waiting on the NIC's wire enter the card's ring while it has room (a syscall per exit).
-    this.nic?.poll();
+    // Once the wire is empty, re-arm its watcher: the next frame then kicks us even from HLT.
+    if (this.nic?.poll() === true) this.nicWake?.drained();
   }
 
   /** The NE2000 at 0x300/IRQ 9, its wire the hypervisor's end of a socketpair to dom0's switch. */
-  addNe2000(nic: { fd: number; mac: readonly number[] }, irq: IrqLine): Ne2000 {
+  addNe2000(nic: { fd: number; mac: readonly number[] }, irq: IrqLine, wake?: NicWakeInit): Ne2000 {
+    if (wake !== undefined) this.nicWake = new NicWakeGuest(wake, 0, nic.fd);
     this.nic = new Ne2000(irq, Uint8Array.from(nic.mac), new PacketEnd(nic.fd));
     this.ports.register(NE2K_ISA.base, NE2K_ISA.length, this.nic);
     return this.nic;
@@ -110,6 +116,6 @@ export function buildDomainDevices(
   }
   if (init.uart !== null) devs.addUart(init.uart, irqLine(COM1.irq), wake);
   if (init.disks.length > 0) devs.addAta(init.disks, irqLine(PRIMARY.irq));
-  if (nics.length > 0) devs.addNe2000(nics[0]!, irqLine(NE2K_ISA.irq));
+  if (nics.length > 0) devs.addNe2000(nics[0]!, irqLine(NE2K_ISA.irq), init.nicWake);
   return devs;
 }

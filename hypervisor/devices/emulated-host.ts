@@ -5,6 +5,7 @@ import { PvkvmError } from '../../host/errors.ts';
 import { libc } from '../../host/libc.ts';
 import { seqpacketPair } from '../../host/packet-pair.ts';
 import { ConsoleRingsHostSide, newConsoleRings } from './console-rings.ts';
+import { NicWakeHost } from './nic-wake.ts';
 import { SECTOR } from './sector-store.ts';
 import type { EmulatedDevicesInit } from './domain-devices.ts';
 
@@ -29,6 +30,8 @@ export class EmulatedHost {
   private readonly fds: number[] = [];
   /** dom0's end of each NIC's wire, handed over the privileged interface at create. */
   readonly nicDom0Fds: number[] = [];
+  /** Watches the NICs' wires so a frame arriving for a halted guest kicks vCPU 0 (null without NICs). */
+  readonly nicWake: NicWakeHost | null;
   private readonly rings: ConsoleRingsHostSide | null;
   private readonly decoder = new TextDecoder('utf-8');
 
@@ -62,7 +65,13 @@ export class EmulatedHost {
       this.nicDom0Fds.push(dom0);
       return { fd: mine, mac: [...n.mac] };
     });
-    this.init = { uart: sab, disks: opened, nics: nicInit };
+    try {
+      this.nicWake = nicInit.length === 0 ? null : new NicWakeHost(nicInit.map((n) => n.fd));
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+    this.init = { uart: sab, disks: opened, nics: nicInit, ...(this.nicWake === null ? {} : { nicWake: this.nicWake.init }) };
   }
 
   get hasUart(): boolean {
@@ -82,6 +91,7 @@ export class EmulatedHost {
   }
 
   close(): void {
+    this.nicWake?.close();
     for (const fd of this.fds.splice(0)) libc.close(fd);
   }
 }

@@ -194,6 +194,11 @@ export class Domain extends EventEmitter<DomainEvents> {
         // Only the boot vCPU runs at first; the others wait for VCPUOP_initialise + VCPUOP_up.
         this.shared.setVcpuFlags(0, VCPU_FLAG.INITIALISED | VCPU_FLAG.UP);
       }
+      // A frame for a halted guest must not wait for its next exit: kick vCPU 0, as console input does.
+      this.emulated.nicWake?.start(new URL('./nic-wake-thread.js', workerUrl), `nic-wake-d${domid}`, () => {
+        const boot = this.vcpus[0];
+        if (boot !== undefined) this.kick(boot);
+      });
       workers.forEach((w, id) => this.startVcpu(sys, id, w, id === 0 ? bootVcpu : null));
     } catch (err) {
       stopWorkers();

@@ -15,6 +15,7 @@ import type { DomainEndMsg, RequestOp } from '../../abi/privileged.ts';
 import type { VifSetting } from '../../abi/domain-settings.ts';
 import type { VifStatus } from '../../abi/control.ts';
 import type { HvClient } from '../../dom0/hv-client.ts';
+import { seqpacketPair } from '../../host/packet-pair.ts';
 import type { EventChannelListener } from '../../dom0/evtchn/event-listener.ts';
 
 const PAGE = 4096;
@@ -25,6 +26,8 @@ export class FakeHv extends EventEmitter<{ event: (ev: unknown) => void }> {
   private nextDomid = 1;
   private nextChannel = 1;
   readonly alive = new Map<number, string>();
+  /** The far end of each emulated NIC wire handed to dom0 (reads 0 bytes once dom0 closed its end). */
+  readonly nicPeers: number[] = [];
 
   async request(op: RequestOp): Promise<{ response: Record<string, unknown>; fds: number[] }> {
     const ok = (body: Record<string, unknown> = {}, fds: number[] = []) => ({ response: { id: 0, errno: 0, error: '', fd_count: fds.length, ...body }, fds });
@@ -36,7 +39,13 @@ export class FakeHv extends EventEmitter<{ event: (ev: unknown) => void }> {
       case 'create': {
         const domid = this.nextDomid++;
         this.alive.set(domid, op.create.name);
-        return ok({ body: 'created', created: { info: info(domid), console_port: 1, store_port: 2, console_pfn: SPECIAL_PFN, store_pfn: SPECIAL_PFN + 1 } });
+        // As the real hypervisor: one socketpair per emulated NIC, dom0's end passed with the reply.
+        const nicFds = (op.create.emulated_nics ?? []).map(() => {
+          const [mine, dom0] = seqpacketPair();
+          this.nicPeers.push(mine);
+          return dom0;
+        });
+        return ok({ body: 'created', created: { info: info(domid), console_port: 1, store_port: 2, console_pfn: SPECIAL_PFN, store_pfn: SPECIAL_PFN + 1 } }, nicFds);
       }
       case 'map_memory': {
         const fd = libc.memfdCreate('fake-guest', MFD_CLOEXEC);
@@ -89,7 +98,7 @@ class FakeListener {
   }
 }
 
-export type NetCall = [op: 'addVif' | 'removeVif' | 'removeDomain', domid: number, devid?: number, vif?: VifSetting];
+export type NetCall = [op: 'addVif' | 'addEmulatedNic' | 'removeVif' | 'removeDomain', domid: number, devid?: number, vif?: VifSetting];
 
 /** A NetBackend that records its calls and serves vifs as "Connected"; `failNext` makes addVif refuse once. */
 export class RecordingNet implements NetBackend {
@@ -110,6 +119,18 @@ export class RecordingNet implements NetBackend {
     });
   }
 
+  /** Takes the wire's fd (closed with the domain, as netback does) and serves it as an NE2000 port. */
+  async addEmulatedNic(domid: number, devid: number, vif: VifSetting, fd: number): Promise<void> {
+    this.calls.push(['addEmulatedNic', domid, devid, vif]);
+    this.nicFds.set(`${domid}/${devid}`, fd);
+    this.served.set(`${domid}/${devid}`, {
+      domid, devid, mac: vif.mac, bridge: null, tap: null, state: 'Connected', model: 'ne2k_isa',
+      counters: { txPackets: 5, txBytes: 300, txDropped: 0, txErrors: 0, rxPackets: 4, rxBytes: 240, rxDropped: 2 },
+    });
+  }
+
+  private readonly nicFds = new Map<string, number>();
+
   async removeVif(domid: number, devid: number): Promise<void> {
     this.calls.push(['removeVif', domid, devid]);
     this.served.delete(`${domid}/${devid}`);
@@ -118,6 +139,7 @@ export class RecordingNet implements NetBackend {
   async removeDomain(domid: number): Promise<void> {
     this.calls.push(['removeDomain', domid]);
     for (const k of [...this.served.keys()]) if (k.startsWith(`${domid}/`)) this.served.delete(k);
+    for (const [k, fd] of [...this.nicFds]) if (k.startsWith(`${domid}/`)) { libc.close(fd); this.nicFds.delete(k); }
   }
 
   list(domid?: number): VifStatus[] {

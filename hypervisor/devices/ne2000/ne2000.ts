@@ -71,14 +71,19 @@ export class Ne2000 implements PortDevice {
     // Reset-port writes only complete the driver's read-modify-write: nothing to do.
   }
 
-  /** Take waiting frames from the link while the ring can hold a full-size one (vCPU loop, before entry). */
-  poll(): void {
-    if (this.link === null) return;
+  /**
+   * Take waiting frames from the link while the ring can hold a full-size one (vCPU loop, before
+   * entry). True when the link was found empty: only then may its RX watcher be re-armed, since a
+   * frame left waiting for ring space would otherwise wake us over and over for nothing.
+   */
+  poll(): boolean {
+    if (this.link === null) return false;
     while (this.canReceive()) {
       const f = this.link.take();
-      if (f === null) return;
+      if (f === null) return true;
       this.receive(f);
     }
+    return false;
   }
 
   /** Started, and the ring has room for the largest frame. */
