@@ -5,7 +5,8 @@
 #include <pvkvm/start.h>
 #include <pvkvm/string.h>
 
-/* net=NAME picks by name; else the first driver that counts a NIC; else the last (the fallback). */
+/* net=NAME picks by name; else the first driver that counts a NIC; else the first (the PV NIC):
+ * only it can gain a NIC later (a vif hot-plugged through xenbus), which net_wait_present waits for. */
 static const struct net_driver *choose_driver(void) {
   char want[16];
   if (pvkvm_cmdline_get("net", want, sizeof(want)) >= 0) {
@@ -15,7 +16,7 @@ static const struct net_driver *choose_driver(void) {
   }
   for (unsigned i = 0; i < net_nr_drivers; i++)
     if (net_drivers[i]->probe && net_drivers[i]->probe() > 0) return net_drivers[i];
-  return net_drivers[net_nr_drivers - 1];
+  return net_drivers[0];
 }
 
 int net_count(void) {
