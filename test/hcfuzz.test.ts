@@ -8,8 +8,10 @@ import { kvmTest } from './helpers/kvm.ts';
 import { runGuest, testResult, guestPath } from './helpers/run-guest.ts';
 import { MiB, imageDir, image } from './helpers/blk.ts';
 import { startDaemons, eventually } from './helpers/daemons.ts';
+import { iterations, fuzzSeed, report } from './helpers/fuzz.ts';
 
-const CALLS = 3000;
+const CALLS = iterations(3000);
+const SEED = fuzzSeed(1);
 
 t.test('kgate: hypercall numbers past the page, iret and a bad send pointer from CPL 3 (crashed the guest kernel)', kvmTest(), async (t) => {
   const r = await runGuest('kgate');
@@ -19,7 +21,10 @@ t.test('kgate: hypercall numbers past the page, iret and a bad send pointer from
 
 for (const vcpus of [1, 2]) {
   t.test(`hcfuzz: ${CALLS} calls per vCPU on ${vcpus} vCPU(s), all answered`, kvmTest(), async (t) => {
-    const r = await runGuest('hcfuzz', ['--vcpus', String(vcpus), '--cmdline', `seed=${vcpus} calls=${CALLS}`]);
+    const seed = SEED + vcpus - 1;
+    const r = await runGuest('hcfuzz', ['--vcpus', String(vcpus), '--timeout', String(60 + Math.ceil(CALLS / 100)), '--cmdline', `seed=${seed} calls=${CALLS}`]);
+    const answered = Number(/answered (\d+) of/.exec(r.stdout)?.[1] ?? 0);
+    report({ target: `hcfuzz-${vcpus}vcpu`, kind: 'hypercalls', count: answered, seed, crashes: r.code !== 0 && r.code !== 124 ? 1 : 0, hangs: r.code === 124 ? 1 : 0 });
     t.equal(testResult(r.stdout), 'SUCCESS', `${r.stdout}\n${r.stderr}`);
     t.match(r.stdout, new RegExp(`answered ${CALLS * vcpus} of ${CALLS * vcpus} calls`));
     t.equal(r.code, 0, 'powered off, as the fuzzer does at the end');
