@@ -28,6 +28,10 @@ kcall_int3_entry:
 kcall_dispatch:
 	cmpq $KCALL_BASE, %rax
 	jae 4f
+	cmpq $KHC_NR_STUBS, %rax        /* no stub: answer as Xen does an unknown number */
+	jae 7f
+	cmpq $KHC_IRET, %rax            /* a ud2 stub: answer as Xen answers an HVM guest */
+	je 7f
 	movzbl khc_class(%rax), %ecx
 	cmpl $KHC_PTR_RSI, %ecx         /* the common case first */
 	je 5f
@@ -51,9 +55,17 @@ kcall_dispatch:
 	iretq
 3:	movq $-KERR_EFAULT, %rax
 	iretq
+7:	movq $-KERR_ENOSYS, %rax
+	iretq
 /* event_channel_op: the FIFO set-up ops name frames the hypervisor writes (C checks them); the
  * hypervisor takes the command from EDI's 32 bits, so the test does too. */
-6:	cmpl $KEVTCHNOP_FIRST_FRAME_OP, %edi
+6:	cmpl $KEVTCHNOP_SEND, %edi
+	jne 8f
+	leaq -KREGION_END(%rsi), %rcx   /* the stub reads the port at RSI: only from RAM we know */
+	cmpq khc_send_span(%rip), %rcx
+	ja kcall_slow
+	jmp 2b
+8:	cmpl $KEVTCHNOP_FIRST_FRAME_OP, %edi
 	jb 5b
 	cmpl $KEVTCHNOP_LAST_FRAME_OP, %edi
 	jbe kcall_slow

@@ -32,6 +32,22 @@ int kuser_range(uint64_t addr, uint64_t len) {
   return 1;
 }
 
+/* gate.S's fast EVTCHNOP_send from CPL 3 reads the port at RSI in the stub: RSI - KREGION_END
+ * must be at most this, which keeps the 4 bytes in the RAM that starts at the end of the kernel's
+ * page (the rest goes to C and its full checks). Set at boot from the memory map. */
+uint64_t khc_send_span;
+
+void khc_init(void) {
+  const struct hvm_memmap_table_entry *e;
+  unsigned n = pvkvm_memmap(&e);
+  for (unsigned i = 0; i < n; i++)
+    if (e[i].type == XEN_HVM_MEMMAP_TYPE_RAM && e[i].addr <= KREGION_END && e[i].addr + e[i].size >= KREGION_END + 4) {
+      uint64_t top = e[i].addr + e[i].size;
+      if (top > KIOAPIC_BASE) top = KIOAPIC_BASE;
+      khc_send_span = top - 4 - KREGION_END;
+    }
+}
+
 /* gate.S's test of a register argument: not in the kernel's region nor just below it. */
 static int not_kernel(uint64_t v) { return v - (KREGION_START - KPTR_WINDOW) >= KREGION_END - KREGION_START + KPTR_WINDOW; }
 
@@ -204,6 +220,13 @@ static long evtchn_op(unsigned long cmd, unsigned long arg) {
     if (!copy_in(&x, arg, sizeof(x))) return -XEN_EFAULT;
     if (!gfn_ok(x.array_gfn)) return -XEN_EPERM;
     return HYPERVISOR_event_channel_op((int)cmd, &x);
+  }
+  case EVTCHNOP_send: {
+    /* The stub reads the port itself, at CPL 0: from a checked copy, or a bad pointer is a
+     * fault in the kernel (gate.S sends here whatever its fast test does not pass). */
+    if (!kuser_range(arg, 4) || !ram_range(arg, 4)) return -XEN_EFAULT;
+    struct evtchn_send snd = {.port = *(volatile uint32_t *)(uintptr_t)arg};
+    return HYPERVISOR_event_channel_op((int)cmd, &snd);
   }
   default:
     if (!not_kernel(arg)) return -XEN_EFAULT; /* gate.S's test */

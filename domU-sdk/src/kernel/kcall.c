@@ -1,11 +1,16 @@
 /* kcall.c: the kernel's services behind the gate (<pvkvm/kcall.h>), and the C half of gate.S. */
 #include <pvkvm/kcall.h>
+#include <pvkvm/evtchn.h>
 #include <pvkvm/lapic.h>
 #include <pvkvm/xen.h>
 #include "kernel.h"
 
 _Static_assert(PVKVM_KCALL_BASE == KCALL_BASE && PVKVM_KC_NULL == KCALL_NULL, "gate.S numbers");
 _Static_assert(KERR_EFAULT == XEN_EFAULT, "gate.S errno");
+_Static_assert(KERR_ENOSYS == XEN_ENOSYS, "gate.S errno");
+_Static_assert(KHC_NR_STUBS == PVKVM_HYPERCALL_NR_STUBS, "gate.S stub count");
+_Static_assert(KHC_IRET == __HYPERVISOR_iret, "gate.S iret");
+_Static_assert(KEVTCHNOP_SEND == EVTCHNOP_send, "gate.S send");
 
 long ktrap_report_user(uint64_t user_frame); /* trap.c */
 

@@ -51,6 +51,7 @@ void khypercall_init(void);
 long ksched_op_sti(int cmd, void *arg);
 long khypercall_checked(unsigned long nr, unsigned long a1, unsigned long a2, unsigned long a3,
                         unsigned long a4, unsigned long a5);
+void khc_init(void);                   /* the fast send's window, from the memory map */
 int kuser_range(uint64_t addr, uint64_t len); /* nonzero if [addr, addr+len) avoids kernel pages */
 
 /* kisa.c */

@@ -33,6 +33,12 @@
 #define KCALL_NULL 0x100
 #define KLAPIC_EOI_ADDR (KLAPIC_BASE + 0xB0)
 #define KERR_EFAULT 14 /* XEN_EFAULT */
+#define KERR_ENOSYS 38 /* XEN_ENOSYS */
+/* Stubs on the hypercall page (PVKVM_HYPERCALL_NR_STUBS): numbers from here to KCALL_BASE have
+ * none, and `call page + nr * 32` would run whatever the kernel keeps after the page, at CPL 0. */
+#define KHC_NR_STUBS 128
+/* __HYPERVISOR_iret: its stub is `ud2` (HVM guests must not use it), a #UD in the kernel if called. */
+#define KHC_IRET 23
 /* ISA IRQs (<pvkvm/isa.h>, checked in kisa.c): vector base, and the route virq_entry.S handles
  * itself. */
 #define KISA_VECTOR_BASE 0x20
@@ -45,6 +51,7 @@
 #define KHC_PTR_RSI 3 /* the one pointer is RSI */
 #define KHC_EVTCHN 4  /* as KHC_PTR_RSI, but the FIFO set-up ops name frames: checked in C */
 /* The event_channel_op commands KHC_EVTCHN sends to C (EVTCHNOP_init_control, expand_array). */
+#define KEVTCHNOP_SEND 4 /* EVTCHNOP_send: the 64-bit stub reads its port itself */
 #define KEVTCHNOP_FIRST_FRAME_OP 11
 #define KEVTCHNOP_LAST_FRAME_OP 12
 
