@@ -45,6 +45,9 @@ int xenbus_wait_state(const char *dir, unsigned wanted, uint64_t timeout_ns);
 /* The ids under device/<type> (decimal names), up to max of them into ids. Returns how many
  * there are (0 when device/<type> does not exist), or -errno. */
 int xenbus_list_devices(const char *type, unsigned *ids, unsigned max);
+/* Wait until device/<type> holds more than `index` devices (one the toolstack hot-plugs later
+ * appears there), for up to timeout_ns. Returns 0, -XEN_ETIMEDOUT or -errno. */
+int xenbus_wait_devices(const char *type, unsigned index, uint64_t timeout_ns);
 /* "device/<type>/<id>" into buf. Returns the length, or -XEN_E2BIG if it does not fit. */
 int xenbus_device_path(const char *type, unsigned id, char *buf, size_t len);
 /* A frontend's <dev>/backend (absolute path, into buf) and <dev>/backend-id (into *backend_id;

@@ -105,6 +105,32 @@ int xenbus_wait_state(const char *dir, unsigned wanted, uint64_t timeout_ns) {
   return rc;
 }
 
+int xenbus_wait_devices(const char *type, unsigned index, uint64_t timeout_ns) {
+  char dir[PATH_MAX_LEN], token[48];
+  int rc = make_path(dir, sizeof(dir), "device", type);
+  if (rc < 0) return rc;
+  snprintf(token, sizeof(token), "pvkvm-hotplug-%s", type);
+  rc = xenbus_list_devices(type, NULL, 0);
+  if (rc < 0 || (unsigned)rc > index) return rc < 0 ? rc : 0;
+  /* A watch fires once when set and then on every change below device/<type>. */
+  rc = xs_watch(dir, token);
+  if (rc < 0) return rc;
+  uint64_t deadline = deadline_after(timeout_ns);
+  for (;;) {
+    rc = xenbus_list_devices(type, NULL, 0);
+    if (rc < 0 || (unsigned)rc > index) break;
+    uint64_t now = pvkvm_time_ns();
+    if (now >= deadline) {
+      rc = -XEN_ETIMEDOUT;
+      break;
+    }
+    rc = xs_wait_watch_token(token, NULL, 0, deadline_remaining(now, deadline));
+    if (rc < 0 && rc != -XEN_ETIMEDOUT) break;
+  }
+  xs_unwatch(dir, token);
+  return rc < 0 ? rc : 0;
+}
+
 int xenbus_device_path(const char *type, unsigned id, char *buf, size_t len) {
   int n = snprintf(buf, len, "device/%s/%u", type, id);
   return n < 0 || (size_t)n >= len ? -XEN_E2BIG : n;

@@ -10,33 +10,12 @@
 #include <pvkvm/xenstore.h>
 #include "blkfront_dev.h"
 
-#define VBD_WATCH_TOKEN "pvkvm-vbd-hotplug"
 #define GONE_WATCH_TOKEN "pvkvm-vbd-gone"
 
 int blkfront_wait_vbd(unsigned index, uint64_t timeout_ns) {
   if (!pvkvm_xen_present()) return -XEN_ENODEV;
   int rc = xs_init();
-  if (rc < 0) return rc;
-  rc = blkfront_list(NULL, 0);
-  if (rc < 0 || (unsigned)rc > index) return rc < 0 ? rc : 0;
-  /* A watch fires once when set and then on every change below device/vbd. */
-  rc = xs_watch("device/vbd", VBD_WATCH_TOKEN);
-  if (rc < 0) return rc;
-  uint64_t deadline = deadline_after(timeout_ns);
-  for (;;) {
-    rc = blkfront_list(NULL, 0);
-    if (rc < 0 || (unsigned)rc > index) break;
-    uint64_t now = pvkvm_time_ns();
-    if (now >= deadline) {
-      rc = -XEN_ETIMEDOUT;
-      break;
-    }
-    char path[96];
-    rc = xs_wait_watch_token(VBD_WATCH_TOKEN, path, sizeof(path), deadline_remaining(now, deadline));
-    if (rc < 0 && rc != -XEN_ETIMEDOUT) break;
-  }
-  xs_unwatch("device/vbd", VBD_WATCH_TOKEN);
-  return rc < 0 ? rc : 0;
+  return rc < 0 ? rc : xenbus_wait_devices("vbd", index, timeout_ns);
 }
 
 int blkfront_removing(const struct blkfront_dev *d) {

@@ -17,7 +17,6 @@
 #include "netfront_dev.h"
 
 #define CLOSE_TIMEOUT_NS (5 * NSEC_PER_SEC)
-#define VIF_WATCH_TOKEN "pvkvm-netfront-vif"
 
 static struct netfront_dev devs[NETFRONT_MAX_DEVICES];
 
@@ -65,27 +64,7 @@ int netfront_list(unsigned *ids, unsigned max) {
 int netfront_wait_vif(unsigned index, uint64_t timeout_ns) {
   if (!pvkvm_xen_present()) return -XEN_ENODEV;
   int rc = xs_init();
-  if (rc < 0) return rc;
-  rc = netfront_list(NULL, 0);
-  if (rc < 0 || (unsigned)rc > index) return rc < 0 ? rc : 0;
-  /* A watch fires once when set and then on every change below device/vif. */
-  rc = xs_watch("device/vif", VIF_WATCH_TOKEN);
-  if (rc < 0) return rc;
-  uint64_t deadline = deadline_after(timeout_ns);
-  for (;;) {
-    rc = netfront_list(NULL, 0);
-    if (rc < 0 || (unsigned)rc > index) break;
-    uint64_t now = pvkvm_time_ns();
-    if (now >= deadline) {
-      rc = -XEN_ETIMEDOUT;
-      break;
-    }
-    char path[96];
-    rc = xs_wait_watch_token(VIF_WATCH_TOKEN, path, sizeof(path), deadline_remaining(now, deadline));
-    if (rc < 0 && rc != -XEN_ETIMEDOUT) break;
-  }
-  xs_unwatch("device/vif", VIF_WATCH_TOKEN);
-  return rc < 0 ? rc : 0;
+  return rc < 0 ? rc : xenbus_wait_devices("vif", index, timeout_ns);
 }
 
 /* ---- xenstore helpers ---- */
