@@ -1,0 +1,76 @@
+// host-faults.test.ts: faults injected from the host side, with no acknowledged data lost — a
+// disk image on a tmpfs that fills up, an image truncated under a running guest, the hypervisor
+// daemon killed, a guest flooding its console, dom0 killed during disk writes.
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { kvmTest } from './helpers/kvm.ts';
+import { MiB, imageDir, image, guestPattern } from './helpers/blk.ts';
+import { guestPath } from './helpers/run-guest.ts';
+import { startDaemons, eventually, type TestDaemons } from './helpers/daemons.ts';
+import { ControlClient } from '../cli/control-client.ts';
+
+const { dir, cleanup } = imageDir();
+t.teardown(cleanup);
+
+interface TopRow { name: string; state: string; vbd: { wrReq: number; rdReq: number; errors: number } }
+
+function diskCfg(d: TestDaemons, name: string, img: string, cmdline: string, extra = ''): string {
+  const p = join(d.runDir, `${name}.cfg`);
+  writeFileSync(p, `name = "${name}"\nkernel = "${guestPath('blkwork')}"\nmemory = 32\n` +
+    `cmdline = "${cmdline}"\ndisk = [ 'format=raw, vdev=xvda, access=rw, target=${img}' ]\n${extra}`);
+  return p;
+}
+
+async function topRow(d: TestDaemons, name: string): Promise<TopRow | undefined> {
+  const cc = await ControlClient.connect(d.runDir);
+  try {
+    const r = await cc.request<{ domains: TopRow[] }>('top');
+    return r.domains.find((x) => x.name === name);
+  } finally {
+    cc.close();
+  }
+}
+
+const consoleLog = (d: TestDaemons, name: string): string => {
+  try {
+    return readFileSync(join(d.runDir, 'logs', `console-${name}.log`), 'utf8');
+  } catch {
+    return '';
+  }
+};
+
+t.test('a disk image on a tmpfs that fills up: error responses, counted, acknowledged writes on the file', kvmTest(), async (t) => {
+  const mnt = join(dir, 'small-tmpfs');
+  mkdirSync(mnt);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt]);
+  t.teardown(() => execFileSync('umount', ['-l', mnt]));
+  const img = image(mnt, 'full.img', 16 * MiB); // sparse: 16 MiB of image on 2 MiB of space
+  const d = await startDaemons();
+  t.teardown(() => d.down());
+  // qd=1: every write before the first error was answered OKAY, in order.
+  const r = await d.cli(['create', diskCfg(d, 'filler', img, 'mode=seqwrite size=8M bs=4096 qd=1', 'on_poweroff = "preserve"\n')]);
+  t.equal(r.code, 0, r.stderr);
+  const out = await eventually(() => (/Test result: \w+/.test(consoleLog(d, 'filler')) ? consoleLog(d, 'filler') : undefined), 60_000);
+  t.ok(out, 'the guest finished');
+  t.match(out, /Test result: FAILURE/, 'the guest saw its write fail');
+  const m = /blkwork: seqwrite at offset (\d+): error (-\d+)/.exec(out ?? '');
+  t.ok(m, 'the failure was an error response to a write');
+  const failedAt = Number(m?.[1] ?? 0);
+  t.ok(failedAt > 0 && failedAt < 8 * MiB, `first failed write at offset ${failedAt}`);
+  const row = await eventually(async () => {
+    const x = await topRow(d, 'filler');
+    return x && x.vbd.errors > 0 ? x : undefined;
+  });
+  t.ok(row, `blkback counted the error: ${JSON.stringify(row?.vbd)}`);
+  t.equal(row?.vbd.wrReq, failedAt / 4096, 'every acknowledged write counted');
+  // Every write acknowledged OKAY is on the file.
+  const b = readFileSync(img);
+  let bad = -1;
+  for (let o = 0; o < failedAt && bad < 0; o++) if (b[o] !== guestPattern(o)) bad = o;
+  t.equal(bad, -1, `all ${failedAt / 4096} acknowledged 4 KiB writes read back from the file`);
+  t.match(readFileSync(join(d.runDir, 'dom0.log'), 'utf8'), /blkback domain \d+: op 1 at sector \d+: host errno/, 'dom0 logged the host error');
+  const list = await d.cli(['list', '--json']);
+  t.equal(list.code, 0, 'dom0 still answers');
+});
