@@ -74,3 +74,23 @@ t.test('a disk image on a tmpfs that fills up: error responses, counted, acknowl
   const list = await d.cli(['list', '--json']);
   t.equal(list.code, 0, 'dom0 still answers');
 });
+
+t.test('an image truncated under a running guest: reads past the new end get error responses, no crash', kvmTest(), async (t) => {
+  const img = image(dir, 'shrink.img', 8 * MiB);
+  const d = await startDaemons();
+  t.teardown(() => d.down());
+  const r = await d.cli(['create', diskCfg(d, 'shrink', img, 'mode=random size=4M bs=4096 qd=4 ops=1000000 seed=5', 'on_poweroff = "preserve"\n')]);
+  t.equal(r.code, 0, r.stderr);
+  t.ok(await eventually(async () => ((await topRow(d, 'shrink'))?.vbd.wrReq ?? 0) > 50 || undefined, 60_000), 'the guest is writing');
+  truncateSync(img, MiB);
+  const out = await eventually(() => (/Test result: \w+/.test(consoleLog(d, 'shrink')) ? consoleLog(d, 'shrink') : undefined), 60_000);
+  t.match(out, /Test result: FAILURE/, 'the guest stopped on a failed request');
+  t.match(out, /error -\d+/, 'as an error response');
+  const row = await eventually(async () => {
+    const x = await topRow(d, 'shrink');
+    return x && x.vbd.errors > 0 ? x : undefined;
+  });
+  t.ok(row, `counted: ${JSON.stringify(row?.vbd)}`);
+  t.match(readFileSync(join(d.runDir, 'dom0.log'), 'utf8'), /blkback domain \d+: op 0 at sector \d+: host errno/, 'dom0 logged the short read');
+  t.equal((await d.cli(['list', '--json'])).code, 0, 'dom0 still answers');
+});
