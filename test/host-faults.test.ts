@@ -3,7 +3,7 @@
 // daemon killed, a guest flooding its console, dom0 killed during disk writes.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kvmTest } from './helpers/kvm.ts';
 import { MiB, imageDir, image, guestPattern } from './helpers/blk.ts';
@@ -93,4 +93,56 @@ t.test('an image truncated under a running guest: reads past the new end get err
   t.ok(row, `counted: ${JSON.stringify(row?.vbd)}`);
   t.match(readFileSync(join(d.runDir, 'dom0.log'), 'utf8'), /blkback domain \d+: op 0 at sector \d+: host errno/, 'dom0 logged the short read');
   t.equal((await d.cli(['list', '--json'])).code, 0, 'dom0 still answers');
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Processes whose command line mentions `needle` (the run directory). */
+function processesWith(needle: string): number[] {
+  const pids: number[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(needle)) pids.push(Number(p));
+    } catch { /* gone */ }
+  }
+  return pids;
+}
+
+t.test('hypervisor killed leaves stale sockets: the hypervisor daemon killed: guests die, dom0 reports and exits, nothing left behind, up starts clean', kvmTest(), async (t) => {
+  const img = image(dir, 'hvkill.img', 8 * MiB);
+  const d = await startDaemons();
+  t.teardown(() => d.down());
+  const before = readdirSync(d.runDir).sort();
+  for (const [name, cfg] of [['busy-disk', diskCfg(d, 'busy-disk', img, 'mode=random size=4M bs=4096 qd=8 ops=1000000')], ['echo', d.config('echo', 'console-echo')]] as const) {
+    const r = await d.cli(['create', cfg]);
+    t.equal(r.code, 0, `${name}: ${r.stderr}`);
+  }
+  t.ok(await eventually(async () => ((await topRow(d, 'busy-disk'))?.vbd.wrReq ?? 0) > 0 || undefined, 60_000), 'the disk guest is busy');
+  const hv = d.pid('hypervisor');
+  const dom0 = d.pid('dom0');
+  process.kill(hv, 'SIGKILL');
+  t.ok(await eventually(() => (alive(hv) ? undefined : true)), 'the hypervisor is gone (and its vCPU threads with it)');
+  t.ok(await eventually(() => (alive(dom0) ? undefined : true), 30_000), 'dom0 noticed and exited');
+  t.match(readFileSync(join(d.runDir, 'dom0.log'), 'utf8'), /lost the hypervisor/, 'dom0 said why');
+  t.same(processesWith(d.runDir), [], 'no process of this run directory is left');
+  const after = readdirSync(d.runDir).sort();
+  t.same(after.filter((f) => f.endsWith('.sock') || f.endsWith('.pid')), [], `no socket or pid file left (before: ${before.join(' ')}; after: ${after.join(' ')})`);
+  t.notOk(after.includes('xenstore.json'), 'nor the store of the dead guests');
+  t.match(readFileSync(join(d.runDir, 'dom0.log'), 'utf8'), /the hypervisor \(pid \d+\) died: removed/, 'dom0 reported the clean-up');
+
+  const up = await d.cli(['up']);
+  t.equal(up.code, 0, `up starts clean: ${up.stderr}`);
+  t.not(d.pid('hypervisor'), hv, 'a new hypervisor');
+  const list = JSON.parse((await d.cli(['list', '--json'])).stdout) as unknown[];
+  t.same(list, [], 'no stale domain is listed');
+  const again = await d.cli(['create', d.config('after', 'hello')]);
+  t.equal(again.code, 0, `a new guest starts: ${again.stderr}`);
 });
