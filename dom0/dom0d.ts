@@ -1,6 +1,6 @@
 // dom0d.ts: the dom0 daemon — connects to the hypervisor daemon, runs xenstored and the console
 // backends, and serves the toolstack socket. It never opens /dev/kvm.
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { HvClient, HypervisorError } from './hv-client.ts';
 import { EventChannelListener } from './evtchn/event-listener.ts';
 import { Xenstored } from './xenstore/xenstored.ts';
@@ -39,6 +39,39 @@ async function connectWithRetry(runDir: string, timeoutMs: number): Promise<Awai
   }
 }
 
+/** A pid that names no live process (gone, or a zombie not yet reaped). */
+function processDead(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'Z' || state === 'X';
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * After the hypervisor daemon died without cleaning up (SIGKILL, a crash): its sockets and pid
+ * file, and the persisted store, whose guests died with it. Only when the pid file still names the
+ * dead daemon (a new one may already be starting); waits up to 5 s for the process to be gone.
+ */
+async function removeDeadHypervisorFiles(runDir: string, log: (line: string) => void): Promise<void> {
+  const pidPath = join(runDir, 'hypervisor.pid');
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidPath, 'utf8').trim());
+  } catch {
+    return; // it removed its own files
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  for (let i = 0; i < 500 && !processDead(pid); i++) await new Promise((r) => setTimeout(r, 10));
+  if (!processDead(pid)) return;
+  for (const f of [runDirPath(runDir, 'hypervisorSocket'), runDirPath(runDir, 'hypervisorFdSocket'), pidPath, runDirPath(runDir, 'xenstorePersist')]) {
+    rmSync(f, { force: true });
+  }
+  log(`the hypervisor (pid ${pid}) died: removed its sockets, its pid file and the store of its guests`);
+}
+
 /** Run dom0 until it is told to stop (or the hypervisor goes away); resolves when it has stopped. */
 export async function runDom0(opts: Dom0Options): Promise<void> {
   mkdirSync(runDirPath(opts.runDir, 'logs'), { recursive: true, mode: 0o700 });
@@ -67,6 +100,7 @@ export async function runDom0(opts: Dom0Options): Promise<void> {
   // A restart: the hypervisor kept the guests running; take them over.
   await ts.adopt(hello.domains);
   let stopping: Promise<void> | null = null;
+  let hypervisorLost = false;
   let done!: () => void;
   const finished = new Promise<void>((r) => { done = r; });
   const control = new ControlServer(ts, () => { void stop(true); });
@@ -84,12 +118,15 @@ export async function runDom0(opts: Dom0Options): Promise<void> {
       hv.close();
       // After `down` nothing survives: the next `up` starts from an empty store.
       if (destroyDomains) rmSync(runDirPath(opts.runDir, 'xenstorePersist'), { force: true });
+      // Before dom0 exits: `pvkvm up` may follow as soon as it has.
+      if (hypervisorLost) await removeDeadHypervisorFiles(opts.runDir, opts.log);
       done();
     })();
     return stopping;
   };
   hv.on('close', (why) => {
     opts.log(`lost the hypervisor: ${why}`);
+    hypervisorLost = true;
     void stop(false);
   });
   await xs.listen(runDirPath(opts.runDir, 'xenstoredSocket'));

@@ -10,6 +10,9 @@ import type { VifRequest } from './vifs.ts';
 import type { GuestDomain } from './guest-domain.ts';
 import { CONTROL_MAX_LINE, type ConsoleStreamMessage, type ControlReply, type ControlRequest, type CreatedDomain, type DomainEndReport } from '../../abi/control.ts';
 
+/** Most bytes queued to one attached console client before its output is dropped. */
+export const CONSOLE_CLIENT_QUEUE_MAX = 1 << 20;
+
 export class ControlServer {
   private server: Server | null = null;
   private readonly clients = new Set<Socket>();
@@ -103,7 +106,21 @@ export class ControlServer {
       const past = g.backlog();
       if (past.length > 0) this.send(sock, { type: 'output', data: Buffer.from(past).toString('base64') });
     }
-    const onOutput = (bytes: Uint8Array): void => this.send(sock, { type: 'output', data: Buffer.from(bytes).toString('base64') });
+    // A client that does not read (a stopped `pvkvm console`, a hung script) must not make dom0
+    // queue the guest's output without bound: past CONSOLE_CLIENT_QUEUE_MAX its output is dropped
+    // for that client, and a marker line says how much once it reads again. Log and backlog keep it.
+    let dropped = 0;
+    const onOutput = (bytes: Uint8Array): void => {
+      if (sock.writableLength > CONSOLE_CLIENT_QUEUE_MAX) {
+        dropped += bytes.length;
+        return;
+      }
+      if (dropped > 0) {
+        this.send(sock, { type: 'output', data: Buffer.from(`\r\n[pvkvm: ${dropped} bytes of console output dropped: this client did not keep up]\r\n`).toString('base64') });
+        dropped = 0;
+      }
+      this.send(sock, { type: 'output', data: Buffer.from(bytes).toString('base64') });
+    };
     const onEnd = (end: DomainEndReport): void => this.send(sock, { type: 'end', end });
     const onEntry = (atMs: number): void => this.send(sock, { type: 'first-entry', atMs });
     g.on('output', onOutput);

@@ -25,7 +25,8 @@
  *   qd * bs bytes through it, untimed, so its pages are granted before the measured loop),
  *   expect-readonly=1 (the disk must say read-only, a write must
  *   fail and reads still work; then the mode, if any, runs), close=1 (close the device at the end
- *   and check the backend let go of every grant), timeout_ms=T (per wait, default 30000).
+ *   and check the backend let go of every grant), timeout_ms=T (per wait, default 30000), ack=1
+ *   (print "blkwork: ack OFFSET" for every write answered OKAY).
  *
  * Patterns (o = absolute byte offset on the disk):
  *   guest pattern:  sec = (o >> 9) mod 2^32, h = (sec * 0x9E3779B1) mod 2^32,
@@ -65,7 +66,7 @@ static uint8_t busy_of[MAX_BLOCKS]; /* random: block has a request in flight */
 static struct block_dev *dev;
 static struct blkfront_dev *bf; /* the PV disk's driver, or NULL */
 static struct ata_dev *ata;     /* the ATA disk's driver, or NULL */
-static uint64_t opt_size, opt_seed, opt_ops, opt_timeout_ns;
+static uint64_t opt_size, opt_seed, opt_ops, opt_timeout_ns, opt_ack;
 static uint32_t opt_bs;
 static unsigned opt_qd;
 static unsigned mismatches;
@@ -302,6 +303,7 @@ static int run_job(struct job *j, unsigned qd) {
       if (j->done_ops < MAX_LAT_SAMPLES) lat_us[j->done_ops] = (uint32_t)(lat / 1000);
       j->done_ops++;
       j->bytes += opt_bs;
+      if (opt_ack && j->write) printf("blkwork: ack %llu\n", (unsigned long long)s->off);
     }
   }
   j->elapsed_ns = now_ns() - t0;
@@ -572,6 +574,7 @@ int main(void) {
   if (opt_qd == 0 || opt_qd > MAX_QD) bad_option("qd must be 1..64");
   opt_seed = pvkvm_cmdline_ull("seed", 1);
   opt_timeout_ns = pvkvm_cmdline_ull("timeout_ms", 30000) * NSEC_PER_MSEC;
+  opt_ack = pvkvm_cmdline_ull("ack", 0);
   unsigned disk = (unsigned)pvkvm_cmdline_ull("disk", 0);
 
   int rc = block_open(disk, &dev); /* PV when Xen has a device/vbd, else ATA */
