@@ -10,16 +10,22 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Blkback } from '../dom0/blkback/index.ts';
+import { ConsoleBackend } from '../dom0/console/backend.ts';
+import { IDX } from '../dom0/xenstore/ring-transport.ts';
+import { XS } from '../abi/io/xs-wire.ts';
+import { offsetOf } from '../abi/layout.ts';
+import { XENCONS as XENCONS_SIZES, XenconsInterface } from '../abi/io/console.ts';
 import { MockDom0, MockBlkfront, bundleWorker, until } from './helpers/mock-frontend.ts';
+import { startXenstored, type MockGuestRing } from './helpers/xs-client.ts';
 import { Rng, iterations, fuzzSeed, report } from './helpers/fuzz.ts';
-import { tally, badIndex, blkRequest, indirectPage, type Tally } from './helpers/ring-fuzz.ts';
+import { tally, badIndex, blkRequest, indirectPage, xsMessage, type Tally } from './helpers/ring-fuzz.ts';
 
 // Images on tmpfs where there is one: flush and barrier requests fsync, and a disk's fsync is slow.
 const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pvkvm-ringfuzz-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
 function done(t: Test, target: string, seed: number, tl: Tally): void {
-  t.comment(`${target}: ${tl.frames} frames, ${tl.indices} garbage indices, ${tl.answered} answered, ${tl.disconnects} disconnects (seed ${seed})`);
+  t.comment(`${target}: ${tl.frames} frames, ${tl.indices} garbage indices, ${tl.answered} answered (console: output bytes), ${tl.disconnects} disconnects (seed ${seed})`);
   report({ target, kind: 'frames', count: tl.frames + tl.indices, seed, crashes: tl.crashes, hangs: tl.hangs });
   t.equal(tl.crashes, 0, `${target}: no crash`);
   t.equal(tl.hangs, 0, `${target}: no hang`);
@@ -113,4 +119,144 @@ t.test('blkif ring fuzz: blkback answers or disconnects, the other disk is serve
   tl.crashes = dom0.lines.filter((l) => /crashed|exited/.test(l)).length;
   t.ok(tl.disconnects > 0, 'garbage indices disconnected the fuzzed disk');
   done(t, 'blkif ring', seed, tl);
+});
+
+// ---- xenstore ring -----------------------------------------------------------------------------
+
+t.test('xenstore ring fuzz: xenstored answers or marks the ring broken, another guest is served', async (t) => {
+  const seed = fuzzSeed(1);
+  const r = new Rng(seed ^ 0x5707e);
+  const rounds = iterations(5000);
+  const h = await startXenstored();
+  t.teardown(() => h.close());
+  const good = h.guest(2);
+  const kept = new Map<string, string>();
+  const goodOk = async (what: string): Promise<void> => {
+    const key = `k${r.below(50)}`; const value = r.bytes(1 + r.below(60)).toString('hex');
+    await good.write(key, value); kept.set(key, value);
+    for (const [k, v] of kept) if ((await good.read(k)) !== v) t.fail(`guest 2 reads back ${k} ${what}`);
+  };
+  await goodOk('before');
+  let domid = 100;
+  let g: MockGuestRing = h.guest(domid);
+  let dirty = false;
+  const tl = tally();
+  const replies = (m: MockGuestRing): number => m.received.filter((x) => x.type !== XS.WATCH_EVENT).length;
+  const txIds = (m: MockGuestRing): number[] => m.received.filter((x) => x.type === XS.TRANSACTION_START).map((x) => Number(x.payload.toString().replace(/\0$/, ''))).slice(-8);
+  for (let round = 0; round < rounds; round++) {
+    if (dirty || Atomics.load(g.idx, IDX.error) !== 0) {
+      if (Atomics.load(g.idx, IDX.error) !== 0) tl.disconnects++;
+      h.xs.releaseDomain(domid);
+      g = h.guest(++domid);
+      dirty = false;
+    }
+    const kind = r.below(20);
+    try {
+      if (kind === 0) {
+        // Garbage in one of the four indices (or a RECONNECT request), then a kick.
+        const which = r.pick([IDX.reqProd, IDX.reqCons, IDX.rspCons, IDX.rspProd, IDX.connection]);
+        Atomics.store(g.idx, which, (which === IDX.connection ? r.below(4) : badIndex(r, Atomics.load(g.idx, which) >>> 0, 1024)) | 0);
+        h.xs.kick(domid);
+        tl.indices++;
+        dirty = true;
+      } else if (kind === 1) {
+        // Mutated frames (lying lengths, cut headers): the stream may be out of step afterwards.
+        for (let i = 0, n = 1 + r.below(3); i < n; i++) { g.sendRaw(xsMessage(r, `/local/domain/${domid}`, [], false)); tl.frames++; }
+        dirty = true;
+      } else {
+        // Well-framed random messages: each must get a reply (or the ring is marked broken).
+        const before = replies(g);
+        const n = 1 + r.below(4);
+        for (let i = 0; i < n; i++) { g.sendRaw(xsMessage(r, `/local/domain/${domid}`, txIds(g), true)); tl.frames++; }
+        await until(() => replies(g) >= before + n || Atomics.load(g.idx, IDX.error) !== 0, 10_000, `xs round ${round}`);
+        tl.answered += replies(g) - before;
+      }
+    } catch (e) {
+      if (/timed out/.test(String(e))) { tl.hangs++; t.fail(`xs round ${round} (seed ${seed}): no reply and no error`); break; }
+      tl.crashes++; t.fail(`xenstored threw in round ${round} (seed ${seed}): ${String(e)}`);
+    }
+    if (round % 100 === 99) await goodOk(`after round ${round}`);
+  }
+  await goodOk('after the fuzzing');
+  t.same(await good.call(XS.GET_DOMAIN_PATH, ['2']), ['/local/domain/2'], 'guest 2 still gets its answers');
+  const c = await h.connect();
+  await c.write('/tool/ringfuzz', 'alive');
+  t.equal(await c.read('/tool/ringfuzz'), 'alive', 'the socket side is served too');
+  done(t, 'xenstore ring', seed, tl);
+});
+
+// ---- console ring ------------------------------------------------------------------------------
+
+const CONS = {
+  IN: offsetOf(XenconsInterface, 'in'), IN_SIZE: XENCONS_SIZES.values.IN_SIZE,
+  OUT: offsetOf(XenconsInterface, 'out'), OUT_SIZE: XENCONS_SIZES.values.OUT_SIZE,
+  IN_CONS: offsetOf(XenconsInterface, 'in_cons'), IN_PROD: offsetOf(XenconsInterface, 'in_prod'),
+  OUT_CONS: offsetOf(XenconsInterface, 'out_cons'), OUT_PROD: offsetOf(XenconsInterface, 'out_prod'),
+} as const;
+
+t.test('console ring fuzz: random indices and bytes break only that console, another is served', async (t) => {
+  const seed = fuzzSeed(1);
+  const r = new Rng(seed ^ 0xc0a5);
+  const rounds = iterations(4000);
+  const GUARD = 64;
+  const sab = new SharedArrayBuffer(4096 + 2 * GUARD);
+  const all = new Uint8Array(sab);
+  all.fill(0xa5);
+  const page = new Uint8Array(sab, GUARD, 4096);
+  const dv = new DataView(sab, GUARD, 4096);
+  const tl = tally();
+  const make = (): ConsoleBackend => {
+    page.fill(0);
+    const b = new ConsoleBackend({ domid: 7, name: 'fuzzed', page, notify: () => {} });
+    b.on('output', (o) => { tl.answered += o.length; if (o.length > CONS.OUT_SIZE) t.fail('more output than the ring holds'); });
+    return b;
+  };
+  let bad = make();
+  // The well-behaved console, beside it: output and input checked byte for byte.
+  const gpage = new Uint8Array(4096);
+  const gdv = new DataView(gpage.buffer);
+  const gb = new ConsoleBackend({ domid: 8, name: 'good', page: gpage, notify: () => {} });
+  const seen: Uint8Array[] = []; const sent: Uint8Array[] = []; const typed: Uint8Array[] = []; const got: number[] = [];
+  gb.on('output', (o) => seen.push(Uint8Array.from(o)));
+  const goodRound = (): void => {
+    const bytes = r.bytes(1 + r.below(300));
+    const cons = gdv.getUint32(CONS.OUT_CONS, true); let prod = gdv.getUint32(CONS.OUT_PROD, true);
+    const n = Math.min(bytes.length, CONS.OUT_SIZE - ((prod - cons) >>> 0));
+    for (let i = 0; i < n; i++) { gpage[CONS.OUT + (prod & (CONS.OUT_SIZE - 1))] = bytes[i]!; prod = (prod + 1) >>> 0; }
+    gdv.setUint32(CONS.OUT_PROD, prod, true);
+    sent.push(bytes.subarray(0, n));
+    gb.onGuestEvent();
+    const inp = r.bytes(r.below(40)); typed.push(inp); gb.write(inp);
+    let ic = gdv.getUint32(CONS.IN_CONS, true); const ip = gdv.getUint32(CONS.IN_PROD, true);
+    while (ic !== ip) { got.push(gpage[CONS.IN + (ic & (CONS.IN_SIZE - 1))]!); ic = (ic + 1) >>> 0; }
+    gdv.setUint32(CONS.IN_CONS, ic, true);
+    gb.onGuestEvent();
+  };
+  for (let round = 0; round < rounds; round++) {
+    try {
+      if (bad.broken) { tl.disconnects++; await bad.close(); bad = make(); }
+      // Random bytes anywhere in the page (rings and indices alike), then indices near or far.
+      for (let i = 0, n = r.below(4); i < n; i++) page.set(r.bytes(1 + r.below(64)), r.below(4096 - 64));
+      const near = r.below(3) !== 0;
+      for (const off of [CONS.OUT_CONS, CONS.OUT_PROD, CONS.IN_CONS, CONS.IN_PROD]) {
+        if (r.below(2) === 0) continue;
+        const cur = dv.getUint32(off, true);
+        dv.setUint32(off, near ? (cur + r.below(4096) - 1024) >>> 0 : badIndex(r, cur, 1024), true);
+        tl.indices++;
+      }
+      bad.onGuestEvent();
+      bad.write(r.bytes(r.below(3000)));
+      tl.frames++;
+    } catch (e) {
+      tl.crashes++; t.fail(`console backend threw in round ${round} (seed ${seed}): ${String(e)}`);
+    }
+    if (round % 4 === 0) goodRound();
+  }
+  t.ok(all.subarray(0, GUARD).every((b) => b === 0xa5) && all.subarray(GUARD + 4096).every((b) => b === 0xa5), 'no write outside the page');
+  const cat = (xs: Uint8Array[]): Buffer => Buffer.concat(xs.map((x) => Buffer.from(x)));
+  t.ok(cat(seen).equals(cat(sent)), 'the good console\'s output arrived byte for byte');
+  t.ok(Buffer.from(got).equals(cat(typed)), 'the good console\'s input arrived byte for byte');
+  t.ok(tl.disconnects > 0, 'garbage indices broke the fuzzed console');
+  await bad.close(); await gb.close();
+  done(t, 'console ring', seed, tl);
 });
