@@ -11,21 +11,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Blkback } from '../dom0/blkback/index.ts';
 import { ConsoleBackend } from '../dom0/console/backend.ts';
+import { Netback } from '../dom0/netback/index.ts';
 import { IDX } from '../dom0/xenstore/ring-transport.ts';
 import { XS } from '../abi/io/xs-wire.ts';
 import { offsetOf } from '../abi/layout.ts';
 import { XENCONS as XENCONS_SIZES, XenconsInterface } from '../abi/io/console.ts';
 import { MockDom0, MockBlkfront, bundleWorker, until } from './helpers/mock-frontend.ts';
 import { startXenstored, type MockGuestRing } from './helpers/xs-client.ts';
+import { MockNetfront, frame, RSP } from './helpers/mock-netfront.ts';
 import { Rng, iterations, fuzzSeed, report } from './helpers/fuzz.ts';
-import { tally, badIndex, blkRequest, indirectPage, xsMessage, type Tally } from './helpers/ring-fuzz.ts';
+import { tally, badIndex, blkRequest, indirectPage, xsMessage, txSlot, type Tally } from './helpers/ring-fuzz.ts';
 
 // Images on tmpfs where there is one: flush and barrier requests fsync, and a disk's fsync is slow.
 const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pvkvm-ringfuzz-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
 function done(t: Test, target: string, seed: number, tl: Tally): void {
-  t.comment(`${target}: ${tl.frames} frames, ${tl.indices} garbage indices, ${tl.answered} answered (console: output bytes), ${tl.disconnects} disconnects (seed ${seed})`);
+  t.comment(`${target}: ${tl.frames} frames, ${tl.indices} garbage indices, ${tl.answered} ${target.startsWith('console') ? 'output bytes' : 'answered'}, ${tl.disconnects} disconnects (seed ${seed})`);
   report({ target, kind: 'frames', count: tl.frames + tl.indices, seed, crashes: tl.crashes, hangs: tl.hangs });
   t.equal(tl.crashes, 0, `${target}: no crash`);
   t.equal(tl.hangs, 0, `${target}: no hang`);
@@ -119,6 +121,104 @@ t.test('blkif ring fuzz: blkback answers or disconnects, the other disk is serve
   tl.crashes = dom0.lines.filter((l) => /crashed|exited/.test(l)).length;
   t.ok(tl.disconnects > 0, 'garbage indices disconnected the fuzzed disk');
   done(t, 'blkif ring', seed, tl);
+});
+
+// ---- netif ------------------------------------------------------------------------------------
+
+const MAC = (d: number): string => `00:16:3e:00:${(d >> 8).toString(16).padStart(2, '0')}:${(d & 0xff).toString(16).padStart(2, '0')}`;
+
+t.test('netif ring fuzz: netback answers or disconnects, two other vifs still talk', async (t) => {
+  const seed = fuzzSeed(1);
+  const r = new Rng(seed ^ 0x4e7);
+  const rounds = iterations(300);
+  const dom0 = new MockDom0();
+  const nb = new Netback(dom0.ctx, { workerUrl: await bundleWorker('dom0/netback/worker.ts') });
+  t.teardown(async () => { await nb.close(); dom0.close(); });
+  const vif = async (domid: number): Promise<MockNetfront> => {
+    dom0.guest(domid);
+    await nb.addVif(domid, 0, { mac: MAC(domid) });
+    const fe = new MockNetfront(dom0, domid, 0);
+    await fe.connect();
+    fe.postRx(64);
+    return fe;
+  };
+  const [b, c] = [await vif(2), await vif(3)];
+  let seq = 0;
+  const bystandersOk = async (what: string): Promise<void> => {
+    const f1 = frame(MAC(3), MAC(2), `B to C ${seq++} ${r.bytes(20 + r.below(600)).toString('hex')}`);
+    const f2 = frame(MAC(2), MAC(3), `C to B ${seq++} ${r.bytes(20 + r.below(600)).toString('hex')}`);
+    for (const fe of [b, c]) { fe.pollRx(); if (fe.rxPosted < 16) fe.postRx(32); }
+    const s1 = await b.send([f1]); const s2 = await c.send([f2]);
+    if (s1.at(-1)?.status !== RSP.OKAY || s2.at(-1)?.status !== RSP.OKAY) t.fail(`bystanders can send ${what}: ${JSON.stringify([s1, s2])} ${JSON.stringify(nb.list())} ${dom0.lines.slice(-5).join(' | ')}`);
+    const has = (fe: MockNetfront, f: Uint8Array) => until(() => { fe.pollRx(); if (fe.rxPosted < 16) fe.postRx(32); return fe.received.some((p) => Buffer.from(p.data).equals(Buffer.from(f))); }, 20_000, what);
+    await has(c, f1); await has(b, f2);
+  };
+  let domid = 10;
+  let a = await vif(domid);
+  const pool = (fe: MockNetfront): { ro: number[]; rw: number[] } => ({
+    ro: [...fe.grantData(frame('ff:ff:ff:ff:ff:ff', MAC(domid), r.bytes(3000)), [1000, 1000, 1014], r.below(3000)).map((g) => g.gref), 0, 1, 99999],
+    rw: Array.from({ length: 6 }, () => fe.guest.grant(fe.guest.allocPage(), false)),
+  });
+  let refs = pool(a);
+  const tl = tally();
+  const kickRx = (fe: MockNetfront): void => (fe as unknown as { kick(rx: boolean): void }).kick(true);
+  for (let round = 0; round < rounds; round++) {
+    if (a.backendState() !== 4) {
+      tl.disconnects++;
+      await nb.removeDomain(domid);
+      a = await vif(++domid);
+      refs = pool(a);
+    }
+    const tx = hdr(a.guest.page(a.txPage));
+    const prod = Atomics.load(tx, 0) >>> 0;
+    // TX: random slots and extras, then two ending slots (ref 0, no flags: they also end an extra chain).
+    const k = 1 + r.below(12);
+    for (let i = 0; i < k; i++) {
+      if (r.below(6) === 0) a.writeExtraSlot(r.below(5) === 0 ? r.below(256) : 1 + r.below(4), r.below(3) === 0, Array.from(r.bytes(6)));
+      else a.writeTxSlot(txSlot(r, refs.ro));
+      tl.frames++;
+    }
+    for (let i = 0; i < 2; i++) a.writeTxSlot({ gref: 0, offset: 0, flags: 0, id: r.below(65536), size: 0 });
+    // RX: random buffers posted (ids, refs), sometimes a garbage producer.
+    const rx = hdr(a.guest.page(a.rxPage));
+    if (r.below(2) === 0) {
+      const rprod = Atomics.load(rx, 0) >>> 0;
+      const m = r.below(8);
+      const pg = a.guest.page(a.rxPage);
+      const v = new DataView(pg.buffer, pg.byteOffset, 4096);
+      for (let i = 0; i < m; i++) {
+        const at = 64 + ((rprod + i) & 255) * 8;
+        v.setUint16(at, r.below(65536), true); v.setUint16(at + 2, r.below(65536), true);
+        v.setUint32(at + 4, r.below(4) === 0 ? r.u32() : r.pick(refs.rw), true);
+        tl.frames++;
+      }
+      const garbageRx = r.below(12) === 0;
+      if (garbageRx) tl.indices++;
+      Atomics.store(rx, 0, (garbageRx ? badIndex(r, rprod, 256) : rprod + m) | 0);
+      kickRx(a);
+    }
+    const garbage = r.below(10) === 0;
+    const published = garbage ? badIndex(r, prod, 256) : Atomics.load(tx, 0) >>> 0;
+    if (!garbage) a.pushTx();
+    const end = garbage ? published : (prod + k + 2) >>> 0;
+    if (garbage) tl.indices++;
+    a.corruptTxProd(garbage ? published : end); // publish and kick
+    try {
+      await until(() => a.backendState() !== 4 || (Atomics.load(tx, 2) >>> 0) === end, 10_000, `netif round ${round}`);
+    } catch { tl.hangs++; t.fail(`netif round ${round} (seed ${seed}): neither answered nor disconnected`); break; }
+    if (a.backendState() === 4) tl.answered += (end - prod) >>> 0;
+    // Traffic towards the fuzzed vif, so its RX ring is used.
+    if (r.below(3) === 0) {
+      b.pollRx(); if (b.rxPosted < 16) b.postRx(32);
+      await b.send([frame(MAC(domid), MAC(2), r.bytes(20 + r.below(1400)))]);
+    }
+    if (round % 20 === 19) await bystandersOk(`after round ${round}`);
+  }
+  await bystandersOk('after the fuzzing');
+  t.pass('the bystanders exchanged frames, content checked');
+  tl.crashes = dom0.lines.filter((l) => /crashed|exited/.test(l)).length;
+  t.ok(tl.disconnects > 0, 'garbage disconnected the fuzzed vif');
+  done(t, 'netif ring', seed, tl);
 });
 
 // ---- xenstore ring -----------------------------------------------------------------------------
