@@ -9,8 +9,16 @@ import { encodeMsg } from '../../dom0/xenstore/wire.ts';
 export interface Tally { frames: number; indices: number; answered: number; disconnects: number; crashes: number; hangs: number }
 export const tally = (): Tally => ({ frames: 0, indices: 0, answered: 0, disconnects: 0, crashes: 0, hangs: 0 });
 
-/** A ring index a hostile frontend might publish, relative to the sane value `at`. */
+/**
+ * A ring index a hostile frontend might publish: more than `ringSize` ahead of the sane value `at`
+ * (an in-range lie is just a frontend re-sending old slots, which a backend may rightly wait on).
+ */
 export function badIndex(r: Rng, at: number, ringSize: number): number {
+  const v = anyIndex(r, at, ringSize);
+  return ((v - at) >>> 0) <= ringSize ? (v + ringSize + 1) >>> 0 : v;
+}
+
+function anyIndex(r: Rng, at: number, ringSize: number): number {
   switch (r.below(5)) {
     case 0: return r.u32();
     case 1: return (at + ringSize + 1 + r.below(1 << 16)) >>> 0; // ahead of the ring
