@@ -98,7 +98,7 @@ t.test('blkif ring fuzz: blkback answers or disconnects, the other disk is serve
     }
     if (r.below(10) === 0) Atomics.store(h, 1, r.u32() | 0); // req_event is the frontend's to scribble on
     // Rarely: each disconnect costs a new disk, whose data-path worker takes seconds to start on a busy host.
-    const garbage = r.below(25) === 0;
+    const garbage = round === rounds >> 1 || r.below(25) === 0; // at least one
     const published = garbage ? badIndex(r, prod, fe.ringSize) : (prod + k) >>> 0;
     if (garbage) tl.indices++;
     fe.corruptReqProd(published); // publish and kick
