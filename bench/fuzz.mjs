@@ -1,4 +1,4 @@
-// fuzz.mjs: `npm run fuzz` — the fuzz tests (hypercall fuzzer guest, protocol fuzzers) at a larger
+// fuzz.mjs: `npm run fuzz` — the fuzz tests (hypercall fuzzer guest, protocol and ring fuzzers) at a larger
 // scale, bounded in time, then bench/results/fuzz.json with what was tried and what survived.
 //   node bench/fuzz.mjs [--scale N] [--seed S] [--minutes M]
 //   (env: PVKVM_FUZZ_SCALE, PVKVM_FUZZ_SEED, PVKVM_FUZZ_MINUTES; defaults 10, 1, 10)
@@ -19,7 +19,7 @@ const minutes = arg('minutes', 'PVKVM_FUZZ_MINUTES', 10);
 const out = path.join(tmpdir(), `pvkvm-fuzz-${process.pid}.jsonl`);
 rmSync(out, { force: true });
 
-const tests = ['test/hcfuzz.test.ts', 'test/protocol-fuzz.test.ts'];
+const tests = ['test/hcfuzz.test.ts', 'test/protocol-fuzz.test.ts', 'test/ring-fuzz.test.ts'];
 console.log(`fuzz: scale ${scale}, seed ${seed}, at most ${minutes} min: ${tests.join(' ')}`);
 const env = { ...process.env, CI: 'true', PVKVM_FUZZ_SCALE: String(scale), PVKVM_FUZZ_SEED: String(seed), PVKVM_FUZZ_OUT: out };
 const started = Date.now();
