@@ -7,6 +7,9 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../usage-error.ts';
 import { parseBackends, BACKENDS_FILE } from '../../dom0/third-party-backends.ts';
 
+/** How long `down` waits for each daemon to exit. */
+const STOP_WAIT_S = 30;
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export const up: Command = {
@@ -93,17 +96,19 @@ ${RUN_DIR_HELP}`,
         return found;
       }).catch(() => names);
     }
-    // dom0 destroys the guests, then the hypervisor stops.
-    for (let i = 0; i < 500 && daemonPid(runDir, 'dom0') !== null; i++) await sleep(10);
+    // dom0 destroys the guests, then the hypervisor stops. Each gets STOP_WAIT_S: on a busy host
+    // tearing down guests (grants, backends, TAPs) can take several seconds.
+    const polls = (STOP_WAIT_S * 1000) / 10;
+    for (let i = 0; i < polls && daemonPid(runDir, 'dom0') !== null; i++) await sleep(10);
     if (hvPid !== null) process.kill(hvPid, 'SIGTERM');
-    for (let i = 0; i < 500 && daemonPid(runDir, 'hypervisor') !== null; i++) await sleep(10);
+    for (let i = 0; i < polls && daemonPid(runDir, 'hypervisor') !== null; i++) await sleep(10);
     const left = (['dom0', 'hypervisor'] as const).filter((k) => daemonPid(runDir, k) !== null);
     const stopped = [d0Pid !== null && !left.includes('dom0') ? `dom0 (pid ${d0Pid})` : null,
       hvPid !== null && !left.includes('hypervisor') ? `the hypervisor (pid ${hvPid})` : null].filter((x) => x !== null);
     const domains = names.length === 0 ? 'no domains' : `${names.length} domain${names.length === 1 ? '' : 's'} (${names.join(', ')})`;
     if (stopped.length > 0) process.stdout.write(`pvkvm: destroyed ${domains}; stopped ${stopped.join(' and ')} in ${runDir}\n`);
     if (left.length > 0) {
-      process.stderr.write(`pvkvm: ${left.join(' and ')} still running after 5 s (see ${runDir}/*.log)\n`);
+      process.stderr.write(`pvkvm: ${left.join(' and ')} still running after ${STOP_WAIT_S} s (see ${runDir}/*.log)\n`);
       return 1;
     }
     return 0;
