@@ -12,6 +12,7 @@ import { fillChecksum } from '../csum.ts';
 import { parseTxPacket, type TxSeg } from './tx-parse.ts';
 import type { NetGrants } from './grants.ts';
 import { VifGrants } from './grant-cache.ts';
+import type { GrantOp } from '../messages.ts';
 
 const PAGE = 4096;
 const ONE = new BigUint64Array([1n]);
@@ -40,6 +41,12 @@ export class VifFault extends Error {
 interface RxPacket {
   readonly data: Uint8Array;
   readonly flags: number;
+}
+
+/** A posted RX buffer as the frontend described it (our private copy of the request). */
+function rxBuffer(r: Uint8Array): { id: number; gref: number } {
+  const v = new DataView(r.buffer, r.byteOffset, r.byteLength);
+  return { id: v.getUint16(RX_REQ_ID, true), gref: v.getUint32(RX_REQ_GREF, true) };
 }
 
 function txResponse(id: number, status: number): Uint8Array {
@@ -219,13 +226,10 @@ export class VifPort {
     }
     const reqs = this.rx.take(need);
     if (reqs.length !== need) throw new VifFault('RX ring lost requests');
-    const bufs = reqs.map((r) => {
-      const v = new DataView(r.buffer, r.byteOffset, r.byteLength);
-      return { id: v.getUint16(RX_REQ_ID, true), gref: v.getUint32(RX_REQ_GREF, true) };
-    });
-    const rxOp = (r: Uint8Array): { ref: number; readonly: false } => ({ ref: new DataView(r.buffer, r.byteOffset, r.byteLength).getUint32(RX_REQ_GREF, true), readonly: false });
-    const ahead = (): { ref: number; readonly: false }[] => this.rx.peek(this.rx.size).map(rxOp);
-    const { maps, transient } = this.maps.acquire(bufs.map((b) => ({ ref: b.gref, readonly: false })), ahead);
+    const bufs = reqs.map(rxBuffer);
+    const write = (b: { gref: number }): GrantOp => ({ ref: b.gref, readonly: false });
+    // Looked-ahead requests are only mapped here; they are copied and checked again when taken.
+    const { maps, transient } = this.maps.acquire(bufs.map(write), () => this.rx.peek(this.rx.size).map((r) => write(rxBuffer(r))));
     const rsps: Uint8Array[] = [];
     const c = this.counters;
     try {
