@@ -118,6 +118,7 @@ export interface TopRow {
   readonly cpu_time_s: number;
   readonly memory_mib: number;
   readonly max_memory_mib: number;
+  /** vCPUs that are up (as xentop's VCPUS). */
   readonly vcpus: number;
   /** KVM exits, all kinds, all vCPUs. */
   readonly exits: number;

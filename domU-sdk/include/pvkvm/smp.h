@@ -54,8 +54,9 @@ long pvkvm_smp_prepare(void);
  * Run fn(arg) on vCPU `vcpu`. The first time: VCPUOP_initialise + VCPUOP_up. On a vCPU parked
  * by the SDK (its previous fn returned): hand over fn and VCPUOP_up it. Waits (up to 5 s) until
  * the vCPU has done its per-CPU set-up and is about to call fn. Returns 0, the hypercall's
- * -errno, -XEN_EINVAL (vcpu >= 32 or the calling vCPU), -XEN_EBUSY (already running a function
- * or still starting), -XEN_ENOSYS (see pvkvm_smp_prepare) or -XEN_ETIMEDOUT.
+ * -errno, -XEN_EINVAL (vcpu >= 32 or the calling vCPU), -XEN_EBUSY (already running a function,
+ * still starting, or held offline), -XEN_ENODEV (taken offline: see the online set below),
+ * -XEN_ENOSYS (see pvkvm_smp_prepare) or -XEN_ETIMEDOUT.
  */
 long pvkvm_start_vcpu(unsigned vcpu, void (*fn)(void *), void *arg);
 

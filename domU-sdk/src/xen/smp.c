@@ -108,7 +108,8 @@ long pvkvm_start_vcpu(unsigned vcpu, void (*fn)(void *), void *arg) {
   long rc = pvkvm_smp_prepare();
   if (rc < 0) return rc;
   if (vcpu == pvkvm_vcpu_id()) return -XEN_EINVAL;
-  if (!pvkvm_vcpu_online(vcpu)) return -XEN_ENODEV; /* taken offline: it gets no work */
+  /* Taken offline (hot-plug): it gets no work. A vCPU that does not exist fails below (-ENOENT). */
+  if (__atomic_load_n(&offline_mask, __ATOMIC_ACQUIRE) & (1u << vcpu)) return -XEN_ENODEV;
   struct smp_cpu *c = &cpus[vcpu];
 
   spin_lock(&start_lock);
