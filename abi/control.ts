@@ -8,7 +8,7 @@
 import type { DomainSettings, VifSetting } from './domain-settings.ts';
 
 export const CONTROL_OPS = ['ping', 'create', 'list', 'info', 'pause', 'unpause', 'destroy', 'shutdown', 'wait', 'stop', 'console', 'dmesg', 'mem-set', 'mem-max',
-  'vcpu-pin', 'vcpu-list', 'block-list', 'block-attach', 'block-detach', 'top',
+  'vcpu-pin', 'vcpu-list', 'vcpu-set', 'block-list', 'block-attach', 'block-detach', 'top',
   'network-attach', 'network-detach', 'network-list', 'save', 'restore'] as const;
 export type ControlOp = (typeof CONTROL_OPS)[number];
 
@@ -36,6 +36,8 @@ export interface ControlRequest {
   readonly dom0?: boolean;
   /** vcpu-pin: the vCPU number, or 'all'. */
   readonly vcpu?: number | 'all';
+  /** vcpu-set: how many vCPUs (0..vcpus-1) the guest may have online. */
+  readonly vcpus?: number;
   /** vcpu-pin: host CPU numbers the vCPU thread(s) may run on. */
   readonly cpus?: readonly number[];
   /** dmesg: empty the hypervisor log after reading it. */
@@ -116,6 +118,7 @@ export interface TopRow {
   readonly cpu_time_s: number;
   readonly memory_mib: number;
   readonly max_memory_mib: number;
+  /** vCPUs that are up (as xentop's VCPUS). */
   readonly vcpus: number;
   /** KVM exits, all kinds, all vCPUs. */
   readonly exits: number;

@@ -23,7 +23,13 @@ export interface DomainSettings {
   readonly cpuAffinity?: readonly (readonly number[])[];
   /** xl's uuid (lower case): the domain's /vm/UUID path in xenstore. Absent: the hypervisor's. */
   readonly uuid?: string;
+  /** xl's vcpus: how many vCPUs start online (xenstore cpu/N/availability). */
   readonly vcpus: number;
+  /**
+   * xl's maxvcpus: how many vCPUs the domain is built with; those from `vcpus` on start offline
+   * and `pvkvm vcpu-set` brings them online. Absent: vcpus.
+   */
+  readonly maxVcpus?: number;
   /** Absolute paths of boot modules. */
   readonly modules: readonly string[];
   /** PV disks (blkback), in xvda, xvdb… order. Absent in settings saved by older versions. */
@@ -201,6 +207,10 @@ export function settingsProblem(s: unknown): string | null {
     }
   }
   if (!Number.isInteger(o.vcpus) || (o.vcpus as number) < 1 || (o.vcpus as number) > maxVcpus) return `vcpus must be 1..${maxVcpus}`;
+  if (o.maxVcpus !== undefined && (!Number.isInteger(o.maxVcpus) || (o.maxVcpus as number) < (o.vcpus as number) ||
+      (o.maxVcpus as number) > maxVcpus)) {
+    return `maxVcpus must be vcpus..${maxVcpus}`;
+  }
   if (!Array.isArray(o.modules) || !o.modules.every((m) => typeof m === 'string' && m.startsWith('/'))) {
     return 'modules must be absolute paths';
   }
@@ -234,4 +244,9 @@ export function settingsProblem(s: unknown): string | null {
   }
   if (o.onWatchdog !== undefined && !ACTIONS.includes(o.onWatchdog as OnAction)) return `onWatchdog must be one of ${ACTIONS.join(', ')}`;
   return null;
+}
+
+/** How many vCPUs a domain built from these settings has (xl's maxvcpus, else vcpus). */
+export function vcpuCount(s: Pick<DomainSettings, 'vcpus' | 'maxVcpus'>): number {
+  return s.maxVcpus ?? s.vcpus;
 }

@@ -50,6 +50,9 @@ message ExitCount { string reason = 1; uint64 count = 2; }
 message DomainInfo {
   uint32 domid = 1; string name = 2; string state = 3; uint32 vcpus = 4; uint64 memory_bytes = 5;
   double uptime_s = 6; repeated ExitCount exits = 7; repeated ExitCount hypercalls = 8; bytes uuid = 9;
+  // The vCPUs that are up (Xen's: not _VPF_down): vCPU 0 from boot, others once VCPUOP_up'd and
+  // until VCPUOP_down. vcpus counts every vCPU the domain has (xl's maxvcpus).
+  repeated uint32 online_vcpus = 10;
 }
 message DomainList { repeated DomainInfo domains = 1; }
 
@@ -165,6 +168,7 @@ const FrameType = root.lookupType('pvkvm.privileged.Frame');
 export interface DomainInfoMsg {
   domid: number; name: string; state: string; vcpus: number; memory_bytes: number; uptime_s: number;
   exits: { reason: string; count: number }[]; hypercalls: { reason: string; count: number }[]; uuid: Uint8Array;
+  online_vcpus: number[];
 }
 export interface CreateDomainMsg {
   name: string; kernel: Uint8Array; kernel_name: string; memory_mib: number; vcpus: number; cmdline: string;

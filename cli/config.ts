@@ -22,7 +22,10 @@ export interface DomainConfigSpec {
   memoryMiB: number;
   /** xl's `maxmem` (default: memory): the RAM the domain is built with and the balloon's ceiling. */
   maxMemoryMiB: number;
+  /** xl's `vcpus`: how many vCPUs are online at boot (cpu/N/availability = online). */
   vcpus: number;
+  /** xl's `maxvcpus` (default: vcpus): how many vCPUs the domain has; `pvkvm vcpu-set` moves within it. */
+  maxVcpus: number;
   /** xl's `ramdisk`, absolute: passed as the first boot module (Linux takes it as its initrd). */
   ramdisk: string | null;
   /**
@@ -450,11 +453,10 @@ export function parseDomainConfig(text: string, opts: ParseOptions): DomainConfi
   const vcpus = int('vcpus', 1, 1, VCPUS_MAX);
   const maxvcpus = int('maxvcpus', vcpus, 1, VCPUS_MAX);
   if (maxvcpus < vcpus) fail('BAD_VALUE', get('maxvcpus')!.line, `'maxvcpus' (${maxvcpus}) must be at least 'vcpus' (${vcpus})`);
-  if (maxvcpus > vcpus) warn(get('maxvcpus')!.line, `'maxvcpus' ignored: pvkvm has no vCPU hot-plug; the domain gets ${vcpus} vCPU(s)`);
 
   const cpus = get('cpus');
   const cpuAffinity = cpus === undefined ? null : cpuList('cpus', cpus, fail);
-  if (cpuAffinity !== null && cpuAffinity.length > vcpus) fail('BAD_VALUE', cpus!.line, `'cpus' has ${cpuAffinity.length} entries for ${vcpus} vCPU(s)`);
+  if (cpuAffinity !== null && cpuAffinity.length > maxvcpus) fail('BAD_VALUE', cpus!.line, `'cpus' has ${cpuAffinity.length} entries for ${maxvcpus} vCPU(s)`);
   const soft = get('cpus_soft');
   if (soft !== undefined) {
     cpuList('cpus_soft', soft, fail);
@@ -475,6 +477,7 @@ export function parseDomainConfig(text: string, opts: ParseOptions): DomainConfi
     memoryMiB,
     maxMemoryMiB,
     vcpus,
+    maxVcpus: maxvcpus,
     ramdisk: ramdisk === undefined ? null : resolve(opts.baseDir, ramdisk.value),
     cpuAffinity,
     uuid: uuid === undefined ? null : uuid.value.toLowerCase(),

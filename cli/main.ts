@@ -11,14 +11,14 @@ import { create } from './commands/create.ts';
 import { list, info, consoleCmd, pause, unpause, shutdown, destroy, dmesg, memSet } from './commands/domain-commands.ts';
 import { networkAttach, networkDetach, networkList } from './commands/network-commands.ts';
 import { daemon } from './daemon-command.ts';
-import { reboot, uptime, memMax, vcpuList, vcpuPin, blockList } from './commands/xl-commands.ts';
+import { reboot, uptime, memMax, vcpuList, vcpuPin, vcpuSet, blockList } from './commands/xl-commands.ts';
 import { save, restore } from './commands/save-restore.ts';
 import { top } from './commands/top.ts';
 import { sdk } from './commands/sdk.ts';
 import { blockAttach, blockDetach } from './commands/block-commands.ts';
 
 /** Every subcommand, in the order `pvkvm --help` lists them. */
-const COMMANDS: readonly Command[] = [run, up, down, create, list, info, top, uptime, consoleCmd, dmesg, memSet, memMax, vcpuList, vcpuPin,
+const COMMANDS: readonly Command[] = [run, up, down, create, list, info, top, uptime, consoleCmd, dmesg, memSet, memMax, vcpuList, vcpuSet, vcpuPin,
   pause, unpause, shutdown, reboot, destroy, blockList, blockAttach, blockDetach, networkAttach, networkDetach, networkList, save, restore,
   sdk, daemon];
 

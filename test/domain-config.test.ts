@@ -32,6 +32,7 @@ t.test('every key', async (t) => {
     memoryMiB: 512,
     maxMemoryMiB: 512,
     vcpus: 4,
+    maxVcpus: 4,
     ramdisk: null,
     cpuAffinity: null,
     uuid: null,
@@ -60,7 +61,7 @@ t.test("pvkvm's comparator keys: emulated_disk and console", async (t) => {
 
 t.test('defaults, as xl has them', async (t) => {
   t.same(parse(MIN), {
-    name: 'g', kernel: '/etc/pvkvm/k.elf', cmdline: '', memoryMiB: 128, maxMemoryMiB: 128, vcpus: 1, ramdisk: null, cpuAffinity: null, uuid: null,
+    name: 'g', kernel: '/etc/pvkvm/k.elf', cmdline: '', memoryMiB: 128, maxMemoryMiB: 128, vcpus: 1, maxVcpus: 1, ramdisk: null, cpuAffinity: null, uuid: null,
     disks: [], vifs: [], onPoweroff: 'destroy', onReboot: 'restart', onCrash: 'destroy', onWatchdog: 'destroy',
     emulatedDisks: [], console: 'pv', warnings: [],
   });

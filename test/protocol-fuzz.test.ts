@@ -55,12 +55,12 @@ function privilegedFrame(r: Rng): Buffer {
   return Buffer.concat([head, body]);
 }
 
-const CTL_OPS = ['ping', 'list', 'info', 'block-list', 'network-list', 'vcpu-list', 'dmesg', 'wait', 'pause', 'unpause', 'mem-set', 'mem-max', 'vcpu-pin', 'shutdown', 'destroy', 'network-attach', 'network-detach', 'create', 'console', 'bogus'];
+const CTL_OPS = ['ping', 'list', 'info', 'block-list', 'network-list', 'vcpu-list', 'dmesg', 'wait', 'pause', 'unpause', 'mem-set', 'mem-max', 'vcpu-pin', 'vcpu-set', 'shutdown', 'destroy', 'network-attach', 'network-detach', 'create', 'console', 'bogus'];
 
 function controlLine(r: Rng): Buffer {
   const val = (): unknown => r.pick<() => unknown>([() => r.int(), () => String(r.int()), () => null, () => [r.int()], () => ({ a: r.int() }), () => 'x'.repeat(r.below(300)), () => -r.int(), () => 'Domain-0', () => 0])();
   const obj: Record<string, unknown> = { op: r.pick(CTL_OPS) };
-  for (const k of ['domain', 'domid', 'mib', 'vcpu', 'cpus', 'spec', 'config', 'timeout', 'reboot', 'mode', 'id']) if (r.below(3) === 0) obj[k] = val();
+  for (const k of ['domain', 'domid', 'mib', 'vcpu', 'vcpus', 'cpus', 'spec', 'config', 'timeout', 'reboot', 'mode', 'id']) if (r.below(3) === 0) obj[k] = val();
   let line: Buffer = Buffer.from(JSON.stringify(obj));
   if (r.below(4) === 0) line = r.mutate(line);
   if (r.below(16) === 0) line = Buffer.alloc(70_000 + r.below(70_000), 0x61); /* longer than a line may be */

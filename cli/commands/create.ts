@@ -35,6 +35,7 @@ export function settingsFrom(path: string): DomainSettings {
   return {
     name: spec.name, kernel: spec.kernel, cmdline: spec.cmdline, memoryMiB: spec.memoryMiB, vcpus: spec.vcpus,
     ...(spec.maxMemoryMiB !== spec.memoryMiB ? { maxMemoryMiB: spec.maxMemoryMiB } : {}),
+    ...(spec.maxVcpus !== spec.vcpus ? { maxVcpus: spec.maxVcpus } : {}),
     ...(spec.uuid !== null ? { uuid: spec.uuid } : {}),
     ...(spec.cpuAffinity !== null ? { cpuAffinity: spec.cpuAffinity } : {}),
     modules: spec.ramdisk !== null ? [spec.ramdisk] : [],
@@ -53,8 +54,9 @@ export const create: Command = {
 
 Create a domain from an xl.cfg(5) file. pvkvm reads: name, type ("pvh"), kernel, ramdisk (the
 first boot module), cmdline (or root/extra), memory, maxmem (built with maxmem, balloon target
-memory), vcpus, cpus (pins the vCPU threads), uuid (xenstore /vm/UUID), disk, vif, on_poweroff, on_reboot, on_crash,
-on_watchdog, and its own emulated_disk and console ("pv" or "uart"). Other xl keys (maxvcpus,
+memory), vcpus (online at boot), maxvcpus (vCPUs the domain has; pvkvm vcpu-set moves between
+them), cpus (pins the vCPU threads), uuid (xenstore /vm/UUID), disk, vif, on_poweroff, on_reboot,
+on_crash, on_watchdog, and its own emulated_disk and console ("pv" or "uart"). Other xl keys (
 cpus_soft, serial, vfb, pool, …) and unknown keys are ignored with one warning each, naming the
 line. Errors name the file and line.
 

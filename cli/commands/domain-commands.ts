@@ -30,9 +30,11 @@ export const list: Command = {
   synopsis: 'pvkvm list [-l|--json] [DOMAIN...]  list domains (Domain-0 first), as xl list',
   help: `Usage: pvkvm list [-l|--long] [--json] [DOMAIN...] [--run-dir DIR]
 
-One line per domain, as xl list: Name, ID, Mem (the balloon target, MiB), VCPUs, State and
-Time(s), the CPU time its vCPU threads have used (for Domain-0: dom0's process). DOMAIN names
-or ids limit the list to those domains (an unknown one is an error).
+One line per domain, as xl list: Name, ID, Mem (the balloon target, MiB), VCPUs (how many are
+up: a PVH guest brings its secondary vCPUs up itself, and takes them down for vcpu-set), State
+and Time(s), the CPU time its vCPU threads have used (for Domain-0: dom0's process). DOMAIN
+names or ids limit the list to those domains (an unknown one is an error). In the JSON, vcpus is
+how many vcpu-set made available, max_vcpus how many exist and online_vcpus which are up.
 
   -l, --long      print each domain's full record as JSON (settings, uuid, exits, vifs…)
   --json          print the list as JSON: one object per guest (Domain-0 only when named),
@@ -59,7 +61,7 @@ ${RUN_DIR_HELP}`,
     process.stdout.write(`${'Name'.padEnd(40)}${'ID'.padStart(5)}${'Mem'.padStart(6)}${'VCPUs'.padStart(6)}\t${'State'.padEnd(9)}${'Time(s)'.padStart(9)}\n`);
     for (const d of domains) {
       process.stdout.write(`${text(d.name, 39).padEnd(40)}${num(d.domid).padStart(5)}${num(d.memory_mib).padStart(6)}` +
-        `${num(d.vcpus).padStart(6)}\t${text(d.state, 9).padEnd(9)}${num(d.cpu_time_s, 1).padStart(9)}\n`);
+        `${num(Array.isArray(d.online_vcpus) ? d.online_vcpus.length : d.vcpus).padStart(6)}\t${text(d.state, 9).padEnd(9)}${num(d.cpu_time_s, 1).padStart(9)}\n`);
     }
     return 0;
   },
@@ -70,8 +72,9 @@ export const info: Command = {
   synopsis: 'pvkvm info DOMAIN              show one domain (state, memory, vCPUs, uptime, exits, vifs)',
   help: `Usage: pvkvm info DOMAIN [--run-dir DIR]
 
-Print one domain as JSON, including its live exit counts by kind and its vifs with their
-traffic counters (tx: sent by the guest). DOMAIN is a name or an id.
+Print one domain as JSON, including its live exit counts by kind, its vCPUs (vcpus: how many
+vcpu-set made available; max_vcpus: how many it has; online_vcpus: those that are up) and its
+vifs with their traffic counters (tx: sent by the guest). DOMAIN is a name or an id.
 
 ${RUN_DIR_HELP}`,
   async run(argv) {

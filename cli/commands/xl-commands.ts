@@ -1,5 +1,5 @@
-// xl-commands.ts: more of xl's everyday commands — reboot, uptime, mem-max, vcpu-pin, vcpu-list
-// and block-list — each one or two requests to dom0's toolstack.
+// xl-commands.ts: more of xl's everyday commands — reboot, uptime, mem-max, vcpu-pin, vcpu-list,
+// vcpu-set and block-list — each one or two requests to dom0's toolstack.
 import { parse, runDirOf, helpRequested, oneDomain, withClient, RUN_DIR_HELP, type Command } from '../command.ts';
 import { UsageError } from '../usage-error.ts';
 import { describeEnd } from '../exit-codes.ts';
@@ -100,7 +100,8 @@ ${RUN_DIR_HELP}`,
 function vcpuTable(name: string, domid: unknown, vcpus: readonly Record<string, unknown>[]): string {
   return vcpus.map((v) => {
     const cpus = Array.isArray(v.cpus) ? v.cpus.filter((c): c is number => Number.isInteger(c)) : [];
-    return `${text(name, 31).padEnd(32)}${num(domid).padStart(5)}${num(v.vcpu).padStart(6)}${num(v.cpu_time_s, 1).padStart(10)}  ${formatCpuSet(cpus)}\n`;
+    const state = v.online === true ? 'online' : 'offline';
+    return `${text(name, 31).padEnd(32)}${num(domid).padStart(5)}${num(v.vcpu).padStart(6)}  ${state.padEnd(8)}${num(v.cpu_time_s, 1).padStart(10)}  ${formatCpuSet(cpus)}\n`;
   }).join('');
 }
 
@@ -122,8 +123,9 @@ export const vcpuList: Command = {
   synopsis: 'pvkvm vcpu-list DOMAIN...       each vCPU\'s CPU time and CPU affinity',
   help: `Usage: pvkvm vcpu-list DOMAIN... [--run-dir DIR]
 
-One line per vCPU, as xl vcpu-list: Name, ID, VCPU, Time(s) (CPU time of its host thread) and
-CPU Affinity (the host CPUs its thread may run on).
+One line per vCPU, as xl vcpu-list: Name, ID, VCPU, State (online: up in the hypervisor;
+offline: never brought up by the guest, or taken down with VCPUOP_down, e.g. after vcpu-set),
+Time(s) (CPU time of its host thread) and CPU Affinity (the host CPUs its thread may run on).
 
 ${RUN_DIR_HELP}`,
   async run(argv) {
@@ -131,7 +133,7 @@ ${RUN_DIR_HELP}`,
     if (helpRequested(p, vcpuList)) return 0;
     if (p.positionals.length === 0) throw new UsageError('vcpu-list: expected at least one DOMAIN');
     const out = await withClient(runDirOf(p), async (c) => {
-      let s = `${'Name'.padEnd(32)}${'ID'.padStart(5)}${'VCPU'.padStart(6)}${'Time(s)'.padStart(10)}  CPU Affinity\n`;
+      let s = `${'Name'.padEnd(32)}${'ID'.padStart(5)}${'VCPU'.padStart(6)}  ${'State'.padEnd(8)}${'Time(s)'.padStart(10)}  CPU Affinity\n`;
       for (const domain of p.positionals) {
         const info = await c.request<Record<string, unknown>>('info', { domain });
         s += vcpuTable(text(info?.name, 64), info?.domid, rows(await c.request<unknown>('vcpu-list', { domain })));
@@ -139,6 +141,30 @@ ${RUN_DIR_HELP}`,
       return s;
     });
     process.stdout.write(out);
+    return 0;
+  },
+};
+
+export const vcpuSet: Command = {
+  name: 'vcpu-set',
+  synopsis: 'pvkvm vcpu-set DOMAIN N         have the guest use vCPUs 0..N-1 (hot-plug, up to maxvcpus)',
+  help: `Usage: pvkvm vcpu-set DOMAIN N [--run-dir DIR]
+
+Change how many vCPUs a guest uses, as xl vcpu-set: dom0 writes cpu/I/availability = "online"
+for I < N and "offline" for the rest. The guest (Linux's Xen cpu hot-plug driver, or the SDK's
+xenbus_handle_cpu_hotplug) takes vCPUs out of use and downs them with VCPUOP_down, or ups them
+with VCPUOP_up; pvkvm vcpu-list shows when it has. N is 1..maxvcpus (the config's maxvcpus,
+default its vcpus).
+
+${RUN_DIR_HELP}`,
+  async run(argv) {
+    const p = parse('vcpu-set', argv, {});
+    if (helpRequested(p, vcpuSet)) return 0;
+    if (p.positionals.length !== 2) throw new UsageError('vcpu-set: expected DOMAIN and N');
+    const [domain, count] = p.positionals as [string, string];
+    if (!/^\d{1,3}$/.test(count) || Number(count) < 1) throw new UsageError(`vcpu-set: N must be a whole number from 1 (got '${count.slice(0, 20)}')`);
+    const r = await withClient(runDirOf(p), (c) => c.request<{ vcpus?: unknown; max_vcpus?: unknown }>('vcpu-set', { domain, vcpus: Number(count) }));
+    process.stdout.write(`domain ${domain}: ${num(r?.vcpus)} of ${num(r?.max_vcpus)} vCPUs available\n`);
     return 0;
   },
 };

@@ -197,6 +197,11 @@ export class ControlServer {
         if (!Array.isArray(cpus) || cpus.length > 1024) throw new ToolstackError('cpus must be a list of CPU numbers');
         return this.ts.vcpuPin(domainRef(req), vcpu as number | 'all', cpus as number[]);
       }
+      case 'vcpu-set': {
+        const n: unknown = req.vcpus;
+        if (!Number.isInteger(n)) throw new ToolstackError('vcpus must be a whole number');
+        return this.ts.vcpuSet(domainRef(req), n as number);
+      }
       case 'vcpu-list':
         return this.ts.vcpus(this.ts.find(domainRef(req)));
       case 'block-list':

@@ -11,7 +11,7 @@ import { GuestPages } from '../guest-pages.ts';
 import { ConsoleBackend } from '../console/backend.ts';
 import type { Xenstored } from '../xenstore/xenstored.ts';
 import { writeDomainNodes, removeDomainNodes } from './xenstore-layout.ts';
-import type { DomainSettings } from '../../abi/domain-settings.ts';
+import { vcpuCount, type DomainSettings } from '../../abi/domain-settings.ts';
 
 const ONE = new BigUint64Array([1n]);
 /** Console output kept for clients that attach later. */
@@ -85,7 +85,7 @@ export class GuestDomain extends EventEmitter<GuestDomainEvents> {
       // A domain adopted after a dom0 restart keeps the nodes the saved store brought back.
       if (!adopting || xs.local.read(`/local/domain/${info.domid}/domid`) === null) writeDomainNodes(xs.local, {
         domid: info.domid, name: settings.name, uuid, memoryKiB: (settings.maxMemoryMiB ?? settings.memoryMiB) * 1024,
-        targetKiB: settings.memoryMiB * 1024, vcpus: settings.vcpus,
+        targetKiB: settings.memoryMiB * 1024, vcpus: settings.vcpus, maxVcpus: vcpuCount(settings),
         consolePort: created.console_port, consolePfn: created.console_pfn,
         storePort: created.store_port, storePfn: created.store_pfn,
       });

@@ -14,10 +14,11 @@ import type { Xenstored } from '../xenstore/xenstored.ts';
 import { HypervisorLog } from './hypervisor-log.ts';
 import { GUEST_LIMITS } from '../../abi/guest-limits.ts';
 import { GuestDomain } from './guest-domain.ts';
-import { settingsProblem, vifDevid, type DiskSetting, type DomainSettings, type OnAction, type VifSetting } from '../../abi/domain-settings.ts';
+import { settingsProblem, vifDevid, vcpuCount, type DiskSetting, type DomainSettings, type OnAction, type VifSetting } from '../../abi/domain-settings.ts';
 import { completeVif, explicitDevids, vifStatuses, type VifRequest } from './vifs.ts';
 import type { VifStatus } from '../../abi/control.ts';
 import { vcpuThreads, threadCpuSeconds, pinThread, threadAffinity, MAX_HOST_CPUS } from './vcpu-threads.ts';
+import { setAvailability, availableVcpus } from './vcpu-set.ts';
 import { vdevToDevid } from '../blkback/vdev.ts';
 import { saveDomain, openSave, writeSubtree, type OpenedSave } from './save-restore.ts';
 import type { BlkCounters } from '../blkback/stats.ts';
@@ -31,6 +32,15 @@ export const RESTART_GUARD_MS = 10_000;
 
 /** A toolstack request that cannot be done: one line for the user. */
 export class ToolstackError extends Error {}
+
+/** One row of vcpu-list (and vcpu-pin's answer). */
+export interface VcpuRow {
+  readonly vcpu: number;
+  /** Up in the hypervisor (not VCPUOP_down'd, and brought up once). */
+  readonly online: boolean;
+  readonly cpus: number[];
+  readonly cpu_time_s: number;
+}
 
 const MAX_IMAGE_BYTES = 3 * 1024 * 1024 * 1024;
 /** SHUTDOWN_* reasons (docs/xen-abi.md §7.1). */
@@ -185,7 +195,7 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
         name: settings.name, kernel, kernel_name: basename(settings.kernel),
         // Built with maxmem; the guest's balloon driver gives back down to memory/target.
         memory_mib: settings.maxMemoryMiB ?? settings.memoryMiB,
-        vcpus: settings.vcpus, cmdline: settings.cmdline, modules, start_paused: true, dom0_rings: true,
+        vcpus: vcpuCount(settings), cmdline: settings.cmdline, modules, start_paused: true, dom0_rings: true,
         emulated_disks: (settings.emulatedDisks ?? []).map((d) => ({ path: d.target, readonly: d.access === 'ro' })),
         uart_console: settings.console === 'uart',
         emulated_nics: (settings.vifs ?? []).filter((v) => v.model === 'ne2k_isa').map((v) => ({ mac: Uint8Array.from(v.mac.split(':').map((h) => parseInt(h, 16))) })),
@@ -274,12 +284,12 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
   private applyAffinity(g: GuestDomain, affinity: readonly (readonly number[])[], tries = 100): void {
     const threads = this.threadsOf(g);
     // The hypervisor names each vCPU thread when it starts running it: wait for all of them.
-    if (threads.length < g.settings.vcpus && g.end === null) {
+    if (threads.length < vcpuCount(g.settings) && g.end === null) {
       if (tries > 0) {
         setTimeout(() => this.applyAffinity(g, affinity, tries - 1), 20).unref();
         return;
       }
-      this.opts.log(`domain ${g.domid}: cannot pin every vCPU (${threads.length} of ${g.settings.vcpus} vCPU threads found)`);
+      this.opts.log(`domain ${g.domid}: cannot pin every vCPU (${threads.length} of ${vcpuCount(g.settings)} vCPU threads found)`);
     }
     for (const t of threads) {
       const cpus = affinity.length === 1 ? affinity[0] : affinity[t.vcpu];
@@ -293,13 +303,13 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
   }
 
   /** xl vcpu-pin: hard affinity of one vCPU (or all) from now on; not kept across a restart, as in xl. */
-  vcpuPin(ref: string, vcpu: number | 'all', cpus: readonly number[]): { vcpu: number; cpus: number[] }[] {
+  async vcpuPin(ref: string, vcpu: number | 'all', cpus: readonly number[]): Promise<VcpuRow[]> {
     const g = this.find(ref);
     if (cpus.length === 0 || cpus.some((c) => !Number.isInteger(c) || c < 0 || c >= MAX_HOST_CPUS)) {
       throw new ToolstackError(`cpus must be a non-empty list of CPU numbers 0..${MAX_HOST_CPUS - 1}`);
     }
-    if (vcpu !== 'all' && (!Number.isInteger(vcpu) || vcpu < 0 || vcpu >= g.settings.vcpus)) {
-      throw new ToolstackError(`${g.name} has vCPUs 0..${g.settings.vcpus - 1}`);
+    if (vcpu !== 'all' && (!Number.isInteger(vcpu) || vcpu < 0 || vcpu >= vcpuCount(g.settings))) {
+      throw new ToolstackError(`${g.name} has vCPUs 0..${vcpuCount(g.settings) - 1}`);
     }
     const threads = this.threadsOf(g).filter((t) => vcpu === 'all' || t.vcpu === vcpu);
     if (threads.length === 0) throw new ToolstackError(`no vCPU threads of ${g.name} found in the hypervisor daemon`);
@@ -313,10 +323,45 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
     return this.vcpus(g);
   }
 
-  /** Each vCPU's current hard affinity (xl vcpu-list's "CPU Affinity"). */
-  vcpus(g: GuestDomain): { vcpu: number; cpus: number[]; cpu_time_s: number }[] {
+  /**
+   * Each vCPU: whether it is up (the hypervisor's word: VCPUOP_up'd and not VCPUOP_down'd), its
+   * thread's CPU time and current hard affinity (xl vcpu-list's State, Time(s), CPU Affinity).
+   */
+  async vcpus(g: GuestDomain): Promise<VcpuRow[]> {
     const pid = this.hypervisorPid();
-    return this.threadsOf(g).map((t) => ({ vcpu: t.vcpu, cpus: threadAffinity(t.tid), cpu_time_s: pid === null ? 0 : threadCpuSeconds(pid, t.tid) }));
+    const online = (await this.hvInfo(g))?.online_vcpus ?? [];
+    return this.threadsOf(g).map((t) => ({
+      vcpu: t.vcpu, online: online.includes(t.vcpu), cpus: threadAffinity(t.tid), cpu_time_s: pid === null ? 0 : threadCpuSeconds(pid, t.tid),
+    }));
+  }
+
+  /** The hypervisor's DomainInfo of a domain, or null if it has none (it is gone). */
+  private async hvInfo(g: GuestDomain): Promise<DomainInfoMsg | null> {
+    const r = await this.hv.request({ op: 'info', info: { domid: g.domid } });
+    return r.response.body === 'info' ? r.response.info : null;
+  }
+
+  /**
+   * xl vcpu-set: make vCPUs 0..n-1 available to the guest and the rest unavailable (xenstore
+   * cpu/N/availability). The guest brings them up or down itself (VCPUOP_up/down), as a PVH
+   * guest does under Xen; `vcpu-list` shows when it has.
+   */
+  vcpuSet(ref: string, n: number): { vcpus: number; max_vcpus: number } {
+    const g = this.find(ref);
+    const max = vcpuCount(g.settings);
+    if (!Number.isInteger(n) || n < 1 || n > max) {
+      throw new ToolstackError(`${g.name} can have 1..${max} vCPUs online (its maxvcpus is ${max}), not ${String(n).slice(0, 12)}`);
+    }
+    if (g.end !== null) throw new ToolstackError(`${g.name} has ended`);
+    setAvailability(this.xs.local, g.domid, n, max);
+    this.opts.log(`domain ${g.domid}: ${n} of ${max} vCPUs available`);
+    return { vcpus: n, max_vcpus: max };
+  }
+
+  /** vCPU numbers: how many the toolstack made available, how many exist, which are up. */
+  private vcpuSummary(g: GuestDomain, h: DomainInfoMsg | null): { vcpus: number; max_vcpus: number; online_vcpus: number[] } {
+    const max = vcpuCount(g.settings);
+    return { vcpus: availableVcpus(this.xs.local, g.domid, max), max_vcpus: max, online_vcpus: h?.online_vcpus ?? [] };
   }
 
   /** CPU seconds a domain's vCPUs have used (xl list's Time(s)). */
@@ -457,8 +502,8 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
 
   async info(ref: string): Promise<Record<string, unknown>> {
     const g = this.find(ref);
-    const r = await this.hv.request({ op: 'info', info: { domid: g.domid } });
-    return { ...g.info(r.response.body === 'info' ? r.response.info : null), vifs: this.vifs(g) };
+    const h = await this.hvInfo(g);
+    return { ...g.info(h), ...this.vcpuSummary(g, h), vifs: this.vifs(g) };
   }
 
   /** A domain's vifs with the backend's state and counters (network-list, info). */
@@ -567,10 +612,13 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
   async list(opts: { dom0?: boolean } = {}): Promise<Record<string, unknown>[]> {
     const r = await this.hv.call({ op: 'list', list: { domid: 0 } });
     const hvInfo = r.response.body === 'list' ? r.response.list.domains : [];
-    const guests = this.domains().map((g) => ({ ...g.info(hvInfo.find((d) => d.domid === g.domid) ?? null), cpu_time_s: this.cpuSeconds(g) }));
+    const guests = this.domains().map((g) => {
+      const h = hvInfo.find((d) => d.domid === g.domid) ?? null;
+      return { ...g.info(h), ...this.vcpuSummary(g, h), cpu_time_s: this.cpuSeconds(g) };
+    });
     if (opts.dom0 !== true) return guests;
     const dom0 = {
-      domid: 0, name: 'Domain-0', state: 'running', vcpus: 1, memory_mib: Math.round(process.memoryUsage.rss() / 1048576),
+      domid: 0, name: 'Domain-0', state: 'running', vcpus: 1, max_vcpus: 1, online_vcpus: [0], memory_mib: Math.round(process.memoryUsage.rss() / 1048576),
       uptime_s: process.uptime(), cpu_time_s: threadCpuSeconds(process.pid),
     };
     return [dom0, ...guests];
@@ -602,7 +650,7 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
       for (const v of vifs) for (const k of Object.keys(net) as (keyof typeof net)[]) net[k] += v.counters[k];
       rows.push({
         domid: g.domid, name: g.name, state: h?.state ?? g.state, cpu_time_s: this.cpuSeconds(g), memory_mib: g.targetMiB,
-        max_memory_mib: g.maxMiB, vcpus: g.settings.vcpus, exits, vbds: disks.length, vbd, vifs: vifs.length, net,
+        max_memory_mib: g.maxMiB, vcpus: h?.online_vcpus.length ?? g.settings.vcpus, exits, vbds: disks.length, vbd, vifs: vifs.length, net,
       });
     }
     return { at_ms, domains: rows };

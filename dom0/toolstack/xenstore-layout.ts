@@ -11,7 +11,10 @@ export interface DomainNodes {
   readonly memoryKiB: number;
   /** memory/target: the balloon target it starts with (xl's memory). */
   readonly targetKiB: number;
+  /** vCPUs online at boot (xl's vcpus)… */
   readonly vcpus: number;
+  /** …of the domain's maxVcpus (xl's maxvcpus): cpu/N/availability for each, online or offline. */
+  readonly maxVcpus: number;
   readonly consolePort: number;
   readonly consolePfn: number;
   readonly storePort: number;
@@ -46,7 +49,7 @@ export function writeDomainNodes(xs: XsLocal, n: DomainNodes): void {
     put('domid', String(n.domid));
     put('vm', `/vm/${n.uuid}`);
     put('cpu', '');
-    for (let v = 0; v < n.vcpus; v++) put(`cpu/${v}/availability`, 'online');
+    for (let v = 0; v < n.maxVcpus; v++) put(`cpu/${v}/availability`, v < n.vcpus ? 'online' : 'offline');
     put('memory', '');
     put('memory/static-max', String(n.memoryKiB));
     put('memory/target', String(n.targetKiB));

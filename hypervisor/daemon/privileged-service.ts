@@ -37,7 +37,7 @@ export function domainInfo(d: Domain): DomainInfoMsg {
   const hypercalls = d.liveHypercalls();
   return {
     domid: d.domid, name: d.name, state: d.state, vcpus: d.config.vcpus, memory_bytes: d.ramBytes,
-    uptime_s: (Date.now() - d.startedAt) / 1000, uuid: new Uint8Array(d.uuid),
+    uptime_s: (Date.now() - d.startedAt) / 1000, uuid: new Uint8Array(d.uuid), online_vcpus: d.onlineVcpus(),
     exits: Object.entries(exits).map(([reason, count]) => ({ reason, count })),
     hypercalls: Object.entries(hypercalls).map(([reason, count]) => ({ reason, count })),
   };

@@ -230,6 +230,11 @@ export class Domain extends EventEmitter<DomainEvents> {
     };
   }
 
+  /** The vCPUs that are up now (VCPU_FLAG.UP, read live from shared state). */
+  onlineVcpus(): number[] {
+    return Array.from({ length: this.config.vcpus }, (_, id) => id).filter((id) => (this.shared.vcpuFlags(id) & VCPU_FLAG.UP) !== 0);
+  }
+
   /** Exits by kind so far, summed over vCPUs (live). */
   liveExits(): Record<string, number> {
     return readExitStats(this.exitStatsSab);

@@ -3,7 +3,7 @@ import { HC } from '../../abi/hypercalls.ts';
 import { SCHEDOP, SchedPoll, SchedPoll32, SchedRemoteShutdown, SchedShutdown, SchedWatchdog, SchedWatchdog32 } from '../../abi/sched.ts';
 import { isPending, portLimit } from '../events/raise.ts';
 import { neg } from '../../abi/errno.ts';
-import { NR_WATCHDOGS } from '../state/shared-state.ts';
+import { NR_WATCHDOGS, VCPU_FLAG } from '../state/shared-state.ts';
 import type { HypercallContext } from './context.ts';
 import type { HypercallTable } from './table.ts';
 import { GuestStruct, byMode, scalarArray } from './guest-struct.ts';
@@ -16,8 +16,14 @@ function block(ctx: HypercallContext): bigint {
   const sh = ctx.dom.shared;
   const seq = sh.wakeSeq(ctx.vcpuId);
   if (eventsNeedDelivery(ctx)) return 0n;
+  // VCPUOP_down from another vCPU bumps the wake sequence too (setVcpuFlags), so it ends the wait.
   while (sh.wakeSeq(ctx.vcpuId) === seq && !ctx.stopRequested()) sh.waitWake(ctx.vcpuId, seq, 50);
   return 0n;
+}
+
+/** Downed by another vCPU (VCPUOP_down): leave the wait so the vCPU thread stops it. */
+function isDown(ctx: HypercallContext): boolean {
+  return (ctx.dom.shared.vcpuFlags(ctx.vcpuId) & VCPU_FLAG.UP) === 0;
 }
 
 const MAX_POLL_PORTS = 128;
@@ -47,7 +53,7 @@ function poll(ctx: HypercallContext, arg: bigint): bigint {
   const sh = ctx.dom.shared;
   for (;;) {
     const seq = sh.wakeSeq(ctx.vcpuId);
-    if (ports.some((p) => isPending(self, p)) || eventsNeedDelivery(ctx) || ctx.stopRequested()) return 0n;
+    if (ports.some((p) => isPending(self, p)) || eventsNeedDelivery(ctx) || ctx.stopRequested() || isDown(ctx)) return 0n;
     const now = ctx.dom.now();
     if (timeout !== 0n && now >= timeout) return 0n;
     const waitMs = timeout === 0n ? 50 : Math.min(50, Math.max(0.1, Number(timeout - now) / 1e6));

@@ -10,6 +10,7 @@ import { VCPU_FLAG } from '../state/shared-state.ts';
 import { validHvmContext32, validHvmContext64 } from '../boot/cpu-state.ts';
 import { markVcpuPending } from '../events/raise.ts';
 import { neg } from '../../abi/errno.ts';
+import { SHUTDOWN } from '../../abi/sched.ts';
 import type { HypercallContext } from './context.ts';
 import type { HypercallTable } from './table.ts';
 import { GuestStruct, byMode } from './guest-struct.ts';
@@ -79,6 +80,26 @@ function registerVcpuInfo(ctx: HypercallContext, vcpu: number, arg: bigint): big
   return 0n;
 }
 
+/**
+ * VCPUOP_down, as Xen's do_vcpu_op: the last vCPU going down powers the domain off (nothing could
+ * ever up it again); otherwise the vCPU stops at its next exit (vcpu_sleep_nosync) — a vCPU
+ * blocked in SCHEDOP_block/poll is woken out of it by the flag change — and stays stopped until
+ * VCPUOP_up. Downing a vCPU that is already down succeeds.
+ */
+function down(ctx: HypercallContext, vcpu: number): bigint {
+  const sh = ctx.dom.shared;
+  let othersUp = false;
+  for (let v = 0; v < ctx.dom.nrVcpus; v++) if (v !== vcpu && (sh.vcpuFlags(v) & VCPU_FLAG.UP) !== 0) othersUp = true;
+  if (!othersUp) {
+    const effective = sh.beginShutdown(SHUTDOWN.values.poweroff);
+    if (effective !== null) ctx.dom.shutdown(effective);
+    return 0n;
+  }
+  sh.setVcpuFlags(vcpu, 0, VCPU_FLAG.UP);
+  if (vcpu !== ctx.vcpuId) ctx.dom.kickVcpu(vcpu);
+  return 0n;
+}
+
 export function vcpuOp(ctx: HypercallContext, args: readonly bigint[]): bigint {
   const cmd = Number(args[0]! & 0xffffffffn);
   const vcpu = Number(args[1]! & 0xffffffffn);
@@ -88,16 +109,15 @@ export function vcpuOp(ctx: HypercallContext, args: readonly bigint[]): bigint {
     case OP.initialise:
       return initialise(ctx, vcpu, arg);
     case OP.up: {
+      // Xen: -EINVAL before VCPUOP_initialise; upping an up vCPU is a no-op. A downed vCPU
+      // resumes where it stopped (its VCPUOP_down returns 0 on its own thread).
       const flags = ctx.dom.shared.vcpuFlags(vcpu);
       if ((flags & VCPU_FLAG.INITIALISED) === 0) return neg('EINVAL');
       ctx.dom.shared.setVcpuFlags(vcpu, VCPU_FLAG.UP);
       return 0n;
     }
     case OP.down:
-      // Asynchronous, as Xen's vcpu_sleep_nosync: the vCPU stops at its next exit.
-      ctx.dom.shared.setVcpuFlags(vcpu, 0, VCPU_FLAG.UP);
-      if (vcpu !== ctx.vcpuId) ctx.dom.kickVcpu(vcpu);
-      return 0n;
+      return down(ctx, vcpu);
     case OP.is_up:
       return (ctx.dom.shared.vcpuFlags(vcpu) & VCPU_FLAG.UP) !== 0 ? 1n : 0n;
     case OP.register_vcpu_info:

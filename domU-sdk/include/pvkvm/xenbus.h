@@ -74,4 +74,20 @@ int xenbus_offer_suspend(void);
 int xenbus_wait_control_shutdown(uint64_t timeout_ns, char *command, size_t command_len);
 int xenbus_handle_control_shutdown(uint64_t timeout_ns);
 
+/*
+ * vCPU hot-plug (as Linux's drivers/xen/cpu_hotplug.c): the toolstack (pvkvm vcpu-set, xl
+ * vcpu-set) writes cpu/N/availability = "online" or "offline"; these apply it to the SDK's online
+ * set with pvkvm_vcpu_set_online (<pvkvm/smp.h>): an offline vCPU stops taking work and downs
+ * itself (VCPUOP_down), an online one is upped again or given the pvkvm_smp_on_online work.
+ * xenbus_watch_cpu_hotplug watches cpu (token XENBUS_CPU_TOKEN) and applies every vCPU's current
+ * availability (starting the on-online work on the online ones); it returns how many vCPUs it
+ * took offline, or -errno. xenbus_handle_cpu_hotplug waits up to timeout_ns for a change and
+ * applies it: the number of vCPUs that changed (0 if the event changed nothing), -XEN_ETIMEDOUT,
+ * or -errno. Call both from vCPU 0 (it is never taken offline); each vCPU taken offline or
+ * online is waited for (up to 10 s; a failure is printed and the next one handled).
+ */
+#define XENBUS_CPU_TOKEN "pvkvm-cpu-hotplug"
+int xenbus_watch_cpu_hotplug(void);
+int xenbus_handle_cpu_hotplug(uint64_t timeout_ns);
+
 #endif

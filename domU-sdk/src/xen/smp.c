@@ -1,4 +1,5 @@
-/* smp.c: secondary vCPUs — VCPUOP wrappers, pvkvm_start_vcpu, the secondary's per-CPU set-up. */
+/* smp.c: secondary vCPUs — VCPUOP wrappers, pvkvm_start_vcpu, the secondary's per-CPU set-up, and
+ * the online set hot-plug moves (pvkvm_vcpu_set_online, pvkvm_smp_checkpoint). */
 #include <stddef.h>
 #include <stdint.h>
 #include <pvkvm/arch.h>
@@ -34,6 +35,12 @@ static uint8_t stacks[PVKVM_MAX_VCPUS - 1][PVKVM_SMP_STACK_SIZE] __attribute__((
 
 static pvkvm_spinlock_t start_lock = PVKVM_SPINLOCK_INIT;
 static int nr_vcpus_cached;
+
+/* vCPUs taken offline (bit n: vCPU n). Everything starts online; hot-plug clears and sets bits. */
+static uint32_t offline_mask;
+/* What a vCPU that comes online with no work in progress runs (pvkvm_smp_on_online). */
+static void (*online_fn)(void *);
+static void *online_arg;
 
 
 /* ---- VCPUOP wrappers ---- */
@@ -101,11 +108,13 @@ long pvkvm_start_vcpu(unsigned vcpu, void (*fn)(void *), void *arg) {
   long rc = pvkvm_smp_prepare();
   if (rc < 0) return rc;
   if (vcpu == pvkvm_vcpu_id()) return -XEN_EINVAL;
+  /* Taken offline (hot-plug): it gets no work. A vCPU that does not exist fails below (-ENOENT). */
+  if (__atomic_load_n(&offline_mask, __ATOMIC_ACQUIRE) & (1u << vcpu)) return -XEN_ENODEV;
   struct smp_cpu *c = &cpus[vcpu];
 
   spin_lock(&start_lock);
   uint32_t state = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
-  if (state == PVKVM_VCPU_STARTING || state == PVKVM_VCPU_RUNNING) {
+  if (state == PVKVM_VCPU_STARTING || state == PVKVM_VCPU_RUNNING || state == PVKVM_VCPU_HELD) {
     spin_unlock(&start_lock);
     return -XEN_EBUSY;
   }
@@ -176,4 +185,75 @@ void pvkvm_secondary_main(unsigned vcpu) {
     /* Park. Returns once someone ups us again; then look for work. */
     if (pvkvm_vcpu_down(vcpu) < 0) cpu_relax();
   }
+}
+
+/* ---- the online set (vCPU hot-plug) ---- */
+
+static uint32_t bit(unsigned vcpu) { return 1u << vcpu; }
+
+uint32_t pvkvm_smp_online_mask(void) {
+  int n = pvkvm_nr_vcpus();
+  uint32_t all = n >= 32 ? ~0u : bit((unsigned)n) - 1;
+  return all & ~__atomic_load_n(&offline_mask, __ATOMIC_ACQUIRE);
+}
+
+int pvkvm_vcpu_online(unsigned vcpu) {
+  return vcpu < PVKVM_MAX_VCPUS && (pvkvm_smp_online_mask() & bit(vcpu)) != 0;
+}
+
+void pvkvm_smp_on_online(void (*fn)(void *), void *arg) {
+  spin_lock(&start_lock);
+  online_fn = fn;
+  online_arg = arg;
+  spin_unlock(&start_lock);
+}
+
+int pvkvm_smp_checkpoint(void) {
+  unsigned id = pvkvm_vcpu_id();
+  if (id == 0 || id >= PVKVM_MAX_VCPUS || pvkvm_vcpu_online(id)) return 0;
+  struct smp_cpu *c = &cpus[id];
+  __atomic_store_n(&c->state, PVKVM_VCPU_HELD, __ATOMIC_RELEASE);
+  /* Down until someone brings us online again; an up that raced our own down is repeated by
+   * pvkvm_vcpu_set_online until we have left HELD. */
+  while (!pvkvm_vcpu_online(id))
+    if (pvkvm_vcpu_down(id) < 0) cpu_relax();
+  __atomic_store_n(&c->state, PVKVM_VCPU_RUNNING, __ATOMIC_RELEASE);
+  return 1;
+}
+
+/* Offline: mark it, then wait until the vCPU is down (it parks, or holds at a checkpoint). */
+static long take_offline(unsigned vcpu, uint64_t timeout_ns) {
+  __atomic_or_fetch(&offline_mask, bit(vcpu), __ATOMIC_SEQ_CST);
+  uint64_t end = deadline_after(timeout_ns);
+  for (;;) {
+    enum pvkvm_vcpu_state st = pvkvm_vcpu_state(vcpu);
+    int idle = st == PVKVM_VCPU_OFFLINE || st == PVKVM_VCPU_PARKED || st == PVKVM_VCPU_HELD;
+    if (idle && pvkvm_vcpu_is_up(vcpu) == 0) return 0;
+    if (pvkvm_time_ns() >= end) return -XEN_ETIMEDOUT;
+    cpu_relax();
+  }
+}
+
+/* Online: a vCPU held at a checkpoint is upped until it resumes; an idle one gets online_fn. */
+static long bring_online(unsigned vcpu, uint64_t timeout_ns) {
+  __atomic_and_fetch(&offline_mask, ~bit(vcpu), __ATOMIC_SEQ_CST);
+  uint64_t end = deadline_after(timeout_ns);
+  while (pvkvm_vcpu_state(vcpu) == PVKVM_VCPU_HELD) {
+    if (pvkvm_vcpu_is_up(vcpu) == 0) pvkvm_vcpu_up(vcpu);
+    if (pvkvm_time_ns() >= end) return -XEN_ETIMEDOUT;
+    cpu_relax();
+  }
+  spin_lock(&start_lock);
+  void (*fn)(void *) = online_fn;
+  void *arg = online_arg;
+  spin_unlock(&start_lock);
+  enum pvkvm_vcpu_state st = pvkvm_vcpu_state(vcpu);
+  if (fn == NULL || (st != PVKVM_VCPU_OFFLINE && st != PVKVM_VCPU_PARKED)) return 0;
+  return pvkvm_start_vcpu(vcpu, fn, arg); /* VCPUOP_initialise first if it never ran */
+}
+
+long pvkvm_vcpu_set_online(unsigned vcpu, int online, uint64_t timeout_ns) {
+  if (vcpu >= (unsigned)pvkvm_nr_vcpus()) return -XEN_ENOENT;
+  if (vcpu == 0 || vcpu == pvkvm_vcpu_id()) return -XEN_EINVAL;
+  return online ? bring_online(vcpu, timeout_ns) : take_offline(vcpu, timeout_ns);
 }
