@@ -1,4 +1,5 @@
-// fuzz.mjs: `npm run fuzz` — the fuzz tests (hypercall fuzzer guest, protocol and ring fuzzers) at a larger
+// fuzz.mjs: `npm run fuzz` — the fuzz tests (hypercall fuzzer guest from CPL 3 and CPL 0, protocol and
+// ring fuzzers, the coverage-guided parser fuzzer, the xenstore ring flood) at a larger
 // scale, bounded in time, then bench/results/fuzz.json with what was tried and what survived.
 //   node bench/fuzz.mjs [--scale N] [--seed S] [--minutes M]
 //   (env: PVKVM_FUZZ_SCALE, PVKVM_FUZZ_SEED, PVKVM_FUZZ_MINUTES; defaults 10, 1, 10)
@@ -19,7 +20,7 @@ const minutes = arg('minutes', 'PVKVM_FUZZ_MINUTES', 10);
 const out = path.join(tmpdir(), `pvkvm-fuzz-${process.pid}.jsonl`);
 rmSync(out, { force: true });
 
-const tests = ['test/hcfuzz.test.ts', 'test/protocol-fuzz.test.ts', 'test/ring-fuzz.test.ts'];
+const tests = ['test/hcfuzz.test.ts', 'test/protocol-fuzz.test.ts', 'test/ring-fuzz.test.ts', 'test/coverage-fuzz.test.ts', 'test/xenstore-flood.test.ts'];
 console.log(`fuzz: scale ${scale}, seed ${seed}, at most ${minutes} min: ${tests.join(' ')}`);
 const env = { ...process.env, CI: 'true', PVKVM_FUZZ_SCALE: String(scale), PVKVM_FUZZ_SEED: String(seed), PVKVM_FUZZ_OUT: out };
 const started = Date.now();
@@ -38,6 +39,8 @@ const result = {
   seed, scale,
   hypercalls: sum('hypercalls', 'count'),
   frames: sum('frames', 'count'),
+  coverage_inputs: sum('inputs', 'count'),
+  coverage_blocks: sum('inputs', 'blocks'),
   crashes: sum(null, 'crashes'),
   hangs: sum(null, 'hangs'),
   tests_passed: code === 0,
@@ -46,5 +49,5 @@ const result = {
 mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
 writeFileSync(path.join(root, 'bench', 'results', 'fuzz.json'), `${JSON.stringify(result, null, 2)}\n`);
 for (const e of entries) console.log(`fuzz: ${e.target}: ${e.count} ${e.kind} (seed ${e.seed}), crashes ${e.crashes}, hangs ${e.hangs}`);
-console.log(`fuzz: ${result.hypercalls} hypercalls, ${result.frames} frames, ${result.crashes} crashes, ${result.hangs} hangs in ${result.seconds} s; tests ${code === 0 ? 'passed' : 'FAILED'} → bench/results/fuzz.json`);
+console.log(`fuzz: ${result.hypercalls} hypercalls, ${result.frames} frames, ${result.coverage_inputs} coverage-guided inputs (${result.coverage_blocks} blocks), ${result.crashes} crashes, ${result.hangs} hangs in ${result.seconds} s; tests ${code === 0 ? 'passed' : 'FAILED'} → bench/results/fuzz.json`);
 process.exit(code === 0 ? 0 : 1);

@@ -36,6 +36,8 @@ export const SERVER_FEATURES = X.SERVER_FEATURE_RECONNECTION | X.SERVER_FEATURE_
 const BACKLOG_LIMIT = 16 * 1024;
 /** Past this much queued output, watch events are dropped rather than queued without bound. */
 const EVENT_DROP_LIMIT = 256 * 1024;
+/** And past this many queued watch events (oxenstored's quota-maxwatchevents default). */
+const EVENT_COUNT_LIMIT = 1024;
 /** Rounds of reading per kick, so one busy guest cannot hold the event loop forever. */
 const MAX_ROUNDS = 64;
 
@@ -49,6 +51,8 @@ export class RingServer {
   private wrote = false;
   private dead = false;
   private dropped = 0;
+  /** WATCH_EVENT messages in `out` (not yet wholly in the rsp ring). */
+  private events = 0;
   conn!: Connection;
 
   constructor(
@@ -71,10 +75,12 @@ export class RingServer {
   /** Called by the Connection for every reply and watch event. */
   send(msg: Buffer): void {
     if (this.dead) return;
-    if (this.queued > EVENT_DROP_LIMIT && msg.readUInt32LE(0) === XS.WATCH_EVENT) {
+    const event = msg.readUInt32LE(0) === XS.WATCH_EVENT;
+    if (event && (this.queued > EVENT_DROP_LIMIT || this.events >= EVENT_COUNT_LIMIT)) {
       if (this.dropped++ === 0) this.log(`xenstored: dom${this.domid} is not reading its ring; dropping watch events`);
       return;
     }
+    if (event) this.events++;
     this.out.push(msg);
     this.queued += msg.length;
     this.flush();
@@ -115,6 +121,7 @@ export class RingServer {
     this.dead = true;
     this.out = [];
     this.queued = 0;
+    this.events = 0;
   }
 
   /**
@@ -165,6 +172,7 @@ export class RingServer {
       free -= n;
       this.queued -= n;
       if (this.outHead === msg.length) {
+        if (msg.readUInt32LE(0) === XS.WATCH_EVENT) this.events--;
         this.out.shift();
         this.outHead = 0;
       }
@@ -185,6 +193,7 @@ export class RingServer {
     this.out = [];
     this.outHead = 0;
     this.queued = 0;
+    this.events = 0;
     for (const i of [IDX.reqCons, IDX.reqProd, IDX.rspCons, IDX.rspProd]) Atomics.store(this.idx, i, 0);
     Atomics.store(this.idx, IDX.connection, X.CONNECTED);
     this.signal();

@@ -47,7 +47,11 @@ export function fuzzSeed(dflt: number): number {
 }
 
 /** Report one target's figures to bench/fuzz.mjs (a JSON line in PVKVM_FUZZ_OUT), if it asked. */
-export function report(entry: { target: string; kind: 'frames' | 'hypercalls'; count: number; seed: number; crashes: number; hangs: number }): void {
+export function report(entry: {
+  target: string; kind: 'frames' | 'hypercalls' | 'inputs'; count: number; seed: number; crashes: number; hangs: number;
+  /** Coverage-guided targets: blocks reached and the corpus size. */
+  blocks?: number; corpus?: number;
+}): void {
   const out = process.env.PVKVM_FUZZ_OUT;
   if (out) appendFileSync(out, `${JSON.stringify(entry)}\n`);
 }

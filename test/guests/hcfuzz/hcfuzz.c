@@ -1,5 +1,5 @@
 /*
- * hcfuzz: a seeded, reproducible hypercall fuzzer. seed=N calls=N [trace=1] [hcpage=0]
+ * hcfuzz: a seeded, reproducible hypercall fuzzer. seed=N calls=N [trace=1] [hcpage=0] [refill_window=0|1]
  *
  * Random hypercall numbers (the implemented families, all of 0..63, the rest of the page and, at
  * CPL 0, any 64-bit RAX through the trap port directly), random sub-ops and argument words drawn
@@ -18,6 +18,9 @@
  * relies on, and frame lists (only scratch frames, low memory or frames beyond RAM). Multicall
  * entries are generated, not random (a random entry could be any of the above).
  *
+ * At CPL 0 (emulated, slow) the scratch area is filled once and only the parts a call reads first
+ * are rewritten per call (refill_window=1, the default there; 0 rewrites all of it every call).
+ *
  * Output: per-class counts of the answers ("hcfuzz: answers 0=… >0=… -14=…") and
  * "hcfuzz: answered A of N calls", then the test result (SUCCESS when every call returned).
  */
@@ -26,6 +29,9 @@
 #define PAGE 4096ull
 #define SCRATCH_PAGES 4
 #define MAX_ERRNO 160
+#define SLOTS 16        /* one per call of a multicall (at most MAX_ENTRIES) and the call itself */
+#define SLOT_BYTES 512
+#define MAX_ENTRIES 8
 #define KREGION 0x100000ull /* the SDK kernel's 2 MiB page starts at 1 MiB (domU-sdk/link.ld) */
 
 struct stats {
@@ -41,13 +47,18 @@ struct fuzzer {
   int image_ok;     /* pointers into our own image's special pages (shared_info, the hypercall
                      * page) are allowed: only as top-level arguments of calls that write a few
                      * bytes there, not where a count could run the write on over our data */
+  uint8_t (*slots)[SLOT_BYTES]; /* SLOTS tamed structs, outside the scratch area (see slot()) */
+  unsigned next_slot;
+  struct multicall_entry *entries; /* a multicall's list, outside the scratch area too */
   struct stats st;
 };
 
 static uint8_t scratch_area[PVKVM_NR_CPUS][SCRATCH_PAGES][PAGE] __attribute__((aligned(4096)));
+static uint8_t slot_area[PVKVM_NR_CPUS][SLOTS][SLOT_BYTES] __attribute__((aligned(64)));
+static struct multicall_entry entry_area[PVKVM_NR_CPUS][MAX_ENTRIES];
 static uint8_t hcpage_copy[PAGE];
 static uint64_t ram_top, hole, grant_frames;
-static int direct, hcpage_ok, trace, nvcpus;
+static int direct, hcpage_ok, trace, nvcpus, window_refill;
 static struct fuzzer fz[PVKVM_NR_CPUS];
 static volatile int vcpu_done[PVKVM_NR_CPUS];
 
@@ -127,6 +138,23 @@ static void refill(struct fuzzer *f) {
   for (unsigned i = 0; i < PAGE / 8; i++) frames[i] = safe_gfn(f);
 }
 
+/* Emulated CPL-0 code costs ~2k cycles an instruction: rewriting 16 KiB of words per call would be
+ * nearly all of a kernel-mode run. There (refill=window) the whole area is filled once, and each
+ * call rewrites only what it can read first: the first 512 bytes (where tame() builds structs),
+ * the 128 bytes at each argument that points into the struct pages, and 16 frame-list entries. */
+static void refill_windows(struct fuzzer *f, const uint64_t *a) {
+  uint64_t *w = (uint64_t *)f->scratch;
+  uint64_t s = (uint64_t)(uintptr_t)f->scratch;
+  for (unsigned i = 0; i < 512 / 8; i++) w[i] = word(f);
+  for (int j = 0; j < 5; j++) {
+    if (a[j] < s || a[j] >= s + (SCRATCH_PAGES - 1) * PAGE) continue;
+    uint64_t first = (a[j] - s) / 8;
+    for (uint64_t i = first; i < first + 16 && i < (SCRATCH_PAGES - 1) * PAGE / 8; i++) w[i] = word(f);
+  }
+  uint64_t *frames = (uint64_t *)(f->scratch + (SCRATCH_PAGES - 1) * PAGE);
+  for (unsigned i = 0, at = (unsigned)below(f, PAGE / 8 - 16); i < 16; i++) frames[at + i] = safe_gfn(f);
+}
+
 /* Implemented families are drawn more often; the rest covers every number in the page. */
 static const unsigned families[] = {
     __HYPERVISOR_memory_op, __HYPERVISOR_multicall, __HYPERVISOR_set_timer_op,
@@ -153,11 +181,23 @@ static uint64_t other_vcpu(struct fuzzer *f) {
   return (uint64_t)nvcpus + below(f, 2) * below(f, 1ull << 32); /* out of range */
 }
 
+/*
+ * The struct a tamed call reads, in a slot of its own that no fuzzed pointer reaches: in scratch,
+ * an earlier entry of the same multicall (or the call's own other arguments) could rewrite it
+ * after tame() made it safe, e.g. a shutdown_code reason or a reservation's extent list (seed 4
+ * at CPL 0 latched shutdown reason 226 that way). Filled with scratch words, then tamed.
+ */
+static void *slot(struct fuzzer *f) {
+  uint8_t *p = f->slots[f->next_slot++ % SLOTS];
+  memcpy(p, f->scratch + 8 * below(f, ((SCRATCH_PAGES - 1) * PAGE - SLOT_BYTES) / 8), SLOT_BYTES);
+  return p;
+}
+
 /* Turn the shapes that would end or wedge the guest into harmless ones (see the header). */
 static void tame(struct fuzzer *f, uint64_t nr, uint64_t *a, int depth);
 
 static void multicall_entries(struct fuzzer *f, uint64_t *a, int depth) {
-  unsigned n = (unsigned)below(f, 9);
+  unsigned n = (unsigned)below(f, MAX_ENTRIES + 1);
   if (below(f, 8) == 0) {
     /* A list the guest did not build: only where nothing can be read as an op (any readable
      * memory could hold a shutdown), with any count. */
@@ -166,7 +206,7 @@ static void multicall_entries(struct fuzzer *f, uint64_t *a, int depth) {
     a[1] = below(f, 2) ? rnd(f) : below(f, 0x300);
     return;
   }
-  struct multicall_entry *e = (struct multicall_entry *)(f->scratch + 2 * PAGE);
+  struct multicall_entry *e = f->entries;
   for (unsigned i = 0; i < n; i++) {
     e[i].op = pick_nr(f, 1);
     e[i].result = rnd(f);
@@ -174,8 +214,10 @@ static void multicall_entries(struct fuzzer *f, uint64_t *a, int depth) {
     /* Struct arguments of entries point into the first scratch page, already filled. */
     tame(f, e[i].op, e[i].args, depth + 1);
   }
-  a[0] = (uint64_t)(uintptr_t)e + (below(f, 8) == 0 ? below(f, 64) : 0);
-  a[1] = n;
+  /* (misaligned: the list runs on into whatever follows it: only with a count of 0) */
+  int skew = below(f, 8) == 0;
+  a[0] = (uint64_t)(uintptr_t)e + (skew ? 1 + below(f, 63) : 0);
+  a[1] = skew ? 0 : n;
 }
 
 static void tame(struct fuzzer *f, uint64_t nr, uint64_t *a, int depth) {
@@ -188,20 +230,20 @@ static void tame(struct fuzzer *f, uint64_t nr, uint64_t *a, int depth) {
   if (nr == __HYPERVISOR_sched_op) {
     if (cmd == SCHEDOP_shutdown || cmd == SCHEDOP_block) a[0] = SCHEDOP_yield;
     if (cmd == SCHEDOP_poll) {
-      struct sched_poll *p = (struct sched_poll *)(f->scratch + 64 * below(f, 8));
+      struct sched_poll *p = (struct sched_poll *)slot(f);
       a[1] = (uint64_t)(uintptr_t)p;
       p->nr_ports = (uint32_t)below(f, 4);
       p->timeout = hvm_now() + below(f, 2000000) + 1; /* never 0: that means no timeout */
     }
     if (cmd == SCHEDOP_shutdown_code) { /* latched, it would be the reason of our poweroff */
-      uint32_t *s = (uint32_t *)(f->scratch + 64 * below(f, 8));
+      uint32_t *s = (uint32_t *)slot(f);
       a[1] = (uint64_t)(uintptr_t)s;
       s[0] = SHUTDOWN_poweroff;
     }
     if (cmd == SCHEDOP_remote_shutdown || cmd == SCHEDOP_watchdog) {
       /* remote_shutdown: of dom0 or domains that do not exist, never ourselves (a domU must get
        * -EPERM for the first); watchdog: timeout 0 only (query/disarm). Both take {u32, u32}. */
-      uint32_t *s = (uint32_t *)(f->scratch + 64 * below(f, 8));
+      uint32_t *s = (uint32_t *)slot(f);
       a[1] = (uint64_t)(uintptr_t)s;
       if (cmd == SCHEDOP_remote_shutdown) {
         s[0] = below(f, 2) ? 0 : 0x7fef - (uint32_t)below(f, 100);
@@ -224,7 +266,7 @@ static void tame(struct fuzzer *f, uint64_t nr, uint64_t *a, int depth) {
     return;
   }
   if (nr == __HYPERVISOR_event_channel_op) {
-    uint32_t *s = (uint32_t *)(f->scratch + 64 * below(f, 8));
+    uint32_t *s = (uint32_t *)slot(f);
     switch (cmd) {
     case EVTCHNOP_close: case EVTCHNOP_bind_vcpu: case EVTCHNOP_unmask:
       a[1] = (uint64_t)(uintptr_t)s;
@@ -241,7 +283,7 @@ static void tame(struct fuzzer *f, uint64_t nr, uint64_t *a, int depth) {
     return;
   }
   if (nr == __HYPERVISOR_hvm_op) {
-    struct xen_hvm_param *p = (struct xen_hvm_param *)(f->scratch + 64 * below(f, 8));
+    struct xen_hvm_param *p = (struct xen_hvm_param *)slot(f);
     if (cmd == HVMOP_set_param) {
       a[1] = (uint64_t)(uintptr_t)p;
       switch (p->index) {
@@ -258,7 +300,7 @@ static void tame(struct fuzzer *f, uint64_t nr, uint64_t *a, int depth) {
   }
   if (nr == __HYPERVISOR_memory_op) {
     /* The extent lists and gpfns: frames from the safe page only. */
-    struct xen_memory_reservation *r = (struct xen_memory_reservation *)(f->scratch + 64 * below(f, 8));
+    struct xen_memory_reservation *r = (struct xen_memory_reservation *)slot(f);
     uint64_t frames = (uint64_t)(uintptr_t)(f->scratch + (SCRATCH_PAGES - 1) * PAGE);
     switch (a[0] & MEMOP_CMD_MASK) {
     case XENMEM_increase_reservation: case XENMEM_decrease_reservation:
@@ -288,7 +330,7 @@ static void tame(struct fuzzer *f, uint64_t nr, uint64_t *a, int depth) {
   if (nr == __HYPERVISOR_grant_table_op) {
     /* map (host_addr at 0), unmap (host_addr 0), copy (gmfn in both sides), transfer (mfn 0):
      * every op's frames and addresses in the generated struct array come from safe values. */
-    uint64_t *w = (uint64_t *)(f->scratch + 64 * below(f, 8));
+    uint64_t *w = (uint64_t *)slot(f);
     a[1] = below(f, 8) ? (uint64_t)(uintptr_t)w : pointer(f);
     /* Huge counts are answered (the walk faults at the end of RAM) but take seconds: rarely. */
     if (a[2] > 64 && below(f, 64)) a[2] = below(f, 8);
@@ -329,13 +371,15 @@ static void fuzz_one(struct fuzzer *f, uint64_t i) {
   /* At CPL 0 half the calls trap directly, the rest (and all at CPL 3) run the page's stub. */
   int raw = direct && (nr >= PVKVM_HYPERCALL_NR_STUBS || nr == __HYPERVISOR_iret || below(f, 2));
   f->via_stub = !raw;
-  refill(f);
+  f->next_slot = 0;
+  if (!window_refill) refill(f);
   f->image_ok = nr == __HYPERVISOR_xen_version || nr == __HYPERVISOR_hvm_op ||
                 nr == __HYPERVISOR_event_channel_op || nr == __HYPERVISOR_sched_op ||
                 nr == __HYPERVISOR_vcpu_op;
   a[0] = below(f, 4) ? below(f, 32) : word(f);
   for (int j = 1; j < 5; j++) a[j] = below(f, 4) ? pointer(f) : word(f);
   f->image_ok = 0;
+  if (window_refill) refill_windows(f, a);
   tame(f, nr, a, 0);
   if (trace) printf("hcfuzz: v%u #%llu nr=%#llx %#llx %#llx %#llx %#llx %#llx\n", f->vcpu,
                     (unsigned long long)i, (unsigned long long)nr, (unsigned long long)a[0],
@@ -399,18 +443,23 @@ int main(void) {
         ram_top = map[i].addr + map[i].size;
   }
   hole = find_hole();
+  window_refill = (int)pvkvm_cmdline_ull("refill_window", direct);
   if (gnttab_init() == 0) grant_frames = (uint64_t)(uintptr_t)gnttab_entry(0);
   /* The hypercall page as a target only where one vCPU runs: another would run its stubs. */
   hcpage_ok = direct && nvcpus == 1 && pvkvm_cmdline_ull("hcpage", 1);
   if (hcpage_ok) memcpy(hcpage_copy, pvkvm_hypercall_page, PAGE);
-  printf("hcfuzz: seed=%llu calls=%llu vcpus=%d mode=%s ram_top=%#llx hole=%#llx grant_frames=%#llx\n",
+  printf("hcfuzz: seed=%llu calls=%llu vcpus=%d mode=%s refill=%s ram_top=%#llx hole=%#llx grant_frames=%#llx\n",
          (unsigned long long)seed, (unsigned long long)ncalls, nvcpus, direct ? "kernel" : "user",
+         window_refill ? "window" : "full",
          (unsigned long long)ram_top, (unsigned long long)hole, (unsigned long long)grant_frames);
 
   for (int v = 0; v < nvcpus; v++) {
     fz[v].rng = (seed + 1) * 0x9e3779b97f4a7c15ull ^ (uint64_t)(v + 1) * 0xbf58476d1ce4e5b9ull;
     fz[v].vcpu = (unsigned)v;
     fz[v].scratch = scratch_area[v][0];
+    fz[v].slots = slot_area[v];
+    fz[v].entries = entry_area[v];
+    if (window_refill) refill(&fz[v]);
   }
   if (nvcpus > 1) {
     CHECK_EQ(pvkvm_smp_prepare(), 0);
