@@ -114,10 +114,11 @@ export interface DaemonChild {
  * from us, and it stops when that closes) — `pvkvm run` leaves nothing behind even if killed.
  */
 export function spawnDaemon(
-  kind: DaemonKind, runDir: string, opts: { withParent: boolean; env?: NodeJS.ProcessEnv; script?: string },
+  kind: DaemonKind, runDir: string, opts: { withParent: boolean; env?: NodeJS.ProcessEnv; script?: string; noConfine?: boolean },
 ): DaemonChild {
   const log = openSync(logFile(runDir, kind), 'a', 0o600);
-  const args = [opts.script ?? selfScript(), 'daemon', kind, '--run-dir', runDir, ...(opts.withParent ? ['--with-parent'] : [])];
+  const args = [opts.script ?? selfScript(), 'daemon', kind, '--run-dir', runDir,
+    ...(opts.withParent ? ['--with-parent'] : []), ...(opts.noConfine ? ['--no-confine'] : [])];
   const child = spawn(process.execPath, args, {
     stdio: [opts.withParent ? 'pipe' : 'ignore', log, log],
     // Always a process group of its own: a Ctrl-C on the terminal reaches `pvkvm run` alone, which
