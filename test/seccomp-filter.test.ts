@@ -61,6 +61,8 @@ t.test('each policy refuses what it lists and allows the rest', async (t) => {
   const d0 = buildFilter(DOM0_CONFINEMENT.seccomp);
   t.equal(verdict(d0, SYSCALLS_X86_64.socket, X86_64, 16), ALLOW, 'dom0 (and its `ip`): netlink sockets');
   t.equal(verdict(d0, SYSCALLS_X86_64.execve), ALLOW, 'dom0 runs `ip`');
+  t.ok(HYPERVISOR_CONFINEMENT.keepCapabilities.every((c) => DOM0_CONFINEMENT.keepCapabilities.includes(c)),
+    "the hypervisor's capabilities are a subset of dom0's (else the kernel refuses dom0's vcpu-pin of its threads)");
   t.ok(BASELINE_DENY.every((s) => DOM0_CONFINEMENT.seccomp.deny.includes(s) && HYPERVISOR_CONFINEMENT.seccomp.deny.includes(s)), 'both include the baseline');
 });
 
