@@ -6,7 +6,8 @@ import { parse, helpRequested, RUN_DIR_HELP, type Command } from './command.ts';
 import { defaultRunDir, ensureRunDir, writePidFile, type DaemonKind } from './daemons.ts';
 import { runHypervisorDaemon } from '../hypervisor/daemon/hypervisord.ts';
 import { runDom0 } from '../dom0/dom0d.ts';
-import { confineDaemon, confinementWanted, maybeSelftest, NO_CONFINE_ENV } from './daemon-confinement.ts';
+import { confineDaemon, maybeSelftest } from './daemon-confinement.ts';
+import { confinementWanted, NO_CONFINE_ENV } from './daemon-policies.ts';
 
 export const daemon: Command = {
   name: 'daemon',

@@ -2,22 +2,13 @@
 // daemon, the re-exec, the log line), and runs the confinement self-test when asked to.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { confinementPrepared, reexecConfined, finishConfinement, describeReport, type ConfinementPolicy } from '../host/confine.ts';
+import { confinementPrepared, reexecConfined, finishConfinement, describeReport } from '../host/confine.ts';
 import { confinementSelftest } from '../host/confine-selftest.ts';
-import { HYPERVISOR_CONFINEMENT } from '../hypervisor/daemon/confinement-policy.ts';
-import { DOM0_CONFINEMENT } from '../dom0/confinement-policy.ts';
+import { CONFINEMENT_POLICY as POLICY, NO_CONFINE_ENV } from './daemon-policies.ts';
 import type { DaemonKind } from './daemons.ts';
 
-/** Set to 1 to run the daemons unconfined (as --no-confine does), for debugging. */
-export const NO_CONFINE_ENV = 'PVKVM_NO_CONFINE';
 /** Set to 1 to have each daemon try forbidden operations and log the outcomes (tests). */
 export const SELFTEST_ENV = 'PVKVM_CONFINE_SELFTEST';
-
-const POLICY: Record<DaemonKind, ConfinementPolicy> = { hypervisor: HYPERVISOR_CONFINEMENT, dom0: DOM0_CONFINEMENT };
-
-export function confinementWanted(noConfineFlag: boolean): boolean {
-  return !noConfineFlag && process.env[NO_CONFINE_ENV] !== '1';
-}
 
 /**
  * Stage one re-executes this process (never returns); stage two finishes and logs what was and

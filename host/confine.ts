@@ -97,10 +97,10 @@ function dropCapabilities(keep: readonly CapabilityName[], report: ConfinementRe
 }
 
 /**
- * Stage one: apply the per-thread parts of `policy` to this thread and re-execute this very
- * command (same pid, argv, stdio) with them. Returns only by throwing.
+ * Stage one: apply the per-thread parts of `policy` to this thread and execute `argv` (by default
+ * this very command: same pid, arguments, stdio) with them. Returns only by throwing.
  */
-export function reexecConfined(policy: ConfinementPolicy): never {
+export function reexecConfined(policy: ConfinementPolicy, argv: readonly string[] = [process.execPath, ...process.execArgv, ...process.argv.slice(1)]): never {
   const report: ConfinementReport = { applied: [], notApplied: [] };
   hideDevices(policy.hideDevices, report);
   dropCapabilities(policy.keepCapabilities, report);
@@ -112,8 +112,8 @@ export function reexecConfined(policy: ConfinementPolicy): never {
   const env = Object.entries({ ...process.env, [STAGE_ENV]: JSON.stringify(report) }).map(([k, v]) => `${k}=${v ?? ''}`);
   // Node marks every inherited descriptor close-on-exec at start-up; stdio must survive this one.
   for (const fd of [0, 1, 2]) libc.fcntl(fd, F_SETFD, 0);
-  libc.execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1), null], [...env, null]);
-  throw new HostError(`confinement: re-executing ${process.execPath}`, errno());
+  libc.execve(argv[0]!, [...argv, null], [...env, null]);
+  throw new HostError(`confinement: executing ${argv[0]}`, errno());
 }
 
 /**
