@@ -36,6 +36,7 @@ async function bundle() {
     ...common,
     entryPoints: {
       pvkvm: join(root, 'cli/main.ts'),
+      'daemon-confine': join(root, 'cli/daemon-prelaunch.ts'),
       'vcpu-worker': join(root, 'hypervisor/vcpu/worker.ts'),
       'timer-thread': join(root, 'hypervisor/time/timer-thread.ts'),
       'nic-wake-thread': join(root, 'hypervisor/devices/nic-wake-thread.ts'),

@@ -7,8 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { PvkvmError } from '../host/errors.ts';
 import { ControlClient } from './control-client.ts';
 import { runDirPath } from '../abi/run-dir.ts';
+import { confinementWanted } from './daemon-policies.ts';
 
 export type DaemonKind = 'hypervisor' | 'dom0';
+/** dist/daemon-confine.js (cli/daemon-prelaunch.ts): a confined daemon's first stage. */
+const PRELAUNCH_BUNDLE = 'daemon-confine.js';
+
 export const DEFAULT_RUN_DIR = '/run/pvkvm';
 
 export function defaultRunDir(): string {
@@ -114,16 +118,22 @@ export interface DaemonChild {
  * from us, and it stops when that closes) — `pvkvm run` leaves nothing behind even if killed.
  */
 export function spawnDaemon(
-  kind: DaemonKind, runDir: string, opts: { withParent: boolean; env?: NodeJS.ProcessEnv; script?: string },
+  kind: DaemonKind, runDir: string, opts: { withParent: boolean; env?: NodeJS.ProcessEnv; script?: string; noConfine?: boolean },
 ): DaemonChild {
   const log = openSync(logFile(runDir, kind), 'a', 0o600);
-  const args = [opts.script ?? selfScript(), 'daemon', kind, '--run-dir', runDir, ...(opts.withParent ? ['--with-parent'] : [])];
-  const child = spawn(process.execPath, args, {
+  const script = opts.script ?? selfScript();
+  const env = opts.env ?? process.env;
+  const args = [script, 'daemon', kind, '--run-dir', runDir,
+    ...(opts.withParent ? ['--with-parent'] : []), ...(opts.noConfine ? ['--no-confine'] : [])];
+  // Confined daemons start through the small stage-one bundle beside the CLI's, which applies the
+  // per-thread part of confinement and executes the daemon (docs/confinement.md).
+  const confined = confinementWanted(opts.noConfine === true, env);
+  const child = spawn(process.execPath, confined ? [join(dirname(script), PRELAUNCH_BUNDLE), ...args] : args, {
     stdio: [opts.withParent ? 'pipe' : 'ignore', log, log],
     // Always a process group of its own: a Ctrl-C on the terminal reaches `pvkvm run` alone, which
     // then tears down in order (destroy the domain, then stop the daemons) instead of racing them.
     detached: true,
-    env: opts.env ?? process.env,
+    env,
   });
   closeSync(log);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

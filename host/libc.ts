@@ -1,5 +1,6 @@
 // libc.ts: the one koffi binding of libc — every OS call pvkvm makes that Node does not offer
-// (ioctl, mmap, memfd, eventfd, epoll, signals, sockets with SCM_RIGHTS, vectored file I/O).
+// (ioctl, mmap, memfd, eventfd, epoll, signals, sockets with SCM_RIGHTS, vectored file I/O,
+// and the confinement calls: prctl, unshare, mount, execve, raw syscall).
 import koffi from 'koffi';
 import { PvkvmError } from './errors.ts';
 
@@ -66,6 +67,16 @@ export const libc = {
   socketpair: lib.func('int socketpair(int domain, int type, int protocol, _Out_ int *sv)') as (d: number, t: number, p: number, sv: Int32Array) => number,
   getsockopt: lib.func('int getsockopt(int fd, int level, int name, uintptr_t val, uintptr_t len)') as
     (fd: number, level: number, name: number, v: bigint, l: bigint) => number,
+  // Confinement (host/confine.ts). prctl and syscall are variadic: each extra argument is passed
+  // as a (type, value) pair, e.g. libc.prctl(PR_CAPBSET_DROP, 'unsigned long', cap).
+  prctl: lib.func('int prctl(int option, ...)') as (option: number, ...typedArgs: unknown[]) => number,
+  syscall: lib.func('long syscall(long nr, ...)') as (nr: number, ...typedArgs: unknown[]) => number,
+  unshare: lib.func('int unshare(int flags)') as (flags: number) => number,
+  mount: lib.func('int mount(const char *src, const char *target, const char *fstype, unsigned long flags, const void *data)') as
+    (src: string | null, target: string, fstype: string | null, flags: number, data: null) => number,
+  /** argv and envp end with null. Returns only on failure. */
+  execve: lib.func('int execve(const char *path, const char **argv, const char **envp)') as
+    (path: string, argv: (string | null)[], envp: (string | null)[]) => number,
   /** memmove(dst, dst, 0) returns dst: the way to turn a known host address back into a pointer. */
   pointerAt: lib.func('void *memmove(uintptr_t dst, uintptr_t src, size_t n)') as
     (dst: bigint, src: bigint, n: number) => NativePointer,

@@ -6,6 +6,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../usage-error.ts';
 import { parseBackends, BACKENDS_FILE } from '../../dom0/third-party-backends.ts';
+import { readConfinement, describeStatus } from '../../host/confine-status.ts';
+import type { DaemonKind } from '../daemons.ts';
 
 /** How long `down` waits for each daemon to exit. */
 const STOP_WAIT_S = 30;
@@ -15,21 +17,24 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export const up: Command = {
   name: 'up',
   synopsis: 'pvkvm up                       start the hypervisor and dom0 daemons',
-  help: `Usage: pvkvm up [--backend TYPE=MODULE]... [--run-dir DIR]
+  help: `Usage: pvkvm up [--backend TYPE=MODULE]... [--no-confine] [--run-dir DIR]
 
 Start whichever of the hypervisor and dom0 daemons is not running. A dom0 started next to a
 running hypervisor adopts its domains. A pid file whose process is gone, is a zombie not yet
-reaped, or is some other program counts as not running.
+reaped, or is some other program counts as not running. Says how each daemon it started is
+confined, as the kernel reports it (docs/confinement.md).
 
   --backend TYPE=MODULE   have dom0 load a third-party device backend: the ES module MODULE
                           (it imports 'pvkvm/backend-sdk' and exports start(ctx, opts)) serves
                           xenbus devices of type TYPE. Written to RUN_DIR/backends.json, which
                           dom0 reads at start-up (edit it by hand, or give --backend again;
                           docs/backend-sdk.md). Needs dom0 to (re)start to take effect.
+  --no-confine            start the daemons without confinement (for debugging; the same as
+                          PVKVM_NO_CONFINE=1)
 
 ${RUN_DIR_HELP}`,
   async run(argv) {
-    const p = parse('up', argv, { backend: { type: 'string', multiple: true } });
+    const p = parse('up', argv, { backend: { type: 'string', multiple: true }, 'no-confine': { type: 'boolean' } });
     if (helpRequested(p, up)) return 0;
     const runDir = ensureRunDir(p.values['run-dir'] ?? defaultRunDir());
     const backends = p.values.backend as string[] | undefined;
@@ -39,9 +44,10 @@ ${RUN_DIR_HELP}`,
       process.stdout.write(`pvkvm: daemons already running in ${runDir}\n`);
       return 0;
     }
+    const noConfine = p.values['no-confine'] === true;
     const started = [
-      ...(running.hypervisor ? [] : [spawnDaemon('hypervisor', runDir, { withParent: false })]),
-      ...(running.dom0 ? [] : [spawnDaemon('dom0', runDir, { withParent: false })]),
+      ...(running.hypervisor ? [] : [spawnDaemon('hypervisor', runDir, { withParent: false, noConfine })]),
+      ...(running.dom0 ? [] : [spawnDaemon('dom0', runDir, { withParent: false, noConfine })]),
     ];
     const dead = (): string | null => {
       const d = started.find((x) => x.child.exitCode !== null);
@@ -50,9 +56,21 @@ ${RUN_DIR_HELP}`,
     const c = await waitForDom0(runDir, 30_000, dead);
     c.close();
     process.stdout.write(`pvkvm: daemons running in ${runDir}\n`);
+    for (const d of started) process.stdout.write(`pvkvm: ${confinementLine(runDir, d.kind)}\n`);
     return 0;
   },
 };
+
+/** "dom0 (pid N): seccomp, no_new_privs, own mount namespace, capabilities: ..." from /proc. */
+function confinementLine(runDir: string, kind: DaemonKind): string {
+  const pid = daemonPid(runDir, kind);
+  if (pid === null) return `${kind}: not running`;
+  try {
+    return `${kind} (pid ${pid}): ${describeStatus(readConfinement(pid))}`;
+  } catch {
+    return `${kind} (pid ${pid}): confinement unknown (/proc/${pid} unreadable)`;
+  }
+}
 
 /** --backend TYPE=MODULE entries, checked as dom0 will check them, into RUN_DIR/backends.json. */
 function writeBackendsFile(runDir: string, specs: readonly string[]): void {

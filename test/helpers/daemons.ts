@@ -24,6 +24,8 @@ export interface DaemonOptions {
    * runs outside; it only talks to the run directory's sockets.
    */
   readonly netns?: string;
+  /** More environment for both daemons (e.g. PVKVM_CONFINE_SELFTEST=1). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** spawnDaemon (cli/daemons.ts), wrapped in `ip netns exec NS`; stdin stays our pipe (exec keeps it). */
@@ -43,9 +45,10 @@ export async function startDaemons(opts: DaemonOptions = {}): Promise<TestDaemon
   const cli = (args: readonly string[], killAfterMs?: number): Promise<RunResult> => pvkvm(args, { env, killAfterMs });
   // The daemons `pvkvm up` would start, but tied to this test process (their stdin is a pipe from
   // us): a test killed by its timeout leaves no daemons behind.
+  const daemonEnv = { ...cleanEnv(), ...opts.env, ...env };
   const children = (['hypervisor', 'dom0'] as const).map((kind) => (opts.netns === undefined
-    ? spawnDaemon(kind, runDir, { withParent: true, script: PVKVM, env: { ...cleanEnv(), ...env } })
-    : spawnDaemonInNetns(kind, runDir, opts.netns, { ...cleanEnv(), ...env })));
+    ? spawnDaemon(kind, runDir, { withParent: true, script: PVKVM, env: daemonEnv })
+    : spawnDaemonInNetns(kind, runDir, opts.netns, daemonEnv)));
   const ready = await waitForDom0(runDir, 30_000, () => {
     const dead = children.find((c) => c.child.exitCode !== null);
     return dead ? `the ${dead.kind} daemon exited at start-up` : null;
