@@ -45,7 +45,9 @@ const options = {
   diskGuests: arg('disk'), netGuests: arg('net'), floodGuests: arg('flood'), churnLanes: arg('churn'),
   diskOps: 20000, netEchoes: 500, floodMiB: 2,
   sampleEveryMs: 10_000,
+  guestLimitSeconds: 240,
   allowance: DEFAULT_ALLOWANCE,
+  keepLogsIn: path.join(root, 'bench', 'results', 'soak-logs'),
   log: (line) => console.log(line),
 };
 console.log(`soak: ${seconds} s: ${options.diskGuests} disk guests (blkwork random, ${options.diskOps} ops a run), ${options.netGuests} UDP echo guests ` +
@@ -66,6 +68,7 @@ for (const k of ['hypervisor', 'dom0']) {
 }
 console.log(`soak: fd_growth ${r.fd_growth}, threads_growth ${r.threads_growth}, rss_growth_mib ${r.rss_growth_mib}, io_errors ${r.io_errors} ` +
   `(allowed: ${r.allowance.fds} fds, ${r.allowance.threads} threads, ${r.allowance.rssMiB} MiB, no I/O error)`);
+console.log(`soak: dom0 answered every toolstack ping within ${r.dom0_ping_max_ms} ms (${r.dom0_pings_over_5s} over 5 s)`);
 for (const f of r.failures) console.log(`soak: FAILED: ${f}`);
 console.log(`soak: ${r.passed ? 'survived' : 'FAILED'} → bench/results/soak.json`);
 process.exit(r.passed ? 0 : 1);

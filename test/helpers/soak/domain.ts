@@ -20,8 +20,8 @@ export interface SoakDomain {
 export type SoakSettings = Omit<DomainSettings, 'onPoweroff' | 'onReboot' | 'onCrash' | 'modules' | 'vcpus' | 'memoryMiB'> &
   Partial<Pick<DomainSettings, 'memoryMiB'>>;
 
-/** Create a domain whose console streams to us; `limitMs` bounds its life (then dom0 is asked to destroy it). */
-export async function createDomain(runDir: string, s: SoakSettings, limitMs: number): Promise<SoakDomain> {
+/** Create a domain whose console streams to us; `limitMs` (null: none) bounds its life (then dom0 is asked to destroy it). */
+export async function createDomain(runDir: string, s: SoakSettings, limitMs: number | null): Promise<SoakDomain> {
   const c = await ControlClient.connect(runDir);
   let out = '';
   const waiters = new Set<() => void>();
@@ -42,7 +42,7 @@ export async function createDomain(runDir: string, s: SoakSettings, limitMs: num
     c.close();
     throw e;
   }
-  const limit = setTimeout(() => {
+  const limit = limitMs === null ? undefined : setTimeout(() => {
     void ControlClient.connect(runDir).then(async (k) => {
       await k.request('destroy', { domain: String(created.domid) }).catch(() => undefined);
       k.close();

@@ -2,14 +2,16 @@
 // loops (workloads.ts) for a bounded time, both daemons' fds, RSS and threads read at a warm-up
 // point and at the end (each with no workload guest in flight) and periodically, and the verdict
 // against small allowances. `npm run soak` (bench/soak.mjs) and test/soak.test.ts both run this.
-import { truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ControlClient } from '../../../cli/control-client.ts';
+import { logFile } from '../../../cli/daemons.ts';
 import { xenOuiMac } from '../../../abi/domain-settings.ts';
 import { startDaemons } from '../daemons.ts';
 import { guestPath } from '../run-guest.ts';
 import { describeEnd, type SoakDomain } from './domain.ts';
 import { Gate } from './gate.ts';
+import { Dom0Pinger } from './pinger.ts';
 import { readDaemons, settledReadings, type DaemonReadings, type ProcessReading } from './probe.ts';
 import {
   RESPONDER_IP, VIF_WAIT_S, churnCycle, consoleSession, diskRun, floodRun, launch, loop, netRun, zeroCounts,
@@ -30,7 +32,11 @@ export interface SoakOptions {
   readonly netEchoes: number;
   readonly floodMiB: number;
   readonly sampleEveryMs: number;
+  /** Longest a workload guest may live before it is destroyed and counted as an error; a drain waits that long (+15 s). */
+  readonly guestLimitSeconds: number;
   readonly allowance: Allowance;
+  /** Where to copy both daemons' logs when the run fails (they go with the run directory). */
+  readonly keepLogsIn?: string;
   readonly log: (line: string) => void;
 }
 
@@ -55,6 +61,8 @@ export interface SoakSample {
   readonly phase: 'warm-up' | 'run' | 'end';
   /** Workload guests in flight when read (residents not counted). */
   readonly in_flight: number;
+  /** The slowest toolstack ping dom0 answered since the previous sample (ms; reported, never checked). */
+  readonly dom0_ping_max_ms: number;
   readonly hypervisor: ProcessReading;
   readonly dom0: ProcessReading;
 }
@@ -63,6 +71,9 @@ interface Growth { fds: number; threads: number; rss_mib: number }
 
 export interface SoakResult extends SoakCounts {
   seconds: number;
+  /** The slowest toolstack ping of the run, and how many took over 5 s (reported, never checked). */
+  dom0_ping_max_ms: number;
+  dom0_pings_over_5s: number;
   fd_growth: number;
   rss_growth_mib: number;
   threads_growth: number;
@@ -72,7 +83,7 @@ export interface SoakResult extends SoakCounts {
   /** The I/O errors' descriptions (the first 50). */
   errors: string[];
   allowance: Allowance;
-  options: Omit<SoakOptions, 'log' | 'allowance'>;
+  options: Omit<SoakOptions, 'log' | 'allowance' | 'keepLogsIn'>;
   daemons: { hypervisor: { warm: ProcessReading; end: ProcessReading; growth: Growth }; dom0: { warm: ProcessReading; end: ProcessReading; growth: Growth } };
   samples: SoakSample[];
 }
@@ -84,9 +95,6 @@ function growth(warm: ProcessReading, end: ProcessReading): Growth {
   return { fds: end.fds - warm.fds, threads: end.threads - warm.threads, rss_mib: round1((end.rssKiB - warm.rssKiB) / 1024) };
 }
 
-/** Longest a workload guest may live; also how long a drain waits for the guests in flight. */
-const GUEST_LIMIT_MS = 240_000;
-
 export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const started = Date.now();
   const d = await startDaemons();
@@ -94,7 +102,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const errors: string[] = [];
   const gate = new Gate();
   const ctx: WorkloadContext = {
-    runDir: d.runDir, gate, counts, guestLimitMs: GUEST_LIMIT_MS,
+    runDir: d.runDir, gate, counts, guestLimitMs: o.guestLimitSeconds * 1000,
     error(what) {
       counts.io_errors++;
       const line = `at ${round1((Date.now() - started) / 1000)} s: ${what}`;
@@ -102,11 +110,15 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       o.log(`soak: I/O ERROR ${line}`);
     },
   };
+  let passed = false;
   const pids = { hypervisor: d.pid('hypervisor'), dom0: d.pid('dom0') };
   const samples: SoakSample[] = [];
+  const pinger = new Dom0Pinger();
+  const pingClient = await ControlClient.connect(d.runDir);
+  pinger.start(pingClient);
   let phase: SoakSample['phase'] = 'run';
   const sample = (r: DaemonReadings, p: SoakSample['phase']): void => {
-    samples.push({ t: round1((Date.now() - started) / 1000), phase: p, in_flight: gate.inFlight, ...r });
+    samples.push({ t: round1((Date.now() - started) / 1000), phase: p, in_flight: gate.inFlight, dom0_ping_max_ms: pinger.takePeriodMax(), ...r });
   };
   const sampler = setInterval(() => { try { sample(readDaemons(pids), phase); } catch { /* a daemon is gone: the end says so */ } }, o.sampleEveryMs);
   try {
@@ -122,8 +134,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 
     // Residents: a UDP/ICMP responder on the switch and a console echo, for the whole run.
     const residents: SoakDomain[] = [
-      await launch(ctx, { name: 'soak-responder', kernel: guestPath('network'), cmdline: `mode=responder ip=${RESPONDER_IP} vif_wait=${VIF_WAIT_S}`, vifs: [{ mac: xenOuiMac('soak-responder', 0) }] }),
-      await launch(ctx, { name: 'soak-echo', kernel: guestPath('console-echo'), cmdline: 'timeout_ms=86400000' }),
+      await launch(ctx, { name: 'soak-responder', kernel: guestPath('network'), cmdline: `mode=responder ip=${RESPONDER_IP} vif_wait=${VIF_WAIT_S}`, vifs: [{ mac: xenOuiMac('soak-responder', 0) }] }, true),
+      await launch(ctx, { name: 'soak-echo', kernel: guestPath('console-echo'), cmdline: 'timeout_ms=86400000' }, true),
     ];
     let stopping = false;
     for (const r of residents) {
@@ -142,11 +154,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     for (let k = 0; k < o.churnLanes; k++) loops.push(loop(ctx, `churn${k}`, iterations, (i) => churnCycle(ctx, k, i, churnImages[k]!)));
     loops.push(loop(ctx, 'console', iterations, async (i) => { await consoleSession(ctx, 'soak-echo', i); await sleep(250); }));
 
-    // Warm-up: the time asked, and every loop through three times (a churn lane's three kinds).
+    // Warm-up: the time asked, and every loop through once (a churn lane through its three kinds).
     const runStart = Date.now();
     await sleep(o.warmupSeconds * 1000);
-    while ([...iterations.values()].some((n) => n < 3) && Date.now() - runStart < o.seconds * 1000) await sleep(500);
-    if (!await gate.drain(GUEST_LIMIT_MS + 30_000)) ctx.error('the warm-up drain timed out: a guest outlived its limit');
+    const warmedUp = (): boolean => [...iterations].every(([label, n]) => n >= (label.startsWith('churn') ? 3 : 1));
+    while (!warmedUp() && Date.now() - runStart < o.seconds * 1000) await sleep(500);
+    if (!await gate.drain(o.guestLimitSeconds * 1000 + 15_000)) ctx.error('the warm-up drain timed out: a guest outlived its limit');
     const warm = await settledReadings(pids);
     sample(warm, 'warm-up');
     o.log(`soak: warm-up reading at ${round1((Date.now() - started) / 1000)} s after ${counts.guests} guests: ${JSON.stringify(warm)}`);
@@ -155,7 +168,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const left = o.seconds * 1000 - (Date.now() - runStart);
     await sleep(Math.max(0, left));
     gate.stop();
-    if (!await gate.drain(GUEST_LIMIT_MS + 30_000)) ctx.error('the final drain timed out: a guest outlived its limit');
+    if (!await gate.drain(o.guestLimitSeconds * 1000 + 15_000)) ctx.error('the final drain timed out: a guest outlived its limit');
     await Promise.all(loops);
     const end = await settledReadings(pids);
     sample(end, 'end');
@@ -179,6 +192,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const result: SoakResult = {
       seconds: Math.round((Date.now() - started) / 1000),
       ...counts,
+      dom0_ping_max_ms: pinger.maxMs,
+      dom0_pings_over_5s: pinger.slowCount,
       fd_growth: Math.max(hv.fds, d0.fds),
       rss_growth_mib: Math.max(hv.rss_mib, d0.rss_mib),
       threads_growth: Math.max(hv.threads, d0.threads),
@@ -189,7 +204,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       options: {
         seconds: o.seconds, warmupSeconds: o.warmupSeconds, diskGuests: o.diskGuests, netGuests: o.netGuests,
         floodGuests: o.floodGuests, churnLanes: o.churnLanes, diskOps: o.diskOps, netEchoes: o.netEchoes,
-        floodMiB: o.floodMiB, sampleEveryMs: o.sampleEveryMs,
+        floodMiB: o.floodMiB, sampleEveryMs: o.sampleEveryMs, guestLimitSeconds: o.guestLimitSeconds,
       },
       daemons: { hypervisor: { warm: warm.hypervisor, end: end.hypervisor, growth: hv }, dom0: { warm: warm.dom0, end: end.dom0, growth: d0 } },
       samples,
@@ -204,10 +219,18 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       result.failures.push('a workload never completed a run (see the counts)');
     }
     result.passed = result.failures.length === 0;
+    passed = result.passed;
     return result;
   } finally {
     clearInterval(sampler);
     gate.stop();
+    pingClient.close();
+    await pinger.stop();
+    if (o.keepLogsIn !== undefined && (counts.io_errors > 0 || !passed)) {
+      mkdirSync(o.keepLogsIn, { recursive: true });
+      for (const kind of ['hypervisor', 'dom0'] as const) copyFileSync(logFile(d.runDir, kind), join(o.keepLogsIn, `${kind}.log`));
+      o.log(`soak: the daemons' logs are in ${o.keepLogsIn}`);
+    }
     await d.down();
   }
 }

@@ -51,9 +51,10 @@ export interface WorkloadContext {
 /** The last lines of a guest's output (but conflood's numbered filler), for an error message. */
 const tail = (out: string): string => out.trim().split('\n').filter((l) => !l.startsWith('conflood line ')).slice(-4).join(' | ');
 
-export async function launch(ctx: WorkloadContext, s: SoakSettings): Promise<SoakDomain> {
+/** Create a guest and count it; a resident has no life limit. */
+export async function launch(ctx: WorkloadContext, s: SoakSettings, resident = false): Promise<SoakDomain> {
   ctx.counts.guests++;
-  return createDomain(ctx.runDir, s, ctx.guestLimitMs);
+  return createDomain(ctx.runDir, s, resident ? null : ctx.guestLimitMs);
 }
 
 /** A guest that should power off by itself with `Test result: SUCCESS`; false (and an error) if not. */
