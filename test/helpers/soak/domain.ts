@@ -1,5 +1,7 @@
 // domain.ts: a domain created for a soak run on its own toolstack connection, which then carries
 // its console (as `pvkvm create -c`): the output as it comes, and how the domain ended.
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { ControlClient, type DomainEndReport } from '../../../cli/control-client.ts';
 import type { DomainSettings } from '../../../abi/domain-settings.ts';
 
@@ -12,6 +14,12 @@ export interface SoakDomain {
   readonly name: string;
   readonly domid: number;
   out(): string;
+  /**
+   * After the end: everything the guest printed, from dom0's console log (complete: dom0 may drop
+   * output for a client that does not keep up, which this process under load can be), which is
+   * then removed; the streamed output if there is no log.
+   */
+  fullOutput(): string;
   /** Resolves with the first match of re in the output, or null if the domain ends or ms pass first. */
   waitFor(re: RegExp, ms: number): Promise<RegExpMatchArray | null>;
   readonly ended: Promise<SoakEnd>;
@@ -54,6 +62,13 @@ export async function createDomain(runDir: string, s: SoakSettings, limitMs: num
     domid: created.domid,
     ended,
     out: () => out,
+    fullOutput() {
+      const log = join(runDir, 'logs', `console-${s.name}.log`);
+      if (!existsSync(log)) return out;
+      const all = readFileSync(log, 'latin1');
+      rmSync(log, { force: true });
+      return all;
+    },
     waitFor(re, ms) {
       return new Promise((resolve) => {
         const timer = setTimeout(() => finish(null), ms);

@@ -49,7 +49,7 @@ export interface WorkloadContext {
 }
 
 /** The last lines of a guest's output (but conflood's numbered filler), for an error message. */
-const tail = (out: string): string => out.trim().split('\n').filter((l) => !l.startsWith('conflood line ')).slice(-4).join(' | ');
+const tail = (out: string): string => out.trim().split('\n').filter((l) => !l.startsWith('conflood line ')).slice(-6).join(' | ');
 
 /** Create a guest and count it; a resident has no life limit. */
 export async function launch(ctx: WorkloadContext, s: SoakSettings, resident = false): Promise<SoakDomain> {
@@ -58,12 +58,13 @@ export async function launch(ctx: WorkloadContext, s: SoakSettings, resident = f
 }
 
 /** A guest that should power off by itself with `Test result: SUCCESS`; false (and an error) if not. */
-async function ranClean(ctx: WorkloadContext, d: SoakDomain, label: string): Promise<boolean> {
+async function ranClean(ctx: WorkloadContext, d: SoakDomain, label: string): Promise<string | null> {
   const end = await d.ended;
-  const result = testResult(d.out());
-  if (poweredOff(end) && result === 'SUCCESS') return true;
-  ctx.error(`${label}: ${describeEnd(end)}, test result ${result ?? 'none'}: ${tail(d.out())}`);
-  return false;
+  const out = d.fullOutput();
+  const result = testResult(out);
+  if (poweredOff(end) && result === 'SUCCESS') return out;
+  ctx.error(`${label}: ${describeEnd(end)}, test result ${result ?? 'none'}: ${tail(out)}`);
+  return null;
 }
 
 /**
@@ -90,9 +91,10 @@ export async function diskRun(ctx: WorkloadContext, slot: number, i: number, ima
     name: `soak-disk${slot}-${i}`, kernel: guestPath('blkwork'), cmdline: `mode=random size=4M qd=4 ops=${ops} seed=${i + 1} timeout_ms=${IO_WAIT_MS}`,
     disks: [{ target: image, vdev: 'xvda', access: 'rw' }],
   });
-  if (!await ranClean(ctx, d, d.name)) return;
-  const m = /^blkwork: random ops=(\d+) .* ok$/m.exec(d.out());
-  if (!m) return ctx.error(`${d.name}: no verified random line: ${tail(d.out())}`);
+  const out = await ranClean(ctx, d, d.name);
+  if (out === null) return;
+  const m = /^blkwork: random ops=(\d+) .* ok$/m.exec(out);
+  if (!m) return ctx.error(`${d.name}: no verified random line: ${tail(out)}`);
   ctx.counts.disk_runs++;
   ctx.counts.disk_verified_ops += Number(m[1]);
 }
@@ -112,7 +114,7 @@ export async function netRun(ctx: WorkloadContext, slot: number, i: number, coun
     vifs: [{ mac: xenOuiMac(`soak-net${slot}`, 0) }],
   });
   const end = await d.ended;
-  const out = d.out();
+  const out = d.fullOutput();
   const report = /^net: udp-ping sent=(\d+) received=(\d+) lost=(\d+)/m.exec(out);
   const corrupt = [...out.matchAll(/^net: udp-ping seq=\d+: -5$/gm)].length;
   const result = testResult(out);
@@ -147,9 +149,10 @@ export async function consoleSession(ctx: WorkloadContext, domain: string, i: nu
 /** One conflood run: `mib` MiB of console output as fast as dom0 takes it, streamed to us. */
 export async function floodRun(ctx: WorkloadContext, slot: number, i: number, mib: number): Promise<void> {
   const d = await launch(ctx, { name: `soak-flood${slot}-${i}`, kernel: guestPath('conflood'), cmdline: `mib=${mib}` });
-  if (!await ranClean(ctx, d, d.name)) return;
-  const m = /^conflood: wrote (\d+) bytes$/m.exec(d.out());
-  if (!m) return ctx.error(`${d.name}: no byte count: ${tail(d.out())}`);
+  const out = await ranClean(ctx, d, d.name);
+  if (out === null) return;
+  const m = /^conflood: wrote (\d+) bytes$/m.exec(out);
+  if (!m) return ctx.error(`${d.name}: no byte count: ${tail(out)}`);
   ctx.counts.console_flood_runs++;
   ctx.counts.console_flood_bytes += Number(m[1]);
 }
@@ -166,16 +169,23 @@ export async function churnCycle(ctx: WorkloadContext, lane: number, i: number, 
   const vifs = [{ mac: xenOuiMac(`soak-churn${lane}-${kind}`, 0) }];
   ctx.counts.cycles++;
   if (kind === 0) {
+    // It pings until the responder answers, then 3 more, each given 1 s: one of those not
+    // answered in time is a loss (as in netRun), not an error.
     const d = await launch(ctx, { name, kernel: guestPath('network'), cmdline: `mode=ping ip=${SUBNET}.${100 + lane} peer=${RESPONDER_IP} count=3 vif_wait=${VIF_WAIT_S}`, disks, vifs });
-    await ranClean(ctx, d, name);
+    const end = await d.ended;
+    const out = d.fullOutput();
+    const report = /^net: ping sent=(\d+) received=(\d+) lost=(\d+)/m.exec(out);
+    const result = testResult(out);
+    if (!poweredOff(end) || report === null || (result !== 'SUCCESS' && result !== 'FAILURE')) {
+      return ctx.error(`${name}: ${describeEnd(end)}, result ${result ?? 'none'}: ${tail(out)}`);
+    }
+    ctx.counts.net_lost += Number(report[3]);
   } else if (kind === 1) {
     const d = await launch(ctx, { name, kernel: guestPath('blkwork'), cmdline: `mode=random size=1M qd=2 ops=100 seed=${i + 1} timeout_ms=${IO_WAIT_MS}`, disks, vifs });
     await ranClean(ctx, d, name);
   } else {
     const d = await launch(ctx, { name, kernel: guestPath('network'), cmdline: `mode=responder ip=${SUBNET}.${150 + lane} vif_wait=${VIF_WAIT_S}`, disks, vifs });
-    if (await d.waitFor(/^net: responder on port/m, 120_000) === null) {
-      ctx.error(`${name}: the responder never came up: ${describeEnd(await Promise.race([d.ended, Promise.resolve({ how: 'lost' as const, why: 'still running' })]))}: ${tail(d.out())}`);
-    }
+    const up = await d.waitFor(/^net: responder on port/m, 120_000) !== null;
     const c = await ControlClient.connect(ctx.runDir);
     try {
       await c.request('destroy', { domain: String(d.domid) }).catch(() => undefined);
@@ -183,6 +193,8 @@ export async function churnCycle(ctx: WorkloadContext, lane: number, i: number, 
       c.close();
     }
     const end = await d.ended;
-    if (end.how !== 'ended' || end.end.kind !== 'destroyed') ctx.error(`${name}: ended as ${describeEnd(end)} before it was destroyed: ${tail(d.out())}`);
+    const out = d.fullOutput();
+    if (!up) ctx.error(`${name}: the responder never came up (${describeEnd(end)}): ${tail(out)}`);
+    else if (end.how !== 'ended' || end.end.kind !== 'destroyed') ctx.error(`${name}: ended as ${describeEnd(end)} before it was destroyed: ${tail(out)}`);
   }
 }
