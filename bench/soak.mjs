@@ -61,7 +61,7 @@ writeFileSync(path.join(root, 'bench', 'results', 'soak.json'), `${JSON.stringif
 const mib = (kib) => (kib / 1024).toFixed(1);
 console.log(`soak: tried ${r.guests} guests in ${r.seconds} s: ${r.cycles} create/destroy cycles, ${r.disk_runs} disk runs (${r.disk_verified_ops} verified ops), ` +
   `${r.net_runs} UDP echo runs (${r.net_echoes} echoes verified, ${r.net_lost} lost to timeouts), ${r.console_sessions} console sessions, ` +
-  `${r.console_flood_runs} console floods (${mib(r.console_flood_bytes / 1024)} MiB)`);
+  `${r.console_flood_runs} console floods (${mib(r.console_flood_bytes / 1024)} MiB; ${r.console_flood_unverified} more whose end dom0 dropped for the lagging client)`);
 for (const k of ['hypervisor', 'dom0']) {
   const { warm, end } = r.daemons[k];
   console.log(`soak: ${k}: fds ${warm.fds} → ${end.fds}, threads ${warm.threads} → ${end.threads}, RSS ${mib(warm.rssKiB)} → ${mib(end.rssKiB)} MiB`);
