@@ -114,14 +114,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const pids = { hypervisor: d.pid('hypervisor'), dom0: d.pid('dom0') };
   const samples: SoakSample[] = [];
   const pinger = new Dom0Pinger();
-  const pingClient = await ControlClient.connect(d.runDir);
-  pinger.start(pingClient);
-  let phase: SoakSample['phase'] = 'run';
+  let pingClient: ControlClient | null = null;
   const sample = (r: DaemonReadings, p: SoakSample['phase']): void => {
     samples.push({ t: round1((Date.now() - started) / 1000), phase: p, in_flight: gate.inFlight, dom0_ping_max_ms: pinger.takePeriodMax(), ...r });
   };
-  const sampler = setInterval(() => { try { sample(readDaemons(pids), phase); } catch { /* a daemon is gone: the end says so */ } }, o.sampleEveryMs);
+  const sampler = setInterval(() => { try { sample(readDaemons(pids), 'run'); } catch { /* a daemon is gone: the end says so */ } }, o.sampleEveryMs);
   try {
+    pingClient = await ControlClient.connect(d.runDir);
+    pinger.start(pingClient);
     // Disk images, one per disk slot and churn lane (sparse; blkwork writes what it reads back).
     const image = (name: string): string => {
       const f = join(d.runDir, `${name}.img`);
@@ -172,7 +172,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     await Promise.all(loops);
     const end = await settledReadings(pids);
     sample(end, 'end');
-    phase = 'end';
+    clearInterval(sampler); // the series ends here: what follows is teardown
     o.log(`soak: end reading at ${round1((Date.now() - started) / 1000)} s after ${counts.guests} guests: ${JSON.stringify(end)}`);
 
     // The residents go last; then nothing may be left.
@@ -224,7 +224,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   } finally {
     clearInterval(sampler);
     gate.stop();
-    pingClient.close();
+    pingClient?.close();
     await pinger.stop();
     if (o.keepLogsIn !== undefined && (counts.io_errors > 0 || !passed)) {
       mkdirSync(o.keepLogsIn, { recursive: true });
