@@ -26,6 +26,8 @@
  *   net: nic NAME mac=.. ip=.. mask=.. driver=..
  *   net: ping sent=N received=R lost=L rtt_min_us=.. rtt_p50_us=.. rtt_p99_us=.. rtt_max_us=..
  *   net: udp-ping (the same keys)
+ *   net: ping|udp-ping seq=N: ERR  (a request that failed: -110 no answer in 1 s; udp-ping: -5 an
+ *                                   echo of that sequence came back with other bytes)
  *   net: udp-send start count=N size=B   (the peer answered; sending starts)
  *   net: udp-send sent=N bytes=B elapsed_us=T pps=.. mbps=..
  *   net: udp-recv received=R lost=L reordered=O duplicates=D sent=S marker=0|1 bytes=B elapsed_us=T pps=.. mbps=..

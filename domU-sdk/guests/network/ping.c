@@ -41,7 +41,9 @@ static uint64_t pct(const uint64_t *a, unsigned n, unsigned p) {
   return a[rank ? rank - 1 : 0];
 }
 
-/* One UDP echo round trip: send, then wait for a datagram from peer:port with our sequence. */
+/* One UDP echo round trip: send, then wait for a datagram from peer:port with our sequence.
+ * An echo of our sequence and size whose bytes differ from what we sent is -XEN_EIO (corrupted
+ * on the way), not a loss: a soak run counts those as errors and timeouts only as losses. */
 static int udp_echo(struct udp_sock *sk, uint32_t peer, uint16_t port, uint32_t seq, size_t size, uint64_t *rtt) {
   static uint8_t out[NETSTACK_UDP_MAX], in[NETSTACK_UDP_MAX];
   net_put32(out, NETWORK_MAGIC);
@@ -58,7 +60,9 @@ static int udp_echo(struct udp_sock *sk, uint32_t peer, uint16_t port, uint32_t 
     uint16_t from;
     int n = udp_recvfrom(sk, in, sizeof(in), &ip, &from, deadline - now);
     if (n < 0) return n;
-    if (ip == peer && from == port && (size_t)n == size && memcmp(in, out, size) == 0) break; /* else stale */
+    if (ip != peer || from != port || (size_t)n != size || net_get32(in + 8) != seq) continue; /* stale */
+    if (memcmp(in, out, size) != 0) return -XEN_EIO;
+    break;
   }
   *rtt = pvkvm_time_ns() - t0;
   return 0;
