@@ -84,9 +84,9 @@ export async function runDom0(opts: Dom0Options): Promise<void> {
   // One data-path worker for every vif (it hosts the internal switch), started with the first vif.
   const netback = new Netback(backends, { workerUrl: new URL('./netback-worker.js', opts.eventThreadUrl) });
   const disks = {
-    addDisk: (domid: number, d: DiskSetting) => blkback.addDisk(domid, {
+    addDisk: (domid: number, d: DiskSetting, takeOver?: boolean) => blkback.addDisk(domid, {
       target: d.target, vdev: d.vdev, devid: vdevToDevid(d.vdev), readonly: d.access === 'ro',
-    }),
+    }, takeOver),
     removeDomain: (domid: number) => blkback.removeDomain(domid),
     removeDisk: (domid: number, devid: number) => blkback.removeDisk(domid, devid),
     stats: (domid: number) => blkback.list(domid).map((d) => ({ devid: d.cfg.devid, counters: readBlkStats(d.stats) })),

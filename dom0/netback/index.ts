@@ -38,8 +38,11 @@ export class Netback implements NetBackend {
     });
   }
 
-  /** Create vif DOMID.DEVID's xenstore nodes (and TAP when bridged) and serve it. */
-  async addVif(domid: number, devid: number, vif: VifSetting): Promise<void> {
+  /**
+   * Create vif DOMID.DEVID's xenstore nodes (and TAP when bridged) and serve it. `takeOver`: the
+   * nodes exist, left by a dom0 that died (its TAP went with it); serve them again from InitWait.
+   */
+  async addVif(domid: number, devid: number, vif: VifSetting, takeOver = false): Promise<void> {
     if (this.closed) throw new Error('netback is closed');
     const k = key(domid, devid);
     if (this.vifs.has(k)) throw new Error(`netback: domain ${domid} already has vif ${devid}`);
@@ -55,7 +58,7 @@ export class Netback implements NetBackend {
       }
     }
     try {
-      const v = new Vif(this.ctx, domid, devid, vif, tap, () => this.ensureWorker());
+      const v = new Vif(this.ctx, domid, devid, vif, tap, () => this.ensureWorker(), takeOver);
       this.vifs.set(k, v);
       v.start();
     } catch (err) {

@@ -65,6 +65,7 @@
 #define BLKFRONT_MAX_REG_PAGES 1024u    /* registered pages per device (4 MiB) */
 #define BLKFRONT_POLL_SLICE_NS 100000000ULL
 #define BLKFRONT_HANDSHAKE_TIMEOUT_NS 20000000000ULL
+#define BLKFRONT_STATE_CHECK_NS 500000000ULL /* a quiet wait looks at the backend's state this often */
 
 /* What was negotiated. */
 struct blkfront_info {
@@ -100,6 +101,8 @@ struct blkfront_stats {
   uint64_t bounce_cycles;  /* TSC cycles spent in those copies */
   uint64_t registered;     /* requests whose data went straight to registered memory */
   uint64_t registered_grants; /* pages of registered memory granted so far (once each) */
+  uint64_t reconnects;     /* handshakes redone after the backend restarted */
+  uint64_t reissued;       /* requests re-issued by those reconnects */
 };
 
 struct blkfront_dev; /* opaque */

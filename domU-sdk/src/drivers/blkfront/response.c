@@ -14,6 +14,7 @@
 #include <pvkvm/deadline.h>
 #include <pvkvm/port_wait.h>
 #include <pvkvm/string.h>
+#include <pvkvm/time.h>
 #include "blkfront_dev.h"
 
 /* Copy a response out of shared memory with one read per word: it is only parsed afterwards. */
@@ -131,17 +132,32 @@ int bf_poll(struct block_dev *bd, uint64_t timeout_ns) {
   if (d->broken) return -XEN_EIO;
   int n = reap(d);
   if (n != 0 || d->inflight == 0 || timeout_ns == 0) return n;
-  struct reap_wait rw = {.d = d, .may_wait = timeout_ns != 0};
-  struct port_wait w = {.port = d->info.port,
-                        .deadline = deadline_after(timeout_ns),
-                        .slice_ns = BLKFRONT_POLL_SLICE_NS,
-                        .look = look_responses,
-                        .arm = arm_responses,
-                        .arg = &rw};
-  int rc = port_wait(&w);
-  d->stats.polls += w.polls;
-  d->stats.lazy_wakeups += w.quiet_wakeups; /* responses that came without the event they asked for */
-  return rc < 0 ? rc : rw.reaped;
+  uint64_t deadline = deadline_after(timeout_ns);
+  for (;;) {
+    /* Waits are cut into BLKFRONT_STATE_CHECK_NS pieces: a quiet one looks at the backend's
+     * state (reconnect.c), since a backend that died answers nothing. */
+    uint64_t until = deadline_after(BLKFRONT_STATE_CHECK_NS);
+    struct reap_wait rw = {.d = d, .may_wait = 1};
+    struct port_wait w = {.port = d->info.port,
+                          .deadline = until < deadline ? until : deadline,
+                          .slice_ns = BLKFRONT_POLL_SLICE_NS,
+                          .look = look_responses,
+                          .arm = arm_responses,
+                          .arg = &rw};
+    int rc = port_wait(&w);
+    d->stats.polls += w.polls;
+    d->stats.lazy_wakeups += w.quiet_wakeups; /* responses that came without the event they asked for */
+    if (rc != -XEN_ETIMEDOUT) return rc < 0 ? rc : rw.reaped;
+    rc = bf_check_backend(d, 1);
+    if (rc < 0) return rc;
+    if (rc > 0) {
+      /* A new connection: what was re-issued gets the caller's whole timeout again. */
+      deadline = deadline_after(timeout_ns);
+      if (d->inflight == 0) return 0;
+      continue;
+    }
+    if (pvkvm_time_ns() >= deadline) return -XEN_ETIMEDOUT;
+  }
 }
 
 void bf_abandon(struct block_dev *bd) {
