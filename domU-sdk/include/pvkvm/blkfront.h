@@ -66,6 +66,7 @@
 #define BLKFRONT_POLL_SLICE_NS 100000000ULL
 #define BLKFRONT_HANDSHAKE_TIMEOUT_NS 20000000000ULL
 #define BLKFRONT_STATE_CHECK_NS 500000000ULL /* a quiet wait looks at the backend's state this often */
+#define BLKFRONT_BACKEND_GONE_NS 120000000000ULL /* how long a wait outlives a dead backend */
 
 /* What was negotiated. */
 struct blkfront_info {

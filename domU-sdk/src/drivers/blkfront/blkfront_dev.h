@@ -85,6 +85,7 @@ struct blkfront_dev {
   char watch_path[144];
   uint32_t next_seq;
   uint64_t next_state_check; /* pvclock ns */
+  uint64_t gone_since;       /* pvclock ns when the backend's end of the port was first seen closed; 0 */
   /* the raw request being waited for */
   uint16_t raw_id;
   int raw_done;

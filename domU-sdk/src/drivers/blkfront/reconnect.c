@@ -69,6 +69,7 @@ static int reconnect(struct blkfront_dev *d, int bs) {
     return -XEN_EIO;
   }
   d->stats.reconnects++;
+  d->gone_since = 0;
   for (unsigned i = 0; i < n; i++) {
     rc = bf_submit(&d->bdev, reqs[i]);
     if (rc < 0) {

@@ -12,6 +12,7 @@
 #include <pvkvm/arch.h>
 #include <pvkvm/console.h>
 #include <pvkvm/deadline.h>
+#include <pvkvm/evtchn.h>
 #include <pvkvm/port_wait.h>
 #include <pvkvm/string.h>
 #include <pvkvm/time.h>
@@ -123,6 +124,25 @@ static void arm_responses(struct port_wait *w) {
   __atomic_store_n(&d->sring->rsp_event, d->rsp_cons + 1, __ATOMIC_RELAXED);
 }
 
+/*
+ * Past the caller's deadline: is the backend gone rather than slow? Its end of our port was
+ * closed (dom0 died: the port is unbound again) — then the wait goes on for a new backend, up to
+ * BLKFRONT_BACKEND_GONE_NS from when that was first seen. Looked at only once a deadline passed.
+ */
+static int bf_backend_gone(struct blkfront_dev *d) {
+  struct evtchn_status_info st;
+  uint64_t now = pvkvm_time_ns();
+  if (evtchn_status(DOMID_SELF, d->info.port, &st) < 0 || st.status != EVTCHNSTAT_unbound) {
+    d->gone_since = 0;
+    return 0;
+  }
+  if (d->gone_since == 0) {
+    d->gone_since = now;
+    printf("blkfront: %s: the backend is gone; waiting for it to come back\n", d->info.nodename);
+  }
+  return now - d->gone_since < BLKFRONT_BACKEND_GONE_NS;
+}
+
 int bf_poll(struct block_dev *bd, uint64_t timeout_ns) {
   struct blkfront_dev *d = bd->priv;
   bf_push(d);
@@ -156,7 +176,7 @@ int bf_poll(struct block_dev *bd, uint64_t timeout_ns) {
       if (d->inflight == 0) return 0;
       continue;
     }
-    if (pvkvm_time_ns() >= deadline) return -XEN_ETIMEDOUT;
+    if (pvkvm_time_ns() >= deadline && !bf_backend_gone(d)) return -XEN_ETIMEDOUT;
   }
 }
 
