@@ -82,6 +82,11 @@ struct netfront_stats {
 };
 
 int netfront_list(unsigned *ids, unsigned max);        /* vif ids, ascending; how many */
+/* Reconnect after a restore into a new domain (pvkvm_suspend returned 0): the new backend's
+ * directory, watched, and the handshake again. pvkvm_suspend does it for every open device
+ * (netfront_resume_all). 0 or -errno (the device is then unusable). */
+int netfront_resume(struct netfront_dev *dev);
+void netfront_resume_all(void);
 /* Wait until at least index + 1 vifs exist (a vif may be hot-plugged after boot). 0 or -errno. */
 int netfront_wait_vif(unsigned index, uint64_t timeout_ns);
 int netfront_open(unsigned index, struct netfront_dev **out);

@@ -109,6 +109,7 @@ void bf_put_pool(struct blkfront_dev *d, struct shadow *s);        /* its pool p
 void bf_mark_broken(struct blkfront_dev *d, const char *why, unsigned long long a, unsigned long long b);
 
 /* handshake.c: the connection, for reconnect.c. */
+struct blkfront_dev *bf_device(unsigned slot); /* slot < BLKFRONT_MAX_DEVICES, open or not */
 /* End the ring's, the indirect pages', the pool's, registered memory's and in-flight requests'
  * grants and close the port (registered regions stay). How many grants the backend still holds. */
 unsigned bf_release_connection(struct blkfront_dev *d);

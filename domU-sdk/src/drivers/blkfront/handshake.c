@@ -32,6 +32,8 @@ static const struct block_ops blkfront_ops = {
 
 static struct blkfront_dev devs[BLKFRONT_MAX_DEVICES];
 
+struct blkfront_dev *bf_device(unsigned slot) { return &devs[slot]; }
+
 /* Each device slot's memory, taken from the page arena (<pvkvm/page_arena.h>) on first use and
  * kept for reuse: a slot reuses its pages when a device is opened again. */
 struct slot_mem {
@@ -168,6 +170,9 @@ int bf_close_handshake(struct blkfront_dev *d) {
   }
   xenbus_switch_state(fe, XenbusStateClosed);
   if (bs >= 0) bs = xenbus_wait_state(be, XENBUS_STATE_BIT(XenbusStateClosed), CLOSE_TIMEOUT_NS);
+  /* The backend's directory is gone (an unplug removes it once both sides are Closed; unreadable
+   * then, as its parent is dom0's): nothing left to wait for. */
+  if (bs == -XEN_ENOENT || bs == -XEN_EACCES) bs = 0;
   if (bs < 0) printf("blkfront: %s: backend did not close (state %d): %d\n", fe, xenbus_read_state(be), bs);
   return bs < 0 ? bs : 0;
 }

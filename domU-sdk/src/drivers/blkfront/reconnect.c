@@ -8,6 +8,7 @@
  * was first submitted. A write that was answered is on the disk; one that was not is simply
  * written again, so callers only see their requests complete later. A backend that is being
  * unplugged (online = 0, block-detach) or whose directory is gone is left to blkfront_removing.
+ * After a restore (pvkvm_suspend returned 0) the same happens with the new domain's backend.
  */
 #include <stdint.h>
 #include <pvkvm/console.h>
@@ -48,10 +49,10 @@ static unsigned collect_unanswered(struct blkfront_dev *d, struct block_req **ou
   return n;
 }
 
-/* Redo the connection and re-issue `reqs`. 1, or -XEN_EIO with the device broken. */
-static int reconnect(struct blkfront_dev *d, int bs) {
+/* Redo the connection and re-issue what had no response. 1, or -XEN_EIO with the device broken. */
+static int reconnect(struct blkfront_dev *d, const char *why) {
   static struct block_req *reqs[BLKFRONT_MAX_RING_SIZE];
-  printf("blkfront: %s: backend went %s; reconnecting\n", d->info.nodename, bs < 0 ? "away" : xenbus_state_name(bs));
+  printf("blkfront: %s: %s; reconnecting\n", d->info.nodename, why);
   unsigned n = collect_unanswered(d, reqs);
   unsigned held = bf_release_connection(d);
   if (held) {
@@ -97,5 +98,30 @@ int bf_check_backend(struct blkfront_dev *d, int now) {
   if (!fired) return 0;
   int bs = xenbus_read_state(d->info.backend);
   if (bs == XenbusStateConnected || unplugging(d)) return 0;
-  return reconnect(d, bs);
+  char why[48];
+  snprintf(why, sizeof(why), "backend went %s", bs < 0 ? "away" : xenbus_state_name(bs));
+  return reconnect(d, why);
+}
+
+int blkfront_resume(struct blkfront_dev *d) {
+  if (!d || d->used != 1) return -XEN_EINVAL;
+  if (d->broken) return -XEN_EIO;
+  /* A new domain: new backend directory (it names our domid), and no watches any more. */
+  int rc = xenbus_read_backend(d->info.nodename, d->info.backend, sizeof(d->info.backend), &d->info.backend_id);
+  if (rc < 0) {
+    printf("blkfront: %s: after the restore: no backend/backend-id: %d\n", d->info.nodename, rc);
+    bf_mark_broken(d, "no backend after a restore (rc, 0)", (unsigned long long)-rc, 0);
+    return rc;
+  }
+  snprintf(d->watch_path, sizeof(d->watch_path), "%s/state", d->info.backend);
+  d->watching = xs_watch(d->watch_path, d->watch_token) == 0;
+  rc = reconnect(d, "restored in a new domain");
+  return rc < 0 ? rc : 0;
+}
+
+void blkfront_resume_all(void) {
+  for (unsigned i = 0; i < BLKFRONT_MAX_DEVICES; i++) {
+    struct blkfront_dev *d = bf_device(i);
+    if (d->used == 1 && !d->broken) blkfront_resume(d);
+  }
 }

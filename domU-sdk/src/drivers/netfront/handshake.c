@@ -193,8 +193,8 @@ static int reconnect_failed(struct netfront_dev *d, int rc, const char *what) {
  * at InitWait; one that faulted goes Closed): end the old connection and handshake again. TX
  * frames in flight are lost (as on a real NIC); RX buffers are all posted again.
  */
-static void nf_reconnect(struct netfront_dev *d, int bs) {
-  printf("netfront: %s: backend went %s; reconnecting\n", d->info.nodename, xenbus_state_name(bs));
+static void nf_reconnect(struct netfront_dev *d, const char *why) {
+  printf("netfront: %s: %s; reconnecting\n", d->info.nodename, why);
   unsigned held = release_connection(d);
   if (held) {
     printf("netfront: %s: %u grants still in use by the old backend\n", d->info.nodename, held);
@@ -227,7 +227,9 @@ void nf_check_backend(struct netfront_dev *d) {
   int bs = xenbus_read_state(d->info.backend);
   if (bs == XenbusStateConnected) return;
   if (bs >= 0 && !unplugging(d)) {
-    nf_reconnect(d, bs);
+    char why[48];
+    snprintf(why, sizeof(why), "backend went %s", xenbus_state_name(bs));
+    nf_reconnect(d, why);
     return;
   }
   if (bs >= 0 && bs != XenbusStateClosing && bs != XenbusStateClosed) return;
@@ -235,6 +237,26 @@ void nf_check_backend(struct netfront_dev *d) {
   nf_mark_broken(d, -XEN_ENOTCONN, NULL, 0, 0);
   close_handshake(d);
   release_resources(d);
+}
+
+int netfront_resume(struct netfront_dev *d) {
+  if (!d || d->used != 1) return -XEN_EINVAL;
+  if (d->broken) return d->broken;
+  /* A new domain: a new backend directory (it names our domid), and no watches any more. */
+  int rc = xenbus_read_backend(d->info.nodename, d->info.backend, sizeof(d->info.backend), &d->info.backend_id);
+  if (rc < 0) {
+    printf("netfront: %s: after the restore: no backend/backend-id: %d\n", d->info.nodename, rc);
+    nf_mark_broken(d, -XEN_ENOTCONN, NULL, 0, 0);
+    return rc;
+  }
+  d->watching = xs_watch(d->info.backend, d->watch_token) == 0;
+  nf_reconnect(d, "restored in a new domain");
+  return d->broken;
+}
+
+void netfront_resume_all(void) {
+  for (unsigned i = 0; i < NETFRONT_MAX_DEVICES; i++)
+    if (devs[i].used == 1 && !devs[i].broken) netfront_resume(&devs[i]);
 }
 
 static int open_failed(struct netfront_dev *d, int rc, const char *what) {
