@@ -152,7 +152,10 @@ int main(void) {
       continue;
     }
     put("final", "%llu", counter, 0, "");
-    if (disk) put("io-final", "%llu %ld%s", io_rounds, (long)io_bad, "");
+    if (disk) {
+      put("io-final", "%llu %ld%s", io_rounds, (long)io_bad, "");
+      printf("saverestore: io rounds=%llu bad=%llu\n", (unsigned long long)io_rounds, (unsigned long long)io_bad);
+    }
     printf("saverestore: final count %llu\n", (unsigned long long)counter);
     test_result(TEST_SUCCESS);
     pvkvm_shutdown((unsigned)reason);
