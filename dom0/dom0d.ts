@@ -111,8 +111,10 @@ export async function runDom0(opts: Dom0Options): Promise<void> {
       if (destroyDomains) await ts.destroyAll().catch(() => undefined);
       await control.close();
       for (const stopBackend of extraBackends) await stopBackend();
-      await blkback.close();
-      await netback.close();
+      // Guests left running (a signal) keep their device pairs in the saved store: the next
+      // dom0 takes them over and their frontends reconnect.
+      await blkback.close(!destroyDomains);
+      await netback.close(!destroyDomains);
       await xs.close();
       await listener.close();
       hv.close();

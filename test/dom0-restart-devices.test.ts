@@ -6,7 +6,8 @@
 //     on across the restart and finishes with every read right;
 //   - sequential writes with acknowledgements: every write acknowledged before the kill is on the
 //     file as soon as the old dom0 is gone, and the whole region is written once the guest is done;
-//   - a responder guest on the internal switch answers pings before and after the restart.
+//   - a responder guest on the internal switch answers pings before and after the restart (a
+//     SIGKILLed dom0, then one stopped by SIGTERM, which leaves the device pairs for the next).
 // No timing thresholds: only progress and contents are checked.
 import t, { type Test } from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -44,10 +45,10 @@ const consoleLog = (d: TestDaemons, name: string): string => {
   }
 };
 
-/** SIGKILL dom0, wait until it is gone, start a new one. */
-async function restartDom0(t: Test, d: TestDaemons): Promise<void> {
+/** Kill dom0 (SIGKILL, or SIGTERM: it stops and leaves the guests running), wait until it is gone, start a new one. */
+async function restartDom0(t: Test, d: TestDaemons, signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {
   const old = d.pid('dom0');
-  process.kill(old, 'SIGKILL');
+  process.kill(old, signal);
   t.ok(await eventually(() => (alive(old) ? undefined : true)), 'the old dom0 is gone');
   const up = await d.cli(['up']);
   t.equal(up.code, 0, up.stderr);
@@ -121,7 +122,7 @@ t.test('acknowledged writes are on the file at the kill; the rest is written aft
   t.equal(bad, -1, 'the whole region holds what the guest wrote');
 });
 
-t.test('a responder answers pings before and after a dom0 restart', kvmTest(), async (t) => {
+t.test('a responder answers pings before and after dom0 restarts', kvmTest(), async (t) => {
   const d = await startDaemons();
   t.teardown(() => d.down());
   const created = await d.cli(['create', netConfig(d, 'pong', 'mode=responder ip=10.0.0.2 mask=24 duration=600')]);
@@ -138,6 +139,11 @@ t.test('a responder answers pings before and after a dom0 restart', kvmTest(), a
   t.ok(await eventually(() => (/netfront: device\/vif\/0: reconnected/.test(consoleLog(d, 'pong')) || undefined), 60_000), 'netfront reconnected');
   const second = await ping('ping2');
   t.match(second, /net: ping sent=10 received=10 lost=0/, 'answered after the restart');
+  // A dom0 stopped by a signal leaves its guests running and their device pairs in the store.
+  await restartDom0(t, d, 'SIGTERM');
+  t.ok(await eventually(() => ((consoleLog(d, 'pong').match(/netfront: device\/vif\/0: reconnected/g) ?? []).length >= 2 || undefined), 60_000), 'netfront reconnected again');
+  const third = await ping('ping3');
+  t.match(third, /net: ping sent=10 received=10 lost=0/, 'answered after a SIGTERMed dom0 was replaced');
   const detach = await d.cli(['network-detach', 'pong', '0']);
   t.equal(detach.code, 0, `network-detach works on the adopted vif: ${detach.stderr}`);
 });

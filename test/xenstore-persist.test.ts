@@ -77,3 +77,16 @@ t.test('malformed watch rows are skipped, the store still loads', async (t) => {
   t.equal(g.events.length, 0, 'depth 2 is kept: nothing deeper fires');
   await xs.close();
 });
+
+t.test('closing the daemon keeps the guests\' watches in the file', async (t) => {
+  const file = join(dir, 'close.json');
+  const xs = new Xenstored({ persistPath: file });
+  xs.local.mkdir('/local/domain/7');
+  xs.local.setPerms('/local/domain/7', [{ id: 7, perm: 'n' }]);
+  const g = introduce(xs, 7, false);
+  await g.watch('data', 'tok');
+  await xs.close(); // drops the guest's connection (and its watches) after the last save
+  await new Promise((r) => setTimeout(r, 150)); // past the saver's delay
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as { watches: Record<string, unknown[]> };
+  t.same(saved.watches['7'], [['/local/domain/7/data', true, 'tok', null]], 'still there for the next dom0');
+});

@@ -87,12 +87,16 @@ export class Disk {
     this.device.start();
   }
 
-  /** Stop serving, release grants, channel and fds, and remove both xenstore directories. */
-  async close(): Promise<void> {
+  /**
+   * Stop serving, release grants, channel and fds, and remove both xenstore directories — unless
+   * `keepNodes` (dom0 stopping with its guests left running): the next dom0 takes the pair over.
+   */
+  async close(keepNodes = false): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.device.destroy();
     closeSync(this.fd);
+    if (keepNodes) return;
     try {
       removeDevicePair(this.ctx.store, { type: 'vbd', frontDomid: this.domid, backDomid: BACK_DOMID, devid: this.cfg.devid });
     } catch (err) {

@@ -68,14 +68,15 @@ export class Blkback {
     await Promise.all(this.list(domid).map((d) => this.drop(d)));
   }
 
-  async close(): Promise<void> {
+  /** Stop serving every disk; `keepNodes`: leave their device pairs for the next dom0 (guests keep running). */
+  async close(keepNodes = false): Promise<void> {
     this.unwatch();
-    await Promise.all(this.list().map((d) => this.drop(d)));
+    await Promise.all(this.list().map((d) => this.drop(d, keepNodes)));
   }
 
-  private async drop(d: Disk): Promise<void> {
+  private async drop(d: Disk, keepNodes = false): Promise<void> {
     this.disks.delete(key(d.domid, d.cfg.devid));
-    await d.close();
+    await d.close(keepNodes);
   }
 }
 

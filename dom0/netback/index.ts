@@ -139,19 +139,20 @@ export class Netback implements NetBackend {
     return this.current?.heldGrants ?? 0;
   }
 
-  async close(): Promise<void> {
+  /** Stop serving everything; `keepNodes`: leave the vifs' device pairs for the next dom0 (guests keep running). */
+  async close(keepNodes = false): Promise<void> {
     this.closed = true;
     this.unwatch();
     await Promise.all([...this.nics.keys()].map((k) => this.dropNic(k)));
-    await Promise.all([...this.vifs.values()].map((v) => this.drop(v)));
+    await Promise.all([...this.vifs.values()].map((v) => this.drop(v, keepNodes)));
     const w = this.worker;
     this.worker = null;
     if (w !== null) await (await w.catch(() => null))?.stop();
   }
 
-  private async drop(v: Vif): Promise<void> {
+  private async drop(v: Vif, keepNodes = false): Promise<void> {
     if (this.vifs.get(key(v.domid, v.devid)) === v) this.vifs.delete(key(v.domid, v.devid));
-    await v.close();
+    await v.close(keepNodes);
   }
 
   /** The worker starts with the first connected vif and is restarted if it ever died. */

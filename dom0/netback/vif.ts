@@ -152,12 +152,16 @@ export class Vif implements DeviceDriver {
     };
   }
 
-  /** Stop serving, release grants and channels, close the TAP, remove both xenstore directories. */
-  async close(): Promise<void> {
+  /**
+   * Stop serving, release grants and channels, close the TAP, remove both xenstore directories —
+   * unless `keepNodes` (dom0 stopping with its guests left running): the next dom0 takes them over.
+   */
+  async close(keepNodes = false): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.device.destroy();
     if (this.tap !== null) libc.close(this.tap.fd);
+    if (keepNodes) return;
     try {
       removeDevicePair(this.ctx.store, { type: 'vif', frontDomid: this.domid, backDomid: BACK_DOMID, devid: this.devid });
     } catch (err) {

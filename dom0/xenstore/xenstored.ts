@@ -40,7 +40,7 @@ interface GuestDomain {
 
 export class Xenstored extends EventEmitter<XenstoredEvents> implements XsCore {
   readonly store = new Store();
-  readonly watches = new WatchTable(() => this.saver?.changed());
+  readonly watches = new WatchTable(() => { if (!this.closing) this.saver?.changed(); });
   readonly quota: XsQuota;
   /** In-process dom0 access (domid 0, full privileges) for the toolstack and backends. Synchronous. */
   readonly local: XsLocal;
@@ -51,6 +51,8 @@ export class Xenstored extends EventEmitter<XenstoredEvents> implements XsCore {
   /** True when the tree was restored from `persistPath` (a dom0 restart). */
   readonly restored: boolean = false;
   private readonly saver: StoreSaver | null = null;
+  /** Set by close(): the file keeps what was there (dropping the guests' connections must not save them away). */
+  private closing = false;
   /** Guests' watches from the saved store, given back when each domain is adopted. */
   private savedWatches: SavedWatches = new Map();
 
@@ -78,7 +80,7 @@ export class Xenstored extends EventEmitter<XenstoredEvents> implements XsCore {
   }
 
   changed(change: Change): void {
-    this.saver?.changed();
+    if (!this.closing) this.saver?.changed();
     this.watches.fire(change);
   }
 
@@ -178,6 +180,7 @@ export class Xenstored extends EventEmitter<XenstoredEvents> implements XsCore {
 
   async close(): Promise<void> {
     this.saver?.flush();
+    this.closing = true;
     await this.socket.close();
     for (const domid of [...this.domains.keys()]) {
       const d = this.domains.get(domid)!;

@@ -159,7 +159,8 @@ static int close_handshake(struct netfront_dev *d) {
   }
   xenbus_switch_state(fe, XenbusStateClosed);
   if (bs >= 0) bs = xenbus_wait_state(be, XENBUS_STATE_BIT(XenbusStateClosed), CLOSE_TIMEOUT_NS);
-  if (bs == -XEN_ENOENT) bs = 0; /* the backend's directory is gone: nothing left to wait for */
+  /* The backend's directory is gone (unreadable then, as its parent is dom0's): nothing to wait for. */
+  if (bs == -XEN_ENOENT || bs == -XEN_EACCES) bs = 0;
   if (bs < 0) printf("netfront: %s: backend did not close (state %d): %d\n", fe, xenbus_read_state(be), bs);
   return bs < 0 ? bs : 0;
 }
