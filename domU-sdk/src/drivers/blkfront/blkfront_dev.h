@@ -83,8 +83,8 @@ struct blkfront_dev {
   int watching;
   char watch_token[24];
   char watch_path[144];
+  int recheck;               /* look at the backend's state at the next check, event or not */
   uint32_t next_seq;
-  uint64_t next_state_check; /* pvclock ns */
   uint64_t gone_since;       /* pvclock ns when the backend's end of the port was first seen closed; 0 */
   /* the raw request being waited for */
   uint16_t raw_id;
@@ -120,8 +120,8 @@ int bf_handshake_again(struct blkfront_dev *d);
 /* reconnect.c */
 /* Has the backend left Connected (its state watch fired)? Then reconnect and re-issue what had no
  * response: 1 reconnected, 0 nothing to do (or the device is being unplugged), -XEN_EIO failed
- * (the device is broken). Looks at most every BLKFRONT_STATE_CHECK_NS unless `now`. */
-int bf_check_backend(struct blkfront_dev *d, int now);
+ * (the device is broken). bf_poll calls it after each quiet BLKFRONT_STATE_CHECK_NS. */
+int bf_check_backend(struct blkfront_dev *d);
 
 /* request.c: the request side. */
 int bf_register_buffer(struct block_dev *bd, void *buf, size_t len);

@@ -22,7 +22,7 @@ static int unplugging(const struct blkfront_dev *d) {
   char path[160], v[8];
   snprintf(path, sizeof(path), "%s/online", d->info.backend);
   int n = xs_read(XBT_NIL, path, v, sizeof(v));
-  return n == -XEN_ENOENT || (n == 1 && v[0] == '0');
+  return n == -XEN_ENOENT || n == -XEN_EACCES || (n == 1 && v[0] == '0'); /* gone: unreadable */
 }
 
 /* In-flight requests in submission order (raw ones are answered with an error: they are the
@@ -39,7 +39,8 @@ static unsigned collect_unanswered(struct blkfront_dev *d, struct block_req **ou
     }
     if (!s->req) continue; /* raw or abandoned: nobody waits for it */
     unsigned i = n++;
-    for (; i > 0 && seqs[i - 1] > s->seq; i--) { /* insertion sort: at most a ring's worth */
+    /* Insertion sort (at most a ring's worth); seq is free-running, so compare by difference. */
+    for (; i > 0 && (int32_t)(seqs[i - 1] - s->seq) > 0; i--) {
       seqs[i] = seqs[i - 1];
       out[i] = out[i - 1];
     }
@@ -81,19 +82,18 @@ static int reconnect(struct blkfront_dev *d, const char *why) {
     }
   }
   bf_push(d);
+  /* The events of our own handshake go; a backend that changed again since is looked at anew. */
   while (xs_wait_watch_token(d->watch_token, NULL, 0, 0) == 0) {
-    /* our own handshake's state changes */
   }
+  d->recheck = xenbus_read_state(d->info.backend) != XenbusStateConnected;
   printf("blkfront: %s: reconnected; %u request(s) re-issued\n", d->info.nodename, n);
   return 1;
 }
 
-int bf_check_backend(struct blkfront_dev *d, int now) {
+int bf_check_backend(struct blkfront_dev *d) {
   if (!d->watching || d->broken) return 0;
-  uint64_t t = pvkvm_time_ns();
-  if (!now && t < d->next_state_check) return 0;
-  d->next_state_check = deadline_add(t, BLKFRONT_STATE_CHECK_NS);
-  int fired = 0;
+  int fired = d->recheck;
+  d->recheck = 0;
   while (xs_wait_watch_token(d->watch_token, NULL, 0, 0) == 0) fired = 1;
   if (!fired) return 0;
   int bs = xenbus_read_state(d->info.backend);

@@ -168,7 +168,7 @@ int bf_poll(struct block_dev *bd, uint64_t timeout_ns) {
     d->stats.polls += w.polls;
     d->stats.lazy_wakeups += w.quiet_wakeups; /* responses that came without the event they asked for */
     if (rc != -XEN_ETIMEDOUT) return rc < 0 ? rc : rw.reaped;
-    rc = bf_check_backend(d, 1);
+    rc = bf_check_backend(d);
     if (rc < 0) return rc;
     if (rc > 0) {
       /* A new connection: what was re-issued gets the caller's whole timeout again. */

@@ -177,7 +177,7 @@ static int unplugging(const struct netfront_dev *d) {
   char path[160], v[8];
   snprintf(path, sizeof(path), "%s/online", d->info.backend);
   int n = xs_read(XBT_NIL, path, v, sizeof(v));
-  return n == -XEN_ENOENT || (n == 1 && v[0] == '0');
+  return n == -XEN_ENOENT || n == -XEN_EACCES || (n == 1 && v[0] == '0'); /* gone: unreadable */
 }
 
 static int nf_connect(struct netfront_dev *d, int (*fail)(struct netfront_dev *, int, const char *));
@@ -210,9 +210,10 @@ static void nf_reconnect(struct netfront_dev *d, const char *why) {
     nf_mark_broken(d, -XEN_ENOTCONN, NULL, 0, 0);
     return;
   }
+  /* The events of our own handshake go; a backend that changed again since is looked at anew. */
   while (xs_wait_watch_token(d->watch_token, NULL, 0, 0) == 0) {
-    /* our own handshake's changes to the backend's directory */
   }
+  d->recheck = xenbus_read_state(d->info.backend) != XenbusStateConnected;
   d->stats.reconnects++;
   printf("netfront: %s: reconnected\n", d->info.nodename);
 }
@@ -222,7 +223,8 @@ void nf_check_backend(struct netfront_dev *d) {
   if (!d->watching || d->broken) return;
   d->stats.state_checks++;
   char path[160];
-  int fired = 0;
+  int fired = d->recheck;
+  d->recheck = 0;
   while (xs_wait_watch_token(d->watch_token, path, sizeof(path), 0) == 0) fired = 1;
   if (!fired) return;
   int bs = xenbus_read_state(d->info.backend);

@@ -36,6 +36,7 @@ struct netfront_dev {
   unsigned max_tx_slots;     /* per frame: 1, or NETFRONT_MAX_TX_SLOTS with feature-sg */
   int tx_unpushed;           /* requests written since the last push */
   uint64_t next_state_check; /* pvclock ns */
+  int recheck;               /* look at the backend's state at the next check, event or not */
   char watch_token[24];
   /* TX: page i is granted once (tx_ref[i]) and belongs to id i */
   uint8_t (*tx_pages)[PAGE];
