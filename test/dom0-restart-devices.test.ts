@@ -7,7 +7,8 @@
 //   - sequential writes with acknowledgements: every write acknowledged before the kill is on the
 //     file as soon as the old dom0 is gone, and the whole region is written once the guest is done;
 //   - a responder guest on the internal switch answers pings before and after the restart (a
-//     SIGKILLed dom0, then one stopped by SIGTERM, which leaves the device pairs for the next).
+//     SIGKILLed dom0, then one stopped by SIGTERM, which leaves the device pairs for the next);
+//     network-detach and block-detach work on the adopted domain's devices.
 // No timing thresholds: only progress and contents are checked.
 import t, { type Test } from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -125,7 +126,10 @@ t.test('acknowledged writes are on the file at the kill; the rest is written aft
 t.test('a responder answers pings before and after dom0 restarts', kvmTest(), async (t) => {
   const d = await startDaemons();
   t.teardown(() => d.down());
-  const created = await d.cli(['create', netConfig(d, 'pong', 'mode=responder ip=10.0.0.2 mask=24 duration=600')]);
+  // A disk too, which this guest never opens: block-list and block-detach on an adopted domain.
+  const pongCfg = netConfig(d, 'pong', 'mode=responder ip=10.0.0.2 mask=24 duration=600');
+  writeFileSync(pongCfg, `${readFileSync(pongCfg, 'utf8')}disk = [ 'format=raw, vdev=xvdb, access=ro, target=${image(dir, 'pong.img', MiB)}' ]\n`);
+  const created = await d.cli(['create', pongCfg]);
   t.equal(created.code, 0, created.stderr);
   const ping = async (name: string): Promise<string> => {
     const r = await d.cli(['create', netConfig(d, name, 'mode=ping ip=10.0.0.3 mask=24 peer=10.0.0.2 count=10 vif_wait=60'), '-c'], 180_000);
@@ -144,6 +148,12 @@ t.test('a responder answers pings before and after dom0 restarts', kvmTest(), as
   t.ok(await eventually(() => ((consoleLog(d, 'pong').match(/netfront: device\/vif\/0: reconnected/g) ?? []).length >= 2 || undefined), 60_000), 'netfront reconnected again');
   const third = await ping('ping3');
   t.match(third, /net: ping sent=10 received=10 lost=0/, 'answered after a SIGTERMed dom0 was replaced');
+  const disks = JSON.parse((await d.cli(['block-list', 'pong', '--json'])).stdout || '[]') as { vdev: string; state: string }[];
+  t.match(disks, [{ vdev: 'xvdb', state: 'InitWait' }], 'block-list shows the adopted domain\'s disk served (waiting for its frontend)');
+  const bdetach = await d.cli(['block-detach', 'pong', 'xvdb']);
+  t.equal(bdetach.code, 0, `block-detach works on the adopted disk: ${bdetach.stderr}`);
+  t.same(JSON.parse((await d.cli(['block-list', 'pong', '--json'])).stdout || '[]'), [], 'and it is gone');
+  // Last: the responder ends once its NIC is unplugged.
   const detach = await d.cli(['network-detach', 'pong', '0']);
   t.equal(detach.code, 0, `network-detach works on the adopted vif: ${detach.stderr}`);
 });
