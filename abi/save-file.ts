@@ -2,7 +2,13 @@
 // memory section's page runs — and a reader that treats every byte as hostile: bounded sizes,
 // checked fields, one-line errors (SaveFileError) for a bad or truncated file.
 export const SAVE_MAGIC = 'PVKVMSAV';
-export const SAVE_VERSION = 1;
+/**
+ * 2: the DOMAIN section's settings may list PV disks and vifs (re-created at restore, their
+ * frontends reconnect) and HVSTATE carries the grant table. Version 1 files are still read.
+ */
+export const SAVE_VERSION = 2;
+/** The oldest version this build restores. */
+export const SAVE_VERSION_MIN = 1;
 export const SAVE_HEADER_BYTES = 16;
 export const SECTION_HEADER_BYTES = 16;
 export const SAVE_PAGE = 4096;
@@ -50,7 +56,9 @@ export function readSections(size: number, read: ReadAt, maxMemoryBytes: number)
   const h = read(0, SAVE_HEADER_BYTES);
   if (new TextDecoder().decode(h.subarray(0, 8)) !== SAVE_MAGIC) throw new SaveFileError('not a pvkvm save file (bad magic)');
   const version = new DataView(h.buffer, h.byteOffset).getUint32(8, true);
-  if (version !== SAVE_VERSION) throw new SaveFileError(`save file version ${version} is not supported (this pvkvm reads version ${SAVE_VERSION})`);
+  if (version < SAVE_VERSION_MIN || version > SAVE_VERSION) {
+    throw new SaveFileError(`save file version ${version} is not supported (this pvkvm reads versions ${SAVE_VERSION_MIN} to ${SAVE_VERSION})`);
+  }
   const out: SectionRef[] = [];
   let at = SAVE_HEADER_BYTES;
   for (;;) {

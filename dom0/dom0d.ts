@@ -84,9 +84,9 @@ export async function runDom0(opts: Dom0Options): Promise<void> {
   // One data-path worker for every vif (it hosts the internal switch), started with the first vif.
   const netback = new Netback(backends, { workerUrl: new URL('./netback-worker.js', opts.eventThreadUrl) });
   const disks = {
-    addDisk: (domid: number, d: DiskSetting) => blkback.addDisk(domid, {
+    addDisk: (domid: number, d: DiskSetting, takeOver?: boolean) => blkback.addDisk(domid, {
       target: d.target, vdev: d.vdev, devid: vdevToDevid(d.vdev), readonly: d.access === 'ro',
-    }),
+    }, takeOver),
     removeDomain: (domid: number) => blkback.removeDomain(domid),
     removeDisk: (domid: number, devid: number) => blkback.removeDisk(domid, devid),
     stats: (domid: number) => blkback.list(domid).map((d) => ({ devid: d.cfg.devid, counters: readBlkStats(d.stats) })),
@@ -111,8 +111,10 @@ export async function runDom0(opts: Dom0Options): Promise<void> {
       if (destroyDomains) await ts.destroyAll().catch(() => undefined);
       await control.close();
       for (const stopBackend of extraBackends) await stopBackend();
-      await blkback.close();
-      await netback.close();
+      // Guests left running (a signal) keep their device pairs in the saved store: the next
+      // dom0 takes them over and their frontends reconnect.
+      await blkback.close(!destroyDomains);
+      await netback.close(!destroyDomains);
       await xs.close();
       await listener.close();
       hv.close();

@@ -430,3 +430,55 @@ t.test('watchBackends with microtask watches', async (t) => {
   t.same(log, ['new 3/0', 'new 3/1', 'gone 3/0']);
   stop();
 });
+
+t.test('a device taken over from a dead backend ignores the old connection until the frontend starts over', async (t) => {
+  const store = new FakeStore();
+  createDevicePair(store, { ...VBD, frontKeys: { 'virtual-device': '51712' }, backKeys: { params: '/x.img', mode: 'w' } });
+  // What the dead backend left: both sides Connected, the frontend's transport keys in place.
+  store.write(`${FE}/ring-ref`, '8');
+  store.write(`${FE}/state`, String(S.Connected));
+  store.write(`${BE}/state`, String(S.Connected));
+  const dev = new BackendDevice(store, BE, { takeOver: true });
+  const events: string[] = [];
+  dev.on('connect', () => {
+    events.push(`connect:${dev.readFrontend('ring-ref')}`);
+    dev.switchState(S.Connected);
+  });
+  dev.on('close', () => {
+    events.push('close');
+    dev.switchState(S.Closed);
+  });
+  dev.start();
+  dev.switchState(S.InitWait);
+  await settle();
+  t.same(events, [], 'the stale Connected frontend is not connected to');
+  t.equal(store.read(`${BE}/state`), String(S.InitWait), 'a fresh InitWait is offered');
+  const front = (s: XenbusStateValue): void => store.write(`${FE}/state`, String(s));
+  // The frontend reconnects: closing handshake, then the handshake again with a new ring.
+  front(S.Closing);
+  t.equal(store.read(`${BE}/state`), String(S.Closed), 'the backend closes with it');
+  front(S.Closed);
+  front(S.Initialising);
+  t.equal(store.read(`${BE}/state`), String(S.InitWait));
+  store.write(`${FE}/ring-ref`, '9');
+  front(S.Initialised);
+  t.same(events, ['close', 'connect:9'], 'connected once, to the new ring');
+  t.equal(store.read(`${BE}/state`), String(S.Connected));
+});
+
+t.test('a taken-over device whose frontend restarts without closing connects to the new ring', async (t) => {
+  const store = new FakeStore();
+  createDevicePair(store, { ...VBD, frontKeys: { 'virtual-device': '51712' } });
+  store.write(`${FE}/state`, String(S.Initialised));
+  store.write(`${BE}/state`, String(S.Connected));
+  const dev = new BackendDevice(store, BE, { takeOver: true });
+  const events: string[] = [];
+  dev.on('connect', () => events.push(`connect:${dev.readFrontend('ring-ref')}`));
+  dev.start();
+  dev.switchState(S.InitWait);
+  t.same(events, [], 'a stale Initialised is not connected to either');
+  store.write(`${FE}/state`, String(S.Initialising));
+  store.write(`${FE}/ring-ref`, '3');
+  store.write(`${FE}/state`, String(S.Initialised));
+  t.same(events, ['connect:3']);
+});

@@ -66,10 +66,15 @@ export class PvDevice extends EventEmitter<PvDeviceEvents> {
   private conn: Connection | null = null;
   private gen = 0;
 
-  /** Throws if the backend directory lacks its frontend keys (see BackendDevice). */
-  constructor(private readonly ctx: BackendContext, readonly backendPath: string, private readonly driver: DeviceDriver) {
+  /**
+   * Throws if the backend directory lacks its frontend keys (see BackendDevice). `takeOver`: the
+   * directory was left by a backend that died (a dom0 restart); start() then offers a fresh
+   * handshake, and the frontend's old connection is never mapped (see BackendDevice).
+   */
+  constructor(private readonly ctx: BackendContext, readonly backendPath: string, private readonly driver: DeviceDriver,
+    opts: { takeOver?: boolean } = {}) {
     super();
-    this.xb = new BackendDevice(ctx.store, backendPath);
+    this.xb = new BackendDevice(ctx.store, backendPath, opts);
     this.xb.on('connect', () => this.enqueue(() => this.connect()));
     this.xb.on('close', () => this.enqueue(() => this.teardown(null)));
   }

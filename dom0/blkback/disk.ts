@@ -6,6 +6,7 @@ import { PvDevice } from '../backend-sdk/device.ts';
 import { RingDriver } from '../backend-sdk/ring-device.ts';
 import { VDISK } from '../backend-sdk/blkif.ts';
 import { createDevicePair, removeDevicePair } from '../backend-sdk/xenbus/device-pair.ts';
+import { backendPath } from '../backend-sdk/xenbus/paths.ts';
 import type { BlkWorkerConfig } from './handler.ts';
 import { imageSize } from '../../host/block-io.ts';
 import { newBlkStats } from './stats.ts';
@@ -33,7 +34,7 @@ export class Disk {
   readonly stats = newBlkStats();
 
   private constructor(private readonly ctx: BackendContext, readonly domid: number, readonly cfg: DiskConfig,
-    private readonly fd: number, readonly sectors: number, workerUrl: URL) {
+    private readonly fd: number, readonly sectors: number, workerUrl: URL, takeOver: boolean) {
     const info = String(cfg.readonly ? VDISK.READONLY : 0);
     const props = { sectors: String(sectors), info, 'sector-size': '512', 'physical-sector-size': '512' };
     const discard: Record<string, string> = cfg.readonly ? {} : { 'feature-discard': '1', 'discard-granularity': '4096', 'discard-alignment': '0', 'discard-secure': '0' };
@@ -48,19 +49,23 @@ export class Disk {
       // Linux blkfront needs sectors, info and sector-size present when we reach Connected.
       properties: () => props,
     });
-    const paths = createDevicePair(ctx.store, {
+    // Taken over (a dom0 restart): the pair the dead dom0 made stays, with the frontend's nodes.
+    const back = takeOver ? backendPath({ type: 'vbd', frontDomid: domid, backDomid: BACK_DOMID, devid: cfg.devid }) : createDevicePair(ctx.store, {
       type: 'vbd', frontDomid: domid, backDomid: BACK_DOMID, devid: cfg.devid,
       frontKeys: { 'virtual-device': String(cfg.devid), 'device-type': 'disk', trusted: '1' },
       backKeys: {
         params: cfg.target, type: 'phy', mode: cfg.readonly ? 'r' : 'w', dev: cfg.vdev, 'device-type': 'disk',
         online: '1', removable: '0', bootable: '1',
       },
-    });
-    this.device = new PvDevice(ctx, paths.backend, this.driver);
+    }).backend;
+    this.device = new PvDevice(ctx, back, this.driver, { takeOver });
   }
 
-  /** Open the image and create the device pair; throws a one-line Error if the image is unusable. */
-  static open(ctx: BackendContext, domid: number, cfg: DiskConfig, workerUrl: URL): Disk {
+  /**
+   * Open the image and create the device pair — or, with `takeOver`, serve the pair a dead dom0
+   * left (its frontend then reconnects); throws a one-line Error if the image is unusable.
+   */
+  static open(ctx: BackendContext, domid: number, cfg: DiskConfig, workerUrl: URL, takeOver = false): Disk {
     let fd: number;
     let size: number;
     try {
@@ -71,7 +76,7 @@ export class Disk {
     try {
       size = imageSize(fd);
       if (size < 512) throw new Error('image is smaller than one sector');
-      return new Disk(ctx, domid, cfg, fd, Math.floor(size / 512), workerUrl);
+      return new Disk(ctx, domid, cfg, fd, Math.floor(size / 512), workerUrl, takeOver);
     } catch (err) {
       closeSync(fd);
       throw new Error(`blkback: disk image ${cfg.target}: ${(err as Error).message}`);
@@ -82,12 +87,16 @@ export class Disk {
     this.device.start();
   }
 
-  /** Stop serving, release grants, channel and fds, and remove both xenstore directories. */
-  async close(): Promise<void> {
+  /**
+   * Stop serving, release grants, channel and fds, and remove both xenstore directories — unless
+   * `keepNodes` (dom0 stopping with its guests left running): the next dom0 takes the pair over.
+   */
+  async close(keepNodes = false): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.device.destroy();
     closeSync(this.fd);
+    if (keepNodes) return;
     try {
       removeDevicePair(this.ctx.store, { type: 'vbd', frontDomid: this.domid, backDomid: BACK_DOMID, devid: this.cfg.devid });
     } catch (err) {

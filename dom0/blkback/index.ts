@@ -20,11 +20,14 @@ export class Blkback {
     });
   }
 
-  /** Create the device pair in xenstore for (domid, disk) and serve it; rejects if the image can't be opened. */
-  async addDisk(domid: number, disk: DiskConfig): Promise<void> {
+  /**
+   * Create the device pair in xenstore for (domid, disk) and serve it; rejects if the image can't
+   * be opened. `takeOver`: the pair exists, left by a dom0 that died; serve it again from InitWait.
+   */
+  async addDisk(domid: number, disk: DiskConfig, takeOver = false): Promise<void> {
     const k = key(domid, disk.devid);
     if (this.disks.has(k)) throw new Error(`blkback: domain ${domid} already has device ${disk.devid}`);
-    const d = Disk.open(this.ctx, domid, disk, this.opts.workerUrl);
+    const d = Disk.open(this.ctx, domid, disk, this.opts.workerUrl, takeOver);
     this.disks.set(k, d);
     d.start();
   }
@@ -65,14 +68,15 @@ export class Blkback {
     await Promise.all(this.list(domid).map((d) => this.drop(d)));
   }
 
-  async close(): Promise<void> {
+  /** Stop serving every disk; `keepNodes`: leave their device pairs for the next dom0 (guests keep running). */
+  async close(keepNodes = false): Promise<void> {
     this.unwatch();
-    await Promise.all(this.list().map((d) => this.drop(d)));
+    await Promise.all(this.list().map((d) => this.drop(d, keepNodes)));
   }
 
-  private async drop(d: Disk): Promise<void> {
+  private async drop(d: Disk, keepNodes = false): Promise<void> {
     this.disks.delete(key(d.domid, d.cfg.devid));
-    await d.close();
+    await d.close(keepNodes);
   }
 }
 

@@ -38,8 +38,11 @@ export class Netback implements NetBackend {
     });
   }
 
-  /** Create vif DOMID.DEVID's xenstore nodes (and TAP when bridged) and serve it. */
-  async addVif(domid: number, devid: number, vif: VifSetting): Promise<void> {
+  /**
+   * Create vif DOMID.DEVID's xenstore nodes (and TAP when bridged) and serve it. `takeOver`: the
+   * nodes exist, left by a dom0 that died (its TAP went with it); serve them again from InitWait.
+   */
+  async addVif(domid: number, devid: number, vif: VifSetting, takeOver = false): Promise<void> {
     if (this.closed) throw new Error('netback is closed');
     const k = key(domid, devid);
     if (this.vifs.has(k)) throw new Error(`netback: domain ${domid} already has vif ${devid}`);
@@ -55,7 +58,7 @@ export class Netback implements NetBackend {
       }
     }
     try {
-      const v = new Vif(this.ctx, domid, devid, vif, tap, () => this.ensureWorker());
+      const v = new Vif(this.ctx, domid, devid, vif, tap, () => this.ensureWorker(), takeOver);
       this.vifs.set(k, v);
       v.start();
     } catch (err) {
@@ -136,19 +139,20 @@ export class Netback implements NetBackend {
     return this.current?.heldGrants ?? 0;
   }
 
-  async close(): Promise<void> {
+  /** Stop serving everything; `keepNodes`: leave the vifs' device pairs for the next dom0 (guests keep running). */
+  async close(keepNodes = false): Promise<void> {
     this.closed = true;
     this.unwatch();
     await Promise.all([...this.nics.keys()].map((k) => this.dropNic(k)));
-    await Promise.all([...this.vifs.values()].map((v) => this.drop(v)));
+    await Promise.all([...this.vifs.values()].map((v) => this.drop(v, keepNodes)));
     const w = this.worker;
     this.worker = null;
     if (w !== null) await (await w.catch(() => null))?.stop();
   }
 
-  private async drop(v: Vif): Promise<void> {
+  private async drop(v: Vif, keepNodes = false): Promise<void> {
     if (this.vifs.get(key(v.domid, v.devid)) === v) this.vifs.delete(key(v.domid, v.devid));
-    await v.close();
+    await v.close(keepNodes);
   }
 
   /** The worker starts with the first connected vif and is restarted if it ever died. */

@@ -6,6 +6,7 @@ import type { BackendContext } from '../backend-sdk/context.ts';
 import { PvDevice, type DeviceDriver, type FrontendLink } from '../backend-sdk/device.ts';
 import { readNamedRings, TransportError, type RingTransport } from '../backend-sdk/transport.ts';
 import { createDevicePair, removeDevicePair } from '../backend-sdk/xenbus/device-pair.ts';
+import { backendPath } from '../backend-sdk/xenbus/paths.ts';
 import { XENBUS_STATE } from '../../abi/io/xenbus.ts';
 import { NETIF_XS_KEY } from '../../abi/io/netif.ts';
 import type { VifSetting } from '../../abi/domain-settings.ts';
@@ -64,7 +65,7 @@ export class Vif implements DeviceDriver {
   private closed = false;
 
   constructor(private readonly ctx: BackendContext, readonly domid: number, readonly devid: number, readonly setting: VifSetting,
-    readonly tap: { name: string; fd: number } | null, private readonly worker: () => Promise<NetWorker>) {
+    readonly tap: { name: string; fd: number } | null, private readonly worker: () => Promise<NetWorker>, takeOver = false) {
     this.key = `${domid}/${devid}`;
     const extra: Record<string, string> = {};
     if (setting.bridge !== undefined) extra[K.BRIDGE] = setting.bridge;
@@ -75,14 +76,15 @@ export class Vif implements DeviceDriver {
       extra[K.RATE] = `${Math.max(1, Math.round((setting.rateBytesPerSec * us) / 1e6))},${us}`;
     }
     this.features = { ...BACKEND_FEATURES, [K.MAC]: setting.mac, [K.HANDLE]: String(devid), ...extra };
-    const paths = createDevicePair(ctx.store, {
+    // Taken over (a dom0 restart): the pair the dead dom0 made stays, with the frontend's nodes.
+    const back = takeOver ? backendPath({ type: 'vif', frontDomid: domid, backDomid: BACK_DOMID, devid }) : createDevicePair(ctx.store, {
       type: 'vif', frontDomid: domid, backDomid: BACK_DOMID, devid,
       frontKeys: { [K.HANDLE]: String(devid), [K.MAC]: setting.mac },
       // hotplug-status: what Xen's vif scripts write once the host side (TAP, bridge) is ready;
       // addVif has done that before the pair exists.
       backKeys: { [K.HANDLE]: String(devid), [K.MAC]: setting.mac, online: '1', 'hotplug-status': 'connected', ...extra },
-    });
-    this.device = new PvDevice(ctx, paths.backend, this);
+    }).backend;
+    this.device = new PvDevice(ctx, back, this, { takeOver });
   }
 
   readTransport(read: (key: string) => string | null): RingTransport {
@@ -150,12 +152,16 @@ export class Vif implements DeviceDriver {
     };
   }
 
-  /** Stop serving, release grants and channels, close the TAP, remove both xenstore directories. */
-  async close(): Promise<void> {
+  /**
+   * Stop serving, release grants and channels, close the TAP, remove both xenstore directories —
+   * unless `keepNodes` (dom0 stopping with its guests left running): the next dom0 takes them over.
+   */
+  async close(keepNodes = false): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.device.destroy();
     if (this.tap !== null) libc.close(this.tap.fd);
+    if (keepNodes) return;
     try {
       removeDevicePair(this.ctx.store, { type: 'vif', frontDomid: this.domid, backDomid: BACK_DOMID, devid: this.devid });
     } catch (err) {

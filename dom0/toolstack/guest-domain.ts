@@ -89,7 +89,7 @@ export class GuestDomain extends EventEmitter<GuestDomainEvents> {
         consolePort: created.console_port, consolePfn: created.console_pfn,
         storePort: created.store_port, storePfn: created.store_pfn,
       });
-      xs.introduceDomain(info.domid, { page: storePage, notify: storeNotify });
+      xs.introduceDomain(info.domid, { page: storePage, notify: storeNotify }, { adopted: adopting });
       // Anything the guest wrote to its console while no dom0 listened.
       if (adopting) g.console.onGuestEvent();
       return g;

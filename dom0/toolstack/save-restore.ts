@@ -1,6 +1,9 @@
 // save-restore.ts: `pvkvm save` and `pvkvm restore` on dom0's side — the cooperative Xen protocol
 // (control/shutdown = "suspend", the guest's SCHEDOP_shutdown(SHUTDOWN_suspend)), then the file:
-// the domain's settings, its xenstore subtree, the hypervisor's state and its non-zero memory.
+// the domain's settings (its PV disks and vifs among them), its xenstore subtree, the
+// hypervisor's state and its non-zero memory. The backends are not quiesced: a request they
+// answer after the memory was read is simply unanswered in the file, and the restored guest's
+// frontends, which reconnect to the new domain's backends, issue it again.
 import { openSync, closeSync, writeSync, readSync, fstatSync, renameSync, rmSync, fsyncSync } from 'node:fs';
 import type { HvClient } from '../hv-client.ts';
 import type { Xenstored } from '../xenstore/xenstored.ts';
@@ -79,8 +82,8 @@ function waitState(g: GuestDomain, state: string, ms: number): Promise<void> {
 /** Ask the guest to suspend, write FILE, then destroy the domain (or resume it with `keep`). */
 export async function saveDomain(hv: HvClient, xs: Xenstored, g: GuestDomain, path: string, keep: boolean, timeoutMs = SUSPEND_TIMEOUT_MS): Promise<{ pages: number }> {
   const s = g.settings;
-  if ((s.disks ?? []).length > 0 || (s.vifs ?? []).length > 0 || (s.emulatedDisks ?? []).length > 0 || s.console === 'uart') {
-    throw new SaveError(`domain ${g.name} has disks, vifs or emulated devices, which save does not carry yet`);
+  if ((s.vifs ?? []).some((v) => v.model === 'ne2k_isa') || (s.emulatedDisks ?? []).length > 0 || s.console === 'uart') {
+    throw new SaveError(`domain ${g.name} has emulated devices (ATA disk, NE2000, UART console), which save does not carry yet`);
   }
   await hv.call({ op: 'expect_suspend', expect_suspend: { domid: g.domid } });
   const suspended = waitState(g, 'suspended', timeoutMs);

@@ -21,6 +21,7 @@ import { vcpuThreads, threadCpuSeconds, pinThread, threadAffinity, MAX_HOST_CPUS
 import { setAvailability, availableVcpus } from './vcpu-set.ts';
 import { vdevToDevid } from '../blkback/vdev.ts';
 import { saveDomain, openSave, writeSubtree, type OpenedSave } from './save-restore.ts';
+import { leftDevices } from './left-devices.ts';
 import type { BlkCounters } from '../blkback/stats.ts';
 import type { TopRow } from '../../abi/control.ts';
 
@@ -88,8 +89,11 @@ function diskError(disk: DiskSetting, err: unknown): ToolstackError {
 
 /** The disk backend as the toolstack drives it (blkback; absent in tests without disks). */
 export interface DiskBackend {
-  /** Create the device's xenstore nodes and serve it; rejects with a one-line error. */
-  addDisk(domid: number, disk: DiskSetting): Promise<void>;
+  /**
+   * Create the device's xenstore nodes and serve it; rejects with a one-line error. `takeOver`:
+   * the nodes exist, left by a dom0 that died; serve them again (the frontend reconnects).
+   */
+  addDisk(domid: number, disk: DiskSetting, takeOver?: boolean): Promise<void>;
   /** Stop serving every disk of a domain and release what it held. */
   removeDomain(domid: number): Promise<void>;
   /** Hot-unplug one disk: ask the frontend to close, wait a bounded time, remove it (block-detach). */
@@ -100,8 +104,11 @@ export interface DiskBackend {
 
 /** The network backend as the toolstack drives it (netback; absent in tests without vifs). */
 export interface NetBackend {
-  /** Create vif DOMID.DEVID's xenstore nodes (backend and frontend) and serve it; rejects with a one-line error. */
-  addVif(domid: number, devid: number, vif: VifSetting): Promise<void>;
+  /**
+   * Create vif DOMID.DEVID's xenstore nodes (backend and frontend) and serve it; rejects with a
+   * one-line error. `takeOver`: as for DiskBackend.addDisk.
+   */
+  addVif(domid: number, devid: number, vif: VifSetting, takeOver?: boolean): Promise<void>;
   /** Put an emulated NIC's wire (`fd`, dom0's end, now the backend's) on the internal switch. */
   addEmulatedNic?(domid: number, devid: number, vif: VifSetting, fd: number): Promise<void>;
   /** Hot-unplug one vif: ask the frontend to close, then remove it. */
@@ -415,6 +422,7 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
         // The hypervisor keeps no count: a domain found paused needs one unpause.
         if (info.state === 'paused') g.pauseCount = 1;
         this.byDomid.set(g.domid, g);
+        await this.takeOverDevices(g);
         this.opts.log(`adopted domain ${g.domid} (${g.name})`);
       } catch (err) {
         this.opts.log(`cannot adopt domain ${info.domid} (${info.name}): ${err instanceof Error ? err.message : String(err)}`);
@@ -422,6 +430,43 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
     }
     for (const id of this.xs.local.directory('/local/domain') ?? []) {
       if (id !== '0' && !this.byDomid.has(Number(id))) this.xs.local.rm(`/local/domain/${id}`);
+    }
+  }
+
+  /**
+   * Serve again the disks and vifs the dead dom0 served an adopted domain, as its backend
+   * directories in the restored store describe them: each backend starts at InitWait and the
+   * frontend reconnects. The settings record follows what is served.
+   */
+  private async takeOverDevices(g: GuestDomain): Promise<void> {
+    const left = leftDevices(this.xs.local, g.domid, g.settings);
+    for (const why of left.skipped) this.opts.log(`domain ${g.domid}: not serving ${why}`);
+    const disks: DiskSetting[] = [];
+    for (const disk of left.disks) {
+      try {
+        if (this.opts.disks === undefined) throw new Error('this dom0 has no disk backend');
+        await this.opts.disks.addDisk(g.domid, disk, true);
+        disks.push(disk);
+      } catch (err) {
+        this.opts.log(`domain ${g.domid}: cannot serve disk ${disk.vdev} again: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    const vifs: VifSetting[] = [];
+    for (const { devid, vif } of left.vifs) {
+      try {
+        if (this.opts.net === undefined) throw new Error('this dom0 has no network backend');
+        await this.opts.net.addVif(g.domid, devid, vif, true);
+        vifs.push({ ...vif, devid });
+      } catch (err) {
+        this.opts.log(`domain ${g.domid}: cannot serve vif ${devid} again: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    // Emulated NICs live in the hypervisor and are not served again here: they keep their place in the record.
+    const nics = explicitDevids(g.settings.vifs ?? []).filter((v) => v.model === 'ne2k_isa');
+    if (left.disks.length + left.vifs.length > 0) {
+      g.settings = { ...g.settings, disks, vifs: [...nics, ...vifs] };
+      await this.saveSettings(g);
+      this.opts.log(`domain ${g.domid}: serving ${disks.length} disk(s) and ${vifs.length} vif(s) again`);
     }
   }
 
@@ -555,7 +600,7 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
         throw new ToolstackError(`domain ${g.name} has no vif ${'devid' in which ? `with devid ${which.devid}` : `with mac ${which.mac}`}`);
       }
       if (vif.model === 'ne2k_isa') throw new ToolstackError(`vif ${vif.devid} of ${g.name} is an emulated NE2000 (model=ne2k_isa): an ISA card cannot be unplugged; it goes with the domain`);
-      // A vif the backend does not serve (an adopted domain's) only leaves the settings.
+      // A vif the backend does not serve (one a restarted dom0 could not take over) only leaves the settings.
       if (net.list(g.domid).some((s) => s.devid === vif.devid)) await net.removeVif(g.domid, vif.devid!);
       g.settings = { ...g.settings, vifs: current.filter((v) => v !== vif) };
       if (g.end === null) await this.saveSettings(g);
@@ -599,7 +644,7 @@ export class Toolstack extends EventEmitter<ToolstackEvents> {
       const disk = current.find((d) => d.vdev === which || String(vdevToDevid(d.vdev)) === which);
       if (disk === undefined) throw new ToolstackError(`domain ${g.name} has no disk ${which.slice(0, 32)}`);
       const devid = vdevToDevid(disk.vdev);
-      // A disk the backend does not serve (an adopted domain's) only leaves the settings.
+      // A disk the backend does not serve (one a restarted dom0 could not take over) only leaves the settings.
       if ((disks.stats?.(g.domid) ?? []).some((d) => d.devid === devid)) await disks.removeDisk!(g.domid, devid);
       g.settings = { ...g.settings, disks: current.filter((d) => d !== disk) };
       if (g.end === null) await this.saveSettings(g);

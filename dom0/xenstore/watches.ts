@@ -23,14 +23,31 @@ interface Watch {
   depth: number | undefined;
 }
 
+/** A watch as persist.ts keeps it across a dom0 restart (its owner is a guest, by domid). */
+export interface SavedWatch {
+  readonly abs: string;
+  readonly relative: boolean;
+  readonly token: string;
+  readonly depth: number | undefined;
+}
+
 export class WatchTable {
   private readonly byOwner = new Map<WatchOwner, Watch[]>();
+
+  /** `onChange`: a watch was added or removed (the persisted store then includes it). */
+  constructor(private readonly onChange: () => void = () => {}) {}
 
   add(owner: WatchOwner, abs: string, relative: boolean, token: string, depth?: number): void {
     const list = this.byOwner.get(owner) ?? [];
     if (list.some((w) => w.abs === abs && w.token === token)) throw new XsError('EEXIST');
     list.push({ owner, abs, relative, token, depth });
     this.byOwner.set(owner, list);
+    this.onChange();
+  }
+
+  /** The watches `owner` registered, in order. */
+  saved(owner: WatchOwner): SavedWatch[] {
+    return (this.byOwner.get(owner) ?? []).map(({ abs, relative, token, depth }) => ({ abs, relative, token, depth }));
   }
 
   remove(owner: WatchOwner, abs: string, token: string): void {
@@ -39,6 +56,7 @@ export class WatchTable {
     if (!list || i < 0) throw new XsError('ENOENT');
     list.splice(i, 1);
     if (list.length === 0) this.byOwner.delete(owner);
+    this.onChange();
   }
 
   count(owner: WatchOwner): number {
@@ -46,7 +64,7 @@ export class WatchTable {
   }
 
   clear(owner: WatchOwner): void {
-    this.byOwner.delete(owner);
+    if (this.byOwner.delete(owner)) this.onChange();
   }
 
   /**

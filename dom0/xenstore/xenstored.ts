@@ -10,7 +10,7 @@ import { makeQuota, type XsQuota } from './quota.ts';
 import { RingServer, type XsRingTransport } from './ring-transport.ts';
 import { SocketServer } from './socket-server.ts';
 import { Store } from './store.ts';
-import { loadStore, StoreSaver } from './persist.ts';
+import { loadStore, StoreSaver, type SavedWatches } from './persist.ts';
 import type { Change } from './tree-ops.ts';
 import { WatchTable } from './watches.ts';
 
@@ -40,7 +40,7 @@ interface GuestDomain {
 
 export class Xenstored extends EventEmitter<XenstoredEvents> implements XsCore {
   readonly store = new Store();
-  readonly watches = new WatchTable();
+  readonly watches = new WatchTable(() => { if (!this.closing) this.saver?.changed(); });
   readonly quota: XsQuota;
   /** In-process dom0 access (domid 0, full privileges) for the toolstack and backends. Synchronous. */
   readonly local: XsLocal;
@@ -51,6 +51,10 @@ export class Xenstored extends EventEmitter<XenstoredEvents> implements XsCore {
   /** True when the tree was restored from `persistPath` (a dom0 restart). */
   readonly restored: boolean = false;
   private readonly saver: StoreSaver | null = null;
+  /** Set by close(): the file keeps what was there (dropping the guests' connections must not save them away). */
+  private closing = false;
+  /** Guests' watches from the saved store, given back when each domain is adopted. */
+  private savedWatches: SavedWatches = new Map();
 
   /** `persistPath`: keep the tree in this file and start from it when it exists. */
   constructor(opts: { quota?: Partial<XsQuota>; log?: (line: string) => void; persistPath?: string } = {}) {
@@ -58,8 +62,10 @@ export class Xenstored extends EventEmitter<XenstoredEvents> implements XsCore {
     this.quota = makeQuota(opts.quota);
     this.logLine = opts.log ?? (() => {});
     if (opts.persistPath !== undefined) {
-      this.restored = loadStore(this.store, opts.persistPath, this.logLine);
-      this.saver = new StoreSaver(this.store, opts.persistPath, this.logLine);
+      const watches = loadStore(this.store, opts.persistPath, this.logLine);
+      this.restored = watches !== null;
+      this.savedWatches = watches ?? new Map();
+      this.saver = new StoreSaver(this.store, opts.persistPath, this.logLine, () => this.guestWatches());
     }
     // The pseudo nodes whose perms decide who sees @introduceDomain/@releaseDomain (dom0 only).
     for (const name of [INTRODUCE_DOMAIN, RELEASE_DOMAIN]) {
@@ -74,7 +80,7 @@ export class Xenstored extends EventEmitter<XenstoredEvents> implements XsCore {
   }
 
   changed(change: Change): void {
-    this.saver?.changed();
+    if (!this.closing) this.saver?.changed();
     this.watches.fire(change);
   }
 
@@ -82,8 +88,22 @@ export class Xenstored extends EventEmitter<XenstoredEvents> implements XsCore {
     return this.store.get(name)?.perms ?? [{ id: 0, perm: 'n' }];
   }
 
-  /** Attach a guest's store ring (XENSTORE introduce). Fires @introduceDomain watches. */
-  introduceDomain(domid: number, ring: XsRingTransport): void {
+  /** Every introduced guest's watches, for the saved store. */
+  private guestWatches(): SavedWatches {
+    const out: SavedWatches = new Map();
+    for (const [domid, d] of this.domains) {
+      const list = this.watches.saved(d.conn);
+      if (list.length > 0) out.set(domid, list);
+    }
+    return out;
+  }
+
+  /**
+   * Attach a guest's store ring (XENSTORE introduce). Fires @introduceDomain watches. `adopted`:
+   * a domain that outlived the previous dom0 gets back the watches the saved store kept for it
+   * (without the initial event, as after Xen's live update).
+   */
+  introduceDomain(domid: number, ring: XsRingTransport, opts: { adopted?: boolean } = {}): void {
     if (!Number.isInteger(domid) || domid <= 0 || domid >= 0x7ff0) throw new XsError('EINVAL', `bad domid ${domid}`);
     if (this.domains.has(domid)) throw new XsError('EEXIST', `domain ${domid} already introduced`);
     const caller: Caller = { domid, privileged: false };
@@ -91,6 +111,17 @@ export class Xenstored extends EventEmitter<XenstoredEvents> implements XsCore {
     const conn = new Connection(this, caller, (msg) => server.send(msg));
     server.conn = conn;
     this.domains.set(domid, { ring: server, conn, caller });
+    const saved = this.savedWatches.get(domid);
+    this.savedWatches.delete(domid);
+    if (opts.adopted === true) {
+      for (const w of saved ?? []) {
+        try {
+          this.watches.add(conn, w.abs, w.relative, w.token, w.depth);
+        } catch {
+          // A duplicate row: the watch is there once.
+        }
+      }
+    }
     this.watches.fireSpecial(INTRODUCE_DOMAIN, domid, this.specialPerms(INTRODUCE_DOMAIN));
     this.emit('domain-introduced', domid);
     server.kick(); // requests the guest queued before it was introduced
@@ -149,6 +180,7 @@ export class Xenstored extends EventEmitter<XenstoredEvents> implements XsCore {
 
   async close(): Promise<void> {
     this.saver?.flush();
+    this.closing = true;
     await this.socket.close();
     for (const domid of [...this.domains.keys()]) {
       const d = this.domains.get(domid)!;

@@ -29,7 +29,7 @@ import { newHypercallStatsBuffer, readHypercallStats } from '../hypercall/stats.
 import { EmulatedHost } from '../devices/emulated-host.ts';
 import { KVM_CAP } from '../kvm/ioctls.ts';
 import type { DomainSnapshot } from './snapshot-codec.ts';
-import { captureSnapshot, applyDomainSnapshot, applyVcpuSnapshot, type SnapshotTarget } from './snapshot.ts';
+import { captureSnapshot, applyDomainSnapshot, applyVcpuSnapshot, scrubGrantPins, type SnapshotTarget } from './snapshot.ts';
 
 export interface DomainConfig {
   readonly name: string;
@@ -181,6 +181,7 @@ export class Domain extends EventEmitter<DomainEvents> {
       if (restore !== undefined) {
         // Ports, params (the store and console ones included) and placements come from the save.
         applyDomainSnapshot(this.snapshotTarget([]), restore);
+        this.scrubGrantsOnUnpause = true;
         this.hv.timersChanged();
       } else if (config.dom0Rings === true) {
         // As the Xen toolstack: both rings' ports exist before the guest runs, unbound with
@@ -368,6 +369,9 @@ export class Domain extends EventEmitter<DomainEvents> {
     };
   }
 
+  /** A restored domain whose saved grant entries still carry pins (cleared at the first unpause). */
+  private scrubGrantsOnUnpause = false;
+
   /** Set by dom0 before it asks for a suspend (a save); without it a suspend ends the domain. */
   private suspendExpected = false;
 
@@ -417,6 +421,11 @@ export class Domain extends EventEmitter<DomainEvents> {
 
   unpause(): void {
     if (this.stateValue !== 'paused') return;
+    if (this.scrubGrantsOnUnpause) {
+      // dom0 has written the saved memory by now: drop the old backends' pins from it.
+      this.scrubGrantsOnUnpause = false;
+      scrubGrantPins(this.shared.grants, this.mem.bytes);
+    }
     this.setState('running');
     for (const v of this.vcpus) this.shared.setVcpuCtl(v.id, VcpuCtl.Run);
   }

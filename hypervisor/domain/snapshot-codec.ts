@@ -5,10 +5,12 @@
 // decoder checks types, ranges and exact binary sizes and fails with one line (SnapshotError).
 import { HVM_NR_PARAMS } from '../../abi/hvm.ts';
 import { EVTCHNSTAT, NR_VIRQS } from '../../abi/event-channel.ts';
+import { GNTTAB_LIMITS } from '../../abi/grant-table.ts';
 import { MAX_VCPUS } from '../state/shared-state.ts';
 import type { MemmapEntry } from '../boot/pvh-layout.ts';
 
-export const SNAPSHOT_VERSION = 1;
+/** 2: the grant table's frames are carried (1, without them, is still read). */
+export const SNAPSHOT_VERSION = 2;
 /** Upper bounds on what a restore accepts (far above what a capture produces). */
 export const SNAPSHOT_LIMITS = { bytes: 4 * 1024 * 1024, memmap: 128, extra: 64, ports: 4096, msrs: 32, xsave: 64 * 1024 } as const;
 /** Sizes of the KVM structs carried as bytes (x86-64 uAPI). */
@@ -36,6 +38,13 @@ export interface VcpuSnapshot {
 
 export interface PortSnapshot { port: number; state: number; vcpu: number; remoteDom: number; remotePort: number }
 
+/**
+ * One grant frame with storage: memfd offsets of its home page, of where its entries are now (the
+ * home page, or the guest page at `gfn` it was placed on) and of its active-entry page.
+ */
+export interface GrantFrameSnapshot { home: number; current: number; active: number; gfn: number }
+export interface GrantSnapshot { nrFrames: number; frames: GrantFrameSnapshot[] }
+
 export interface DomainSnapshot {
   ramBytes: number; memBytes: number; nrVcpus: number;
   memmap: MemmapEntry[];
@@ -46,6 +55,8 @@ export interface DomainSnapshot {
   poolUsed: number;
   extra: { gpa: number; size: number; fileOffset: number }[];
   ports: PortSnapshot[];
+  /** The guest's own grant table (v1): its size and frames (pins are not carried). */
+  grants: GrantSnapshot;
   irqchips: Uint8Array[];
   vcpus: VcpuSnapshot[];
 }
@@ -60,7 +71,7 @@ export function encodeSnapshot(s: DomainSnapshot): Uint8Array {
     version: SNAPSHOT_VERSION, ramBytes: s.ramBytes, memBytes: s.memBytes, nrVcpus: s.nrVcpus, memmap: s.memmap,
     params: s.params.map(hex), sharedInfoGpa: s.sharedInfoGpa, sharedInfoOffset: s.sharedInfoOffset,
     hypercallPageGpa: s.hypercallPageGpa, wordSize: s.wordSize, vmAssist: s.vmAssist, callbackGsi: s.callbackGsi,
-    poolUsed: s.poolUsed, extra: s.extra, ports: s.ports, irqchips: s.irqchips.map(b64),
+    poolUsed: s.poolUsed, extra: s.extra, ports: s.ports, grants: s.grants, irqchips: s.irqchips.map(b64),
     vcpus: s.vcpus.map((v) => ({
       regs: b64(v.regs), sregs: b64(v.sregs), xsave: b64(v.xsave), lapic: b64(v.lapic), events: b64(v.events),
       msrs: v.msrs.map(([i, val]) => [i, hex(val)]), flags: v.flags, vcpuInfoOffset: v.vcpuInfoOffset,
@@ -111,7 +122,7 @@ export function decodeSnapshot(data: Uint8Array, expect: { ramBytes: number; mem
     throw new SnapshotError('hypervisor state is not valid JSON');
   }
   const o = obj(raw, 'hypervisor state');
-  if (o.version !== SNAPSHOT_VERSION) throw new SnapshotError(`hypervisor state version ${String(o.version)} is not supported (this build reads ${SNAPSHOT_VERSION})`);
+  if (o.version !== SNAPSHOT_VERSION && o.version !== 1) throw new SnapshotError(`hypervisor state version ${String(o.version)} is not supported (this build reads 1 and ${SNAPSHOT_VERSION})`);
   const ramBytes = int(o.ramBytes, 'ramBytes', 0, Number.MAX_SAFE_INTEGER);
   const memBytes = int(o.memBytes, 'memBytes', 0, Number.MAX_SAFE_INTEGER);
   if (ramBytes !== expect.ramBytes || memBytes !== expect.memBytes) throw new SnapshotError(`memory size ${ramBytes} does not match the domain's ${expect.ramBytes}`);
@@ -154,6 +165,7 @@ export function decodeSnapshot(data: Uint8Array, expect: { ramBytes: number; mem
     };
   });
   if (new Set(ports.map((p) => p.port)).size !== ports.length) throw new SnapshotError('ports lists a port twice');
+  const grants = o.version === 1 ? { nrFrames: 1, frames: [] } : decodeGrants(obj(o.grants, 'grants'), inPool, inFile);
   const irqchips = arr(o.irqchips, 'irqchips', 3).map((c, i) => bytes(c, `irqchips[${i}]`, KVM_BLOB.irqchip));
   if (irqchips.length !== 3) throw new SnapshotError('irqchips must hold the two PICs and the IOAPIC');
   const vcpus = arr(o.vcpus, 'vcpus', MAX_VCPUS).map((e, i) => {
@@ -180,6 +192,21 @@ export function decodeSnapshot(data: Uint8Array, expect: { ramBytes: number; mem
     sharedInfoGpa: int(o.sharedInfoGpa, 'sharedInfoGpa', -1, 2 ** 46), sharedInfoOffset: inFile(o.sharedInfoOffset, 'sharedInfoOffset'),
     hypercallPageGpa: int(o.hypercallPageGpa, 'hypercallPageGpa', -1, 2 ** 46),
     wordSize: int(o.wordSize, 'wordSize', 0, 64), vmAssist: int(o.vmAssist, 'vmAssist', 0, 0x7fffffff),
-    callbackGsi: int(o.callbackGsi, 'callbackGsi', -1, 23), poolUsed, extra, ports, irqchips, vcpus,
+    callbackGsi: int(o.callbackGsi, 'callbackGsi', -1, 23), poolUsed, extra, ports, grants, irqchips, vcpus,
   };
+}
+
+/** The grant table: frames' home and active pages in the pool, their entries there or in the guest's memory. */
+function decodeGrants(g: Obj, inPool: (off: number, what: string) => number, inFile: (off: unknown, what: string) => number): GrantSnapshot {
+  const nrFrames = int(g.nrFrames, 'grants.nrFrames', 1, GNTTAB_LIMITS.values.MAX_FRAMES);
+  const frames = arr(g.frames, 'grants.frames', nrFrames).map((e, i) => {
+    const f = obj(e, `grants.frames[${i}]`);
+    const w = `grants.frames[${i}]`;
+    const home = inPool(f.home as number, `${w}.home`);
+    const gfn = int(f.gfn, `${w}.gfn`, -1, 2 ** 34);
+    const current = inFile(f.current, `${w}.current`);
+    if (gfn < 0 && current !== home) throw new SnapshotError(`${w} is away from its home page but placed nowhere`);
+    return { home, current, active: inPool(f.active as number, `${w}.active`), gfn };
+  });
+  return { nrFrames, frames };
 }

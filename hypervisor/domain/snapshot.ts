@@ -2,10 +2,13 @@
 // one back into a freshly built (paused) domain before its vCPUs first run.
 //
 // What is carried and what is not follows Xen's cooperative save: the guest suspended itself
-// (SCHEDOP_shutdown(SHUTDOWN_suspend)), so no grant is mapped by a backend and every channel to
-// dom0 is re-bound by dom0 after the restore (the same port numbers, so the guest's store and
-// console ports stay valid). Channels to other guests, PIRQs, the FIFO ABI and live grant tables
-// are refused at save time with a one-line reason.
+// (SCHEDOP_shutdown(SHUTDOWN_suspend)) and every channel to dom0 is re-bound by dom0 after the
+// restore (the same port numbers, so the guest's store and console ports stay valid; a PV
+// device's port comes back unbound and its frontend reconnects). The guest's grant table comes
+// back (its frames, where they were placed; the entries are in the saved memory) but not the
+// pins backends held: a restored domain's first unpause scrubs them (scrubGrantPins). Channels
+// to other guests, PIRQs, the FIFO ABI and grants the guest mapped from others are refused at
+// save time with a one-line reason.
 import { EVTCHNSTAT } from '../../abi/event-channel.ts';
 import type { KvmVcpu } from '../kvm/vcpu.ts';
 import type { KvmVm } from '../kvm/vm.ts';
@@ -15,6 +18,9 @@ import type { RegionTable } from '../memory/regions.ts';
 import type { MemmapEntry } from '../boot/pvh-layout.ts';
 import { SAVED_MSRS, SnapshotError, type DomainSnapshot, type VcpuSnapshot, type PortSnapshot } from './snapshot-codec.ts';
 import { HVM_NR_PARAMS } from '../../abi/hvm.ts';
+import { GTF } from '../../abi/grant-table.ts';
+import { PAGE_SIZE } from '../memory/regions.ts';
+import { ENTRIES_PER_FRAME, type GrantState } from '../state/grant-state.ts';
 
 const S = EVTCHNSTAT.values;
 
@@ -85,9 +91,13 @@ function captureVcpu(t: SnapshotTarget, id: number, v: KvmVcpu): VcpuSnapshot {
 /** Read everything but memory; the vCPUs must be parked (not in KVM_RUN). */
 export function captureSnapshot(t: SnapshotTarget): DomainSnapshot {
   const sh = t.shared;
-  if (sh.grants.allocatedFrames > 0 || sh.grants.mappedCount > 0) {
-    throw new SnapshotError('the guest has a grant table in use, which save does not carry yet');
-  }
+  if (sh.grants.mappedCount > 0) throw new SnapshotError('the guest has grants of another domain mapped, which save does not carry');
+  if (sh.grants.version !== 1) throw new SnapshotError('the guest uses grant table v2, which save does not carry');
+  const gs = sh.grants;
+  const grants = {
+    nrFrames: gs.nrFrames,
+    frames: Array.from({ length: gs.allocatedFrames }, (_, i) => ({ home: gs.frameHome(i), current: gs.frameOffset(i), active: gs.frameActive(i), gfn: gs.frameGfn(i) })),
+  };
   const ports = capturePorts(t.events);
   const extra = t.regions.list().filter((r) => r.kind === 'extra').map((r) => ({ gpa: r.gpa, size: r.size, fileOffset: r.fileOffset }));
   if (t.regions.list().some((r) => r.kind === 'foreign')) throw new SnapshotError('the guest has another domain\'s page mapped');
@@ -97,7 +107,7 @@ export function captureSnapshot(t: SnapshotTarget): DomainSnapshot {
     sharedInfoGpa: sh.sharedInfoGpa, sharedInfoOffset: sh.sharedInfoOffset, hypercallPageGpa: sh.hypercallPageGpa,
     wordSize: sh.wordSize, vmAssist: sh.vmAssist, callbackGsi: sh.callbackGsi,
     poolUsed: t.regions.allocPoolPages(0, t.poolPages) ?? 0,
-    extra, ports,
+    extra, ports, grants,
     irqchips: [0, 1, 2].map((chip) => t.vm.getIrqchip(chip)),
     vcpus: t.vcpus.map((v, id) => captureVcpu(t, id, v)),
   };
@@ -122,6 +132,20 @@ export function applyDomainSnapshot(t: SnapshotTarget, s: DomainSnapshot): void 
     if (slot === null) throw new SnapshotError('too many extra pages');
     t.vm.setUserMemoryRegion(slot, r.gpa, r.size, t.hostAddr + BigInt(r.fileOffset));
   }
+  const gs = sh.grants;
+  gs.lock();
+  try {
+    gs.ramPages = Math.floor(t.ramBytes / PAGE_SIZE);
+    for (const f of s.grants.frames) {
+      gs.addFrameStorage(f.home, f.active);
+      const i = gs.allocatedFrames - 1;
+      gs.setFrameOffset(i, f.current);
+      gs.setFrameGfn(i, f.gfn);
+    }
+    gs.nrFrames = Math.max(s.grants.nrFrames, s.grants.frames.length);
+  } finally {
+    gs.unlock();
+  }
   const h = t.events;
   sh.lockEvents();
   try {
@@ -142,6 +166,32 @@ export function applyDomainSnapshot(t: SnapshotTarget, s: DomainSnapshot): void 
     // A periodic timer restarts one period from now (the downtime is not replayed).
     Atomics.store(sh.periodicNext, id, v.timerPeriod === 0n ? 0n : process.hrtime.bigint() + v.timerPeriod);
   });
+}
+
+/**
+ * A restored domain's grant entries as the saved memory has them still carry the pins of the
+ * backends that served the old domain: zero the active-entry pages and clear GTF_reading and
+ * GTF_writing in every entry, so the guest can end access and grant again. Run once the saved
+ * memory is in, before the vCPUs first run (the first unpause).
+ */
+export function scrubGrantPins(gs: GrantState, bytes: Uint8Array): void {
+  const flags = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const busy = GTF.values.reading | GTF.values.writing;
+  gs.lock();
+  try {
+    for (let i = 0; i < gs.allocatedFrames; i++) {
+      const active = gs.frameActive(i);
+      bytes.fill(0, active, active + PAGE_SIZE);
+      const base = gs.frameOffset(i);
+      for (let e = 0; e < ENTRIES_PER_FRAME; e++) {
+        const at = base + e * 8;
+        const v = flags.getUint16(at, true);
+        if ((v & busy) !== 0) flags.setUint16(at, v & ~busy, true);
+      }
+    }
+  } finally {
+    gs.unlock();
+  }
 }
 
 /** One vCPU's registers, FPU, LAPIC, pending events and MSRs (main thread, before it first runs). */

@@ -104,6 +104,9 @@ export class GrantState {
     Atomics.store(this.hdr, H.allocated, i + 1);
   }
 
+  /** Frame `i`'s active-entry page (memfd offset). */
+  frameActive(i: number): number { return this.frames[F.active * MAX_FRAMES + i]!; }
+
   /** Hypervisor-private page the frame returns to when its GFN is taken by another frame. */
   frameHome(i: number): number { return this.frames[F.home * MAX_FRAMES + i]!; }
   /** Where the frame's entries are now (its home, or the page at the GFN the guest chose). */

@@ -23,8 +23,13 @@ export interface BackendDeviceEvents {
   close: () => void;
 }
 
-/** Where the handshake stands from the backend's point of view. */
-type Cycle = 'idle' | 'connected' | 'closing';
+/**
+ * Where the handshake stands from the backend's point of view. 'stale': a device taken over from
+ * a backend that died (a dom0 restart) — the frontend's Initialised/Connected and its transport
+ * keys belong to the dead backend's connection, so nothing connects until the frontend has
+ * started over (left those states).
+ */
+type Cycle = 'idle' | 'connected' | 'closing' | 'stale';
 
 export class BackendDevice extends EventEmitter<BackendDeviceEvents> {
   readonly frontendPath: string;
@@ -40,7 +45,7 @@ export class BackendDevice extends EventEmitter<BackendDeviceEvents> {
    * `frontend` and `frontend-id` keys are dom0's own (the guest may only read them), so they are
    * trusted, but checked for consistency; XsError ENOENT/EINVAL if they are missing or wrong.
    */
-  constructor(private readonly store: XenbusStore, readonly backendPath: string) {
+  constructor(private readonly store: XenbusStore, readonly backendPath: string, opts: { takeOver?: boolean } = {}) {
     super();
     const frontend = store.read(`${backendPath}/frontend`);
     const frontendId = store.read(`${backendPath}/frontend-id`);
@@ -52,7 +57,7 @@ export class BackendDevice extends EventEmitter<BackendDeviceEvents> {
     this.frontDomid = Number(frontendId);
     this.backState = parseState(store.read(`${backendPath}/state`));
     // A backend found already Closed waits for the frontend to start over.
-    this.cycle = this.backState === S.Closed ? 'closing' : 'idle';
+    this.cycle = opts.takeOver === true ? 'stale' : this.backState === S.Closed ? 'closing' : 'idle';
   }
 
   /** Start watching the frontend. Attach listeners first: a sync store may emit from here. */
@@ -130,6 +135,11 @@ export class BackendDevice extends EventEmitter<BackendDeviceEvents> {
     const f = this.frontState;
     if (f === null || this.disposed) return;
     const b = this.backState;
+
+    if (this.cycle === 'stale') {
+      if (f === S.Initialised || f === S.Connected) return;
+      this.cycle = 'idle';
+    }
 
     if (this.cycle === 'closing') {
       // Once our teardown is done, a frontend that starts over gets a fresh handshake.

@@ -38,6 +38,15 @@
  * time, not a hang; counted in stats.lazy_wakeups). Requests are pushed with
  * RING_PUSH_REQUESTS_AND_CHECK_NOTIFY semantics on kick/poll.
  *
+ * Reconnect (Xen's frontend recovery): the backend's state is watched; when a wait is quiet for
+ * BLKFRONT_STATE_CHECK_NS and the backend has left Connected without being unplugged (a new
+ * blkback after a dom0 restart starts at InitWait, one that faulted goes Closed), the old
+ * connection is ended (grants, port, the closing handshake), the handshake runs again (features
+ * renegotiated) and every request without a response is issued again, in submission order: the
+ * caller's requests just complete later. A wait whose backend is gone (its end of the port closed)
+ * outlives the caller's timeout by up to BLKFRONT_BACKEND_GONE_NS. After a restore, pvkvm_suspend
+ * reconnects every open device the same way (blkfront_resume).
+ *
  * At most BLKFRONT_MAX_DEVICES devices may be open at once. Not thread-safe: one vCPU per device.
  */
 #ifndef PVKVM_BLKFRONT_H
@@ -65,6 +74,8 @@
 #define BLKFRONT_MAX_REG_PAGES 1024u    /* registered pages per device (4 MiB) */
 #define BLKFRONT_POLL_SLICE_NS 100000000ULL
 #define BLKFRONT_HANDSHAKE_TIMEOUT_NS 20000000000ULL
+#define BLKFRONT_STATE_CHECK_NS 500000000ULL /* a quiet wait looks at the backend's state this often */
+#define BLKFRONT_BACKEND_GONE_NS 120000000000ULL /* how long a wait outlives a dead backend */
 
 /* What was negotiated. */
 struct blkfront_info {
@@ -100,6 +111,8 @@ struct blkfront_stats {
   uint64_t bounce_cycles;  /* TSC cycles spent in those copies */
   uint64_t registered;     /* requests whose data went straight to registered memory */
   uint64_t registered_grants; /* pages of registered memory granted so far (once each) */
+  uint64_t reconnects;     /* handshakes redone after the backend restarted */
+  uint64_t reissued;       /* requests re-issued by those reconnects */
 };
 
 struct blkfront_dev; /* opaque */
@@ -131,6 +144,12 @@ const struct blkfront_stats *blkfront_get_stats(const struct blkfront_dev *dev);
  * whole pages in all (the part of [buf, buf + len) in whole pages counts). 0, -XEN_ENOSPC. */
 int blkfront_register_buffer(struct blkfront_dev *dev, void *buf, size_t len);
 void blkfront_print_info(const struct blkfront_dev *dev); /* one "blkfront: ..." line */
+
+/* Reconnect after a restore into a new domain (pvkvm_suspend returned 0): read the new backend's
+ * directory, watch it, handshake, re-issue what had no response. pvkvm_suspend does this for every
+ * open device (blkfront_resume_all). 0 or -errno (the device is then broken). */
+int blkfront_resume(struct blkfront_dev *dev);
+void blkfront_resume_all(void);
 
 /* ---- raw access, for tests of hostile frontends ---- */
 /* Put `req` (any layout; its id is replaced) in the ring, push, wait for its response (copied to

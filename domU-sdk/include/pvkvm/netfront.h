@@ -27,10 +27,13 @@
  *
  * Waiting: port_wait (SCHEDOP_poll) on the masked port, armed with rx rsp_event = rsp_cons + 1
  * (and tx rsp_event when waiting for room). `netfront.poll=1` on the command line spins on the
- * rings instead (no kernel call per wake-up; burns the vCPU). A backend that goes Closing (a watch
- * on its state, looked at during waits at most every NETFRONT_STATE_CHECK_NS) makes the device
- * close cleanly: ops then return -XEN_ENOTCONN. A hostile backend (impossible indices, ids not in
- * flight) marks the device broken: -XEN_EIO.
+ * rings instead (no kernel call per wake-up; burns the vCPU). The backend's directory is watched
+ * and its state looked at during waits at most every NETFRONT_STATE_CHECK_NS: a backend being
+ * unplugged (online = 0, then Closing) or gone makes the device close cleanly (ops then return
+ * -XEN_ENOTCONN); one that leaves Connected otherwise — a new netback after a dom0 restart starts
+ * at InitWait, one that faulted goes Closed — gets the handshake again (new rings, grants and
+ * port; every RX buffer posted again; TX frames in flight are lost, as on a real NIC). A hostile
+ * backend (impossible indices, ids not in flight) marks the device broken: -XEN_EIO.
  */
 #ifndef PVKVM_NETFRONT_H
 #define PVKVM_NETFRONT_H
@@ -75,9 +78,15 @@ struct netfront_stats {
   uint64_t refills;            /* RX pushes */
   uint64_t polls, lazy_wakeups;
   uint64_t state_checks;
+  uint64_t reconnects;         /* handshakes redone after the backend restarted */
 };
 
 int netfront_list(unsigned *ids, unsigned max);        /* vif ids, ascending; how many */
+/* Reconnect after a restore into a new domain (pvkvm_suspend returned 0): the new backend's
+ * directory, watched, and the handshake again. pvkvm_suspend does it for every open device
+ * (netfront_resume_all). 0 or -errno (the device is then unusable). */
+int netfront_resume(struct netfront_dev *dev);
+void netfront_resume_all(void);
 /* Wait until at least index + 1 vifs exist (a vif may be hot-plugged after boot). 0 or -errno. */
 int netfront_wait_vif(unsigned index, uint64_t timeout_ns);
 int netfront_open(unsigned index, struct netfront_dev **out);

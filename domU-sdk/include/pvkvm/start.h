@@ -56,7 +56,9 @@ void pvkvm_shutdown(unsigned reason) __attribute__((noreturn));
  * Suspend for a save (SCHEDOP_shutdown(SHUTDOWN_suspend)), the way Xen guests answer
  * control/shutdown = "suspend". Returns 0 when resumed in a new domain (`pvkvm restore`), 1 when
  * the save was cancelled or kept the domain (`pvkvm save -c`), or -errno. Memory, registers and
- * event channels come back as they were; xenstore watches do not (re-register them).
+ * event channels come back as they were; xenstore watches do not (re-register them). After a
+ * restore, open blkfront and netfront devices reconnect to the new domain's backends before this
+ * returns (blkfront_resume, netfront_resume): in-flight disk requests are issued again.
  */
 long pvkvm_suspend(void);
 

@@ -1,4 +1,5 @@
-/* shutdown.c: SCHEDOP_shutdown, with QEMU's isa-debug-exit device as the fallback. */
+/* shutdown.c: SCHEDOP_shutdown, with QEMU's isa-debug-exit device as the fallback; suspend, with
+ * the PV drivers' reconnect after a restore. */
 #include <pvkvm/arch.h>
 #include <pvkvm/console.h>
 #include <pvkvm/hypercall.h>
@@ -21,10 +22,21 @@ void pvkvm_shutdown(unsigned reason) {
   halt_forever();
 }
 
+/* The PV drivers' resume, when the guest links them (weak: a guest without them has none). */
+extern void blkfront_resume_all(void) __attribute__((weak));
+extern void netfront_resume_all(void) __attribute__((weak));
+
 long pvkvm_suspend(void) {
   if (!pvkvm_xen_present()) return -XEN_ENOSYS;
   console_flush();
   struct sched_shutdown s = {0};
   s.reason = SHUTDOWN_suspend;
-  return HYPERVISOR_sched_op(SCHEDOP_shutdown, &s);
+  long rc = HYPERVISOR_sched_op(SCHEDOP_shutdown, &s);
+  if (rc == 0) {
+    /* Restored in a new domain: its backends are new, so every open PV device reconnects (Xen's
+     * frontends do it in their resume callbacks). A cancelled suspend (1) kept the backends. */
+    if (blkfront_resume_all) blkfront_resume_all();
+    if (netfront_resume_all) netfront_resume_all();
+  }
+  return rc;
 }

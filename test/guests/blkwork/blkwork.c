@@ -26,7 +26,8 @@
  *   expect-readonly=1 (the disk must say read-only, a write must
  *   fail and reads still work; then the mode, if any, runs), close=1 (close the device at the end
  *   and check the backend let go of every grant), timeout_ms=T (per wait, default 30000), ack=1
- *   (print "blkwork: ack OFFSET" for every write answered OKAY).
+ *   (print "blkwork: ack OFFSET" for every write answered OKAY), progress=N (random: print
+ *   "blkwork: progress K" after every N completed operations).
  *
  * Patterns (o = absolute byte offset on the disk):
  *   guest pattern:  sec = (o >> 9) mod 2^32, h = (sec * 0x9E3779B1) mod 2^32,
@@ -42,7 +43,8 @@
  *    op=randread and read_mb_s=; MB = 10^6 bytes; kick and nullcall: "blkwork bench op=kick
  *    ops=N elapsed_us=T ns_per_op=X cycles_per_op=C"),
  *   "blkwork stats requests=... indirect=... bounced=... notifies=... polls=... lazy_wakeups=...
- *    grant_end_failures=... bounce_bytes=... bounce_cycles=... registered=... registered_grants=..." (PV) or "blkwork ata-stats commands=... cmd28=... cmd48=...
+ *    grant_end_failures=... bounce_bytes=... bounce_cycles=... registered=... registered_grants=...
+ *    reconnects=... reissued=..." (PV) or "blkwork ata-stats commands=... cmd28=... cmd48=...
  *    multiple=... irqs=... flushes=... errors=... timeouts=..." (ATA), then exactly one
  *   "Test result: SUCCESS|FAILURE|ERROR" (ERROR: bad options) and poweroff.
  */
@@ -66,7 +68,7 @@ static uint8_t busy_of[MAX_BLOCKS]; /* random: block has a request in flight */
 static struct block_dev *dev;
 static struct blkfront_dev *bf; /* the PV disk's driver, or NULL */
 static struct ata_dev *ata;     /* the ATA disk's driver, or NULL */
-static uint64_t opt_size, opt_seed, opt_ops, opt_timeout_ns, opt_ack;
+static uint64_t opt_size, opt_seed, opt_ops, opt_timeout_ns, opt_ack, opt_progress;
 static uint32_t opt_bs;
 static unsigned opt_qd;
 static unsigned mismatches;
@@ -324,12 +326,14 @@ static void print_stats(void) {
   if (!bf) return;
   const struct blkfront_stats *st = blkfront_get_stats(bf);
   printf("blkwork stats requests=%llu indirect=%llu bounced=%llu notifies=%llu polls=%llu lazy_wakeups=%llu "
-         "grant_end_failures=%llu bounce_bytes=%llu bounce_cycles=%llu registered=%llu registered_grants=%llu\n",
+         "grant_end_failures=%llu bounce_bytes=%llu bounce_cycles=%llu registered=%llu registered_grants=%llu "
+         "reconnects=%llu reissued=%llu\n",
          (unsigned long long)st->requests, (unsigned long long)st->indirect, (unsigned long long)st->bounced,
          (unsigned long long)st->notifies, (unsigned long long)st->polls, (unsigned long long)st->lazy_wakeups,
          (unsigned long long)st->grant_end_failures, (unsigned long long)st->bounce_bytes,
          (unsigned long long)st->bounce_cycles, (unsigned long long)st->registered,
-         (unsigned long long)st->registered_grants);
+         (unsigned long long)st->registered_grants, (unsigned long long)st->reconnects,
+         (unsigned long long)st->reissued);
 }
 
 static void seq_mode(const char *name, int write, int (*check)(const uint8_t *, uint64_t, uint32_t)) {
@@ -506,6 +510,8 @@ static void random_mode(void) {
       s->active = 0;
       active--;
       struct block_req *r = &s->req;
+      if (opt_progress && (reads + writes + flushes + 1) % opt_progress == 0)
+        printf("blkwork: progress %llu\n", (unsigned long long)(reads + writes + flushes + 1));
       if (r->status < 0) {
         printf("blkwork: random: %s lba %llu count %u: error %d\n", block_op_name(r->op),
                (unsigned long long)r->lba, r->count, r->status);
@@ -575,6 +581,7 @@ int main(void) {
   opt_seed = pvkvm_cmdline_ull("seed", 1);
   opt_timeout_ns = pvkvm_cmdline_ull("timeout_ms", 30000) * NSEC_PER_MSEC;
   opt_ack = pvkvm_cmdline_ull("ack", 0);
+  opt_progress = pvkvm_cmdline_ull("progress", 0);
   unsigned disk = (unsigned)pvkvm_cmdline_ull("disk", 0);
 
   int rc = block_open(disk, &dev); /* PV when Xen has a device/vbd, else ATA */

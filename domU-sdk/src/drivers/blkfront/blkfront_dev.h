@@ -2,7 +2,8 @@
  * blkfront_dev.h: what the blkfront files share — the device and shadow structs, limits, and the
  * functions one file provides to another. Not part of the SDK API (that is <pvkvm/blkfront.h>).
  *
- * The files: handshake.c (open/close over xenbus, the block_dev it presents), shadow.c (request
+ * The files: handshake.c (open/close over xenbus, the block_dev it presents), reconnect.c (a
+ * backend that restarts: the handshake again, unanswered requests re-issued), shadow.c (request
  * ids and what each request holds), request.c and response.c (the two halves of the ring data
  * path), raw.c (raw ring access for tests of hostile frontends).
  *
@@ -30,6 +31,7 @@ _Static_assert(BLKFRONT_MAX_RING_SIZE <= NO_ID, "shadow ids fit in u16");
 /* Per-request bookkeeping, indexed by the request id. */
 struct shadow {
   struct block_req *req;   /* NULL for raw or abandoned requests */
+  uint32_t seq;            /* submission order (a reconnect re-issues in this order) */
   uint8_t in_use;
   uint8_t op;              /* the operation the response must carry */
   uint8_t raw;             /* blkfront_raw_request */
@@ -77,6 +79,13 @@ struct blkfront_dev {
   struct { uintptr_t base; uint32_t npages, first; } regions[BLKFRONT_MAX_REGIONS];
   unsigned nregions, nreg_pages;
   grant_ref_t reg_ref[BLKFRONT_MAX_REG_PAGES];
+  /* the backend's state, watched (reconnect.c) */
+  int watching;
+  char watch_token[24];
+  char watch_path[144];
+  int recheck;               /* look at the backend's state at the next check, event or not */
+  uint32_t next_seq;
+  uint64_t gone_since;       /* pvclock ns when the backend's end of the port was first seen closed; 0 */
   /* the raw request being waited for */
   uint16_t raw_id;
   int raw_done;
@@ -99,9 +108,24 @@ void bf_put_pool(struct blkfront_dev *d, struct shadow *s);        /* its pool p
 /* The backend broke the protocol: fail everything in flight, take no more requests. */
 void bf_mark_broken(struct blkfront_dev *d, const char *why, unsigned long long a, unsigned long long b);
 
+/* handshake.c: the connection, for reconnect.c. */
+struct blkfront_dev *bf_device(unsigned slot); /* slot < BLKFRONT_MAX_DEVICES, open or not */
+/* End the ring's, the indirect pages', the pool's, registered memory's and in-flight requests'
+ * grants and close the port (registered regions stay). How many grants the backend still holds. */
+unsigned bf_release_connection(struct blkfront_dev *d);
+int bf_close_handshake(struct blkfront_dev *d); /* Closing/Closed, wait for the backend's Closed */
+/* From Initialising through Connected again, all ids free; on failure what was set up is released. */
+int bf_handshake_again(struct blkfront_dev *d);
+
+/* reconnect.c */
+/* Has the backend left Connected (its state watch fired)? Then reconnect and re-issue what had no
+ * response: 1 reconnected, 0 nothing to do (or the device is being unplugged), -XEN_EIO failed
+ * (the device is broken). bf_poll calls it after each quiet BLKFRONT_STATE_CHECK_NS. */
+int bf_check_backend(struct blkfront_dev *d);
+
 /* request.c: the request side. */
 int bf_register_buffer(struct block_dev *bd, void *buf, size_t len);
-unsigned bf_end_registered(struct blkfront_dev *d); /* at close: how many the backend still holds */
+unsigned bf_end_registered(struct blkfront_dev *d); /* how many the backend still holds; regions stay */
 void bf_put_request(struct blkfront_dev *d, const union blkif_sring_entry *e); /* at req_prod_pvt */
 union blkif_sring_entry *bf_next_request(struct blkfront_dev *d); /* the slot at req_prod_pvt, taken */
 void bf_push(struct blkfront_dev *d); /* publish req_prod_pvt; notify if the backend asked */

@@ -32,6 +32,8 @@ static const struct block_ops blkfront_ops = {
 
 static struct blkfront_dev devs[BLKFRONT_MAX_DEVICES];
 
+struct blkfront_dev *bf_device(unsigned slot) { return &devs[slot]; }
+
 /* Each device slot's memory, taken from the page arena (<pvkvm/page_arena.h>) on first use and
  * kept for reuse: a slot reuses its pages when a device is opened again. */
 struct slot_mem {
@@ -130,8 +132,7 @@ static int write_transport(xs_transaction_t t, void *arg) {
   return rc;
 }
 
-/* End every long-lived grant and close the port. 0 if the backend let go of everything. */
-static int release_resources(struct blkfront_dev *d) {
+unsigned bf_release_connection(struct blkfront_dev *d) {
   unsigned held = 0;
   for (unsigned i = 0; i < d->nring_refs; i++) held += gnttab_end_access(d->ring_ref[i]) != 0;
   for (unsigned i = 0; i < d->niref; i++) held += gnttab_end_access(d->iref[i]) != 0;
@@ -142,6 +143,16 @@ static int release_resources(struct blkfront_dev *d) {
   d->nring_refs = d->niref = d->npool_granted = 0;
   if (d->port_open) evtchn_close(d->info.port);
   d->port_open = 0;
+  d->published = 0;
+  return held;
+}
+
+/* End every long-lived grant, close the port, drop the watch. 0 if the backend let go of everything. */
+static int release_resources(struct blkfront_dev *d) {
+  unsigned held = bf_release_connection(d);
+  d->nregions = d->nreg_pages = 0; /* registration ends at close */
+  if (d->watching) xs_unwatch(d->watch_path, d->watch_token);
+  d->watching = 0;
   if (held) printf("blkfront: %s: %u grants still in use by the backend; leaking its pages\n", d->info.nodename, held);
   d->used = held ? 2 : 0;
   return held ? -XEN_EBUSY : 0;
@@ -149,7 +160,7 @@ static int release_resources(struct blkfront_dev *d) {
 
 /* The teardown handshake (docs/xen-abi.md §13): Closing unless the backend is already closing,
  * then Closed, then wait for the backend's Closed (it has unmapped the ring by then). */
-static int close_handshake(struct blkfront_dev *d) {
+int bf_close_handshake(struct blkfront_dev *d) {
   const char *fe = d->info.nodename, *be = d->info.backend;
   int bs = xenbus_read_state(be);
   if (bs != XenbusStateClosing && bs != XenbusStateClosed) {
@@ -159,6 +170,9 @@ static int close_handshake(struct blkfront_dev *d) {
   }
   xenbus_switch_state(fe, XenbusStateClosed);
   if (bs >= 0) bs = xenbus_wait_state(be, XENBUS_STATE_BIT(XenbusStateClosed), CLOSE_TIMEOUT_NS);
+  /* The backend's directory is gone (an unplug removes it once both sides are Closed; unreadable
+   * then, as its parent is dom0's): nothing left to wait for. */
+  if (bs == -XEN_ENOENT || bs == -XEN_EACCES) bs = 0;
   if (bs < 0) printf("blkfront: %s: backend did not close (state %d): %d\n", fe, xenbus_read_state(be), bs);
   return bs < 0 ? bs : 0;
 }
@@ -167,7 +181,7 @@ static int close_handshake(struct blkfront_dev *d) {
  * what we can. */
 static int open_failed(struct blkfront_dev *d, int rc, const char *what) {
   printf("blkfront: %s: %s failed: %d\n", d->info.nodename, what, rc);
-  if (d->published) close_handshake(d);
+  if (d->published) bf_close_handshake(d);
   release_resources(d);
   return rc;
 }
@@ -214,6 +228,126 @@ static int read_properties(struct blkfront_dev *d) {
   return 0;
 }
 
+/*
+ * Steps 1-5 of the handshake and Connected, from a frontend in Initialising: used by open and by
+ * a reconnect (the ring, the port and every long-lived grant are new; the request ids all free).
+ * `fail` says how to give up. 0 or -errno.
+ */
+static int bf_connect(struct blkfront_dev *d, int (*fail)(struct blkfront_dev *, int, const char *)) {
+  struct blkfront_info *in = &d->info;
+  d->req_prod_pvt = d->req_prod_pushed = d->rsp_cons = 0;
+  d->inflight = 0;
+  memset(d->shadow, 0, sizeof(struct shadow) * BLKFRONT_MAX_RING_SIZE);
+  /* 1. The backend publishes its features and reaches InitWait. */
+  int rc = xenbus_wait_state(in->backend, XENBUS_STATE_BIT(XenbusStateInitWait), BLKFRONT_HANDSHAKE_TIMEOUT_NS);
+  if (rc < 0) {
+    printf("blkfront: %s: backend %s did not reach InitWait (state %d): %d\n", in->nodename, in->backend,
+           xenbus_read_state(in->backend), rc);
+    return rc;
+  }
+  uint64_t max_order = read_opt(in->backend, "max-ring-page-order", 0);
+  if (max_order == 0) { /* the deprecated page count */
+    uint64_t pages = read_opt(in->backend, "max-ring-pages", 1);
+    while (pages > 1) {
+      max_order++;
+      pages >>= 1;
+    }
+  }
+  in->ring_order = max_order < BLKFRONT_MAX_RING_ORDER ? (unsigned)max_order : BLKFRONT_MAX_RING_ORDER;
+  in->ring_size = BLKIF_RING_SIZE_1PAGE << in->ring_order;
+  /* Offer persistent grants back when the backend has them, unless the kernel command line says
+   * blkfront.persistent=0 (as Linux's xen_blkfront.feature_persistent=0). */
+  in->persistent = read_opt(in->backend, "feature-persistent", 0) == 1 && pvkvm_cmdline_ull("blkfront.persistent", 1) != 0;
+
+  /* 2. The shared ring: the frontend initialises it, then grants its pages. */
+  unsigned npages = 1u << in->ring_order;
+  uint8_t (*ring)[PAGE] = slot_mem[d->slot].ring;
+  long lrc;
+  memset(ring, 0, (size_t)npages * PAGE);
+  d->sring = (volatile struct blkif_sring *)ring[0];
+  d->sring->req_prod = d->sring->rsp_prod = 0;
+  d->sring->req_event = d->sring->rsp_event = 1;
+  for (unsigned i = 0; i < npages; i++) {
+    lrc = grant_rw(d, ring[i]);
+    if (lrc < 0) return fail(d, (int)lrc, "granting the ring");
+    d->ring_ref[d->nring_refs++] = (grant_ref_t)lrc;
+  }
+  rc = (int)evtchn_alloc_unbound(in->backend_id, &in->port);
+  if (rc < 0) return fail(d, rc, "EVTCHNOP_alloc_unbound");
+  d->port_open = 1;
+  if (in->port >= EVTCHN_NR_PORTS) return fail(d, -XEN_EINVAL, "event channel number");
+  evtchn_mask(in->port); /* only SCHEDOP_poll waits on it */
+  evtchn_clear(in->port);
+
+  /* 3. Publish the transport and switch to Initialised. */
+  d->published = 1;
+  rc = xs_transaction(write_transport, d, 0);
+  if (rc < 0) return fail(d, rc, "writing ring-ref/event-channel/protocol");
+  rc = xenbus_switch_state(in->nodename, XenbusStateInitialised);
+  if (rc < 0) return fail(d, rc, "switching to Initialised");
+
+  /* 4. The backend maps the ring, binds the port, publishes the disk and says Connected. */
+  rc = xenbus_wait_state(in->backend,
+                         XENBUS_STATE_BIT(XenbusStateConnected) | XENBUS_STATE_BIT(XenbusStateClosing) |
+                             XENBUS_STATE_BIT(XenbusStateClosed),
+                         BLKFRONT_HANDSHAKE_TIMEOUT_NS);
+  if (rc >= 0 && rc != XenbusStateConnected) {
+    printf("blkfront: %s: backend went %s instead of Connected\n", in->nodename, xenbus_state_name(rc));
+    rc = -XEN_EIO;
+  }
+  if (rc < 0) return fail(d, rc, "waiting for the backend to connect");
+  rc = read_properties(d);
+  if (rc < 0) return fail(d, rc, "reading the disk properties");
+
+  /* 5. Long-lived grants: indirect pages (one per id), and with persistent grants the pool. */
+  if (in->max_indirect_segs) {
+    for (unsigned i = 0; i < in->ring_size; i++) {
+      lrc = grant_rw(d, indirect_page(d, i));
+      if (lrc < 0) return fail(d, (int)lrc, "granting indirect pages");
+      d->iref[d->niref++] = (grant_ref_t)lrc;
+    }
+  }
+  if (in->persistent) {
+    for (unsigned i = 0; i < BLKFRONT_POOL_PAGES; i++) {
+      lrc = grant_rw(d, pool_page(d, i));
+      if (lrc < 0) return fail(d, (int)lrc, "granting the persistent pool");
+      d->pool_ref[d->npool_granted++] = (grant_ref_t)lrc;
+    }
+  }
+  for (unsigned i = 0; i < BLKFRONT_POOL_PAGES; i++) d->pool_free[i] = (uint16_t)(BLKFRONT_POOL_PAGES - 1 - i);
+  d->pool_nfree = BLKFRONT_POOL_PAGES;
+  d->free_head = NO_ID;
+  for (unsigned id = in->ring_size; id-- > 0;) {
+    d->shadow[id].next_free = d->free_head;
+    d->free_head = (uint16_t)id;
+  }
+  struct block_dev *bd = &d->bdev;
+  bd->sector_size = in->sector_size;
+  bd->nr_sectors = in->sectors / d->sector_scale;
+  bd->readonly = in->readonly;
+  bd->can_flush = in->feature_flush || in->feature_barrier;
+  bd->can_discard = in->feature_discard;
+  bd->max_count = d->max_segs * PAGE / in->sector_size;
+  bd->queue_depth = in->ring_size;
+
+  rc = xenbus_switch_state(in->nodename, XenbusStateConnected);
+  if (rc < 0) return fail(d, rc, "switching to Connected");
+  return 0;
+}
+
+/* A reconnect that fails: what was set up goes (the caller marks the device broken). */
+static int reconnect_failed(struct blkfront_dev *d, int rc, const char *what) {
+  printf("blkfront: %s: reconnecting: %s failed: %d\n", d->info.nodename, what, rc);
+  if (d->published) bf_close_handshake(d);
+  bf_release_connection(d);
+  return rc;
+}
+
+int bf_handshake_again(struct blkfront_dev *d) {
+  int rc = xenbus_switch_state(d->info.nodename, XenbusStateInitialising);
+  return rc < 0 ? rc : bf_connect(d, reconnect_failed);
+}
+
 int blkfront_open(unsigned index, struct blkfront_dev **out) {
   if (!pvkvm_xen_present()) return -XEN_ENODEV;
   int rc = xs_init();
@@ -256,107 +390,21 @@ int blkfront_open(unsigned index, struct blkfront_dev **out) {
   /* A frontend left Closed by an earlier session starts over. */
   int fs = xenbus_read_state(in->nodename);
   if (fs >= 0 && fs != XenbusStateInitialising) xenbus_switch_state(in->nodename, XenbusStateInitialising);
-
-  /* 1. The backend publishes its features and reaches InitWait. */
-  rc = xenbus_wait_state(in->backend, XENBUS_STATE_BIT(XenbusStateInitWait), BLKFRONT_HANDSHAKE_TIMEOUT_NS);
-  if (rc < 0) {
-    printf("blkfront: %s: backend %s did not reach InitWait (state %d): %d\n", in->nodename, in->backend,
-           xenbus_read_state(in->backend), rc);
-    d->used = 0;
-    return rc;
-  }
-  uint64_t max_order = read_opt(in->backend, "max-ring-page-order", 0);
-  if (max_order == 0) { /* the deprecated page count */
-    uint64_t pages = read_opt(in->backend, "max-ring-pages", 1);
-    while (pages > 1) {
-      max_order++;
-      pages >>= 1;
-    }
-  }
-  in->ring_order = max_order < BLKFRONT_MAX_RING_ORDER ? (unsigned)max_order : BLKFRONT_MAX_RING_ORDER;
-  in->ring_size = BLKIF_RING_SIZE_1PAGE << in->ring_order;
-  /* Offer persistent grants back when the backend has them, unless the kernel command line says
-   * blkfront.persistent=0 (as Linux's xen_blkfront.feature_persistent=0). */
-  in->persistent = read_opt(in->backend, "feature-persistent", 0) == 1 && pvkvm_cmdline_ull("blkfront.persistent", 1) != 0;
-
-  /* 2. The shared ring: the frontend initialises it, then grants its pages. */
-  unsigned npages = 1u << in->ring_order;
-  uint8_t (*ring)[PAGE] = slot_mem[slot].ring;
-  memset(ring, 0, (size_t)npages * PAGE);
-  d->sring = (volatile struct blkif_sring *)ring[0];
-  d->sring->req_prod = d->sring->rsp_prod = 0;
-  d->sring->req_event = d->sring->rsp_event = 1;
-  for (unsigned i = 0; i < npages; i++) {
-    lrc = grant_rw(d, ring[i]);
-    if (lrc < 0) return open_failed(d, (int)lrc, "granting the ring");
-    d->ring_ref[d->nring_refs++] = (grant_ref_t)lrc;
-  }
-  rc = (int)evtchn_alloc_unbound(in->backend_id, &in->port);
-  if (rc < 0) return open_failed(d, rc, "EVTCHNOP_alloc_unbound");
-  d->port_open = 1;
-  if (in->port >= EVTCHN_NR_PORTS) return open_failed(d, -XEN_EINVAL, "event channel number");
-  evtchn_mask(in->port); /* only SCHEDOP_poll waits on it */
-  evtchn_clear(in->port);
-
-  /* 3. Publish the transport and switch to Initialised. */
-  d->published = 1;
-  rc = xs_transaction(write_transport, d, 0);
-  if (rc < 0) return open_failed(d, rc, "writing ring-ref/event-channel/protocol");
-  rc = xenbus_switch_state(in->nodename, XenbusStateInitialised);
-  if (rc < 0) return open_failed(d, rc, "switching to Initialised");
-
-  /* 4. The backend maps the ring, binds the port, publishes the disk and says Connected. */
-  rc = xenbus_wait_state(in->backend,
-                         XENBUS_STATE_BIT(XenbusStateConnected) | XENBUS_STATE_BIT(XenbusStateClosing) |
-                             XENBUS_STATE_BIT(XenbusStateClosed),
-                         BLKFRONT_HANDSHAKE_TIMEOUT_NS);
-  if (rc >= 0 && rc != XenbusStateConnected) {
-    printf("blkfront: %s: backend went %s instead of Connected\n", in->nodename, xenbus_state_name(rc));
-    rc = -XEN_EIO;
-  }
-  if (rc < 0) return open_failed(d, rc, "waiting for the backend to connect");
-  rc = read_properties(d);
-  if (rc < 0) return open_failed(d, rc, "reading the disk properties");
-
-  /* 5. Long-lived grants: indirect pages (one per id), and with persistent grants the pool. */
-  if (in->max_indirect_segs) {
-    for (unsigned i = 0; i < in->ring_size; i++) {
-      lrc = grant_rw(d, indirect_page(d, i));
-      if (lrc < 0) return open_failed(d, (int)lrc, "granting indirect pages");
-      d->iref[d->niref++] = (grant_ref_t)lrc;
-    }
-  }
-  if (in->persistent) {
-    for (unsigned i = 0; i < BLKFRONT_POOL_PAGES; i++) {
-      lrc = grant_rw(d, pool_page(d, i));
-      if (lrc < 0) return open_failed(d, (int)lrc, "granting the persistent pool");
-      d->pool_ref[d->npool_granted++] = (grant_ref_t)lrc;
-    }
-  }
-  for (unsigned i = 0; i < BLKFRONT_POOL_PAGES; i++) d->pool_free[i] = (uint16_t)(BLKFRONT_POOL_PAGES - 1 - i);
-  d->pool_nfree = BLKFRONT_POOL_PAGES;
-  d->free_head = NO_ID;
-  for (unsigned id = in->ring_size; id-- > 0;) {
-    d->shadow[id].next_free = d->free_head;
-    d->free_head = (uint16_t)id;
-  }
   d->raw_id = NO_ID;
-
   struct block_dev *bd = &d->bdev;
   bd->ops = &blkfront_ops;
   bd->priv = d;
   snprintf(bd->name, sizeof(bd->name), "%s", in->nodename);
-  bd->sector_size = in->sector_size;
-  bd->nr_sectors = in->sectors / d->sector_scale;
-  bd->readonly = in->readonly;
-  bd->can_flush = in->feature_flush || in->feature_barrier;
-  bd->can_discard = in->feature_discard;
-  bd->max_count = d->max_segs * PAGE / in->sector_size;
-  bd->queue_depth = in->ring_size;
   bd->timeout_ns = BLOCK_DEFAULT_TIMEOUT_NS;
-
-  rc = xenbus_switch_state(in->nodename, XenbusStateConnected);
-  if (rc < 0) return open_failed(d, rc, "switching to Connected");
+  rc = bf_connect(d, open_failed);
+  if (rc < 0) {
+    if (d->used == 1 && !d->published) d->used = 0; /* gave up before anything was granted */
+    return rc;
+  }
+  /* The backend's state, watched: a backend that restarts (or dom0 with it) makes us reconnect. */
+  snprintf(d->watch_token, sizeof(d->watch_token), "pvkvm-blkfront-%u", d->slot);
+  snprintf(d->watch_path, sizeof(d->watch_path), "%s/state", in->backend);
+  if (xs_watch(d->watch_path, d->watch_token) == 0) d->watching = 1; /* fires once now: drained at the first check */
   *out = d;
   return 0;
 }
@@ -372,7 +420,7 @@ int blkfront_close(struct blkfront_dev *d) {
     }
   }
   bf_abandon(&d->bdev);
-  int rc = close_handshake(d);
+  int rc = bf_close_handshake(d);
   d->broken = 1;
   d->bdev.broken = 1;
   int rr = release_resources(d);

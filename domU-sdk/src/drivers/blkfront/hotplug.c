@@ -22,7 +22,7 @@ int blkfront_removing(const struct blkfront_dev *d) {
   if (!d || d->used != 1) return 1;
   /* The toolstack's unplug: backend Closing (or already Closed), or its directory gone. */
   int s = xenbus_read_state(d->info.backend);
-  return s == -XEN_ENOENT || s == XenbusStateClosing || s == XenbusStateClosed;
+  return s == -XEN_ENOENT || s == -XEN_EACCES || s == XenbusStateClosing || s == XenbusStateClosed; /* EACCES: gone, its parent is dom0's */
 }
 
 int blkfront_wait_removal(struct blkfront_dev *d, uint64_t timeout_ns) {

@@ -112,7 +112,8 @@ unsigned bf_end_registered(struct blkfront_dev *d) {
   unsigned held = 0;
   for (unsigned i = 0; i < d->nreg_pages; i++)
     if (d->reg_ref[i]) held += gnttab_end_access(d->reg_ref[i]) != 0;
-  d->nregions = d->nreg_pages = 0;
+  /* The regions stay registered: a reconnect grants their pages again on first use. */
+  for (unsigned i = 0; i < d->nreg_pages; i++) d->reg_ref[i] = 0;
   return held;
 }
 

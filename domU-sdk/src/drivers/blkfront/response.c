@@ -12,8 +12,10 @@
 #include <pvkvm/arch.h>
 #include <pvkvm/console.h>
 #include <pvkvm/deadline.h>
+#include <pvkvm/evtchn.h>
 #include <pvkvm/port_wait.h>
 #include <pvkvm/string.h>
+#include <pvkvm/time.h>
 #include "blkfront_dev.h"
 
 /* Copy a response out of shared memory with one read per word: it is only parsed afterwards. */
@@ -122,6 +124,25 @@ static void arm_responses(struct port_wait *w) {
   __atomic_store_n(&d->sring->rsp_event, d->rsp_cons + 1, __ATOMIC_RELAXED);
 }
 
+/*
+ * Past the caller's deadline: is the backend gone rather than slow? Its end of our port was
+ * closed (dom0 died: the port is unbound again) — then the wait goes on for a new backend, up to
+ * BLKFRONT_BACKEND_GONE_NS from when that was first seen. Looked at only once a deadline passed.
+ */
+static int bf_backend_gone(struct blkfront_dev *d) {
+  struct evtchn_status_info st;
+  uint64_t now = pvkvm_time_ns();
+  if (evtchn_status(DOMID_SELF, d->info.port, &st) < 0 || st.status != EVTCHNSTAT_unbound) {
+    d->gone_since = 0;
+    return 0;
+  }
+  if (d->gone_since == 0) {
+    d->gone_since = now;
+    printf("blkfront: %s: the backend is gone; waiting for it to come back\n", d->info.nodename);
+  }
+  return now - d->gone_since < BLKFRONT_BACKEND_GONE_NS;
+}
+
 int bf_poll(struct block_dev *bd, uint64_t timeout_ns) {
   struct blkfront_dev *d = bd->priv;
   bf_push(d);
@@ -131,17 +152,32 @@ int bf_poll(struct block_dev *bd, uint64_t timeout_ns) {
   if (d->broken) return -XEN_EIO;
   int n = reap(d);
   if (n != 0 || d->inflight == 0 || timeout_ns == 0) return n;
-  struct reap_wait rw = {.d = d, .may_wait = timeout_ns != 0};
-  struct port_wait w = {.port = d->info.port,
-                        .deadline = deadline_after(timeout_ns),
-                        .slice_ns = BLKFRONT_POLL_SLICE_NS,
-                        .look = look_responses,
-                        .arm = arm_responses,
-                        .arg = &rw};
-  int rc = port_wait(&w);
-  d->stats.polls += w.polls;
-  d->stats.lazy_wakeups += w.quiet_wakeups; /* responses that came without the event they asked for */
-  return rc < 0 ? rc : rw.reaped;
+  uint64_t deadline = deadline_after(timeout_ns);
+  for (;;) {
+    /* Waits are cut into BLKFRONT_STATE_CHECK_NS pieces: a quiet one looks at the backend's
+     * state (reconnect.c), since a backend that died answers nothing. */
+    uint64_t until = deadline_after(BLKFRONT_STATE_CHECK_NS);
+    struct reap_wait rw = {.d = d, .may_wait = 1};
+    struct port_wait w = {.port = d->info.port,
+                          .deadline = until < deadline ? until : deadline,
+                          .slice_ns = BLKFRONT_POLL_SLICE_NS,
+                          .look = look_responses,
+                          .arm = arm_responses,
+                          .arg = &rw};
+    int rc = port_wait(&w);
+    d->stats.polls += w.polls;
+    d->stats.lazy_wakeups += w.quiet_wakeups; /* responses that came without the event they asked for */
+    if (rc != -XEN_ETIMEDOUT) return rc < 0 ? rc : rw.reaped;
+    rc = bf_check_backend(d);
+    if (rc < 0) return rc;
+    if (rc > 0) {
+      /* A new connection: what was re-issued gets the caller's whole timeout again. */
+      deadline = deadline_after(timeout_ns);
+      if (d->inflight == 0) return 0;
+      continue;
+    }
+    if (pvkvm_time_ns() >= deadline && !bf_backend_gone(d)) return -XEN_ETIMEDOUT;
+  }
 }
 
 void bf_abandon(struct block_dev *bd) {

@@ -11,6 +11,7 @@ int bf_alloc_id(struct blkfront_dev *d) {
   d->free_head = d->shadow[id].next_free;
   struct shadow *s = &d->shadow[id];
   s->in_use = 1;
+  s->seq = d->next_seq++;
   s->req = NULL;
   s->raw = s->bounce = 0;
   s->npool = s->ngrants = 0;

@@ -122,8 +122,8 @@ static int write_transport(xs_transaction_t t, void *arg) {
 
 /* ---- teardown ---- */
 
-/* End every long-lived grant, close the port, drop the watch. 0 if the backend let go of all. */
-static int release_resources(struct netfront_dev *d) {
+/* End every long-lived grant and close the port: how many grants the backend still holds. */
+static unsigned release_connection(struct netfront_dev *d) {
   unsigned held = 0;
   if (d->have_tx_ring_ref) held += gnttab_end_access(d->tx_ring_ref) != 0;
   if (d->have_rx_ring_ref) held += gnttab_end_access(d->rx_ring_ref) != 0;
@@ -133,6 +133,13 @@ static int release_resources(struct netfront_dev *d) {
   d->ntx_granted = d->nrx_granted = 0;
   if (d->port_open) evtchn_close(d->info.port);
   d->port_open = 0;
+  d->published = 0;
+  return held;
+}
+
+/* The connection's resources and the watch. 0 if the backend let go of all. */
+static int release_resources(struct netfront_dev *d) {
+  unsigned held = release_connection(d);
   if (d->watching) xs_unwatch(d->info.backend, d->watch_token);
   d->watching = 0;
   if (held) printf("netfront: %s: %u grants still in use by the backend; leaking its pages\n", d->info.nodename, held);
@@ -152,7 +159,8 @@ static int close_handshake(struct netfront_dev *d) {
   }
   xenbus_switch_state(fe, XenbusStateClosed);
   if (bs >= 0) bs = xenbus_wait_state(be, XENBUS_STATE_BIT(XenbusStateClosed), CLOSE_TIMEOUT_NS);
-  if (bs == -XEN_ENOENT) bs = 0; /* the backend's directory is gone: nothing left to wait for */
+  /* The backend's directory is gone (unreadable then, as its parent is dom0's): nothing to wait for. */
+  if (bs == -XEN_ENOENT || bs == -XEN_EACCES) bs = 0;
   if (bs < 0) printf("netfront: %s: backend did not close (state %d): %d\n", fe, xenbus_read_state(be), bs);
   return bs < 0 ? bs : 0;
 }
@@ -164,20 +172,94 @@ void nf_mark_broken(struct netfront_dev *d, int why, const char *msg, unsigned l
   d->ndev.broken = 1;
 }
 
+/* Does the toolstack want the vif gone (network-detach writes online = 0 before Closing)? */
+static int unplugging(const struct netfront_dev *d) {
+  char path[160], v[8];
+  snprintf(path, sizeof(path), "%s/online", d->info.backend);
+  int n = xs_read(XBT_NIL, path, v, sizeof(v));
+  return n == -XEN_ENOENT || n == -XEN_EACCES || (n == 1 && v[0] == '0'); /* gone: unreadable */
+}
+
+static int nf_connect(struct netfront_dev *d, int (*fail)(struct netfront_dev *, int, const char *));
+
+static int reconnect_failed(struct netfront_dev *d, int rc, const char *what) {
+  printf("netfront: %s: reconnecting: %s failed: %d\n", d->info.nodename, what, rc);
+  if (d->published) close_handshake(d);
+  release_connection(d);
+  return rc;
+}
+
+/*
+ * The backend left Connected without being unplugged (a new netback after a dom0 restart starts
+ * at InitWait; one that faulted goes Closed): end the old connection and handshake again. TX
+ * frames in flight are lost (as on a real NIC); RX buffers are all posted again.
+ */
+static void nf_reconnect(struct netfront_dev *d, const char *why) {
+  printf("netfront: %s: %s; reconnecting\n", d->info.nodename, why);
+  unsigned held = release_connection(d);
+  if (held) {
+    printf("netfront: %s: %u grants still in use by the old backend\n", d->info.nodename, held);
+    d->leaked = 1;
+    nf_mark_broken(d, -XEN_EIO, NULL, 0, 0);
+    return;
+  }
+  close_handshake(d);
+  int rc = xenbus_switch_state(d->info.nodename, XenbusStateInitialising);
+  if (rc == 0) rc = nf_connect(d, reconnect_failed);
+  if (rc < 0) {
+    nf_mark_broken(d, -XEN_ENOTCONN, NULL, 0, 0);
+    return;
+  }
+  /* The events of our own handshake go; a backend that changed again since is looked at anew. */
+  while (xs_wait_watch_token(d->watch_token, NULL, 0, 0) == 0) {
+  }
+  d->recheck = xenbus_read_state(d->info.backend) != XenbusStateConnected;
+  d->stats.reconnects++;
+  printf("netfront: %s: reconnected\n", d->info.nodename);
+}
+
 void nf_check_backend(struct netfront_dev *d) {
   d->next_state_check = deadline_after(NETFRONT_STATE_CHECK_NS);
   if (!d->watching || d->broken) return;
   d->stats.state_checks++;
   char path[160];
-  int fired = 0;
+  int fired = d->recheck;
+  d->recheck = 0;
   while (xs_wait_watch_token(d->watch_token, path, sizeof(path), 0) == 0) fired = 1;
   if (!fired) return;
   int bs = xenbus_read_state(d->info.backend);
+  if (bs == XenbusStateConnected) return;
+  if (bs >= 0 && !unplugging(d)) {
+    char why[48];
+    snprintf(why, sizeof(why), "backend went %s", xenbus_state_name(bs));
+    nf_reconnect(d, why);
+    return;
+  }
   if (bs >= 0 && bs != XenbusStateClosing && bs != XenbusStateClosed) return;
   printf("netfront: %s: backend is %s; closing\n", d->info.nodename, bs < 0 ? "gone" : xenbus_state_name(bs));
   nf_mark_broken(d, -XEN_ENOTCONN, NULL, 0, 0);
   close_handshake(d);
   release_resources(d);
+}
+
+int netfront_resume(struct netfront_dev *d) {
+  if (!d || d->used != 1) return -XEN_EINVAL;
+  if (d->broken) return d->broken;
+  /* A new domain: a new backend directory (it names our domid), and no watches any more. */
+  int rc = xenbus_read_backend(d->info.nodename, d->info.backend, sizeof(d->info.backend), &d->info.backend_id);
+  if (rc < 0) {
+    printf("netfront: %s: after the restore: no backend/backend-id: %d\n", d->info.nodename, rc);
+    nf_mark_broken(d, -XEN_ENOTCONN, NULL, 0, 0);
+    return rc;
+  }
+  d->watching = xs_watch(d->info.backend, d->watch_token) == 0;
+  nf_reconnect(d, "restored in a new domain");
+  return d->broken;
+}
+
+void netfront_resume_all(void) {
+  for (unsigned i = 0; i < NETFRONT_MAX_DEVICES; i++)
+    if (devs[i].used == 1 && !devs[i].broken) netfront_resume(&devs[i]);
 }
 
 static int open_failed(struct netfront_dev *d, int rc, const char *what) {
@@ -189,6 +271,87 @@ static int open_failed(struct netfront_dev *d, int rc, const char *what) {
 }
 
 /* ---- the handshake ---- */
+
+/*
+ * The handshake from Initialising to Connected (steps 1-4 of <pvkvm/netfront.h>): used by open
+ * and by a reconnect (rings, pools' grants and the port are all new, TX ids all free, every RX
+ * buffer posted). `fail` says how to give up. 0 or -errno.
+ */
+static int nf_connect(struct netfront_dev *d, int (*fail)(struct netfront_dev *, int, const char *)) {
+  struct netfront_info *in = &d->info;
+  /* 1. The backend publishes its features and reaches InitWait. */
+  long lrc;
+  int rc = xenbus_wait_state(in->backend, XENBUS_STATE_BIT(XenbusStateInitWait) | XENBUS_STATE_BIT(XenbusStateConnected),
+                         NETFRONT_HANDSHAKE_TIMEOUT_NS);
+  if (rc < 0) {
+    printf("netfront: %s: backend %s did not reach InitWait (state %d): %d\n", in->nodename, in->backend,
+           xenbus_read_state(in->backend), rc);
+    return rc;
+  }
+  if (read_opt(in->backend, NETIF_XS_FEATURE_RX_COPY, 0) != 1) {
+    printf("netfront: %s: backend lacks feature-rx-copy (page flipping is not supported)\n", in->nodename);
+    return -XEN_EOPNOTSUPP;
+  }
+  in->feature_sg = read_opt(in->backend, NETIF_XS_FEATURE_SG, 0) == 1;
+  in->feature_rx_notify = read_opt(in->backend, NETIF_XS_FEATURE_RX_NOTIFY_BACK, 0) == 1;
+  in->feature_persistent = read_opt(in->backend, NETIF_XS_FEATURE_PERSISTENT, 0) == 1 &&
+                           pvkvm_cmdline_ull("netfront.persistent", 1) != 0;
+  d->max_tx_slots = in->feature_sg ? NETFRONT_MAX_TX_SLOTS : 1;
+  d->poll_mode = pvkvm_cmdline_ull("netfront.poll", 0) != 0;
+
+  /* 2. The rings and the pools: initialised, then granted. */
+  uint8_t (*rings)[PAGE] = slot_mem[d->slot].rings;
+  struct netif_tx_sring *txs = (struct netif_tx_sring *)rings[0];
+  struct netif_rx_sring *rxs = (struct netif_rx_sring *)rings[1];
+  SHARED_RING_INIT(txs);
+  SHARED_RING_INIT(rxs);
+  FRONT_RING_INIT(&d->tx, txs, PAGE);
+  FRONT_RING_INIT(&d->rx, rxs, PAGE);
+  if ((lrc = gnttab_grant_access(in->backend_id, gfn_of(txs), 0)) < 0) return fail(d, (int)lrc, "granting the TX ring");
+  d->tx_ring_ref = (grant_ref_t)lrc;
+  d->have_tx_ring_ref = 1;
+  if ((lrc = gnttab_grant_access(in->backend_id, gfn_of(rxs), 0)) < 0) return fail(d, (int)lrc, "granting the RX ring");
+  d->rx_ring_ref = (grant_ref_t)lrc;
+  d->have_rx_ring_ref = 1;
+  for (unsigned i = 0; i < NETFRONT_TX_PAGES; i++) {
+    if ((lrc = gnttab_grant_access(in->backend_id, gfn_of(d->tx_pages[i]), 1)) < 0)
+      return fail(d, (int)lrc, "granting the TX pool");
+    d->tx_ref[d->ntx_granted++] = (grant_ref_t)lrc;
+  }
+  for (unsigned i = 0; i < NETFRONT_RX_PAGES; i++) {
+    if ((lrc = gnttab_grant_access(in->backend_id, gfn_of(d->rx_pages[i]), 0)) < 0)
+      return fail(d, (int)lrc, "granting the RX pool");
+    d->rx_ref[d->nrx_granted++] = (grant_ref_t)lrc;
+  }
+  nf_tx_init(d);
+  nf_rx_init(d);
+  rc = (int)evtchn_alloc_unbound(in->backend_id, &in->port);
+  if (rc < 0) return fail(d, rc, "EVTCHNOP_alloc_unbound");
+  d->port_open = 1;
+  if (in->port >= EVTCHN_NR_PORTS) return fail(d, -XEN_EINVAL, "event channel number");
+  evtchn_mask(in->port); /* only SCHEDOP_poll waits on it */
+  evtchn_clear(in->port);
+
+  /* 3. Publish the transport and say Connected (netif has no Initialised step in Linux's
+   * frontends; the backend connects when it sees ours). */
+  d->published = 1;
+  rc = xs_transaction(write_transport, d, 0);
+  if (rc < 0) return fail(d, rc, "writing ring refs/event-channel/features");
+  rc = xenbus_switch_state(in->nodename, XenbusStateConnected);
+  if (rc < 0) return fail(d, rc, "switching to Connected");
+
+  /* 4. The backend maps the rings, binds the port and says Connected. */
+  rc = xenbus_wait_state(in->backend,
+                         XENBUS_STATE_BIT(XenbusStateConnected) | XENBUS_STATE_BIT(XenbusStateClosing) |
+                             XENBUS_STATE_BIT(XenbusStateClosed),
+                         NETFRONT_HANDSHAKE_TIMEOUT_NS);
+  if (rc >= 0 && rc != XenbusStateConnected) {
+    printf("netfront: %s: backend went %s instead of Connected\n", in->nodename, xenbus_state_name(rc));
+    rc = -XEN_EIO;
+  }
+  if (rc < 0) return fail(d, rc, "waiting for the backend to connect");
+  return 0;
+}
 
 static const struct net_ops netfront_ops;
 
@@ -236,79 +399,12 @@ int netfront_open(unsigned index, struct netfront_dev **out) {
   }
   int fs = xenbus_read_state(in->nodename);
   if (fs >= 0 && fs != XenbusStateInitialising) xenbus_switch_state(in->nodename, XenbusStateInitialising);
-
-  /* 1. The backend publishes its features and reaches InitWait. */
-  rc = xenbus_wait_state(in->backend, XENBUS_STATE_BIT(XenbusStateInitWait) | XENBUS_STATE_BIT(XenbusStateConnected),
-                         NETFRONT_HANDSHAKE_TIMEOUT_NS);
+  d->slot = slot;
+  rc = nf_connect(d, open_failed);
   if (rc < 0) {
-    printf("netfront: %s: backend %s did not reach InitWait (state %d): %d\n", in->nodename, in->backend,
-           xenbus_read_state(in->backend), rc);
-    d->used = 0;
+    if (d->used == 1 && !d->published && !d->released) d->used = 0; /* gave up before anything was granted */
     return rc;
   }
-  if (read_opt(in->backend, NETIF_XS_FEATURE_RX_COPY, 0) != 1) {
-    printf("netfront: %s: backend lacks feature-rx-copy (page flipping is not supported)\n", in->nodename);
-    d->used = 0;
-    return -XEN_EOPNOTSUPP;
-  }
-  in->feature_sg = read_opt(in->backend, NETIF_XS_FEATURE_SG, 0) == 1;
-  in->feature_rx_notify = read_opt(in->backend, NETIF_XS_FEATURE_RX_NOTIFY_BACK, 0) == 1;
-  in->feature_persistent = read_opt(in->backend, NETIF_XS_FEATURE_PERSISTENT, 0) == 1 &&
-                           pvkvm_cmdline_ull("netfront.persistent", 1) != 0;
-  d->max_tx_slots = in->feature_sg ? NETFRONT_MAX_TX_SLOTS : 1;
-  d->poll_mode = pvkvm_cmdline_ull("netfront.poll", 0) != 0;
-
-  /* 2. The rings and the pools: initialised, then granted. */
-  uint8_t (*rings)[PAGE] = slot_mem[slot].rings;
-  struct netif_tx_sring *txs = (struct netif_tx_sring *)rings[0];
-  struct netif_rx_sring *rxs = (struct netif_rx_sring *)rings[1];
-  SHARED_RING_INIT(txs);
-  SHARED_RING_INIT(rxs);
-  FRONT_RING_INIT(&d->tx, txs, PAGE);
-  FRONT_RING_INIT(&d->rx, rxs, PAGE);
-  if ((lrc = gnttab_grant_access(in->backend_id, gfn_of(txs), 0)) < 0) return open_failed(d, (int)lrc, "granting the TX ring");
-  d->tx_ring_ref = (grant_ref_t)lrc;
-  d->have_tx_ring_ref = 1;
-  if ((lrc = gnttab_grant_access(in->backend_id, gfn_of(rxs), 0)) < 0) return open_failed(d, (int)lrc, "granting the RX ring");
-  d->rx_ring_ref = (grant_ref_t)lrc;
-  d->have_rx_ring_ref = 1;
-  for (unsigned i = 0; i < NETFRONT_TX_PAGES; i++) {
-    if ((lrc = gnttab_grant_access(in->backend_id, gfn_of(d->tx_pages[i]), 1)) < 0)
-      return open_failed(d, (int)lrc, "granting the TX pool");
-    d->tx_ref[d->ntx_granted++] = (grant_ref_t)lrc;
-  }
-  for (unsigned i = 0; i < NETFRONT_RX_PAGES; i++) {
-    if ((lrc = gnttab_grant_access(in->backend_id, gfn_of(d->rx_pages[i]), 0)) < 0)
-      return open_failed(d, (int)lrc, "granting the RX pool");
-    d->rx_ref[d->nrx_granted++] = (grant_ref_t)lrc;
-  }
-  nf_tx_init(d);
-  nf_rx_init(d);
-  rc = (int)evtchn_alloc_unbound(in->backend_id, &in->port);
-  if (rc < 0) return open_failed(d, rc, "EVTCHNOP_alloc_unbound");
-  d->port_open = 1;
-  if (in->port >= EVTCHN_NR_PORTS) return open_failed(d, -XEN_EINVAL, "event channel number");
-  evtchn_mask(in->port); /* only SCHEDOP_poll waits on it */
-  evtchn_clear(in->port);
-
-  /* 3. Publish the transport and say Connected (netif has no Initialised step in Linux's
-   * frontends; the backend connects when it sees ours). */
-  d->published = 1;
-  rc = xs_transaction(write_transport, d, 0);
-  if (rc < 0) return open_failed(d, rc, "writing ring refs/event-channel/features");
-  rc = xenbus_switch_state(in->nodename, XenbusStateConnected);
-  if (rc < 0) return open_failed(d, rc, "switching to Connected");
-
-  /* 4. The backend maps the rings, binds the port and says Connected. */
-  rc = xenbus_wait_state(in->backend,
-                         XENBUS_STATE_BIT(XenbusStateConnected) | XENBUS_STATE_BIT(XenbusStateClosing) |
-                             XENBUS_STATE_BIT(XenbusStateClosed),
-                         NETFRONT_HANDSHAKE_TIMEOUT_NS);
-  if (rc >= 0 && rc != XenbusStateConnected) {
-    printf("netfront: %s: backend went %s instead of Connected\n", in->nodename, xenbus_state_name(rc));
-    rc = -XEN_EIO;
-  }
-  if (rc < 0) return open_failed(d, rc, "waiting for the backend to connect");
   if (xs_watch(in->backend, d->watch_token) == 0) d->watching = 1; /* fires once now: drained at the first check */
   d->next_state_check = 0;
 

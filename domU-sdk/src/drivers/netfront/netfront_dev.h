@@ -21,6 +21,7 @@
 
 struct netfront_dev {
   int used;                  /* 1 open, 2 leaked (the backend may still hold its pages) */
+  unsigned slot;
   struct netfront_info info;
   struct netfront_stats stats;
   struct net_dev ndev;
@@ -35,6 +36,7 @@ struct netfront_dev {
   unsigned max_tx_slots;     /* per frame: 1, or NETFRONT_MAX_TX_SLOTS with feature-sg */
   int tx_unpushed;           /* requests written since the last push */
   uint64_t next_state_check; /* pvclock ns */
+  int recheck;               /* look at the backend's state at the next check, event or not */
   char watch_token[24];
   /* TX: page i is granted once (tx_ref[i]) and belongs to id i */
   uint8_t (*tx_pages)[PAGE];
@@ -55,7 +57,9 @@ static inline int nf_dead(const struct netfront_dev *d) { return d->broken; }
 
 /* handshake.c */
 void nf_mark_broken(struct netfront_dev *d, int why, const char *msg, unsigned long long a, unsigned long long b);
-void nf_check_backend(struct netfront_dev *d); /* backend Closing/Closed → close, ENOTCONN */
+/* Looks at the backend's state (its watch fired): unplugged (online = 0) or gone → close,
+ * ENOTCONN; otherwise out of Connected (restarted, faulted) → handshake again (reconnect). */
+void nf_check_backend(struct netfront_dev *d);
 
 /* tx.c */
 void nf_tx_init(struct netfront_dev *d);
