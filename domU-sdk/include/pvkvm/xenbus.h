@@ -42,6 +42,10 @@ int xenbus_read_state(const char *dir);
  * Other watch events stay queued for their owners. */
 int xenbus_wait_state(const char *dir, unsigned wanted, uint64_t timeout_ns);
 
+/* What every PV frontend needs before it opens a device: Xen present, the xenstore ring, the
+ * shared-info page (event channels) and the grant table. Returns 0 or -errno. */
+int xenbus_frontend_ready(void);
+
 /* The ids under device/<type> (decimal names), up to max of them into ids. Returns how many
  * there are (0 when device/<type> does not exist), or -errno. */
 int xenbus_list_devices(const char *type, unsigned *ids, unsigned max);

@@ -4,6 +4,9 @@
 #include <stdint.h>
 #include <pvkvm/console.h>
 #include <pvkvm/deadline.h>
+#include <pvkvm/evtchn.h>
+#include <pvkvm/grant.h>
+#include <pvkvm/hypercall.h>
 #include <pvkvm/lock.h>
 #include <pvkvm/start.h>
 #include <pvkvm/string.h>
@@ -134,6 +137,15 @@ int xenbus_wait_devices(const char *type, unsigned index, uint64_t timeout_ns) {
 int xenbus_device_path(const char *type, unsigned id, char *buf, size_t len) {
   int n = snprintf(buf, len, "device/%s/%u", type, id);
   return n < 0 || (size_t)n >= len ? -XEN_E2BIG : n;
+}
+
+int xenbus_frontend_ready(void) {
+  if (!pvkvm_xen_present()) return -XEN_ENODEV;
+  int rc = xs_init();
+  if (rc < 0) return rc;
+  if (!pvkvm_shared_info()) return (int)pvkvm_shared_info_error();
+  long lrc = gnttab_init();
+  return lrc < 0 ? (int)lrc : 0;
 }
 
 int xenbus_list_devices(const char *type, unsigned *ids, unsigned max) {

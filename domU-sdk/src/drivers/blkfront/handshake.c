@@ -349,12 +349,8 @@ int bf_handshake_again(struct blkfront_dev *d) {
 }
 
 int blkfront_open(unsigned index, struct blkfront_dev **out) {
-  if (!pvkvm_xen_present()) return -XEN_ENODEV;
-  int rc = xs_init();
+  int rc = xenbus_frontend_ready();
   if (rc < 0) return rc;
-  if (!pvkvm_shared_info()) return (int)pvkvm_shared_info_error();
-  long lrc = gnttab_init();
-  if (lrc < 0) return (int)lrc;
   unsigned ids[16];
   int n = blkfront_list(ids, 16);
   if (n < 0) return n;

@@ -356,12 +356,8 @@ static int nf_connect(struct netfront_dev *d, int (*fail)(struct netfront_dev *,
 static const struct net_ops netfront_ops;
 
 int netfront_open(unsigned index, struct netfront_dev **out) {
-  if (!pvkvm_xen_present()) return -XEN_ENODEV;
-  int rc = xs_init();
+  int rc = xenbus_frontend_ready();
   if (rc < 0) return rc;
-  if (!pvkvm_shared_info()) return (int)pvkvm_shared_info_error();
-  long lrc = gnttab_init();
-  if (lrc < 0) return (int)lrc;
   unsigned ids[32];
   int n = netfront_list(ids, 32);
   if (n < 0) return n;
