@@ -62,7 +62,8 @@ message SetParam { uint32 domid = 1; uint32 index = 2; uint64 value = 3; }
 
 // dom0 side of an event channel: binds the guest's unbound port (remote dom0). Reply carries two
 // eventfds by SCM_RIGHTS: [0] signalled when the guest sends (an ioeventfd, no user-space exit),
-// [1] written by dom0 to raise the guest's port.
+// [1] written by dom0 to raise the guest's port. The channel number stays dom0's until dom0 unbinds
+// it, even after the guest died (as a Xen dom0 port): only then may another bind reuse it.
 message BindInterdomain { uint32 domid = 1; uint32 remote_port = 2; }
 message Channel { uint32 channel = 1; uint32 domid = 2; uint32 guest_port = 3; }
 message ChannelRef { uint32 channel = 1; }

@@ -105,11 +105,16 @@ export function guestClosedDom0(hv: HypervisorShared, guest: DomainHandle, c: nu
 
 /**
  * dom0 unbinds channel `c` (main thread): the guest's port reverts to unbound (remote dom0), the
- * relay is reaped and the hypervisor's copies of the eventfds are closed.
+ * relay is reaped and the hypervisor's copies of the eventfds are closed. A channel whose guest
+ * died (GUEST_GONE) only has its number freed: everything else went with the guest.
  */
 export function unbindDom0(hv: HypervisorShared, guest: DomainHandle | null, c: number): boolean {
   if (!hv.dom0.inRange(c)) return false;
   const st = hv.dom0.state(c);
+  if (st === DOM0_CHANNEL.GUEST_GONE) {
+    hv.dom0.setState(c, DOM0_CHANNEL.FREE);
+    return true;
+  }
   if (st !== DOM0_CHANNEL.ACTIVE && st !== DOM0_CHANNEL.GUEST_CLOSED) return false;
   const port = hv.dom0.guestPort(c);
   if (guest !== null && guest.domid === hv.dom0.guestDomid(c)) {
@@ -134,17 +139,21 @@ export function unbindDom0(hv: HypervisorShared, guest: DomainHandle | null, c: 
   return true;
 }
 
-/** Free every dom0 channel of a dying guest (main thread, after its ports are closed). */
+/**
+ * A guest is dying (main thread, after its ports are closed): release what the hypervisor holds
+ * for each of its dom0 channels, but leave the numbers to dom0, which unbinds them when it has
+ * cleaned up (GUEST_GONE). Returns the channels.
+ */
 export function releaseDomainDom0Channels(hv: HypervisorShared, domid: number): number[] {
-  const freed: number[] = [];
+  const gone: number[] = [];
   for (let c = 1; c < MAX_DOM0_CHANNELS; c++) {
     const st = hv.dom0.state(c);
     if ((st === DOM0_CHANNEL.ACTIVE || st === DOM0_CHANNEL.GUEST_CLOSED) && hv.dom0.guestDomid(c) === domid) {
-      releaseChannel(hv, c);
-      freed.push(c);
+      releaseChannel(hv, c, DOM0_CHANNEL.GUEST_GONE);
+      gone.push(c);
     }
   }
-  return freed;
+  return gone;
 }
 
 /** dom0 went away: unbind every channel (main thread). Returns how many there were. */
@@ -152,15 +161,16 @@ export function releaseAllDom0Channels(hv: HypervisorShared, guestOf: (domid: nu
   let n = 0;
   for (let c = 1; c < MAX_DOM0_CHANNELS; c++) {
     const st = hv.dom0.state(c);
-    if (st !== DOM0_CHANNEL.ACTIVE && st !== DOM0_CHANNEL.GUEST_CLOSED) continue;
+    if (st !== DOM0_CHANNEL.ACTIVE && st !== DOM0_CHANNEL.GUEST_CLOSED && st !== DOM0_CHANNEL.GUEST_GONE) continue;
     if (unbindDom0(hv, guestOf(hv.dom0.guestDomid(c)), c)) n++;
   }
   return n;
 }
 
-function releaseChannel(hv: HypervisorShared, c: number): void {
+/** Close the hypervisor's side of channel `c` (its relay, its copy of the kick eventfd). */
+function releaseChannel(hv: HypervisorShared, c: number, next: number = DOM0_CHANNEL.FREE): void {
   hv.relays.retire(0, c); // the relay thread closes the notify eventfd
   hv.relaysChanged();
   libc.close(hv.dom0.kickFd(c));
-  hv.dom0.setState(c, DOM0_CHANNEL.FREE);
+  hv.dom0.setState(c, next);
 }

@@ -11,8 +11,13 @@ const NOTIFY_FD = 4;
 const WORDS = 5;
 export const DOM0_CHANNEL_TABLE_BYTES = SlotTable.bytes(MAX_DOM0_CHANNELS, WORDS);
 
-/** ACTIVE: bound both ways. GUEST_CLOSED: the guest closed its port; dom0 still holds the fds. */
-export const DOM0_CHANNEL = { FREE: 0, ACTIVE: 1, GUEST_CLOSED: 2, CLAIMED: 3 } as const;
+/**
+ * ACTIVE: bound both ways. GUEST_CLOSED: the guest closed its port; dom0 still holds the fds.
+ * GUEST_GONE: the guest died and the hypervisor's fds and relay went with it, but the number is
+ * still dom0's: as a Xen dom0 port, a channel is free again only once dom0 unbinds it, so dom0's
+ * late unbind can never hit another guest's channel that was given the same number meanwhile.
+ */
+export const DOM0_CHANNEL = { FREE: 0, ACTIVE: 1, GUEST_CLOSED: 2, CLAIMED: 3, GUEST_GONE: 4 } as const;
 
 export class Dom0ChannelTable extends SlotTable {
   constructor(sab: SharedArrayBuffer, offset: number) {
