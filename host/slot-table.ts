@@ -23,6 +23,10 @@ export class SlotTable {
 
   state(i: number): number { return Atomics.load(this.w, i * this.words); }
   setState(i: number, s: number): void { Atomics.store(this.w, i * this.words, s); }
+  /** Move slot `i` from state `from` to `to` if it is still in `from` (compare-and-swap). */
+  transition(i: number, from: number, to: number): boolean {
+    return Atomics.compareExchange(this.w, i * this.words, from, to) === from;
+  }
   /** Field `k` (1-based: word 0 is the state) of slot `i`. */
   field(i: number, k: number): number { return this.w[i * this.words + k]!; }
 

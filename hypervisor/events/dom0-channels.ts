@@ -21,9 +21,18 @@ import { E } from '../../abi/errno.ts';
 const S = EVTCHNSTAT.values;
 const ONE = new BigUint64Array([1n]);
 
-/** The guest sent on a port bound to dom0 channel `c` (the user-space path; any thread). */
-export function kickDom0(hv: HypervisorShared, c: number, guestDomid: number, guestPort: number): void {
-  if (hv.dom0.connects(c, guestDomid, guestPort)) libc.write(hv.dom0.kickFd(c), ONE, 8);
+/**
+ * The guest sent on a port bound to dom0 channel `c` (the user-space path; any thread). Under the
+ * guest's event lock, so dom0's unbind cannot close the kick eventfd between the check and the
+ * write (its number could by then be another file's).
+ */
+export function kickDom0(hv: HypervisorShared, guest: DomainHandle, c: number, guestPort: number): void {
+  guest.shared.lockEvents();
+  try {
+    if (hv.dom0.connects(c, guest.domid, guestPort)) libc.write(hv.dom0.kickFd(c), ONE, 8);
+  } finally {
+    guest.shared.unlockEvents();
+  }
 }
 
 /** dom0 wrote channel `c`'s notify eventfd (relay thread): raise the guest's port. */
@@ -94,13 +103,21 @@ export function bindDom0(hv: HypervisorShared, guest: DomainHandle, port: number
  * Called on the vCPU thread that ran EVTCHNOP_close, under no lock.
  */
 export function guestClosedDom0(hv: HypervisorShared, guest: DomainHandle, c: number, port: number): void {
-  if (!hv.dom0.connects(c, guest.domid, port)) return;
+  // Under the guest's event lock, as dom0's unbind: otherwise an unbind (and a new bind of the
+  // same number) between the check and the state change would be clobbered, and the ioeventfd
+  // would be deassigned with an eventfd already closed, leaving a stale one on the port.
+  guest.shared.lockEvents();
   try {
-    guest.vm.ioeventfdPio(HYPERCALL_PAGE.values.SEND_PORT, port, hv.dom0.kickFd(c), true);
-  } catch {
-    // The VM is going away and takes its ioeventfds with it.
+    if (!hv.dom0.connects(c, guest.domid, port)) return;
+    try {
+      guest.vm.ioeventfdPio(HYPERCALL_PAGE.values.SEND_PORT, port, hv.dom0.kickFd(c), true);
+    } catch {
+      // The VM is going away and takes its ioeventfds with it.
+    }
+    hv.dom0.transition(c, DOM0_CHANNEL.ACTIVE, DOM0_CHANNEL.GUEST_CLOSED);
+  } finally {
+    guest.shared.unlockEvents();
   }
-  hv.dom0.setState(c, DOM0_CHANNEL.GUEST_CLOSED);
 }
 
 /**
@@ -116,26 +133,33 @@ export function unbindDom0(hv: HypervisorShared, guest: DomainHandle | null, c: 
     return true;
   }
   if (st !== DOM0_CHANNEL.ACTIVE && st !== DOM0_CHANNEL.GUEST_CLOSED) return false;
-  const port = hv.dom0.guestPort(c);
-  if (guest !== null && guest.domid === hv.dom0.guestDomid(c)) {
-    guest.shared.lockEvents();
-    try {
-      const p = guest.ports.get(port);
-      if (p.state === S.interdomain && p.remoteDom === 0 && p.remotePort === c) {
-        guest.ports.set(port, { state: S.unbound, vcpu: p.vcpu, remoteDom: 0, remotePort: 0 });
-      }
-    } finally {
-      guest.shared.unlockEvents();
+  if (guest === null || guest.domid !== hv.dom0.guestDomid(c)) {
+    releaseChannel(hv, c);
+    return true;
+  }
+  // The whole unbind under the guest's event lock, so the guest closing its port on a vCPU
+  // thread (guestClosedDom0) or sending on it (kickDom0) sees the channel before or after, never
+  // half-released.
+  guest.shared.lockEvents();
+  try {
+    const now = hv.dom0.state(c);
+    if (now !== DOM0_CHANNEL.ACTIVE && now !== DOM0_CHANNEL.GUEST_CLOSED) return false;
+    const port = hv.dom0.guestPort(c);
+    const p = guest.ports.get(port);
+    if (p.state === S.interdomain && p.remoteDom === 0 && p.remotePort === c) {
+      guest.ports.set(port, { state: S.unbound, vcpu: p.vcpu, remoteDom: 0, remotePort: 0 });
     }
-    if (st === DOM0_CHANNEL.ACTIVE) {
+    if (now === DOM0_CHANNEL.ACTIVE) {
       try {
         guest.vm.ioeventfdPio(HYPERCALL_PAGE.values.SEND_PORT, port, hv.dom0.kickFd(c), true);
       } catch {
         // VM already gone.
       }
     }
+    releaseChannel(hv, c);
+  } finally {
+    guest.shared.unlockEvents();
   }
-  releaseChannel(hv, c);
   return true;
 }
 
@@ -169,6 +193,9 @@ export function releaseAllDom0Channels(hv: HypervisorShared, guestOf: (domid: nu
 
 /** Close the hypervisor's side of channel `c` (its relay, its copy of the kick eventfd). */
 function releaseChannel(hv: HypervisorShared, c: number, next: number = DOM0_CHANNEL.FREE): void {
+  // Not connectable (and not claimable) before the fd is closed: a claim in between would get a
+  // new eventfd that may carry the very number closed here.
+  hv.dom0.setState(c, DOM0_CHANNEL.CLAIMED);
   hv.relays.retire(0, c); // the relay thread closes the notify eventfd
   hv.relaysChanged();
   libc.close(hv.dom0.kickFd(c));

@@ -14,7 +14,7 @@ export function sendFrom(domains: Domains, h: DomainHandle, port: number): numbe
   switch (p.state) {
     case S.interdomain:
       if (p.remoteDom === 0) {
-        kickDom0(domains.hv, p.remotePort, h.domid, port);
+        kickDom0(domains.hv, h, p.remotePort, port);
         return 0;
       }
       domains.with(p.remoteDom, undefined, (remote) => setPending(remote, p.remotePort));
