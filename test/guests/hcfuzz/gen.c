@@ -205,6 +205,30 @@ uint64_t pick_nr(struct fuzzer *f, int in_multicall) {
   return below(f, 2) ? below(f, 1ull << 16) : rnd(f);
 }
 
+/*
+ * A sub-op for family `nr`. With abi=32 (slow, so fewer calls) mostly one the hypervisor may
+ * implement, from the family's range of commands; otherwise any of 0..31, as the 64-bit fuzzer
+ * has always drawn (its seeds keep their sequences).
+ */
+uint64_t pick_cmd(struct fuzzer *f, uint64_t nr) {
+  if (!abi32 || below(f, 4) == 0) return below(f, 32);
+  switch (nr) {
+  case __HYPERVISOR_memory_op: return below(f, 16);
+  case __HYPERVISOR_grant_table_op: return below(f, 13);
+  case __HYPERVISOR_sched_op: return below(f, 8);
+  case __HYPERVISOR_event_channel_op: return below(f, 14);
+  case __HYPERVISOR_vcpu_op: return below(f, 14);
+  case __HYPERVISOR_xen_version: return below(f, 15);
+  case __HYPERVISOR_console_io: return below(f, 3);
+  case __HYPERVISOR_hvm_op: {
+    static const uint8_t hvm[] = {HVMOP_set_param, HVMOP_get_param, HVMOP_flush_tlbs, HVMOP_pagetable_dying,
+                                  HVMOP_get_time, HVMOP_get_mem_type, HVMOP_set_evtchn_upcall_vector};
+    return hvm[below(f, sizeof(hvm))];
+  }
+  default: return below(f, 32);
+  }
+}
+
 uint64_t hvm_now(void) {
   struct xen_hvm_get_time t = {0};
   return HYPERVISOR_hvm_op(HVMOP_get_time, &t) == 0 ? t.now : 0;

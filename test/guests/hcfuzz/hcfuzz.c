@@ -28,8 +28,9 @@
  * At CPL 0 (emulated, slow) the scratch area is filled once and only the parts a call reads first
  * are rewritten per call (refill_window=1, the default there; 0 rewrites all of it every call).
  *
- * Output: per-class counts of the answers ("hcfuzz: answers 0=… >0=… -14=…") and
- * "hcfuzz: answered A of N calls", then the test result (SUCCESS when every call returned).
+ * Output: per-class counts of the answers ("hcfuzz: answers 0=… >0=… -14=…"), for abi=32 the
+ * wrong answers oracle32.c saw between calls ("hcfuzz: wrong answers W"), and "hcfuzz: answered A
+ * of N calls", then the test result (SUCCESS when every call returned and none was wrong).
  */
 #include "hcfuzz.h"
 
@@ -86,7 +87,7 @@ static void fuzz_one(struct fuzzer *f, uint64_t i) {
   f->image_ok = nr == __HYPERVISOR_xen_version || nr == __HYPERVISOR_hvm_op ||
                 nr == __HYPERVISOR_event_channel_op || nr == __HYPERVISOR_sched_op ||
                 nr == __HYPERVISOR_vcpu_op;
-  a[0] = below(f, 4) ? below(f, 32) : word(f);
+  a[0] = below(f, 4) ? pick_cmd(f, nr) : word(f);
   for (int j = 1; j < 5; j++) a[j] = below(f, 4) ? pointer(f) : word(f);
   f->image_ok = 0;
   if (window_refill) refill_windows(f, a, 5);
@@ -128,7 +129,10 @@ static uint64_t ncalls;
 
 static void fuzz_loop(void *arg) {
   struct fuzzer *f = arg;
-  for (uint64_t i = 0; i < ncalls; i++) fuzz_one(f, i);
+  for (uint64_t i = 0; i < ncalls; i++) {
+    fuzz_one(f, i);
+    if (abi32 && (i % 32 == 31 || i + 1 == ncalls)) f->st.wrong += oracle32(f);
+  }
   vcpu_done[f->vcpu] = 1;
 }
 
@@ -204,7 +208,7 @@ int main(void) {
   for (int v = 0; v < nvcpus; v++) {
     t.calls += fz[v].st.calls; t.answered += fz[v].st.answered; t.zero += fz[v].st.zero;
     t.positive += fz[v].st.positive; t.other += fz[v].st.other; t.direct += fz[v].st.direct;
-    t.high_nr += fz[v].st.high_nr;
+    t.high_nr += fz[v].st.high_nr; t.wrong += fz[v].st.wrong;
     for (int e = 0; e < MAX_ERRNO; e++) t.err[e] += fz[v].st.err[e];
   }
   printf("hcfuzz: answers 0=%llu >0=%llu", (unsigned long long)t.zero, (unsigned long long)t.positive);
@@ -212,8 +216,10 @@ int main(void) {
     if (t.err[e]) printf(" -%d=%llu", e, (unsigned long long)t.err[e]);
   printf(" other=%llu\n", (unsigned long long)t.other);
   printf("hcfuzz: direct=%llu beyond-page=%llu\n", (unsigned long long)t.direct, (unsigned long long)t.high_nr);
+  if (abi32) printf("hcfuzz: wrong answers %llu\n", (unsigned long long)t.wrong);
   printf("hcfuzz: answered %llu of %llu calls\n", (unsigned long long)t.answered, (unsigned long long)t.calls);
   CHECK_EQ(t.answered, t.calls);
+  CHECK_EQ(t.wrong, 0);
   CHECK_EQ(t.calls, ncalls * (uint64_t)nvcpus);
   /* The hypervisor still answers a good call as before. */
   CHECK(HYPERVISOR_xen_version(XENVER_version, NULL) > 0);

@@ -13,7 +13,7 @@
 #define KREGION 0x100000ull /* the SDK kernel's 2 MiB page starts at 1 MiB (domU-sdk/link.ld) */
 
 struct stats {
-  uint64_t calls, answered, zero, positive, other, direct, high_nr;
+  uint64_t calls, answered, zero, positive, other, direct, high_nr, wrong;
   uint64_t err[MAX_ERRNO];
 };
 
@@ -44,6 +44,7 @@ uint64_t pointer(struct fuzzer *f);
 uint64_t word(struct fuzzer *f);
 uint32_t safe32(const struct fuzzer *f, uint32_t v);
 uint64_t pick_nr(struct fuzzer *f, int in_multicall);
+uint64_t pick_cmd(struct fuzzer *f, uint64_t nr);
 uint64_t other_vcpu(struct fuzzer *f);
 uint64_t hvm_now(void);
 void *slot(struct fuzzer *f);
@@ -55,7 +56,10 @@ uint64_t frame_list(const struct fuzzer *f); /* the scratch page of safe frame n
 void tame(struct fuzzer *f, uint64_t nr, uint64_t *a, int depth);
 void tame32(struct fuzzer *f, uint64_t nr, uint64_t *a, int depth);
 
-/* call32.S: one call from 32-bit compatibility mode. r = {RAX, RBX, RCX, RDX, RSI, RDI}, loaded
+/* oracle32.c: check answers a 32-bit caller must get; returns how many were wrong. */
+unsigned oracle32(struct fuzzer *f);
+
+/* call32.c: one call from 32-bit compatibility mode. r = {RAX, RBX, RCX, RDX, RSI, RDI}, loaded
  * whole (upper halves too) before the switch; `target` is a stub of the hypercall page or
  * hc32_trap, a bare `out` to the trap port with the caller's EAX. Returns EAX sign-extended. */
 long hc32_call(uint64_t target, const uint64_t r[6]);

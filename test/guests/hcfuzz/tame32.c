@@ -56,6 +56,7 @@ static void tame_memory32(struct fuzzer *f, uint64_t *a) {
   case XENMEM_populate_physmap: {
     /* compat_xen_memory_reservation: extent_start 0, nr_extents 4, extent_order 8, domid 16 */
     a[1] = (uint64_t)(uintptr_t)r;
+    if (below(f, 2)) r[2] = (uint32_t)below(f, 3); /* (mostly an order > 9 otherwise: -EPERM) */
     if (r[2] > 8 && r[2] <= 9) r[2] = 8; /* 2 MiB from frame 0 is the kernel */
     if (below(f, 8) == 0) {
       r[0] = (uint32_t)no_memory(f);
@@ -72,7 +73,10 @@ static void tame_memory32(struct fuzzer *f, uint64_t *a) {
     a[1] = (uint64_t)(uintptr_t)r;
     r[2] = (uint32_t)safe_gfn(f);
     r[3] = (uint32_t)safe_gfn(f);
-    if (below(f, 2)) ((uint16_t *)r)[0] = DOMID_SELF; /* reach the placement code too */
+    if (below(f, 2)) { /* reach the placement code too */
+      ((uint16_t *)r)[0] = DOMID_SELF;
+      r[1] = (uint32_t)below(f, 6); /* space: shared_info, grant_table, gmfn, gmfn_range, ... */
+    }
     break;
   case XENMEM_remove_from_physmap: /* gpfn 4 */
     a[1] = (uint64_t)(uintptr_t)r;
@@ -133,6 +137,7 @@ void tame32(struct fuzzer *f, uint64_t nr64, uint64_t *a, int depth) {
     return;
   }
   if (nr == __HYPERVISOR_vcpu_op) {
+    if (below(f, 2)) a[1] = f->vcpu; /* its own timers and state (usually out of range otherwise) */
     switch (cmd) {
     case VCPUOP_initialise: case VCPUOP_up: case VCPUOP_down: case VCPUOP_register_vcpu_info:
     case VCPUOP_send_nmi: case VCPUOP_register_runstate_memory_area:
@@ -160,6 +165,7 @@ void tame32(struct fuzzer *f, uint64_t nr64, uint64_t *a, int depth) {
   }
   if (nr == __HYPERVISOR_hvm_op) { /* xen_hvm_param: one layout; upcall vector: vcpu at 0 */
     struct xen_hvm_param *p = slot(f);
+    if (below(f, 2)) p->domid = DOMID_SELF; /* (a random domid is refused first) */
     if (cmd == HVMOP_set_param) {
       a[1] = (uint64_t)(uintptr_t)p;
       switch (p->index) { /* (CALLBACK_IRQ from 32-bit mode would also latch the i386 shared_info) */
