@@ -1,4 +1,4 @@
-// fuzz.mjs: `npm run fuzz` — the fuzz tests (hypercall fuzzer guest from CPL 3 and CPL 0, protocol and
+// fuzz.mjs: `npm run fuzz` — the fuzz tests (hypercall fuzzer guest from CPL 3, CPL 0 and 32-bit mode, protocol and
 // ring fuzzers, the coverage-guided parser fuzzer, the xenstore ring flood) at a larger
 // scale, bounded in time, then bench/results/fuzz.json with what was tried and what survived.
 //   node bench/fuzz.mjs [--scale N] [--seed S] [--minutes M]
@@ -20,7 +20,7 @@ const minutes = arg('minutes', 'PVKVM_FUZZ_MINUTES', 10);
 const out = path.join(tmpdir(), `pvkvm-fuzz-${process.pid}.jsonl`);
 rmSync(out, { force: true });
 
-const tests = ['test/hcfuzz.test.ts', 'test/protocol-fuzz.test.ts', 'test/ring-fuzz.test.ts', 'test/coverage-fuzz.test.ts', 'test/xenstore-flood.test.ts'];
+const tests = ['test/hcfuzz.test.ts', 'test/hcfuzz32.test.ts', 'test/protocol-fuzz.test.ts', 'test/ring-fuzz.test.ts', 'test/coverage-fuzz.test.ts', 'test/xenstore-flood.test.ts'];
 console.log(`fuzz: scale ${scale}, seed ${seed}, at most ${minutes} min: ${tests.join(' ')}`);
 const env = { ...process.env, CI: 'true', PVKVM_FUZZ_SCALE: String(scale), PVKVM_FUZZ_SEED: String(seed), PVKVM_FUZZ_OUT: out };
 const started = Date.now();
