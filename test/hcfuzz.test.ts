@@ -9,6 +9,7 @@ import { kvmTest } from './helpers/kvm.ts';
 import { runGuest, testResult, guestPath } from './helpers/run-guest.ts';
 import { MiB, imageDir, image } from './helpers/blk.ts';
 import { startDaemons, eventually } from './helpers/daemons.ts';
+import { netConfig } from './helpers/net.ts';
 import { iterations, fuzzSeed, report } from './helpers/fuzz.ts';
 
 const CALLS = iterations(3000);
@@ -43,7 +44,7 @@ for (const [mode, calls] of [['user', CALLS], ['kernel', KERNEL_CALLS]] as const
 }
 
 for (const [mode, calls] of [['user', CALLS], ['kernel', KERNEL_CALLS]] as const) {
-  t.test(`hcfuzz (sdk.mode=${mode}) on 2 vCPUs beside blkwork: the disk I/O stays correct and both finish`, kvmTest(), async (t) => {
+  t.test(`hcfuzz (sdk.mode=${mode}) on 2 vCPUs beside blkwork and a UDP echo pair: the disk and net I/O stay correct and all finish`, kvmTest(), async (t) => {
     const { dir, cleanup } = imageDir();
     t.teardown(cleanup);
     const d = await startDaemons();
@@ -54,15 +55,25 @@ for (const [mode, calls] of [['user', CALLS], ['kernel', KERNEL_CALLS]] as const
       `cmdline = "mode=random size=4M bs=4096 qd=8 ops=400 seed=21"\n` +
       `disk = [ 'format=raw, vdev=xvda, access=rw, target=${img}' ]\n`);
     const fuzz = d.config('fuzz', 'hcfuzz', { vcpus: 2, cmdline: `sdk.mode=${mode} seed=42 calls=${calls}` });
+    // The net neighbours: a responder and a guest whose UDP echoes are checked byte for byte,
+    // on dom0's internal switch, through netfront and netback while the fuzzer runs.
+    const pong = netConfig(d, 'pong', 'mode=responder ip=10.9.0.2 mask=24');
+    const uping = netConfig(d, 'uping', 'mode=udp-ping ip=10.9.0.3 mask=24 peer=10.9.0.2 count=400 size=1200');
+    t.equal((await d.cli(['create', pong])).code, 0);
     t.equal((await d.cli(['create', blk])).code, 0);
+    t.equal((await d.cli(['create', uping])).code, 0);
     t.equal((await d.cli(['create', fuzz])).code, 0);
     const done = await eventually(async () => {
-      const l = JSON.parse((await d.cli(['list', '--json'])).stdout) as unknown[];
-      return l.length === 0 ? true : undefined;
+      const l = JSON.parse((await d.cli(['list', '--json'])).stdout) as Array<{ name: string }>;
+      return l.every((x) => x.name === 'pong') ? true : undefined;
     }, 240_000 + calls * 10); /* a bound against hangs, not a speed check: scaled runs take longer */
-    t.ok(done, 'both domains finished');
+    t.ok(done, 'the fuzzer, blkwork and the pinger finished');
     const log = (n: string): string => readFileSync(join(d.runDir, 'logs', `console-${n}.log`), 'utf8');
     t.match(log('work'), /Test result: SUCCESS/, 'blkwork verified every read');
+    t.match(log('uping'), /net: udp-ping sent=400 received=400 lost=0/, 'every UDP echo came back');
+    t.notMatch(log('uping'), /udp-ping seq=\d+: -5/, 'none of them corrupted');
+    t.match(log('uping'), /Test result: SUCCESS/);
+    t.equal((await d.cli(['destroy', 'pong'])).code, 0, 'the responder is still there to destroy');
     t.match(log('fuzz'), new RegExp(`answered ${2 * calls} of ${2 * calls} calls`), 'every fuzz call answered');
     t.match(log('fuzz'), /Test result: SUCCESS/);
     const ps = (await d.cli(['list'])).code;
