@@ -6,10 +6,6 @@
 // the unbind closed it (its number may by then be another file's). Both now run under the guest's
 // event lock; this test makes the two threads overlap, round after round.
 import t from 'tap';
-import { build } from 'esbuild';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { HypervisorShared } from '../hypervisor/state/global-state.ts';
 import { DOM0_CHANNEL } from '../hypervisor/state/dom0-channel-table.ts';
@@ -18,16 +14,8 @@ import { allocUnboundForDom0, bindDom0, unbindDom0 } from '../hypervisor/events/
 import { EVTCHNSTAT } from '../abi/event-channel.ts';
 import { libc, EFD_CLOEXEC, EFD_NONBLOCK } from '../host/libc.ts';
 import { makeBuffers } from './helpers/fifo-fake.ts';
+import { bundleWorker } from './helpers/bundle-worker.ts';
 import { raceHandle, CTL, REG_WORDS, type RaceJob } from './helpers/dom0-channel-race.ts';
-
-async function bundleWorker(dir: string): Promise<URL> {
-  const out = join(dir, 'dom0-channel-race-worker.mjs');
-  await build({
-    entryPoints: [fileURLToPath(new URL('./helpers/dom0-channel-race-worker.ts', import.meta.url))],
-    bundle: true, platform: 'node', format: 'esm', outfile: out, logLevel: 'warning', external: ['koffi'],
-  });
-  return new URL(`file://${out}`);
-}
 
 /** What the relay thread would do: close the notify eventfds of retired relays. */
 function reapRelays(hv: HypervisorShared): void {
@@ -43,12 +31,8 @@ const spin = (ms: number): void => { const until = performance.now() + ms; while
 
 for (const role of ['close', 'kick'] as const) {
   t.test(`dom0 unbinds while the guest ${role === 'close' ? 'closes the port' : 'sends on it'}: nothing stuck, stale or written late`, async (t) => {
-    // Bundled below node_modules, where the bundle's own import of koffi (external) resolves.
-    const cache = fileURLToPath(new URL('../node_modules/.cache/', import.meta.url));
-    mkdirSync(cache, { recursive: true });
-    const dir = mkdtempSync(join(cache, 'pvkvm-chrace-'));
-    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    const url = await bundleWorker(dir);
+    const { url, remove } = await bundleWorker('dom0-channel-race-worker');
+    t.teardown(remove);
     const rounds = role === 'close' ? 400 : 200;
     const job: RaceJob = {
       buffers: makeBuffers(), hv: new HypervisorShared().sab, ctl: new SharedArrayBuffer(16),

@@ -2,12 +2,8 @@
 // 2-level and back, linking in queue and priority order, masking, saved events on missing pages,
 // queue moves, hostile event words — and raisers on several threads against a consuming "guest".
 import t from 'tap';
-import { build } from 'esbuild';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { bundleWorker } from './helpers/bundle-worker.ts';
 import { EVTCHN_FIFO, EVTCHNSTAT } from '../abi/event-channel.ts';
 import { E } from '../abi/errno.ts';
 import { SharedInfo64 } from '../abi/shared-info.ts';
@@ -204,16 +200,6 @@ t.test('leaving FIFO: 2-level again, and ports past its range are ignored by the
   t.equal(h.shared.fifo.numEvtchns, 0, 'with an empty event array');
 });
 
-/** Bundle the worker entry (tap's TypeScript loader does not reach worker threads). */
-async function bundleWorker(dir: string): Promise<URL> {
-  const out = join(dir, 'fifo-worker.mjs');
-  await build({
-    entryPoints: [fileURLToPath(new URL('./helpers/fifo-worker.ts', import.meta.url))],
-    bundle: true, platform: 'node', format: 'esm', outfile: out, logLevel: 'warning', external: ['koffi'],
-  });
-  return new URL(`file://${out}`);
-}
-
 /** Release `n` workers waiting at the start line in `ctl` (see fifo-worker.ts). */
 async function go(ctl: SharedArrayBuffer, n: number): Promise<void> {
   const w = new Int32Array(ctl);
@@ -231,9 +217,8 @@ function runWorker<T>(url: URL, data: object): Promise<T> {
 }
 
 t.test('threads: two raisers and a consuming guest lose and duplicate nothing', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'pvkvm-fifo-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const url = await bundleWorker(dir);
+  const { url, remove } = await bundleWorker('fifo-worker');
+  t.teardown(remove);
   for (let round = 0; round < 2; round++) {
     const { h, b } = fifoDomain(3);
     const ports = Array.from({ length: 3000 }, (_, i) => i + 1);
@@ -258,9 +243,8 @@ t.test('threads: two raisers and a consuming guest lose and duplicate nothing', 
 });
 
 t.test('threads: a guest flipping the tail word while others link still ends every raise', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'pvkvm-fifo-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const url = await bundleWorker(dir);
+  const { url, remove } = await bundleWorker('fifo-worker');
+  t.teardown(remove);
   const { h, b } = fifoDomain(1);
   for (let p = 1; p < 1000; p++) bind(h, p);
   const stop = new SharedArrayBuffer(12);
