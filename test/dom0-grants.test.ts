@@ -2,15 +2,11 @@
 // dom0 against a real hypervisor daemon: it maps a guest's grant through the guest memory file,
 // checks the bytes, writes through it, and unmaps so the guest can end access.
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { kvmTest } from './helpers/kvm.ts';
-import { guestPath, PVKVM, cleanEnv } from './helpers/run-guest.ts';
+import { hypervisorAlone } from './helpers/hypervisor-alone.ts';
+import { guestPath } from './helpers/run-guest.ts';
 import { eventually } from './helpers/daemons.ts';
-import { spawnDaemon } from '../cli/daemons.ts';
-import { HvClient } from '../dom0/hv-client.ts';
 import { GNTST } from '../abi/grant-table.ts';
 import { mapShared, libc } from '../host/libc.ts';
 import type { Event } from '../abi/privileged.ts';
@@ -24,16 +20,7 @@ function pattern(dom: number, which: number, i: number): number {
 }
 
 t.test('dom0 maps, checks, writes and unmaps a guest grant', kvmTest(), async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'pvkvm-grants-'));
-  const hvd = spawnDaemon('hypervisor', dir, { withParent: true, script: PVKVM, env: cleanEnv() });
-  t.teardown(async () => {
-    hvd.child.kill('SIGTERM');
-    await hvd.exited;
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const { client: hv } = await eventually(() => HvClient.connect(dir).catch(() => undefined)) ?? { client: null };
-  if (hv === null) throw new Error('no hypervisor daemon');
-  t.teardown(() => hv.close());
+  const { hv } = await hypervisorAlone(t, 'grants');
 
   let consoleText = '';
   let dead: Extract<Event, { what: 'dead' }>['dead'] | null = null;

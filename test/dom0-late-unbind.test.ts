@@ -4,14 +4,11 @@
 // test plays dom0 against a real hypervisor daemon and serves the new guest's console ring only
 // when kicked, so a lost kick (or a lost notify back) ends it with no echo.
 import t from 'tap';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { kvmTest } from './helpers/kvm.ts';
-import { guestPath, PVKVM, cleanEnv } from './helpers/run-guest.ts';
+import { hypervisorAlone } from './helpers/hypervisor-alone.ts';
+import { guestPath } from './helpers/run-guest.ts';
 import { eventually } from './helpers/daemons.ts';
-import { spawnDaemon } from '../cli/daemons.ts';
-import { HvClient } from '../dom0/hv-client.ts';
 import { GuestPages } from '../dom0/guest-pages.ts';
 import { EpollSet } from '../host/epoll.ts';
 import { libc } from '../host/libc.ts';
@@ -24,16 +21,7 @@ const ONE = new BigUint64Array([1n]);
 const GIVE_UP_MS = 180_000;
 
 t.test("dom0's late unbind of a dead guest's channel leaves a new guest's channel bound", kvmTest(), async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'pvkvm-late-unbind-'));
-  const hvd = spawnDaemon('hypervisor', dir, { withParent: true, script: PVKVM, env: cleanEnv() });
-  t.teardown(async () => {
-    hvd.child.kill('SIGTERM');
-    await hvd.exited;
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const { client: hv } = await eventually(() => HvClient.connect(dir).catch(() => undefined)) ?? { client: null };
-  if (hv === null) throw new Error('no hypervisor daemon');
-  t.teardown(() => hv.close());
+  const { hv } = await hypervisorAlone(t, 'late-unbind');
   const dead = new Set<number>();
   hv.on('event', (ev) => { if (ev.what === 'dead') dead.add(ev.domid); });
 
