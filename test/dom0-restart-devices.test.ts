@@ -16,20 +16,11 @@ import { join } from 'node:path';
 import { kvmTest } from './helpers/kvm.ts';
 import { MiB, imageDir, image, guestPattern } from './helpers/blk.ts';
 import { guestPath } from './helpers/run-guest.ts';
-import { startDaemons, eventually, type TestDaemons } from './helpers/daemons.ts';
+import { startDaemons, eventually, type TestDaemons, alive } from './helpers/daemons.ts';
 import { netConfig } from './helpers/net.ts';
 
 const { dir, cleanup } = imageDir();
 t.teardown(cleanup);
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function diskCfg(d: TestDaemons, name: string, img: string, cmdline: string): string {
   const p = join(d.runDir, `${name}.cfg`);

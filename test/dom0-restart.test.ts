@@ -3,18 +3,9 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { kvmTest } from './helpers/kvm.ts';
-import { startDaemons, eventually } from './helpers/daemons.ts';
+import { startDaemons, eventually, alive } from './helpers/daemons.ts';
 import { XsSocketClient } from './helpers/xs-client.ts';
 import { ControlClient } from '../cli/control-client.ts';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 t.test('a killed dom0 is replaced and takes over the running guest', kvmTest(), async (t) => {
   const d = await startDaemons();

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { kvmTest } from './helpers/kvm.ts';
 import { MiB, imageDir, image, guestPattern } from './helpers/blk.ts';
 import { guestPath } from './helpers/run-guest.ts';
-import { startDaemons, eventually, processRssKiB, type TestDaemons } from './helpers/daemons.ts';
+import { startDaemons, eventually, processRssKiB, type TestDaemons, alive } from './helpers/daemons.ts';
 import { ControlClient } from '../cli/control-client.ts';
 
 const { dir, cleanup } = imageDir();
@@ -60,10 +60,12 @@ t.test('a disk image on a tmpfs that fills up: error responses, counted, acknowl
   t.ok(m, 'the failure was an error response to a write');
   const failedAt = Number(m?.[1] ?? 0);
   t.ok(failedAt > 0 && failedAt < 8 * MiB, `first failed write at offset ${failedAt}`);
+  // The counters reach `top` from blkback's worker a little after the guest saw its error; on a
+  // busy machine that can take longer than eventually()'s default 10 s.
   const row = await eventually(async () => {
     const x = await topRow(d, 'filler');
     return x && x.vbd.errors > 0 ? x : undefined;
-  });
+  }, 60_000);
   t.ok(row, `blkback counted the error: ${JSON.stringify(row?.vbd)}`);
   t.equal(row?.vbd.wrReq, failedAt / 4096, 'every acknowledged write counted');
   // Every write acknowledged OKAY is on the file.
@@ -99,15 +101,6 @@ t.test('an image truncated under a running guest: reads past the new end get err
   }
   t.equal((await d.cli(['list', '--json'])).code, 0, 'dom0 still answers');
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Processes whose command line mentions `needle` (the run directory). */
 function processesWith(needle: string): number[] {

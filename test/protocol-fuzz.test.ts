@@ -6,12 +6,11 @@ import t, { type Test } from 'tap';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { kvmTest } from './helpers/kvm.ts';
-import { startDaemons, type TestDaemons } from './helpers/daemons.ts';
+import { startDaemons, type TestDaemons, alive } from './helpers/daemons.ts';
 import { XsSocketClient } from './helpers/xs-client.ts';
 import { Rng, iterations, fuzzSeed, report } from './helpers/fuzz.ts';
 import { encodeFrame, INTERFACE_VERSION, type Frame } from '../abi/privileged.ts';
 
-const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
 
 /** Connect, write every buffer (pausing now and then), then close; errors are the peer's right. */
 async function spray(path: string, bufs: Buffer[]): Promise<void> {

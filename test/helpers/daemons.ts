@@ -75,6 +75,16 @@ export async function startDaemons(opts: DaemonOptions = {}): Promise<TestDaemon
   };
 }
 
+/** Does process `pid` exist (signal 0)? */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function processFds(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
