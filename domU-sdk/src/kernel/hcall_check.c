@@ -38,14 +38,9 @@ int kuser_range(uint64_t addr, uint64_t len) {
 uint64_t khc_send_span;
 
 void khc_init(void) {
-  const struct hvm_memmap_table_entry *e;
-  unsigned n = pvkvm_memmap(&e);
-  for (unsigned i = 0; i < n; i++)
-    if (e[i].type == XEN_HVM_MEMMAP_TYPE_RAM && e[i].addr <= KREGION_END && e[i].addr + e[i].size >= KREGION_END + 4) {
-      uint64_t top = e[i].addr + e[i].size;
-      if (top > KIOAPIC_BASE) top = KIOAPIC_BASE;
-      khc_send_span = top - 4 - KREGION_END;
-    }
+  uint64_t top = kram_end_of(KREGION_END);
+  if (top > KIOAPIC_BASE) top = KIOAPIC_BASE;
+  if (top >= KREGION_END + 4) khc_send_span = top - 4 - KREGION_END;
 }
 
 /* gate.S's test of a register argument: not in the kernel's region nor just below it. */
@@ -58,17 +53,10 @@ static int gfn_ok(uint64_t gfn) {
   return gfn < KIOAPIC_BASE / PAGE || gfn > KLAPIC_BASE / PAGE;
 }
 
-/* Guest RAM, by the start info's memory map: where the hypervisor would find a struct. What the
- * kernel copies in must be there, or the call fails with -EFAULT as the hypervisor's own would. */
-static int ram_range(uint64_t addr, uint64_t len) {
-  const struct hvm_memmap_table_entry *e;
-  unsigned n = pvkvm_memmap(&e);
-  if (!n) return 1; /* no map to go by: the copy reads what is there */
-  for (unsigned i = 0; i < n; i++)
-    if (e[i].type == XEN_HVM_MEMMAP_TYPE_RAM && addr >= e[i].addr && addr + len <= e[i].addr + e[i].size)
-      return 1;
-  return 0;
-}
+/* Guest RAM, by the boot memory map (the kernel's copy): where the hypervisor would find a
+ * struct. What the kernel copies in must be there, or the call fails with -EFAULT as the
+ * hypervisor's own would. */
+static int ram_range(uint64_t addr, uint64_t len) { return kram_range(addr, len); }
 
 /* Copy a user struct in; 0 if it does not lie in user memory that is RAM. */
 static int copy_in(void *dst, uint64_t src, size_t n) {
@@ -239,7 +227,7 @@ static int evtchn_frame_op(unsigned long cmd) {
 }
 
 static int is_self(uint16_t dom) {
-  return dom == DOMID_SELF || (pvkvm_xen_present() && (int)dom == pvkvm_domid());
+  return dom == DOMID_SELF || (int)dom == kself_domid();
 }
 
 /* One batch of grant ops already copied into `ops`: is each one safe? */

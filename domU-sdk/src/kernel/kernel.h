@@ -41,6 +41,12 @@ long kioperm(unsigned first, unsigned count, int on);
 int kport_open(unsigned port, unsigned width); /* the bitmap lets CPL 3 use it */
 void ksyscall_enable(void);
 
+/* kboot_facts.c: kernel copies of boot facts the checks rely on (taken before CPL 3 runs) */
+void kboot_facts_init(void);
+int kram_range(uint64_t addr, uint64_t len); /* inside one RAM range of the boot map (1 if none) */
+uint64_t kram_end_of(uint64_t addr);         /* the end of the RAM range holding addr, or 0 */
+int kself_domid(void);                       /* this domain's id, -1 if not known */
+
 /* idt.c */
 void kidt_init(void);
 void kidt_load(void);

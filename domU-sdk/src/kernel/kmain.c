@@ -47,6 +47,7 @@ void kernel_main(struct hvm_start_info *si) {
   /* The start info and command line are parsed by the user side's code (start.c); nothing has
    * run at CPL 3 yet, so the kernel can use it here. */
   pvkvm_start_info_init(si);
+  kboot_facts_init();
   khc_init();
   kmode = choose_mode();
   pvkvm_sdk_mode = kmode;

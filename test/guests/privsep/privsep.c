@@ -14,6 +14,9 @@
  *     back or repopulating (zeroing) its own frames is refused, even with a continuation extent in
  *     the command's high bits, and so is a list in its memory; the FIFO event set-up may not
  *     place a control block or an event-array page on its frames either.
+ *   - the kernel's checks go by its own copy of the boot memory map: user code rewriting the start
+ *     info (which lies in user memory) to name a map of billions of entries beyond RAM changes
+ *     nothing (the hypercall fuzzer's seed 2 once did, and the kernel then scanned MMIO forever).
  * With crash=1 it reads a kernel address without a hook: the kernel must report the fault and
  * shut the domain down (SHUTDOWN_crash).
  */
@@ -205,6 +208,37 @@ static void kernel_frames(void) {
   printf("kernel frames: ballooning and FIFO set-up refused\n");
 }
 
+/* The start info is user memory: a rewrite must not steer the kernel's checks (hcfuzz seed 2). */
+static void boot_info_rewritten(void) {
+  struct hvm_start_info *si = (struct hvm_start_info *)pvkvm_start_info();
+  REQUIRE(si != NULL);
+  struct hvm_start_info saved = *si;
+  uint64_t beyond_ram = pvkvm_ram_bytes() + (64ull << 20); /* not RAM: reads there are MMIO */
+  si->memmap_paddr = beyond_ram;
+  si->memmap_entries = 0x7fffffff;
+  /* Calls the kernel copies structs in for, which it checks against RAM. */
+  uint64_t mine = (uintptr_t)balloon_page[1] >> 12;
+  extents[0] = mine;
+  CHECK_EQ(reservation(XENMEM_decrease_reservation, extents, 1, 0), 1);
+  CHECK_EQ(reservation(XENMEM_populate_physmap, extents, 1, 0), 1);
+  struct multicall_entry mc[2];
+  memset(mc, 0, sizeof(mc));
+  struct xen_memory_reservation r = {.extent_start = (uint64_t)(uintptr_t)extents, .nr_extents = 1, .domid = DOMID_SELF};
+  mc[0].op = __HYPERVISOR_memory_op;
+  mc[0].args[0] = XENMEM_decrease_reservation;
+  mc[0].args[1] = (uintptr_t)&r;
+  mc[1].op = __HYPERVISOR_memory_op;
+  mc[1].args[0] = XENMEM_populate_physmap;
+  mc[1].args[1] = (uintptr_t)&r;
+  CHECK_EQ(HYPERVISOR_multicall(mc, 2), 0);
+  CHECK_EQ((long)mc[0].result, 1);
+  CHECK_EQ((long)mc[1].result, 1);
+  /* A struct beyond RAM is still refused: the kernel's map is the boot one, not the rewrite. */
+  CHECK_EQ(hypercall2(__HYPERVISOR_memory_op, XENMEM_decrease_reservation, (unsigned long)beyond_ram), -XEN_EFAULT);
+  *si = saved;
+  printf("boot info rewritten by user code: the kernel's checks unchanged\n");
+}
+
 int main(void) {
   REQUIRE(pvkvm_at_cpl3());
   printf("main at CPL 3; kernel-call gate: %s\n", pvkvm_kcall_syscall ? "syscall" : "int3");
@@ -221,6 +255,7 @@ int main(void) {
   own_hypercalls();
   kernel_refuses();
   kernel_frames();
+  boot_info_rewritten();
   pvkvm_set_trap_hook(NULL);
   printf("%u faults caught at CPL 3\n", last.count);
   test_done();
