@@ -1,7 +1,8 @@
 // data-path.ts: dom0's main-thread side of one device's data-path worker — starts it, performs
 // the grant maps it asks for (the privileged socket lives on this thread), remembers every
 // handle it holds so teardown can release them whatever state the worker is in, and stops it.
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, type Worker, type MessagePort } from 'node:worker_threads';
+import { spawnBundleWorker } from '../../host/bundle-worker.ts';
 import { EventEmitter } from 'eventemitter3';
 import { libc, EFD_CLOEXEC } from '../../host/libc.ts';
 import type { GrantService } from './context.ts';
@@ -41,7 +42,7 @@ export class DataPath<C = unknown> extends EventEmitter<DataPathEvents> {
     this.wakeFd = libc.eventfd(0, EFD_CLOEXEC);
     if (this.wakeFd < 0) throw new Error('data path: eventfd failed');
     const init: DataPathInit<C> = { ...opts.init, ctl: this.ctl.buffer as SharedArrayBuffer, port: port2, wakeFd: this.wakeFd };
-    this.worker = new Worker(opts.workerUrl, { workerData: init, transferList: [port2] });
+    this.worker = spawnBundleWorker(opts.workerUrl, { workerData: init, transferList: [port2] });
     this.port.on('message', (m: WorkerToMain) => {
       if (m.t === 'ready') ready(null);
       else this.onMessage(m);

@@ -1,7 +1,8 @@
 // event-listener.ts: dom0's control-plane event channels — call a handler on the main thread
 // whenever a guest signals a port bound to dom0 (xenstore and console rings). Data-path backends
 // run their own epoll threads instead (docs/performance.md §3); this is for low-rate control traffic.
-import { Worker } from 'node:worker_threads';
+import { type Worker } from 'node:worker_threads';
+import { spawnBundleWorker } from '../../host/bundle-worker.ts';
 import { libc, EFD_CLOEXEC, EFD_NONBLOCK } from '../../host/libc.ts';
 import { WatchTable } from './watch-table.ts';
 
@@ -18,7 +19,7 @@ export class EventChannelListener {
     if (this.wakeFd < 0) throw new Error('eventfd failed');
     this.table.setWakeFd(this.wakeFd);
     this.table.onChange = () => { libc.write(this.wakeFd, ONE, 8); };
-    this.worker = new Worker(workerUrl, { workerData: { sab: this.table.sab } });
+    this.worker = spawnBundleWorker(workerUrl, { workerData: { sab: this.table.sab } });
     this.worker.on('message', (fired: number[]) => {
       for (const i of fired) this.handlers.get(i)?.();
     });

@@ -1,7 +1,8 @@
 // net-worker.ts: dom0's main-thread side of the net data-path worker — starts it, attaches and
 // detaches vifs, performs the grant maps it asks for (the privileged socket lives on this
 // thread), remembers every handle it holds so a stop releases them, and reports faults.
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, type Worker, type MessagePort } from 'node:worker_threads';
+import { spawnBundleWorker } from '../../host/bundle-worker.ts';
 import { EventEmitter } from 'eventemitter3';
 import { libc, EFD_CLOEXEC } from '../../host/libc.ts';
 import type { GrantService } from '../backend-sdk/context.ts';
@@ -48,7 +49,7 @@ export class NetWorker extends EventEmitter<NetWorkerEvents> {
     this.wakeFd = libc.eventfd(0, EFD_CLOEXEC);
     if (this.wakeFd < 0) throw new Error('netback: eventfd failed');
     const init: NetWorkerInit = { ctl: this.ctl.buffer as SharedArrayBuffer, grantPort: g.port2, controlPort: c.port2, wakeFd: this.wakeFd, mtu: opts.mtu };
-    this.worker = new Worker(opts.workerUrl, { workerData: init, transferList: [g.port2, c.port2] });
+    this.worker = spawnBundleWorker(opts.workerUrl, { workerData: init, transferList: [g.port2, c.port2] });
     this.grantPort.on('message', (m: GrantRequest) => this.serve(m));
     this.controlPort.on('message', (m: WorkerToControl) => {
       if (m.t === 'ready') ready(null);

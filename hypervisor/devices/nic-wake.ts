@@ -1,5 +1,6 @@
 // nic-wake.ts: the RX wake-up of emulated NICs — a thread epolls the hypervisor's wire ends and has vCPU 0 kicked when a frame arrives.
-import { Worker } from 'node:worker_threads';
+import { type Worker } from 'node:worker_threads';
+import { spawnBundleWorker } from '../../host/bundle-worker.ts';
 import { EpollSet, rearmOneShot } from '../../host/epoll.ts';
 import { libc, EFD_CLOEXEC, EFD_NONBLOCK, check } from '../../host/libc.ts';
 
@@ -40,7 +41,7 @@ export class NicWakeHost {
   /** Start the watcher; `onFrame` runs on the main thread when a frame waits for a quiet vCPU 0. */
   start(url: URL, name: string, onFrame: () => void): void {
     if (this.closed || this.worker !== null) return;
-    const w = new Worker(url, { workerData: { epfd: this.epoll.fd, armed: this.init.armed, name } });
+    const w = spawnBundleWorker(url, { workerData: { epfd: this.epoll.fd, armed: this.init.armed, name } });
     this.worker = w;
     w.unref();
     w.on('message', () => onFrame());

@@ -1,5 +1,6 @@
 // domain.ts: one guest — its VM, memory, vCPU workers and lifecycle, driven from the main thread.
-import { Worker } from 'node:worker_threads';
+import { type Worker } from 'node:worker_threads';
+import { spawnBundleWorker } from '../../host/bundle-worker.ts';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
 import type { KvmSystem } from '../kvm/system.ts';
@@ -140,7 +141,7 @@ export class Domain extends EventEmitter<DomainEvents> {
     this.emulated = new EmulatedHost(config.emulatedDisks, config.uartConsole === true, config.emulatedNics);
     // Start the vCPU threads now: their start-up (loading the bundle and koffi) overlaps the VM
     // set-up below, which shortens process start → first guest instruction.
-    const workers = Array.from({ length: config.vcpus }, () => new Worker(workerUrl));
+    const workers = Array.from({ length: config.vcpus }, () => spawnBundleWorker(workerUrl));
     const stopWorkers = (): void => { for (const w of workers) void w.terminate(); };
     try {
       this.mem = createVm(sys, config.name, ramBytes);

@@ -1,5 +1,6 @@
 // hypervisor.ts: the hypervisor process core — the KVM handle, the domain table, watchdogs.
-import { Worker } from 'node:worker_threads';
+import { type Worker } from 'node:worker_threads';
+import { spawnBundleWorker } from '../../host/bundle-worker.ts';
 import { EventEmitter } from 'eventemitter3';
 import { KvmSystem } from '../kvm/system.ts';
 import { libc, EFD_CLOEXEC, EFD_NONBLOCK } from '../../host/libc.ts';
@@ -107,7 +108,7 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
     const url = new URL('./timer-thread.js', this.workerUrl ?? new URL('./vcpu-worker.js', import.meta.url));
     this.wakeFd = libc.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     this.shared.setWakeFd(this.wakeFd);
-    this.timerWorker = new Worker(url, { workerData: { hvSab: this.shared.sab } });
+    this.timerWorker = spawnBundleWorker(url, { workerData: { hvSab: this.shared.sab } });
     this.timerWorker.unref();
   }
 
