@@ -10,7 +10,7 @@ import type { CoverageJob } from './helpers/coverage-worker.ts';
 import type { FuzzStats } from './helpers/coverage-fuzz.ts';
 import { iterations, fuzzSeed, report } from './helpers/fuzz.ts';
 
-const INPUTS = iterations(500);
+const INPUTS = iterations(300);
 const SEED = fuzzSeed(1);
 /**
  * Stop early past this (a loaded host), whatever the count: the time bound of a run. Seven targets

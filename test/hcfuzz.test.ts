@@ -34,7 +34,7 @@ t.test('hcfuzz seed 2, 6000 calls on 2 vCPUs (hung: the SDK kernel scanned a mem
 
 /* At CPL 0 every guest instruction is emulated here (~2k cycles each): fewer calls, each reaching
  * the hypervisor without the SDK kernel's checks. */
-const KERNEL_CALLS = iterations(1000);
+const KERNEL_CALLS = iterations(500);
 
 for (const [mode, calls] of [['user', CALLS], ['kernel', KERNEL_CALLS]] as const) {
   for (const vcpus of [1, 2]) {

@@ -13,7 +13,7 @@ import { iterations, fuzzSeed, report } from './helpers/fuzz.ts';
 
 /* Every instruction of CPL-0 code is emulated here (~2k cycles each), and a 32-bit call costs two
  * mode switches more: a few hundred calls per vCPU are some seconds. */
-const CALLS = iterations(400);
+const CALLS = iterations(200);
 const SEED = fuzzSeed(1);
 
 for (const vcpus of [1, 2]) {

@@ -1,5 +1,5 @@
 // soak.test.ts: a short soak run (test/helpers/soak/; `npm run soak` is the long one) — resident
-// guests, verified disk I/O, UDP echoes, console sessions and create/destroy churn for about a
+// guests, verified disk I/O, UDP echoes, console sessions and create/destroy churn for half a
 // minute — after which both daemons hold no more fds or threads than after the warm-up, their RSS
 // grew within the leak bound, and no I/O failed. Counts only: no figure depends on the host's speed.
 import t from 'tap';
@@ -10,7 +10,7 @@ import { DEFAULT_ALLOWANCE, runSoak } from './helpers/soak/soak.ts';
 
 t.test('a short soak leaves both daemons flat and loses no I/O', kvmTest(), async (t) => {
   const r = await runSoak({
-    seconds: 60, warmupSeconds: 15,
+    seconds: 30, warmupSeconds: 10,
     // Fewer guests than `npm run soak`: the suite runs two files at a time on a 2-core host.
     diskGuests: 1, netGuests: 1, floodGuests: 0, churnLanes: 1,
     diskOps: 2000, netEchoes: 100, floodMiB: 1,
