@@ -47,8 +47,14 @@ export class WorkerThread {
       opts.grantPort.postMessage(a);
       this.wakeWaiter();
     });
-    const workerData = opts.workerData(this.ctl.buffer as SharedArrayBuffer, this.wakeFd);
-    this.worker = spawnBundleWorker(opts.workerUrl, { workerData, transferList: [...opts.transfer] });
+    try {
+      const workerData = opts.workerData(this.ctl.buffer as SharedArrayBuffer, this.wakeFd);
+      this.worker = spawnBundleWorker(opts.workerUrl, { workerData, transferList: [...opts.transfer] });
+    } catch (err) {
+      // No worker, so no stop() will ever close it.
+      libc.close(this.wakeFd);
+      throw err;
+    }
     // Before onExit: whoever awaits the exit sees the owner's exit handling done.
     this.exited = new Promise((res) => this.worker.once('exit', () => res()));
     this.worker.on('error', opts.onError);
