@@ -117,7 +117,8 @@ t.test('RX: req_prod running ahead disconnects; a buffer that does not map is an
   new DataView(pg.buffer, pg.byteOffset + 64 + 4, 4).setUint32(0, 999_999, true);
   await b.send([frame(MAC(1), MAC(2), 'to a bad buffer')]);
   await until(() => nb.list(1)[0]!.counters.rxDropped === 1, 30_000, 'rxDropped');
-  a.pollRx();
+  // The worker counts the drop before it pushes the response: wait for the response itself.
+  await a.waitRx(1, 'the error response');
   t.same(a.received.at(-1)!.statuses, [RSP.ERROR], 'answered with an error');
   // Now a runaway RX producer.
   Atomics.store(new Int32Array(pg.buffer, pg.byteOffset, 4), 0, 70_000);

@@ -53,7 +53,18 @@ export type WorkerToMain =
   /** The device cannot go on (malformed ring, backend bug): disconnect it. */
   | { readonly t: 'fault'; readonly reason: string };
 
-/** Main thread → worker, answering a map or unmap in order. */
-export type MainToWorker =
+/**
+ * A grant request as dom0's main thread serves it, for any data-path worker: a device's worker
+ * maps its own domain's grants (its 'map' names none), netback's maps for whichever vif asks.
+ */
+export type GrantRequest =
+  | { readonly t: 'map'; readonly domid: number; readonly ops: readonly MapRefOp[] }
+  | { readonly t: 'unmap'; readonly handles: readonly number[] };
+
+/**
+ * Main thread → worker, answering a map or unmap in order. Unmap status is per handle asked for:
+ * a GNTST code, GNTST_bad_handle (-4) for a handle this worker does not hold.
+ */
+export type GrantAnswer =
   | { readonly t: 'mapped'; readonly results: readonly MapResultMsg[] }
   | { readonly t: 'unmapped'; readonly status: readonly number[] };

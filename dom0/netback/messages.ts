@@ -1,6 +1,6 @@
 // messages.ts: what dom0's main thread and the net data-path worker say to each other — vif
 // attach/detach on a control port, grant maps on a separate grant port (the worker waits for
-// those answers synchronously, so nothing else may arrive on it).
+// those answers synchronously, so nothing else may arrive on it) in the backend SDK's terms.
 import type { MessagePort } from 'node:worker_threads';
 
 /** workerData of the net worker. */
@@ -74,21 +74,5 @@ export type WorkerToControl =
   | { readonly t: 'fault'; readonly key: string; readonly reason: string }
   | { readonly t: 'log'; readonly line: string };
 
-export interface GrantOp {
-  readonly ref: number;
-  readonly readonly: boolean;
-}
-
-export interface GrantResult {
-  readonly status: number;
-  readonly handle: number;
-  readonly offset: number;
-}
-
-export type GrantRequest =
-  | { readonly t: 'map'; readonly domid: number; readonly ops: readonly GrantOp[] }
-  | { readonly t: 'unmap'; readonly handles: readonly number[] };
-
-export type GrantAnswer =
-  | { readonly t: 'mapped'; readonly results: readonly GrantResult[] }
-  | { readonly t: 'unmapped' };
+/** Grant maps and their answers: the backend SDK's, served by the same main-thread code. */
+export type { MapRefOp as GrantOp, MapResultMsg as GrantResult, GrantRequest, GrantAnswer } from '../backend-sdk/messages.ts';

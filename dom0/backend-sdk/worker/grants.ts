@@ -2,7 +2,7 @@
 // (which owns the privileged socket), answered while the worker waits on its control words, and
 // a persistent-grant cache keyed by grant reference for frontends that reuse their grants.
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { CTL_SEQ, CTL_STOP, type MainToWorker, type MapRefOp, type WorkerToMain } from '../messages.ts';
+import { CTL_SEQ, CTL_STOP, type GrantAnswer, type GrantRequest, type MapRefOp, type WorkerToMain } from '../messages.ts';
 
 /** The device is being stopped: abandon the current ring pass. */
 export class DataPathStopped extends Error {
@@ -57,7 +57,7 @@ export class GrantClient {
     });
     if (want.size === 0) return out;
     const asks = [...want.values()];
-    const reply = this.call({ t: 'map', ops: asks.map((a) => a.op) });
+    const reply = grantCall(this.port, this.ctl, { t: 'map', ops: asks.map((a) => a.op) });
     if (reply.t !== 'mapped' || reply.results.length !== asks.length) throw new Error('grant map: bad reply');
     asks.forEach((a, k) => {
       const r = reply.results[k]!;
@@ -75,18 +75,21 @@ export class GrantClient {
     if (this.transient.length === 0) return;
     const handles = this.transient;
     this.transient = [];
-    this.call({ t: 'unmap', handles });
+    grantCall(this.port, this.ctl, { t: 'unmap', handles });
   }
+}
 
-  /** Send a request to the main thread and wait (blocking this worker only) for its answer. */
-  private call(msg: WorkerToMain): MainToWorker {
-    this.port.postMessage(msg);
-    for (;;) {
-      const seen = Atomics.load(this.ctl, CTL_SEQ);
-      const got = receiveMessageOnPort(this.port);
-      if (got !== undefined) return got.message as MainToWorker;
-      if (Atomics.load(this.ctl, CTL_STOP) !== 0) throw new DataPathStopped('stopping');
-      Atomics.wait(this.ctl, CTL_SEQ, seen, WAIT_SLICE_MS);
-    }
+/**
+ * Send a grant request to dom0's main thread and wait, blocking this worker only, for its answer
+ * (the main thread bumps CTL_SEQ after posting it). Throws DataPathStopped once a stop begins.
+ */
+export function grantCall(port: MessagePort, ctl: Int32Array, msg: WorkerToMain | GrantRequest): GrantAnswer {
+  port.postMessage(msg);
+  for (;;) {
+    const seen = Atomics.load(ctl, CTL_SEQ);
+    const got = receiveMessageOnPort(port);
+    if (got !== undefined) return got.message as GrantAnswer;
+    if (Atomics.load(ctl, CTL_STOP) !== 0) throw new DataPathStopped('stopping');
+    Atomics.wait(ctl, CTL_SEQ, seen, WAIT_SLICE_MS);
   }
 }

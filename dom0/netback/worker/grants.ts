@@ -1,11 +1,8 @@
 // grants.ts: grant maps from inside the net worker — one synchronous round trip to dom0's main
 // thread per batch (it owns the privileged socket), for whichever domain a vif belongs to.
-import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { CTL_SEQ, CTL_STOP } from '../../backend-sdk/messages.ts';
-import { DataPathStopped } from '../../backend-sdk/worker/grants.ts';
-import type { GrantAnswer, GrantOp, GrantRequest, GrantResult } from '../messages.ts';
-
-const WAIT_SLICE_MS = 100;
+import type { MessagePort } from 'node:worker_threads';
+import { grantCall } from '../../backend-sdk/worker/grants.ts';
+import type { GrantOp, GrantResult } from '../messages.ts';
 
 export class NetGrants {
   constructor(private readonly port: MessagePort, private readonly ctl: Int32Array) {}
@@ -27,7 +24,7 @@ export class NetGrants {
       }
       return i;
     });
-    const a = this.call({ t: 'map', domid, ops: asks });
+    const a = grantCall(this.port, this.ctl, { t: 'map', domid, ops: asks });
     if (a.t !== 'mapped' || a.results.length !== asks.length) throw new Error('grant map: bad reply');
     return at.map((i) => a.results[i]!);
   }
@@ -35,17 +32,6 @@ export class NetGrants {
   /** Unmap (each handle once), and wait: the guest may end access once it sees our response. */
   unmap(handles: readonly number[]): void {
     const unique = [...new Set(handles)];
-    if (unique.length > 0) this.call({ t: 'unmap', handles: unique });
-  }
-
-  private call(msg: GrantRequest): GrantAnswer {
-    this.port.postMessage(msg);
-    for (;;) {
-      const seen = Atomics.load(this.ctl, CTL_SEQ);
-      const got = receiveMessageOnPort(this.port);
-      if (got !== undefined) return got.message as GrantAnswer;
-      if (Atomics.load(this.ctl, CTL_STOP) !== 0) throw new DataPathStopped('stopping');
-      Atomics.wait(this.ctl, CTL_SEQ, seen, WAIT_SLICE_MS);
-    }
+    if (unique.length > 0) grantCall(this.port, this.ctl, { t: 'unmap', handles: unique });
   }
 }
