@@ -26,6 +26,7 @@ t.test('a guest uses xenstore: its paths, writes, watches and a value from dom0'
   await xs.write(`${home}/data/from-dom0`, 'greetings-from-the-test');
   const echo = await eventually(async () => (await xs.read(`${home}/data/echo`).catch(() => undefined)));
   t.equal(echo, 'greetings-from-the-test', 'the guest saw the watch fire and echoed the value');
+  await xs.write(`${home}/data/done`, '1'); // the guest waits for this before it powers off
   const log = await eventually(async () => {
     const r = await d.cli(['list', '--json']);
     return (JSON.parse(r.stdout) as unknown[]).length === 0 ? true : undefined;

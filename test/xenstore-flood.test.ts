@@ -26,7 +26,9 @@ async function wellBehaved(t: Test, d: TestDaemons, xs: XsSocketClient, name: st
   const home = `/local/domain/${domidOf(c.stdout)}`;
   t.equal(await eventually(async () => (await xs.read(`${home}/data/ready`).catch(() => undefined)), 120_000), '1', 'the good guest wrote data/ready');
   await xs.write(`${home}/data/from-dom0`, 'still-served');
-  t.equal(await eventually(async () => (await xs.read(`${home}/data/echo`).catch(() => undefined)), 120_000), 'still-served', 'its watch fired and it echoed');
+  const echo = await eventually(async () => (await xs.read(`${home}/data/echo`).catch(() => undefined)), 120_000);
+  t.equal(echo, 'still-served', 'its watch fired and it echoed', { console: consoleLog(d, name) });
+  await xs.write(`${home}/data/done`, '1'); // the guest waits for this before it powers off
   t.ok(await eventually(() => (/Test result: SUCCESS/.test(consoleLog(d, name)) ? true : undefined), 120_000), 'its whole xenstore session passed');
 }
 

@@ -17,7 +17,9 @@
  *       2. write data/ready = "1",
  *       3. wait for events on that watch until data/from-dom0 can be read (the harness writes it
  *          after it sees data/ready),
- *       4. write data/echo = the value read and print `from-dom0: <value>`.
+ *       4. write data/echo = the value read and print `from-dom0: <value>`,
+ *       5. stay until the harness writes data/done (it has read data/echo: the guest's nodes go
+ *          with the domain) or the timeout passes.
  * Then `Test result: SUCCESS` (if every check held) and poweroff.
  * Options: timeout_ms=T for the handshake wait (default 30000).
  */
@@ -157,5 +159,12 @@ int main(void) {
   CHECK_EQ(xs_unwatch("data/from-dom0", "from-dom0"), 0);
   CHECK_EQ(xs_write(XBT_NIL, "data/echo", value), 0);
   printf("from-dom0: %s\n", value);
+  REQUIRE(xs_watch("data/done", "done") == 0);
+  deadline = pvkvm_time_ns() + timeout;
+  while (xs_read(XBT_NIL, "data/done", value, sizeof(value)) == -XEN_ENOENT) {
+    uint64_t now = pvkvm_time_ns();
+    if (now >= deadline) break; /* nobody acknowledges: the echo is still written */
+    xs_wait_watch_token("done", path, sizeof(path), deadline - now);
+  }
   test_done();
 }
