@@ -9,7 +9,7 @@ import { createDevicePair, removeDevicePair } from '../backend-sdk/xenbus/device
 import { backendPath } from '../backend-sdk/xenbus/paths.ts';
 import type { BlkWorkerConfig } from './handler.ts';
 import { imageSize } from '../../host/block-io.ts';
-import { newBlkStats } from './stats.ts';
+import { newBlkStats, readBlkStats } from './stats.ts';
 
 export interface DiskConfig {
   /** Image file (or block device) on the host. */
@@ -96,6 +96,10 @@ export class Disk {
     this.closed = true;
     await this.device.destroy();
     closeSync(this.fd);
+    // The device's final counters: `top` stops showing them once the device is gone.
+    const c = readBlkStats(this.stats);
+    this.ctx.log(`blkback: ${this.cfg.vdev} of domain ${this.domid} closed: ${c.rdReq} reads (${c.rdSect} sectors), ` +
+      `${c.wrReq} writes (${c.wrSect} sectors), ${c.errors} errors`);
     if (keepNodes) return;
     try {
       removeDevicePair(this.ctx.store, { type: 'vbd', frontDomid: this.domid, backDomid: BACK_DOMID, devid: this.cfg.devid });
