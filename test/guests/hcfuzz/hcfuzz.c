@@ -76,6 +76,20 @@ static long call32(struct fuzzer *f, uint64_t nr, const uint64_t *a, int raw) {
   return hc32_call(raw ? (uint64_t)(uintptr_t)hc32_trap : pvkvm_hypercall_stub((unsigned)nr), r);
 }
 
+/*
+ * The frame list names our scratch frames among its safe ones (gen.c), and a decrease_reservation
+ * that gives one back unmaps it: the next refill would then fault, as on Xen. After any call that
+ * may have done so, the scratch pages (not the frame list itself, which names none of its own) are
+ * populated again, zeroed; the next refill rewrites them.
+ */
+static void repopulate_scratch(struct fuzzer *f) {
+  uint64_t gfns[SCRATCH_PAGES - 1];
+  for (unsigned p = 0; p < SCRATCH_PAGES - 1; p++) gfns[p] = ((uint64_t)(uintptr_t)f->scratch >> 12) + p;
+  struct xen_memory_reservation r = {.extent_start = (uint64_t)(uintptr_t)gfns, .nr_extents = SCRATCH_PAGES - 1, .domid = DOMID_SELF};
+  long rc = HYPERVISOR_memory_op(XENMEM_populate_physmap, &r);
+  if (rc != SCRATCH_PAGES - 1) printf("hcfuzz: v%u: repopulating the scratch pages: %ld\n", f->vcpu, rc);
+}
+
 static void fuzz_one(struct fuzzer *f, uint64_t i) {
   uint64_t nr = pick_nr(f, 0);
   uint64_t a[5];
@@ -121,6 +135,8 @@ static void fuzz_one(struct fuzzer *f, uint64_t i) {
   }
   if (nr >= PVKVM_HYPERCALL_NR_STUBS) f->st.high_nr++;
   if (hcpage_ok) memcpy(pvkvm_hypercall_page, hcpage_copy, PAGE);
+  if (nr == __HYPERVISOR_multicall || (nr == __HYPERVISOR_memory_op && (a[0] & MEMOP_CMD_MASK) == XENMEM_decrease_reservation))
+    repopulate_scratch(f);
   if (trace) printf("hcfuzz: v%u #%llu -> %ld\n", f->vcpu, (unsigned long long)i, rc);
   count(&f->st, rc);
 }

@@ -116,6 +116,16 @@ void tame(struct fuzzer *f, uint64_t nr, uint64_t *a, int depth) {
     case XENMEM_populate_physmap:
       a[1] = (uint64_t)(uintptr_t)r;
       r->extent_start = below(f, 8) ? frames + 8 * below(f, 64) : pointer(f);
+      if ((a[0] & MEMOP_CMD_MASK) != XENMEM_increase_reservation) {
+        /* decrease and populate act on the frames listed. A list elsewhere in our RAM (scratch
+         * words: 512 is our code's first frame), or an extent of 2^order frames from a scratch
+         * frame, would give back or zero pages we run on; so the list is the safe page or memory
+         * that is not RAM, one frame per extent (scratch frames given back are populated again
+         * after the call: hcfuzz.c). No draw is added: every seed keeps its sequence of calls. */
+        if (r->extent_start != 0 && r->extent_start < ram_top && (r->extent_start < frames || r->extent_start >= frames + PAGE))
+          r->extent_start = 0x123400000000ull + (r->extent_start & (PAGE - 1));
+        r->extent_order = 0;
+      }
       if (r->nr_extents > 512) r->nr_extents = below(f, 2) ? below(f, 512) : r->nr_extents;
       if (r->extent_start != 0 && r->extent_start >= frames && r->extent_start < frames + PAGE &&
           r->nr_extents > 512 - (r->extent_start - frames) / 8)
