@@ -68,8 +68,12 @@ t.test('up starts daemons whose pid files name a zombie or another program; down
   const parent = spawn('sh', ['-c', 'sleep 1000 & echo $!; exec sleep 1000'], { stdio: ['ignore', 'pipe', 'ignore'] });
   t.teardown(() => parent.kill('SIGKILL'));
   const zombie = Number(await new Promise<string>((r) => parent.stdout.once('data', (b: Buffer) => r(b.toString().trim()))));
+  const procFile = (path: string): string => { try { return readFileSync(path, 'utf8'); } catch { return ''; } };
+  // Kill the child only once sh has become `sleep`: sh itself would reap it (a loaded machine
+  // once let the kill land between the echo and the exec).
+  t.ok(await eventually(() => (procFile(`/proc/${parent.pid}/comm`).trim() === 'sleep' ? true : undefined)), 'sh became sleep');
   process.kill(zombie, 'SIGKILL');
-  t.ok(await eventually(() => (/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${zombie}/stat`, 'utf8')) ? true : undefined)), 'a zombie');
+  t.ok(await eventually(() => (/^\d+ \(.*\) Z/.test(procFile(`/proc/${zombie}/stat`)) ? true : undefined)), 'a zombie');
   writeFileSync(join(runDir, 'dom0.pid'), `${zombie}\n`);
   // A reused pid: a live process that is not a pvkvm daemon (this test).
   writeFileSync(join(runDir, 'hypervisor.pid'), `${process.pid}\n`);
