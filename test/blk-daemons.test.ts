@@ -1,11 +1,10 @@
 // blk-daemons.test.ts: PV disks through `pvkvm create` — two guests on two disks at once, and
 // destroying guests in the middle of I/O leaks no fds or backend nodes in dom0.
 import t from 'tap';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kvmTest } from './helpers/kvm.ts';
-import { MiB, imageDir, image } from './helpers/blk.ts';
-import { guestPath } from './helpers/run-guest.ts';
+import { MiB, imageDir, image, blkworkConfig } from './helpers/blk.ts';
 import { startDaemons, processFds, eventually } from './helpers/daemons.ts';
 import { XsSocketClient } from './helpers/xs-client.ts';
 
@@ -17,12 +16,7 @@ t.test('two guests on two disks at once; destroy during I/O leaks nothing', kvmT
   t.teardown(() => d.down());
   const one = image(dir, 'two-1.img', 8 * MiB);
   const two = image(dir, 'two-2.img', 8 * MiB);
-  const cfg = (name: string, img: string, cmdline: string): string => {
-    const p = join(d.runDir, `${name}.cfg`);
-    writeFileSync(p, `name = "${name}"\nkernel = "${guestPath('blkwork')}"\nmemory = 32\n` +
-      `cmdline = "${cmdline}"\ndisk = [ 'format=raw, vdev=xvda, access=rw, target=${img}' ]\n`);
-    return p;
-  };
+  const cfg = (name: string, img: string, cmdline: string): string => blkworkConfig(d.runDir, name, img, cmdline);
   for (const [name, img, seed] of [['left', one, 3], ['right', two, 5]] as const) {
     const r = await d.cli(['create', cfg(name, img, `mode=random size=4M bs=4096 qd=8 ops=100 seed=${seed}`)]);
     t.equal(r.code, 0, r.stderr);

@@ -5,14 +5,14 @@
 // a guest with a disk and one with a bridged vif still run; `up` reports it, --no-confine turns
 // it off. Needs root (the capability checks assume it), /dev/net/tun and iproute2.
 import t from 'tap';
-import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kvmTest, kvmAvailable } from './helpers/kvm.ts';
 import { startDaemons, eventually, type TestDaemons } from './helpers/daemons.ts';
 import { pvkvm, guestPath } from './helpers/run-guest.ts';
 import { hostNetMissing, ip, netConfig, removeQuietly, result, runId, startDomain, vifConnected } from './helpers/net.ts';
-import { MiB, imageDir, image } from './helpers/blk.ts';
+import { MiB, imageDir, image, blkworkConfig } from './helpers/blk.ts';
 import { readConfinement } from '../host/confine-status.ts';
 import { capabilityMask } from '../host/capabilities.ts';
 import { HYPERVISOR_CONFINEMENT } from '../hypervisor/daemon/confinement-policy.ts';
@@ -88,9 +88,7 @@ t.test('confined daemons still run a guest with a disk and one with a bridged vi
   t.equal(readConfinement(d.pid('dom0')).seccomp, 2, 'dom0 is confined (started through ip netns exec)');
 
   const disk = image(dir, 'confined.img', 8 * MiB);
-  const cfg = join(d.runDir, 'disky.cfg');
-  writeFileSync(cfg, `name = "disky"\nkernel = "${guestPath('blkwork')}"\nmemory = 32\n` +
-    `cmdline = "mode=random size=4M bs=4096 qd=8 ops=100 seed=7"\ndisk = [ 'format=raw, vdev=xvda, access=rw, target=${disk}' ]\n`);
+  const cfg = blkworkConfig(d.runDir, 'disky', disk, 'mode=random size=4M bs=4096 qd=8 ops=100 seed=7');
   const created = await d.cli(['create', cfg]);
   t.equal(created.code, 0, created.stderr);
 

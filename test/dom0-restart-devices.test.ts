@@ -14,20 +14,12 @@ import t, { type Test } from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kvmTest } from './helpers/kvm.ts';
-import { MiB, imageDir, image, guestPattern } from './helpers/blk.ts';
-import { guestPath } from './helpers/run-guest.ts';
+import { MiB, imageDir, image, guestPattern, blkworkConfig } from './helpers/blk.ts';
 import { startDaemons, eventually, type TestDaemons, alive } from './helpers/daemons.ts';
 import { netConfig } from './helpers/net.ts';
 
 const { dir, cleanup } = imageDir();
 t.teardown(cleanup);
-
-function diskCfg(d: TestDaemons, name: string, img: string, cmdline: string): string {
-  const p = join(d.runDir, `${name}.cfg`);
-  writeFileSync(p, `name = "${name}"\nkernel = "${guestPath('blkwork')}"\nmemory = 32\n` +
-    `cmdline = "${cmdline}"\ndisk = [ 'format=raw, vdev=xvda, access=rw, target=${img}' ]\n`);
-  return p;
-}
 
 const consoleLog = (d: TestDaemons, name: string): string => {
   try {
@@ -57,7 +49,7 @@ t.test('verified random disk I/O carries on through a dom0 restart', kvmTest(), 
   // Reads are checked against the generation last written to each block, and a final pass
   // re-reads every written block: a write lost across the restart, or one applied twice out of
   // order, fails the guest.
-  const r = await d.cli(['create', diskCfg(d, 'rnd', img, 'mode=random size=8M bs=4096 qd=8 ops=4000 progress=100 timeout_ms=180000')]);
+  const r = await d.cli(['create', blkworkConfig(d.runDir, 'rnd', img, 'mode=random size=8M bs=4096 qd=8 ops=4000 progress=100 timeout_ms=180000')]);
   t.equal(r.code, 0, r.stderr);
   t.ok(await eventually(() => (numbers(consoleLog(d, 'rnd'), /blkwork: progress (\d+)/g).some((n) => n >= 300) || undefined), 120_000), 'the guest is doing I/O');
   const before = Math.max(...numbers(consoleLog(d, 'rnd'), /blkwork: progress (\d+)/g));
@@ -83,7 +75,7 @@ t.test('acknowledged writes are on the file at the kill; the rest is written aft
   const img = image(dir, 'seq.img', SIZE);
   const d = await startDaemons();
   t.teardown(() => d.down());
-  const r = await d.cli(['create', diskCfg(d, 'seq', img, `mode=seqwrite size=${SIZE} bs=4096 qd=4 ack=1 timeout_ms=180000`)]);
+  const r = await d.cli(['create', blkworkConfig(d.runDir, 'seq', img, `mode=seqwrite size=${SIZE} bs=4096 qd=4 ack=1 timeout_ms=180000`)]);
   t.equal(r.code, 0, r.stderr);
   t.ok(await eventually(() => (numbers(consoleLog(d, 'seq'), /blkwork: ack (\d+)/g).length > 100 || undefined), 120_000), 'the guest is writing');
   const old = d.pid('dom0');

@@ -3,11 +3,11 @@
 // guest doing verified block I/O, and kgate, the regressions for what it found
 // in the SDK kernel's gate. The hypervisor must answer every call and keep serving the other guest.
 import t from 'tap';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kvmTest } from './helpers/kvm.ts';
-import { runGuest, testResult, guestPath } from './helpers/run-guest.ts';
-import { MiB, imageDir, image } from './helpers/blk.ts';
+import { runGuest, testResult } from './helpers/run-guest.ts';
+import { MiB, imageDir, image, blkworkConfig } from './helpers/blk.ts';
 import { startDaemons, eventually } from './helpers/daemons.ts';
 import { netConfig } from './helpers/net.ts';
 import { iterations, fuzzSeed, report } from './helpers/fuzz.ts';
@@ -71,10 +71,7 @@ for (const [mode, calls] of [['user', CALLS], ['kernel', KERNEL_CALLS]] as const
     const d = await startDaemons();
     t.teardown(() => d.down());
     const img = image(dir, 'fuzz-neighbour.img', 8 * MiB);
-    const blk = join(d.runDir, 'work.cfg');
-    writeFileSync(blk, `name = "work"\nkernel = "${guestPath('blkwork')}"\nmemory = 32\n` +
-      `cmdline = "mode=random size=4M bs=4096 qd=8 ops=400 seed=21"\n` +
-      `disk = [ 'format=raw, vdev=xvda, access=rw, target=${img}' ]\n`);
+    const blk = blkworkConfig(d.runDir, 'work', img, 'mode=random size=4M bs=4096 qd=8 ops=400 seed=21');
     const fuzz = d.config('fuzz', 'hcfuzz', { vcpus: 2, cmdline: `sdk.mode=${mode} seed=42 calls=${calls}` });
     // The net neighbours: a responder and a guest whose UDP echoes are checked byte for byte,
     // on dom0's internal switch, through netfront and netback while the fuzzer runs.

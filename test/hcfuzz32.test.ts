@@ -3,11 +3,11 @@
 // beside a guest doing verified block I/O. The hypervisor must answer every call, give the answers
 // the guest's between-call checks expect, and keep serving the other guest.
 import t from 'tap';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kvmTest } from './helpers/kvm.ts';
-import { runGuest, testResult, guestPath } from './helpers/run-guest.ts';
-import { MiB, imageDir, image } from './helpers/blk.ts';
+import { runGuest, testResult } from './helpers/run-guest.ts';
+import { MiB, imageDir, image, blkworkConfig } from './helpers/blk.ts';
 import { startDaemons, eventually } from './helpers/daemons.ts';
 import { iterations, fuzzSeed, report } from './helpers/fuzz.ts';
 
@@ -43,10 +43,7 @@ t.test('hcfuzz abi=32 on 2 vCPUs beside blkwork: the disk I/O stays correct and 
   const d = await startDaemons();
   t.teardown(() => d.down());
   const img = image(dir, 'fuzz32-neighbour.img', 8 * MiB);
-  const blk = join(d.runDir, 'work.cfg');
-  writeFileSync(blk, `name = "work"\nkernel = "${guestPath('blkwork')}"\nmemory = 32\n` +
-    `cmdline = "mode=random size=4M bs=4096 qd=8 ops=400 seed=21"\n` +
-    `disk = [ 'format=raw, vdev=xvda, access=rw, target=${img}' ]\n`);
+  const blk = blkworkConfig(d.runDir, 'work', img, 'mode=random size=4M bs=4096 qd=8 ops=400 seed=21');
   const fuzz = d.config('fuzz', 'hcfuzz', { vcpus: 2, cmdline: `sdk.mode=kernel abi=32 seed=${SEED + 41} calls=${CALLS}` });
   t.equal((await d.cli(['create', blk])).code, 0);
   t.equal((await d.cli(['create', fuzz])).code, 0);

@@ -3,12 +3,11 @@
 // daemon killed, a guest flooding its console, dom0 killed during disk writes.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { kvmTest } from './helpers/kvm.ts';
-import { MiB, imageDir, image, guestPattern } from './helpers/blk.ts';
-import { guestPath } from './helpers/run-guest.ts';
+import { MiB, imageDir, image, guestPattern, blkworkConfig } from './helpers/blk.ts';
 import { startDaemons, eventually, processRssKiB, type TestDaemons, alive } from './helpers/daemons.ts';
 import { ControlClient } from '../cli/control-client.ts';
 
@@ -16,13 +15,6 @@ const { dir, cleanup } = imageDir();
 t.teardown(cleanup);
 
 interface TopRow { name: string; state: string; vbd: { wrReq: number; rdReq: number; errors: number } }
-
-function diskCfg(d: TestDaemons, name: string, img: string, cmdline: string, extra = ''): string {
-  const p = join(d.runDir, `${name}.cfg`);
-  writeFileSync(p, `name = "${name}"\nkernel = "${guestPath('blkwork')}"\nmemory = 32\n` +
-    `cmdline = "${cmdline}"\ndisk = [ 'format=raw, vdev=xvda, access=rw, target=${img}' ]\n${extra}`);
-  return p;
-}
 
 async function topRow(d: TestDaemons, name: string): Promise<TopRow | undefined> {
   const cc = await ControlClient.connect(d.runDir);
@@ -62,7 +54,7 @@ t.test('a disk image on a tmpfs that fills up: error responses, counted, acknowl
   const d = await startDaemons();
   t.teardown(() => d.down());
   // qd=1: every write before the first error was answered OKAY, in order.
-  const r = await d.cli(['create', diskCfg(d, 'filler', img, 'mode=seqwrite size=8M bs=4096 qd=1', 'on_poweroff = "preserve"\n')]);
+  const r = await d.cli(['create', blkworkConfig(d.runDir, 'filler', img, 'mode=seqwrite size=8M bs=4096 qd=1')]);
   t.equal(r.code, 0, r.stderr);
   const out = await eventually(() => (/Test result: \w+/.test(consoleLog(d, 'filler')) ? consoleLog(d, 'filler') : undefined), 60_000);
   t.ok(out, 'the guest finished');
@@ -91,7 +83,7 @@ t.test('an image truncated under a running guest: reads past the new end get err
   const img = image(dir, 'shrink.img', 8 * MiB);
   const d = await startDaemons();
   t.teardown(() => d.down());
-  const r = await d.cli(['create', diskCfg(d, 'shrink', img, 'mode=random size=4M bs=4096 qd=4 ops=1000000 seed=5', 'on_poweroff = "preserve"\n')]);
+  const r = await d.cli(['create', blkworkConfig(d.runDir, 'shrink', img, 'mode=random size=4M bs=4096 qd=4 ops=1000000 seed=5')]);
   t.equal(r.code, 0, r.stderr);
   t.ok(await eventually(async () => ((await topRow(d, 'shrink'))?.vbd.wrReq ?? 0) > 50 || undefined, 60_000), 'the guest is writing');
   truncateSync(img, MiB);
@@ -125,7 +117,7 @@ t.test('hypervisor killed leaves stale sockets: the hypervisor daemon killed: gu
   const d = await startDaemons();
   t.teardown(() => d.down());
   const before = readdirSync(d.runDir).sort();
-  for (const [name, cfg] of [['busy-disk', diskCfg(d, 'busy-disk', img, 'mode=random size=4M bs=4096 qd=8 ops=1000000')], ['echo', d.config('echo', 'console-echo')]] as const) {
+  for (const [name, cfg] of [['busy-disk', blkworkConfig(d.runDir, 'busy-disk', img, 'mode=random size=4M bs=4096 qd=8 ops=1000000')], ['echo', d.config('echo', 'console-echo')]] as const) {
     const r = await d.cli(['create', cfg]);
     t.equal(r.code, 0, `${name}: ${r.stderr}`);
   }
@@ -192,7 +184,7 @@ t.test('dom0 killed during disk writes: every acknowledged write is on the file'
   t.teardown(() => d.down());
   // qd=1 sequential writes, each acknowledged one announced on the PV console, which the test
   // follows as an attached client; what the old dom0 had not taken from the ring, the new one does.
-  const r = await d.cli(['create', diskCfg(d, 'writer', img, 'mode=seqwrite size=64M bs=4096 qd=1 ack=1 timeout_ms=5000')]);
+  const r = await d.cli(['create', blkworkConfig(d.runDir, 'writer', img, 'mode=seqwrite size=64M bs=4096 qd=1 ack=1 timeout_ms=5000')]);
   t.equal(r.code, 0, r.stderr);
   const cc = await ControlClient.connect(d.runDir);
   let seen = '';

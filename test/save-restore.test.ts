@@ -3,15 +3,16 @@
 // memory and xenstore nodes come back, it still obeys control/shutdown; bad files are refused. A
 // guest with a disk and a vif keeps doing verified I/O across both, a write left in flight over
 // the save included (blkfront issues it again to the restored domain's new backend).
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { join } from 'node:path';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { kvmTest } from './helpers/kvm.ts';
-import { startDaemons, eventually } from './helpers/daemons.ts';
+import { startDaemons, eventually, type TestDaemons } from './helpers/daemons.ts';
 import { XsSocketClient } from './helpers/xs-client.ts';
 
-t.test('a counting guest survives save -c, save and restore', kvmTest(), async (t) => {
+/** A temp dir for save files, test daemons, and a xenstore client for reading the guest's nodes. */
+async function session(t: Test): Promise<{ dir: string; d: TestDaemons; read: (path: string) => Promise<string | undefined>; domidOf: () => Promise<number> }> {
   const dir = mkdtempSync(join(tmpdir(), 'pvkvm-save-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const d = await startDaemons();
@@ -20,6 +21,11 @@ t.test('a counting guest survives save -c, save and restore', kvmTest(), async (
   t.teardown(() => xs.close());
   const read = (path: string): Promise<string | undefined> => xs.read(path).catch(() => undefined);
   const domidOf = async (): Promise<number> => (JSON.parse((await d.cli(['list', '--json'])).stdout) as { domid: number }[])[0]!.domid;
+  return { dir, d, read, domidOf };
+}
+
+t.test('a counting guest survives save -c, save and restore', kvmTest(), async (t) => {
+  const { dir, d, read, domidOf } = await session(t);
 
   t.equal((await d.cli(['create', d.config('counter', 'saverestore')])).code, 0);
   const first = await domidOf();
@@ -74,16 +80,9 @@ t.test('a counting guest survives save -c, save and restore', kvmTest(), async (
 });
 
 t.test('a guest doing verified disk I/O keeps it up across save -c, save and restore', kvmTest(), async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'pvkvm-save-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const { dir, d, read, domidOf } = await session(t);
   const img = join(dir, 'disk.img');
   writeFileSync(img, Buffer.alloc(4 * 1024 * 1024));
-  const d = await startDaemons();
-  t.teardown(() => d.down());
-  const xs = await XsSocketClient.connect(join(d.runDir, 'xenstored.sock'));
-  t.teardown(() => xs.close());
-  const read = (path: string): Promise<string | undefined> => xs.read(path).catch(() => undefined);
-  const domidOf = async (): Promise<number> => (JSON.parse((await d.cli(['list', '--json'])).stdout) as { domid: number }[])[0]!.domid;
   const cfg = join(d.runDir, 'io.cfg');
   writeFileSync(cfg, `${readFileSync(d.config('io', 'saverestore', { cmdline: 'disk=1' }), 'utf8')}disk = [ 'format=raw, vdev=xvda, access=rw, target=${img}' ]\nvif = [ 'mac=00:16:3e:00:00:42' ]\n`);
   const io = (v: string | undefined): { rounds: number; bad: number } => {

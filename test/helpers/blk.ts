@@ -1,12 +1,20 @@
 // blk.ts: helpers for the block tests — image files in a temp dir, blkwork's byte patterns, and
-// running a block guest with disks through `pvkvm run`.
+// running a block guest with disks through `pvkvm run` or from a config file on test daemons.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runGuest, testResult } from './run-guest.ts';
+import { runGuest, testResult, guestPath } from './run-guest.ts';
 
 export const MiB = 1024 * 1024;
+
+/** An xl config in `dir` for a `blkwork` guest (32 MiB) on `img` as xvda; returns its path. */
+export function blkworkConfig(dir: string, name: string, img: string, cmdline: string): string {
+  const p = join(dir, `${name}.cfg`);
+  writeFileSync(p, `name = "${name}"\nkernel = "${guestPath('blkwork')}"\nmemory = 32\n` +
+    `cmdline = "${cmdline}"\ndisk = [ 'format=raw, vdev=xvda, access=rw, target=${img}' ]\n`);
+  return p;
+}
 
 /** A temp directory for images; call the returned cleanup in a teardown. */
 export function imageDir(): { dir: string; cleanup: () => void } {

@@ -250,3 +250,21 @@ void *slot(struct fuzzer *f) {
   memcpy(p, f->scratch + 8 * below(f, ((SCRATCH_PAGES - 1) * PAGE - SLOT_BYTES) / 8), SLOT_BYTES);
   return p;
 }
+
+/* HVMOP_set_param and set_evtchn_upcall_vector, in either ABI (one layout): never the params the
+ * SDK relies on (CALLBACK_IRQ would also latch the i386 shared_info from 32-bit mode), never a
+ * vCPU that exists. `p` is the call's struct, in a slot. */
+void tame_hvm(struct fuzzer *f, uint32_t cmd, uint64_t *a, struct xen_hvm_param *p) {
+  if (cmd == HVMOP_set_param) {
+    a[1] = (uint64_t)(uintptr_t)p;
+    switch (p->index) {
+    case HVM_PARAM_CALLBACK_IRQ: case HVM_PARAM_STORE_PFN: case HVM_PARAM_STORE_EVTCHN:
+    case HVM_PARAM_CONSOLE_PFN: case HVM_PARAM_CONSOLE_EVTCHN:
+      p->index = 64 + (uint32_t)below(f, 1000);
+    }
+  }
+  if (cmd == HVMOP_set_evtchn_upcall_vector) {
+    a[1] = (uint64_t)(uintptr_t)p;
+    ((uint32_t *)p)[0] = (uint32_t)other_vcpu(f);
+  }
+}

@@ -48,6 +48,7 @@ uint64_t pick_cmd(struct fuzzer *f, uint64_t nr);
 uint64_t other_vcpu(struct fuzzer *f);
 uint64_t hvm_now(void);
 void *slot(struct fuzzer *f);
+void tame_hvm(struct fuzzer *f, uint32_t cmd, uint64_t *a, struct xen_hvm_param *p);
 void refill(struct fuzzer *f);
 void refill_windows(struct fuzzer *f, const uint64_t *a, unsigned n);
 uint64_t frame_list(const struct fuzzer *f); /* the scratch page of safe frame numbers */

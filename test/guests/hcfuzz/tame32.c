@@ -166,18 +166,7 @@ void tame32(struct fuzzer *f, uint64_t nr64, uint64_t *a, int depth) {
   if (nr == __HYPERVISOR_hvm_op) { /* xen_hvm_param: one layout; upcall vector: vcpu at 0 */
     struct xen_hvm_param *p = slot(f);
     if (below(f, 2)) p->domid = DOMID_SELF; /* (a random domid is refused first) */
-    if (cmd == HVMOP_set_param) {
-      a[1] = (uint64_t)(uintptr_t)p;
-      switch (p->index) { /* (CALLBACK_IRQ from 32-bit mode would also latch the i386 shared_info) */
-      case HVM_PARAM_CALLBACK_IRQ: case HVM_PARAM_STORE_PFN: case HVM_PARAM_STORE_EVTCHN:
-      case HVM_PARAM_CONSOLE_PFN: case HVM_PARAM_CONSOLE_EVTCHN:
-        p->index = 64 + (uint32_t)below(f, 1000);
-      }
-    }
-    if (cmd == HVMOP_set_evtchn_upcall_vector) {
-      a[1] = (uint64_t)(uintptr_t)p;
-      ((uint32_t *)p)[0] = (uint32_t)other_vcpu(f);
-    }
+    tame_hvm(f, cmd, a, p);
     return;
   }
   if (nr == __HYPERVISOR_memory_op) { tame_memory32(f, a); return; }

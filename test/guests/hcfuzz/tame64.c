@@ -93,18 +93,7 @@ void tame(struct fuzzer *f, uint64_t nr, uint64_t *a, int depth) {
   }
   if (nr == __HYPERVISOR_hvm_op) {
     struct xen_hvm_param *p = (struct xen_hvm_param *)slot(f);
-    if (cmd == HVMOP_set_param) {
-      a[1] = (uint64_t)(uintptr_t)p;
-      switch (p->index) {
-      case HVM_PARAM_CALLBACK_IRQ: case HVM_PARAM_STORE_PFN: case HVM_PARAM_STORE_EVTCHN:
-      case HVM_PARAM_CONSOLE_PFN: case HVM_PARAM_CONSOLE_EVTCHN:
-        p->index = 64 + (uint32_t)below(f, 1000);
-      }
-    }
-    if (cmd == HVMOP_set_evtchn_upcall_vector) {
-      a[1] = (uint64_t)(uintptr_t)p;
-      ((uint32_t *)p)[0] = (uint32_t)other_vcpu(f);
-    }
+    tame_hvm(f, cmd, a, p);
     return;
   }
   if (nr == __HYPERVISOR_memory_op) {
